@@ -1,0 +1,1 @@
+"""Sigill: a multi-tenant e-signing web office."""

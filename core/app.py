@@ -1,0 +1,192 @@
+"""The application factory: config -> extensions -> tenancy -> plugins -> blueprints."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core import i18n
+from core.config import load_config
+from core.extensions import babel, csrf, db, login_manager, migrate
+from tenants import scoping
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None, plugins: list | None = None) -> Flask:
+    """Build the app. `config` overrides settings; `plugins` registers extra plugin objects."""
+    app = Flask(__name__, instance_path=os.environ.get("SIGILL_INSTANCE") or None)
+    app.config.update(load_config(app.instance_path, config))
+    _configure_logging(app)
+    _init_extensions(app)
+    _init_tenancy(app)
+    _init_plugins(app, plugins)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_health(app)
+    _start_background(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+
+def _init_extensions(app: Flask) -> None:
+    import core.models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+
+    db.init_app(app)
+    migrations = os.path.join(os.path.dirname(__file__), "migrations")
+    migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+    from core import storage
+
+    storage.init_app(app)
+    with app.app_context():
+        _tune_sqlite(app)
+
+
+def _tune_sqlite(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(db.engine, "connect")
+    def _pragmas(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.close()
+
+
+def _init_tenancy(app: Flask) -> None:
+    scoping.install(db.session)
+    from core.auth.service import load_officer
+
+    login_manager.user_loader(load_officer)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @app.before_request
+    def _tenant_from_officer():
+        g.tenant = None
+        g.tenant_token = None
+        if current_user.is_authenticated:
+            g.tenant = current_user.tenant
+            g.tenant_token = scoping.set_current_tenant(current_user.tenant_id)
+
+    @app.teardown_request
+    def _clear_tenant(_exc):
+        token = g.pop("tenant_token", None)
+        if token is not None:
+            try:
+                scoping.reset_current_tenant(token)
+            except ValueError:
+                scoping.set_current_tenant(None)
+
+
+def _init_plugins(app: Flask, extra: list | None) -> None:
+    from core.plugins import make_plugin_manager
+
+    app.extensions["sigill_pm"] = make_plugin_manager(extra=extra)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from core.auth.views import bp as auth_bp
+    from core.views import bp as main_bp
+    from tenants.views import bp as admin_bp
+
+    for bp in (main_bp, auth_bp, admin_bp):
+        app.register_blueprint(bp)
+    for bp in _optional_core_blueprints():
+        app.register_blueprint(bp)
+    pm = app.extensions["sigill_pm"]
+    for blueprints in pm.hook.register_blueprints(app=app):
+        for bp in blueprints or []:
+            app.register_blueprint(bp)
+
+
+def _optional_core_blueprints() -> list:
+    """Domain blueprints, imported only once their packages have views."""
+    import importlib
+
+    found = []
+    for module in ("core.cases.views", "core.signing.views", "core.verify.views", "core.api.views"):
+        try:
+            found.append(importlib.import_module(module).bp)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (module, module.rsplit(".", 1)[0]):
+                raise
+    return found
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def render_error(code: int, title: str, message: str):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"code": str(code), "message": message}}), code
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return render_error(
+            400,
+            i18n._("The form had expired"),
+            i18n._(
+                "For your security the form must be sent from a fresh page. Go back, reload the page and try again."
+            ),
+        )
+
+    @app.errorhandler(404)
+    def _not_found(_e):
+        return render_error(
+            404, i18n._("Page not found"), i18n._("There is nothing here, or you do not have access to it.")
+        )
+
+    @app.errorhandler(413)
+    def _too_large(_e):
+        return render_error(
+            413,
+            i18n._("The upload is too large"),
+            i18n._("The files sent were larger than the service accepts. Choose a smaller file."),
+        )
+
+    @app.errorhandler(429)
+    def _too_many(_e):
+        return render_error(429, i18n._("Too many attempts"), i18n._("Wait a few minutes and try again."))
+
+    @app.errorhandler(500)
+    def _server_error(_e):
+        db.session.rollback()
+        return render_error(
+            500, i18n._("Something went wrong"), i18n._("The error has been logged. Try again in a moment.")
+        )
+
+
+def _register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        from core.health import check
+
+        report = check(app)
+        return jsonify(report), (200 if report["ok"] else 503)
+
+
+def _start_background(app: Flask) -> None:
+    from core import jobs
+
+    jobs.init_app(app)

@@ -1,0 +1,1 @@
+"""Officer accounts: log in and out, password reset, invitations."""

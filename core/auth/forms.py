@@ -1,0 +1,34 @@
+"""Flask-WTF forms for officer accounts (CSRF on every one)."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+from core.i18n import _l
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email()])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), Length(min=10, message=_l("Use at least 10 characters."))],
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class InviteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email()])
+    role = SelectField(_l("Role"), choices=[("officer", _l("Case officer")), ("admin", _l("Administrator"))])
+    language = SelectField(_l("Language"), choices=[("sv", "Svenska"), ("en", "English")])

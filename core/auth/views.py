@@ -1,0 +1,88 @@
+"""Log in, log out, forgotten password, invitation links."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from core import ratelimit
+from core.auth import service
+from core.auth.forms import ForgotForm, LoginForm, NewPasswordForm
+from core.extensions import db
+from core.i18n import _
+from core.security import client_ip, safe_next_url
+from tenants.scoping import tenant_context
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        rule = current_app.config["LOGIN_RATE_LIMIT"]
+        allowed = ratelimit.hit("login-ip", client_ip(), rule) and ratelimit.hit(
+            "login-email", form.email.data.lower(), rule
+        )
+        if not allowed:
+            return render_template("auth/login.html", form=form, error=_(
+                "Too many attempts. Wait a few minutes before you try again.")), 429
+        officer = service.authenticate(form.email.data, form.password.data)
+        if officer is not None:
+            login_user(officer)
+            db.session.commit()
+            return redirect(safe_next_url(request.args.get("next"), url_for("main.index")))
+        return render_template("auth/login.html", form=form, error=_("Wrong email or password.")), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        ratelimit.limit_or_429("forgot-ip", client_ip(), current_app.config["LOGIN_RATE_LIMIT"])
+        service.send_reset(form.email.data)
+        db.session.commit()
+        # Same answer whether or not the address has an account.
+        flash(_("If the address belongs to an account, a link to choose a new password is on its way."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    return _password_link(token, "reset", _("Choose a new password"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    return _password_link(token, "invite", _("Welcome! Choose your password"))
+
+
+def _password_link(token: str, purpose: str, title: str):
+    ratelimit.limit_or_429("officer-link", client_ip(), current_app.config["TOKEN_RATE_LIMIT"])
+    row, state = service.find_link(token, purpose)
+    if state != "ok":
+        return render_template("auth/link_problem.html", state=state, purpose=purpose), 410 if row else 404
+    with tenant_context(row.tenant_id):
+        return _choose_password(row, title)
+
+
+def _choose_password(row, title: str):
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        officer = service.use_link(row, form.password.data)
+        db.session.commit()
+        login_user(officer)
+        flash(_("Your password is saved."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/new_password.html", form=form, title=title, officer=row.officer)

@@ -1,0 +1,1 @@
+"""Signing cases: creation, sending, follow-up, the event chain."""

@@ -1,0 +1,228 @@
+"""The `sigill` command: serve, worker, scheduler, db, tenants, officers, plugins, jobs."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from core.app import create_app
+from core.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """Sigill: multi-tenant e-signing."""
+
+
+def main() -> None:
+    cli(prog_name="sigill")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug/--no-debug", default=False)
+@with_appcontext
+def serve(host: str, port: int, debug: bool) -> None:
+    """Serve the web office (development server; use gunicorn `core.wsgi:app` in production)."""
+    from core.jobs import start_embedded_scheduler
+
+    app = current_app._get_current_object()
+    app.debug = debug
+    if not app.config.get("REDIS_URL") and app.config["SCHEDULER_ENABLED"]:
+        start_embedded_scheduler(app)
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, use_reloader=False, use_debugger=debug, threaded=True)
+
+
+_worker_app = None
+
+
+def worker_app():
+    """One app per worker process, built once (RQ's work horses are forks that inherit it)."""
+    global _worker_app
+    if _worker_app is None:
+        _worker_app = create_app()
+    return _worker_app
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an RQ worker (with RQ's scheduler for delayed retries) on REDIS_URL."""
+    global _worker_app
+    from rq import Worker
+
+    from core.jobs import redis_connection, rq_queue
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError("REDIS_URL is not set: without Redis, jobs run inside `sigill serve`.")
+    _worker_app = current_app._get_current_object()
+    Worker([rq_queue()], connection=redis_connection()).work(with_scheduler=True, burst=burst)
+
+
+@cli.command()
+@with_appcontext
+def scheduler() -> None:
+    """Run RQ's cron scheduler: enqueues the periodic tasks (sweep, reminders, expiry ...)."""
+    from rq.cron import CronScheduler
+
+    from core.jobs import PERIODIC, redis_connection
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError("REDIS_URL is not set: without Redis, `sigill serve` runs periodic tasks itself.")
+    cron = CronScheduler(connection=redis_connection())
+    for name, (_func, seconds) in PERIODIC.items():
+        cron.register(_periodic_entry, queue_name=current_app.config["RQ_QUEUE"], args=(name,), interval=seconds)
+    cron.start()
+
+
+def _periodic_entry(name: str) -> None:
+    from core.jobs import run_periodic
+
+    with worker_app().app_context():
+        try:
+            run_periodic(name)
+        finally:
+            db.session.remove()
+
+
+@cli.group()
+def tenant() -> None:
+    """Organisations."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.argument("name")
+@with_appcontext
+def tenant_create(slug: str, name: str) -> None:
+    from core.auth.service import create_tenant
+
+    created = create_tenant(slug, name)
+    db.session.commit()
+    click.echo(f"tenant {created.slug} created (id {created.id})")
+
+
+@cli.group()
+def officer() -> None:
+    """Case officers."""
+
+
+@officer.command("create")
+@click.argument("tenant_slug")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["admin", "officer"]), default="officer", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def officer_create(tenant_slug: str, email: str, name: str, role: str, password: str) -> None:
+    from core.auth.service import AccountError, create_officer
+
+    org = _tenant_or_fail(tenant_slug)
+    try:
+        created = create_officer(org, email, name, role=role, password=password)
+    except AccountError as exc:
+        raise click.ClickException(f"could not create officer: {exc}") from exc
+    db.session.commit()
+    click.echo(f"officer {created.email} ({role}) created in {org.slug}")
+
+
+@cli.group()
+def plugin() -> None:
+    """Special features per organisation."""
+
+
+@plugin.command("list")
+@with_appcontext
+def plugin_list() -> None:
+    from core.plugins import plugin_infos
+
+    for info in plugin_infos(current_app.extensions["sigill_pm"]):
+        click.echo(f"{info['name']}: {info.get('title', '')}")
+
+
+@plugin.command("enable")
+@click.argument("tenant_slug")
+@click.argument("name")
+@with_appcontext
+def plugin_enable(tenant_slug: str, name: str) -> None:
+    _toggle(tenant_slug, name, True)
+
+
+@plugin.command("disable")
+@click.argument("tenant_slug")
+@click.argument("name")
+@with_appcontext
+def plugin_disable(tenant_slug: str, name: str) -> None:
+    _toggle(tenant_slug, name, False)
+
+
+def _toggle(tenant_slug: str, name: str, enabled: bool) -> None:
+    from tenants.service import UnknownPlugin, set_plugin
+
+    org = _tenant_or_fail(tenant_slug)
+    try:
+        set_plugin(org, name, enabled)
+    except UnknownPlugin as exc:
+        raise click.ClickException(f"no installed plugin is called {name!r} (see `sigill plugin list`)") from exc
+    db.session.commit()
+    click.echo(f"{name} {'enabled' if enabled else 'disabled'} for {org.slug}")
+
+
+def _tenant_or_fail(slug: str):
+    from tenants.service import tenant_by_slug
+
+    org = tenant_by_slug(slug)
+    if org is None:
+        raise click.ClickException(f"no organisation with slug {slug!r}")
+    return org
+
+
+@cli.group()
+def jobs() -> None:
+    """Background jobs."""
+
+
+@jobs.command("run")
+@with_appcontext
+def jobs_run() -> None:
+    """Run every due job now, in this process."""
+    from core.jobs import drain
+
+    click.echo(f"{drain()} jobs run")
+
+
+@cli.command()
+@with_appcontext
+def demo() -> None:
+    """On an empty database: a demo organisation and its admin; prints where to log in."""
+    from core.auth.service import create_officer, create_tenant
+    from tenants.models import Tenant
+
+    base = current_app.config["BASE_URL"]
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Tenant)):
+        click.echo(f"\n  Sigill web office: {base}/login  (existing database; use your own account)\n")
+        return
+    password = os.environ.get("DEMO_PASSWORD") or "sigill-demo-2026"
+    org = create_tenant("demo", "Demo AB")
+    create_officer(org, "admin@demo.example", "Ada Admin", role="admin", password=password)
+    db.session.commit()
+    click.echo(f"\n  Sigill web office: {base}/login\n  Email: admin@demo.example\n  Password: {password}\n")
+
+
+try:  # Flask-Migrate's `db upgrade` etc.
+    from flask_migrate.cli import db as db_commands
+
+    cli.add_command(db_commands, "db")
+except ImportError:  # pragma: no cover
+    pass

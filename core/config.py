@@ -1,0 +1,95 @@
+"""Every setting from the environment, with embedded defaults.
+
+`load_config(instance_path, overrides)` returns a plain dict for `app.config`. Nothing here
+touches the network; generated secrets are kept in the instance folder so they survive restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return (_env(name, "1" if default else "0") or "").lower() in ("1", "true", "yes", "on")
+
+
+def _instance_secret(instance: Path) -> str:
+    """A SECRET_KEY generated once and kept in the instance folder."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    overrides = dict(overrides or {})
+    database_url = _env("DATABASE_URL", f"sqlite:///{instance / 'sigill.db'}")
+    config = {
+        "SECRET_KEY": _env("SECRET_KEY") or overrides.get("SECRET_KEY") or _instance_secret(instance),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "REDIS_URL": _env("REDIS_URL"),
+        "RQ_QUEUE": _env("RQ_QUEUE", "sigill"),
+        "STORAGE_DIR": _env("STORAGE_DIR", str(instance / "blobs")),
+        "SMTP_URL": _env("SMTP_URL"),
+        "MAIL_FROM": _env("MAIL_FROM", "no-reply@sigill.localhost"),
+        "OUTBOX_DIR": _env("OUTBOX_DIR", str(instance / "outbox")),
+        "SMS_GATEWAY": _env("SMS_GATEWAY", "outbox"),
+        "ELKS_URL": _env("ELKS_URL", "https://api.46elks.com/a1"),
+        "ELKS_USERNAME": _env("ELKS_USERNAME"),
+        "ELKS_PASSWORD": _env("ELKS_PASSWORD"),
+        "SMS_SENDER": _env("SMS_SENDER", "Sigill"),
+        "BASE_URL": (_env("BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        "SEAL_P12": _env("SEAL_P12"),
+        "SEAL_P12_PASSWORD": _env("SEAL_P12_PASSWORD"),
+        "SEAL_LEVEL": _env("SEAL_LEVEL", "B-LT"),
+        "TSA_URL": _env("TSA_URL"),
+        "BANKID_URL": _env("BANKID_URL"),
+        "BANKID_CERT_P12": _env("BANKID_CERT_P12"),
+        "BANKID_CERT_PASSWORD": _env("BANKID_CERT_PASSWORD"),
+        "BANKID_CA": _env("BANKID_CA"),
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        "MAX_UPLOAD_MB": _env_int("MAX_UPLOAD_MB", 100),
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "LANGUAGES": ["sv", "en"],
+        "JOBS_MANUAL": False,
+        "SCHEDULER_ENABLED": _env_bool("SCHEDULER_ENABLED", True),
+        "SCHEDULER_INTERVAL": _env_int("SCHEDULER_INTERVAL", 60),
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10/300"),
+        "TOKEN_RATE_LIMIT": _env("TOKEN_RATE_LIMIT", "30/60"),
+        "DEBUG_OUTBOX": _env_bool("DEBUG_OUTBOX", False),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_MB"] * 1024 * 1024
+    config.update(overrides)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual `postgres://` / `postgresql://` spellings and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

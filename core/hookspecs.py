@@ -1,0 +1,125 @@
+"""Every hook a Sigill plugin can implement.
+
+Implementations keep the spec's name (pluggy's subset caller cannot filter `specname=`
+aliases). Hooks called for a tenant go through `core.plugins.TenantHooks`, so a plugin the tenant
+has switched off is never called for it. `tests/test_hookspecs.py` fails when a spec or one of its
+arguments is undocumented here.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("sigill")
+
+
+# --- describing the plugin -------------------------------------------------------------------
+
+
+@hookspec
+def plugin_info():
+    """Describe the plugin for the tenant admin page.
+
+    Return a dict with `name` (the id used in `enabled_plugins`), `title` and `description`
+    (lazy-translatable strings) and optionally `settings_schema` (a marshmallow Schema class
+    validating the tenant's JSON settings for this plugin).
+    """
+
+
+@hookspec
+def register_blueprints(app):
+    """Return a list of Flask blueprints to register at start-up.
+
+    app: the Flask application being built. Every installed plugin's blueprints are registered;
+    a guard answers 404 for tenants that have the plugin switched off.
+    """
+
+
+@hookspec
+def register_signing_methods():
+    """Return a list of `core.signing.methods.SigningMethod` subclasses this plugin provides."""
+
+
+# --- case lifecycle events (called with the tenant's hooks) -----------------------------------
+
+
+@hookspec
+def case_created(case):
+    """A case was created. case: the `Case` (draft)."""
+
+
+@hookspec
+def case_sent(case):
+    """A case was sent for signing. case: the `Case`, now pending."""
+
+
+@hookspec
+def party_viewed(case, party):
+    """A party opened their link for the first time. case: the `Case`; party: the `Party`."""
+
+
+@hookspec
+def party_signed(case, party, signature):
+    """A party signed. case: the `Case`; party: the `Party`; signature: the new `Signature`."""
+
+
+@hookspec
+def case_completed(case):
+    """Every signer has signed and the documents are sealed. case: the completed `Case`."""
+
+
+@hookspec
+def case_declined(case, party):
+    """A party declined. case: the `Case`, now declined; party: the declining `Party`."""
+
+
+@hookspec
+def case_revoked(case, officer):
+    """An officer revoked a case. case: the `Case`; officer: the `Officer` who revoked it."""
+
+
+@hookspec
+def case_expired(case):
+    """A case passed its expiry date unsigned. case: the `Case`, now expired."""
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def before_party_signs(case, party, method):
+    """Return a reason (str) to block this signature, or None to allow it.
+
+    case: the `Case`; party: the signing `Party`; method: the signing method's name.
+    Stops at first non-None result.
+    """
+
+
+# --- user interface -----------------------------------------------------------------------------
+
+
+@hookspec
+def ui_panels(slot, context):
+    """Return HTML (Markup) for a named slot of a page, or None.
+
+    slot: the slot's name, e.g. "case_sidebar", "signer_completed", "admin_settings";
+    context: a dict of what the page shows (e.g. `case`, `party`).
+    """
+
+
+@hookspec
+def menu_items(officer):
+    """Return a list of `(label, url)` for the office's main menu. officer: the `Officer`."""
+
+
+@hookspec
+def export_columns(case):
+    """Return a dict of extra columns for case exports. case: the `Case` being exported."""
+
+
+@hookspec
+def receipt_sections(case, language):
+    """Return a list of `(heading, [lines])` to add to the receipt.
+
+    case: the `Case` being sealed; language: "sv" or "en".
+    """

@@ -1,0 +1,95 @@
+"""Email: rendered in the reader's language, stored, then delivered by a job.
+
+With `SMTP_URL` (smtp://user:pass@host:port, `?starttls=1`, or smtps://) messages go out by SMTP;
+without it they are written as .eml files to the outbox folder, where the debug outbox page
+lists them.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app, render_template
+
+from core import jobs
+from core.extensions import db
+from core.i18n import force_locale
+from core.models import OutgoingMail
+from core.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def send_mail(to: str, template: str, language: str = "sv", tenant=None, **context) -> OutgoingMail:
+    """Render `mail/<template>.{subject,txt,html}` in `language` and queue the message.
+
+    Delivery happens after the caller's commit. `tenant` gives the sender name.
+    """
+    context.setdefault("tenant", tenant)
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    with force_locale(language):
+        subject = " ".join(render_template(f"mail/{template}.subject.txt", **context).split())
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    message = EmailMessage()
+    message["Subject"] = subject
+    sender_name = tenant.mail_sender_name if tenant is not None else "Sigill"
+    message["From"] = formataddr((sender_name, current_app.config["MAIL_FROM"]))
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].split("@")[-1])
+    message["Content-Language"] = language
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    mail = OutgoingMail(
+        tenant_id=tenant.id if tenant is not None else None, to_addr=to, subject=subject, mime=message.as_string()
+    )
+    db.session.add(mail)
+    db.session.flush()
+    jobs.enqueue(deliver, mail.id, tenant_id=mail.tenant_id)
+    return mail
+
+
+def deliver(mail_id: int) -> None:
+    mail = db.session.get(OutgoingMail, mail_id)
+    if mail is None or mail.sent_at is not None:
+        return
+    smtp_url = current_app.config.get("SMTP_URL")
+    if smtp_url:
+        _send_smtp(smtp_url, mail)
+    else:
+        _write_outbox(mail)
+    mail.sent_at = utcnow()
+    log.info("mail %s delivered (%s)", mail.id, "smtp" if smtp_url else "outbox")
+
+
+def _send_smtp(url: str, mail: OutgoingMail) -> None:
+    parts = urlsplit(url)
+    options = parse_qs(parts.query)
+    host, port = parts.hostname or "localhost", parts.port
+    if parts.scheme == "smtps":
+        client = smtplib.SMTP_SSL(host, port or 465, timeout=30, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port or 25, timeout=30)
+    with client:
+        if parts.scheme == "smtp" and options.get("starttls", ["0"])[0] in ("1", "true"):
+            client.starttls(context=ssl.create_default_context())
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.sendmail(current_app.config["MAIL_FROM"], [mail.to_addr], mail.mime.encode())
+
+
+def outbox_dir() -> Path:
+    path = Path(current_app.config["OUTBOX_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_outbox(mail: OutgoingMail) -> None:
+    name = f"{mail.created_at:%Y%m%dT%H%M%S}-{mail.id:06d}.eml"
+    (outbox_dir() / name).write_text(mail.mime)

@@ -1,0 +1,11 @@
+"""All models, imported here so Alembic and the app see every table."""
+
+from core.models.case import Case, Document, Event, Party, Signature
+from core.models.officer import Officer, OfficerToken
+from core.models.platform import Job, OutgoingMail, RateLimitHit
+from tenants.models import Tenant
+
+__all__ = [
+    "Case", "Document", "Event", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
+    "RateLimitHit", "Signature", "Tenant",
+]

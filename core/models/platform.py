@@ -1,0 +1,62 @@
+"""Platform tables that are not owned by one tenant's officers: job outbox, mail, rate limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models.base import UTCDateTime, utcnow
+
+JOB_STATES = ("pending", "running", "done", "failed")
+
+
+class Job(db.Model):
+    """The job outbox: written in the same transaction as the work that asks for it.
+
+    Dispatched to RQ (or the embedded thread pool) only after commit; a sweeper re-dispatches
+    rows that were never picked up or whose worker died, so no job is lost.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (sa.Index("ix_job_state_run_after", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    func: Mapped[str] = mapped_column(sa.String(200))
+    args: Mapped[list] = mapped_column(sa.JSON, default=list)
+    state: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=8)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutgoingMail(db.Model):
+    """A rendered email waiting for (or done with) delivery."""
+
+    __tablename__ = "outgoing_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    to_addr: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    mime: Mapped[str] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RateLimitHit(db.Model):
+    """Fixed-window counters for rate limits when no Redis is configured."""
+
+    __tablename__ = "rate_limit_hit"
+
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    window: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,59 @@
+"""Small security helpers: link tokens, safe redirects, client address."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+
+
+def new_token() -> tuple[str, str]:
+    """A link token with 256 random bits and its SHA-256 (the only thing stored)."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keyed_hash(*parts: str) -> str:
+    """HMAC-SHA256 under the app's secret key (one-time codes, rate-limit keys)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
+
+def safe_next_url(target: str | None, default: str) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def client_ip() -> str:
+    """The client's address (ProxyFix rewrites remote_addr when TRUSTED_PROXIES is set)."""
+    return request.remote_addr or "unknown"
+
+
+def user_agent() -> str:
+    return (request.headers.get("User-Agent") or "")[:500]
+
+
+def mask_personal_number(pnr: str | None) -> str:
+    """19800101-XXXX style: never log or show a full personal number."""
+    if not pnr:
+        return ""
+    digits = "".join(ch for ch in pnr if ch.isdigit())
+    return f"{digits[:8]}-XXXX" if len(digits) >= 8 else "XXXX"
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    return phone[:4] + "*" * max(0, len(phone) - 6) + phone[-2:]

@@ -1,0 +1,1 @@
+"""Tenancy: the Tenant model, central query scoping, per-tenant plugin state and tenant admin."""

@@ -1,0 +1,251 @@
+"""Shared fixtures.
+
+Personas (healthchecks style): Alice is the admin of Acme, Bob her colleague at Acme, Charlie
+the admin of Globex, another tenant who must never see Acme's things.
+
+Every test app gets its own SQLite file copied from one migrated template (Alembic runs once per
+session); `pg_app` runs against a fresh database on the real PostgreSQL server; `smtp` is a real
+aiosmtpd server; `live_server` serves the app on a free loopback port for Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from core.app import create_app
+from core.extensions import db
+from tests import support
+
+IN_CI = os.environ.get("CI") == "true"
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (own `g`, own database session), as in production,
+    even though the test itself holds an app context to look at the database."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def base_config(tmp: Path, **extra) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'sigill.db'}",
+        "STORAGE_DIR": str(tmp / "blobs"),
+        "OUTBOX_DIR": str(tmp / "outbox"),
+        "SMTP_URL": None,
+        "REDIS_URL": None,
+        "JOBS_MANUAL": True,
+        "SCHEDULER_ENABLED": False,
+        "BASE_URL": "http://sigill.test",
+        "LOGIN_RATE_LIMIT": "5/300",
+        "SEAL_DIR": str(tmp / "seal"),
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """One SQLite database built by the real Alembic migrations, copied for each test."""
+    folder = tmp_path_factory.mktemp("template")
+    app = create_app(base_config(folder))
+    with app.app_context():
+        support.upgrade_database()
+        db.engine.dispose()
+    return folder / "sigill.db"
+
+
+@pytest.fixture
+def app_factory(tmp_path, migrated_sqlite):
+    """Build apps on a fresh copy of the migrated database: `app_factory(**config)`."""
+    made = []
+
+    def make(**extra):
+        target = tmp_path / "sigill.db"
+        if not target.exists():
+            shutil.copy(migrated_sqlite, target)
+        plugins = extra.pop("_plugins", None)
+        app = create_app(base_config(tmp_path, **extra), plugins=plugins)
+        app.test_client_class = FreshContextClient
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def people(app):
+    return support.make_people()
+
+
+@pytest.fixture
+def alice(people):
+    return people.alice
+
+
+@pytest.fixture
+def bob(people):
+    return people.bob
+
+
+@pytest.fixture
+def charlie(people):
+    return people.charlie
+
+
+@pytest.fixture
+def login(client):
+    def do(officer, password=support.PASSWORD):
+        return support.login(client, officer.email, password)
+
+    return do
+
+
+# --- real services -------------------------------------------------------------------------------
+
+
+def _require(service: str, error: Exception):
+    if IN_CI:
+        raise RuntimeError(f"{service} must run in CI: {error}") from error
+    pytest.skip(f"{service} not reachable: {error}")
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    name = f"sigill_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        _require("PostgreSQL", exc)
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_app(tmp_path, pg_database):
+    """An app on the real PostgreSQL server, schema built by the migrations, emptied after."""
+    app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=pg_database))
+    with app.app_context():
+        support.upgrade_database()
+        yield app
+        db.session.remove()
+        support.empty_database()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    try:
+        conn = redis.Redis.from_url(REDIS_TEST_URL)
+        conn.ping()
+    except Exception as exc:  # noqa: BLE001
+        _require("Redis", exc)
+    conn.flushdb()
+    yield REDIS_TEST_URL
+    conn.flushdb()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on loopback; `smtp.messages` are the parsed emails."""
+    server = support.SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app_factory, smtp):
+    """The app served over HTTP on loopback, mails going to the real SMTP server."""
+    port = free_port()
+    app = app_factory(BASE_URL=f"http://127.0.0.1:{port}", SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
+                      JOBS_MANUAL=False, WTF_CSRF_ENABLED=True)
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{port}"
+    server.app = app
+    server.smtp = smtp
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        _require("Chromium", FileNotFoundError(executable))
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=executable, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2, locale="sv-SE")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

@@ -1,0 +1,126 @@
+"""Helpers the tests share: people, logging in with CSRF, mail, a real SMTP server."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from email import message_from_bytes, message_from_string, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_migrate import upgrade
+
+from core.auth.service import create_officer, create_tenant
+from core.extensions import db
+
+PASSWORD = "correct horse battery"
+
+
+def upgrade_database() -> None:
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+def empty_database() -> None:
+    """Remove every row (PostgreSQL tests share one database per session)."""
+    with db.engine.begin() as conn:
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@dataclass
+class People:
+    acme: object
+    globex: object
+    alice: object
+    bob: object
+    charlie: object
+
+
+def make_people() -> People:
+    """Two tenants and three officers, made through the same services the app uses."""
+    acme = create_tenant("acme", "Acme AB")
+    globex = create_tenant("globex", "Globex AB")
+    alice = create_officer(acme, "alice@acme.example", "Alice Andersson", role="admin", password=PASSWORD,
+                           language="en")
+    bob = create_officer(acme, "bob@acme.example", "Bob Berg", role="officer", password=PASSWORD, language="en")
+    charlie = create_officer(globex, "charlie@globex.example", "Charlie Carlsson", role="admin", password=PASSWORD,
+                             language="en")
+    db.session.commit()
+    return People(acme, globex, alice, bob, charlie)
+
+
+_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    html = client.get(url).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post(client, url: str, data: dict | None = None, token_from: str = "/login", **kwargs):  # noqa: S107
+    """POST a form the way a browser would: with the CSRF token of the session."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client, token_from))
+    return client.post(url, data=data, **kwargs)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    return post(client, "/login", {"email": email, "password": password})
+
+
+# --- mail ----------------------------------------------------------------------------------------
+
+
+def outbox_messages(app=None) -> list[EmailMessage]:
+    folder = Path((app or current_app).config["OUTBOX_DIR"])
+    if not folder.exists():
+        return []
+    return [message_from_string(p.read_text(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def body_text(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def links_in(message: EmailMessage) -> list[str]:
+    return re.findall(r"https?://[^\s<>\"]+", body_text(message))
+
+
+class SmtpServer:
+    """aiosmtpd on a free loopback port, keeping every message it receives."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, _server, _session, envelope):  # noqa: N802  (aiosmtpd's name)
+                message = message_from_bytes(envelope.original_content, policy=policy.default)
+                message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+                server.messages.append(message)
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        self.controller.start()
+        self.port = self.controller.server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def wait_for(self, to: str, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages if to.lower() in str(m["To"]).lower()]
+            if len(found) >= count:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"expected {count} mail(s) to {to}; got {[str(m['To']) for m in self.messages]}")

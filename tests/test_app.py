@@ -1,0 +1,33 @@
+from core.app import create_app
+
+
+def test_factory_takes_config_overrides(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "STORAGE_DIR": str(tmp_path / "b"),
+                      "TESTING": True, "BASE_URL": "http://example.test/"})
+    assert app.testing
+    assert app.config["BASE_URL"] == "http://example.test/"
+
+
+def test_it_reports_health(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"ok": True, "database": "ok"}
+
+
+def test_health_reports_a_broken_redis(app_factory):
+    app = app_factory(REDIS_URL="redis://127.0.0.1:1/0")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["redis"].startswith("error")
+
+
+def test_anonymous_visitor_is_sent_to_login(client):
+    response = client.get("/cases/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_unknown_page_is_a_clear_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True) or "Sidan" in response.get_data(as_text=True)
