@@ -97,7 +97,8 @@ class BankIDIssuer:
         builder = (
             ocsp.OCSPResponseBuilder()
             .add_response(
-                cert=cert, issuer=self.user_ca, algorithm=hashes.SHA1(),
+                cert=cert, issuer=self.user_ca,
+                algorithm=hashes.SHA1(),  # noqa: S303 - OCSP CertIDs use SHA-1, as BankID's do
                 cert_status=ocsp.OCSPCertStatus.GOOD, this_update=now, next_update=None,
                 revocation_time=None, revocation_reason=None,
             )
@@ -179,7 +180,10 @@ def _bankid_signed_data(data: SignedData) -> str:
         f"<requirement><condition><type>AllowedPolicies</type><value>1.2.3.4.25</value>"
         f"</condition></requirement><uauth>pw</uauth></ai></env></clientInfo>"
     )
-    return f'<bankIdSignedData xmlns="{BANKID_NS}" Id="bidSignedData">{visible}{non_visible}{server}{client}</bankIdSignedData>'
+    return (
+        f'<bankIdSignedData xmlns="{BANKID_NS}" Id="bidSignedData">'
+        f"{visible}{non_visible}{server}{client}</bankIdSignedData>"
+    )
 
 
 def common_name(cert: x509.Certificate) -> str:
