@@ -60,11 +60,11 @@ def base_config(tmp: Path, **extra) -> dict:
 
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
-    """One SQLite database built by the real Alembic migrations, copied for each test."""
+    """One SQLite database built from the models, copied for each test."""
     folder = tmp_path_factory.mktemp("template")
     app = create_app(base_config(folder))
     with app.app_context():
-        support.upgrade_database()
+        support.create_schema()
         db.engine.dispose()
     return folder / "sigill.db"
 
@@ -159,10 +159,11 @@ def pg_database():
 
 @pytest.fixture
 def pg_app(tmp_path, pg_database):
-    """An app on the real PostgreSQL server, schema built by the migrations, emptied after."""
+    """An app on the real PostgreSQL server, emptied after each test."""
     app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=pg_database))
+    app.test_client_class = FreshContextClient
     with app.app_context():
-        support.upgrade_database()
+        support.create_schema()
         yield app
         db.session.remove()
         support.empty_database()

@@ -20,7 +20,14 @@ PASSWORD = "correct horse battery"
 
 
 def upgrade_database() -> None:
+    """Build the schema with the real Alembic migrations (tests/test_migrations.py checks they
+    match the models)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+def create_schema() -> None:
+    """Build the schema from the models: fast, and independent of migration work in progress."""
+    db.create_all()
 
 
 def empty_database() -> None:
