@@ -70,4 +70,6 @@ def _check_settings(level: str, tsa_url: str | None, context: ValidationContext 
     if level != "B-B" and not tsa_url:
         raise SealingError(f"Seal level {level} needs a timestamp server: set TSA_URL")
     if level in ("B-LT", "B-LTA") and context is None:
-        raise SealingError(f"Seal level {level} needs a validation context to embed revocation info")
+        raise SealingError(
+            f"Seal level {level} needs a validation context to embed revocation info"
+        )

@@ -1,0 +1,241 @@
+"""Validation of uploaded PDFs: what is true about their signatures, in one verdict.
+
+Verdicts, for the public verification page:
+- authentic: our seal, intact, and nothing after it but long-term-validation updates
+  (DSS, document timestamps);
+- modified_after_sealing: our seal is there but the bytes it covers were changed;
+- extra_revisions: our seal is intact but revisions were appended after it;
+- valid_not_ours: intact, valid signatures, none of them ours;
+- no_signature: a readable PDF without signatures;
+- invalid: not a readable PDF, or signatures that are broken and not ours.
+"""
+
+import asyncio
+import dataclasses
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from asn1crypto import x509
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import ades, validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.policy_decl import (
+    PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+)
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+from pyhanko_certvalidator.registry import SimpleTrustManager
+from pypdf import PdfReader
+
+from core.sealing.fingerprint import normalise
+
+log = logging.getLogger(__name__)
+
+Verdict = Literal[
+    "authentic",
+    "modified_after_sealing",
+    "extra_revisions",
+    "valid_not_ours",
+    "no_signature",
+    "invalid",
+]
+FINGERPRINT_PATTERN = re.compile(
+    r"Fingeravtryck:\s*([0-9A-Za-z]{4}(?:-[0-9A-Za-z]{4}){3}-[0-9A-Za-z*~$=])"
+)
+ALLOWED_AFTER_SEAL = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    field_name: str
+    intact: bool
+    valid: bool
+    trusted: bool
+    ours: bool
+    signer_subject: str
+    covers_whole_document: bool
+    later_revisions: bool
+    modification_level: str | None
+    signing_time: datetime | None
+    timestamp: datetime | None
+    timestamp_valid: bool | None
+    # AdES indication of the offline long-term check ("OK", "NO_POE", ...); None for B-B.
+    long_term: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    verdict: Verdict
+    sha256: str
+    signatures: list[SignatureReport] = field(default_factory=list)
+    document_timestamps: int = 0
+    problem: str | None = None
+
+
+def validate_sealed(
+    pdf_bytes: bytes,
+    trust_roots: Iterable[x509.Certificate],
+    allow_fetching: bool = False,
+    seal_certs: Iterable[x509.Certificate] = (),
+) -> Report:
+    """Validate every signature in `pdf_bytes` and say what is true about the file.
+
+    A signature is "ours" when its certificate is one of `seal_certs`, or, when none are
+    given, when it chains to `trust_roots`.
+    """
+    sha256 = hashlib.sha256(pdf_bytes).hexdigest()
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
+        if reader.encrypted:
+            return Report("invalid", sha256, problem="encrypted")
+        signatures = reader.embedded_regular_signatures
+        timestamps = reader.embedded_timestamp_signatures
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        return Report("invalid", sha256, problem=f"not a readable PDF: {error}")
+    if not signatures:
+        return Report("no_signature", sha256, document_timestamps=len(timestamps))
+    roots = list(trust_roots)
+    ours = {cert.sha256 for cert in seal_certs}
+    reports = [_check(sig, roots, allow_fetching, ours) for sig in signatures]
+    return Report(_verdict(reports), sha256, reports, len(timestamps))
+
+
+def _check(
+    sig: EmbeddedPdfSignature, roots: list, allow_fetching: bool, ours: set[bytes]
+) -> SignatureReport:
+    try:
+        status = validate_pdf_signature(
+            sig, ValidationContext(trust_roots=roots, allow_fetching=allow_fetching)
+        )
+    except Exception as error:  # noqa: BLE001 - a broken signature is a finding, not a crash
+        log.info("signature %s could not be validated: %s", sig.field_name, error)
+        return _broken(sig)
+    cert = status.signing_cert
+    timestamp = status.timestamp_validity
+    return SignatureReport(
+        field_name=sig.field_name,
+        intact=status.intact,
+        valid=status.valid,
+        trusted=status.trusted,
+        ours=cert.sha256 in ours if ours else status.trusted,
+        signer_subject=cert.subject.human_friendly,
+        covers_whole_document=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        later_revisions=sig.signed_revision < sig.reader.xrefs.total_revisions - 1,
+        modification_level=_name(status.modification_level),
+        signing_time=status.signer_reported_dt,
+        timestamp=timestamp.timestamp if timestamp else None,
+        timestamp_valid=(timestamp.valid and timestamp.intact) if timestamp else None,
+        long_term=_long_term(sig, status, roots, allow_fetching),
+    )
+
+
+def _broken(sig: EmbeddedPdfSignature) -> SignatureReport:
+    return SignatureReport(
+        field_name=sig.field_name, intact=False, valid=False, trusted=False, ours=False,
+        signer_subject="", covers_whole_document=False, later_revisions=False,
+        modification_level=None, signing_time=None, timestamp=None,
+        timestamp_valid=None, long_term=None,
+    )
+
+
+def _verdict(reports: list[SignatureReport]) -> Verdict:
+    mine = [r for r in reports if r.ours]
+    if any(not r.intact for r in mine):
+        return "modified_after_sealing"
+    for report in mine:
+        if report.valid and report.modification_level in _allowed_names():
+            return "authentic"
+    if any(r.valid for r in mine):
+        return "extra_revisions"
+    if reports and all(r.intact and r.valid for r in reports):
+        return "valid_not_ours"
+    return "invalid"
+
+
+def _allowed_names() -> tuple[str, ...]:
+    return tuple(level.name for level in ALLOWED_AFTER_SEAL)
+
+
+def _name(level: ModificationLevel | None) -> str | None:
+    return level.name if level is not None else None
+
+
+def _long_term(
+    sig: EmbeddedPdfSignature, status: PdfSignatureStatus, roots: list, allow_fetching: bool
+) -> str | None:
+    """Offline (unless allowed) long-term check for timestamped signatures.
+
+    B-LTA (document timestamps after the seal): ETSI EN 319 102-1 § 5.6.3 through
+    ades_lta_validation. B-LT: § 5.5 validation with time, from the DSS only; the LTA
+    process would demand proof of existence that only a document timestamp can give.
+    """
+    if status.timestamp_validity is None:
+        return None
+    spec = _spec(roots, allow_fetching)
+    if _has_document_timestamp_after(sig):
+        result = asyncio.run(ades.ades_lta_validation(sig, spec))
+    else:
+        result = asyncio.run(_with_time(sig, spec.signature_validation_spec))
+    return result.ades_subindic.name
+
+
+async def _with_time(sig: EmbeddedPdfSignature, spec: SignatureValidationSpec):
+    knowledge = ades._dss_to_local_knowledge(reader=sig.reader)
+    return await ades.ades_with_time_validation(
+        sig.signed_data,
+        dataclasses.replace(spec, local_knowledge=knowledge),
+        raw_digest=sig.compute_digest(),
+        extra_status_kwargs=sig.summarise_integrity_info(),
+        status_cls=PdfSignatureStatus,
+    )
+
+
+def _has_document_timestamp_after(sig: EmbeddedPdfSignature) -> bool:
+    return any(
+        ts.signed_revision > sig.signed_revision
+        for ts in sig.reader.embedded_timestamp_signatures
+    )
+
+
+def _spec(roots: list, allow_fetching: bool) -> PdfSignatureValidationSpec:
+    fetching = (
+        RevinfoOnlineFetchingRule.NO_HISTORICAL_FETCH
+        if allow_fetching
+        else RevinfoOnlineFetchingRule.LOCAL_ONLY
+    )
+    return PdfSignatureValidationSpec(
+        SignatureValidationSpec(
+            cert_validation_policy=CertValidationPolicySpec(
+                trust_manager=SimpleTrustManager.build(trust_roots=roots),
+                revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO),
+            ),
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=fetching),
+        )
+    )
+
+
+def find_fingerprint(pdf_bytes: bytes) -> str | None:
+    """The fingerprint printed in the footer, by text extraction of the first/last page."""
+    try:
+        pages = PdfReader(io.BytesIO(pdf_bytes)).pages
+        candidates = [pages[0], pages[-1]] if len(pages) else []
+        for page in candidates:
+            match = FINGERPRINT_PATTERN.search(page.extract_text() or "")
+            if match:
+                return normalise(match.group(1))
+    except Exception as error:  # noqa: BLE001 - an unreadable upload just has no fingerprint
+        log.info("no fingerprint extracted: %s", error)
+    return None
