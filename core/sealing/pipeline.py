@@ -1,0 +1,60 @@
+"""The sealing pipeline for one document: footer, receipt, seal.
+
+Order matters: every page change (footer, receipt pages) has to happen before the seal,
+because anything but signatures and validation data added after it breaks the seal.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from pyhanko.sign.signers import Signer
+from pyhanko_certvalidator import ValidationContext
+
+from core.sealing.receipt import Language, ReceiptData, append_pages, render_receipt
+from core.sealing.seal import Level, seal_pdf
+from core.sealing.stamp import footer_text, open_writer, stamp_pages, write
+
+
+@dataclass(frozen=True)
+class SealedResult:
+    pdf: bytes
+    sha256: str
+
+
+def prepare_document(
+    original_pdf: bytes,
+    fingerprint: str,
+    verify_url: str,
+    receipt: ReceiptData,
+    language: Language,
+) -> bytes:
+    """The document as it will be sealed: receipt appended, footer on every page.
+
+    Deterministic: the same inputs give the same bytes, so a retried job seals the same
+    content. Stamping and appending share one writer so the file is written only once.
+    """
+    writer = open_writer(original_pdf)
+    append_pages(writer, render_receipt(receipt, language))
+    stamp_pages(writer, footer_text(fingerprint, verify_url))
+    return write(writer)
+
+
+def seal_document(
+    original_pdf: bytes,
+    fingerprint: str,
+    verify_url: str,
+    receipt: ReceiptData,
+    language: Language,
+    signer: Signer,
+    level: Level = "B-B",
+    tsa_url: str | None = None,
+    validation_context: ValidationContext | None = None,
+) -> SealedResult:
+    """Stamp, append the receipt and seal `original_pdf`; return the sealed file and hash.
+
+    Always starts from the original, so running it again after a crash gives an
+    equivalent sealed file (only the signing time and timestamp differ).
+    """
+    prepared = prepare_document(original_pdf, fingerprint, verify_url, receipt, language)
+    sealed = seal_pdf(prepared, signer, level, tsa_url, validation_context)
+    return SealedResult(pdf=sealed, sha256=hashlib.sha256(sealed).hexdigest())

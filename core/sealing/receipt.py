@@ -1,0 +1,386 @@
+"""The signing receipt: what happened in a case, printed on A4 pages after the documents.
+
+The receipt shows identities masked (personal numbers as 19800101-XXXX, phone numbers
+with hidden middle digits) because it travels with the document to everyone who gets
+it. Texts are plain dicts for Swedish and English: this module runs outside Flask.
+"""
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+import qrcode
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from core.sealing.stamp import text_font
+
+Language = Literal["sv", "en"]
+SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
+QR_SIZE = 32 * mm
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Signing receipt",
+        "organisation": "Organisation",
+        "case": "Case",
+        "case_id": "Case id",
+        "documents": "Documents",
+        "document": "Document",
+        "pages": "Pages",
+        "original_sha256": "Original SHA-256",
+        "parties": "Parties",
+        "role": "Role",
+        "method": "Method",
+        "identity": "Identity",
+        "invited": "Invited",
+        "viewed": "Viewed",
+        "signed": "Signed",
+        "not_yet": "—",
+        "swedish_time": "Swedish time",
+        "evidence": "Evidence",
+        "evidence_head": "Head of the event chain (SHA-256)",
+        "fingerprint": "Fingerprint",
+        "seal": "Seal",
+        "seal_subject": "Sealed by",
+        "seal_level": "Signature level",
+        "timestamp": "Timestamp",
+        "no_timestamp": "none (the seal time is the server's clock)",
+        "sealed_at": "Sealed at",
+        "verify": "How to check this document",
+        "step_1": "Open {url} or scan the QR code.",
+        "step_2": "Upload the PDF. The service compares it byte for byte with the sealed "
+        "original and checks the seal.",
+        "step_3": "Or type the fingerprint {fingerprint}; case, spaces and dashes do not matter.",
+        "step_4": "A PDF reader's signature panel shows the seal by {subject}; any change "
+        "after sealing makes the seal invalid.",
+        "bankid": "BankID",
+        "sms": "SMS code",
+        "touch": "Drawn signature",
+        "email": "Email link",
+        "signer": "Signer",
+        "approver": "Approver",
+        "viewer": "Receives a copy",
+    },
+    "sv": {
+        "title": "Signeringskvitto",
+        "organisation": "Organisation",
+        "case": "Ärende",
+        "case_id": "Ärende-id",
+        "documents": "Dokument",
+        "document": "Dokument",
+        "pages": "Sidor",
+        "original_sha256": "Originalets SHA-256",
+        "parties": "Parter",
+        "role": "Roll",
+        "method": "Metod",
+        "identity": "Identitet",
+        "invited": "Inbjuden",
+        "viewed": "Öppnade",
+        "signed": "Signerade",
+        "not_yet": "—",
+        "swedish_time": "svensk tid",
+        "evidence": "Bevis",
+        "evidence_head": "Händelsekedjans senaste länk (SHA-256)",
+        "fingerprint": "Fingeravtryck",
+        "seal": "Försegling",
+        "seal_subject": "Förseglat av",
+        "seal_level": "Signaturnivå",
+        "timestamp": "Tidsstämpel",
+        "no_timestamp": "ingen (förseglingstiden är serverns klocka)",
+        "sealed_at": "Förseglat",
+        "verify": "Så kontrollerar du dokumentet",
+        "step_1": "Öppna {url} eller skanna QR-koden.",
+        "step_2": "Ladda upp PDF-filen. Tjänsten jämför den byte för byte med det förseglade "
+        "originalet och kontrollerar förseglingen.",
+        "step_3": "Eller skriv in fingeravtrycket {fingerprint}; versaler, mellanslag och "
+        "bindestreck spelar ingen roll.",
+        "step_4": "En PDF-läsares signaturpanel visar förseglingen av {subject}; varje ändring "
+        "efter förseglingen gör den ogiltig.",
+        "bankid": "BankID",
+        "sms": "SMS-kod",
+        "touch": "Ritad signatur",
+        "email": "E-postlänk",
+        "signer": "Undertecknare",
+        "approver": "Godkännare",
+        "viewer": "Får en kopia",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ReceiptDocument:
+    name: str
+    sha256: str
+    pages: int
+
+
+@dataclass(frozen=True)
+class ReceiptParty:
+    """A party as the evidence recorded them; masking happens when printing."""
+
+    name: str
+    role: str
+    method: str
+    email: str | None = None
+    phone: str | None = None
+    bankid_name: str | None = None
+    personal_number: str | None = None
+    invited_at: datetime | None = None
+    viewed_at: datetime | None = None
+    signed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptSeal:
+    certificate_subject: str
+    level: str
+    timestamp_authority: str | None = None
+    sealed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptSection:
+    """Extra content from plugins: a heading and plain text lines."""
+
+    heading: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    organisation: str
+    case_title: str
+    case_id: str
+    documents: tuple[ReceiptDocument, ...]
+    parties: tuple[ReceiptParty, ...]
+    evidence_head: str
+    fingerprint: str
+    verify_url: str
+    seal: ReceiptSeal
+    extra_sections: tuple[ReceiptSection, ...] = field(default_factory=tuple)
+
+
+def mask_personal_number(number: str) -> str:
+    """19800101-1234 or 198001011234 -> 19800101-XXXX: the birth date stays readable."""
+    digits = "".join(c for c in number if c.isdigit())
+    return f"{digits[:-4]}-XXXX" if len(digits) > 4 else "XXXX"
+
+
+def mask_phone(phone: str) -> str:
+    """+46701234567 -> +4670XXXXX67: enough to recognise, not enough to call."""
+    compact = "".join(c for c in phone if c.isdigit() or c == "+")
+    if len(compact) <= 6:
+        return "X" * len(compact)
+    return compact[:5] + "X" * (len(compact) - 7) + compact[-2:]
+
+
+def render_receipt(receipt: ReceiptData, language: Language) -> bytes:
+    """The receipt as a standalone A4 PDF, deterministic for the same data."""
+    texts = TEXTS[language]
+    styles = _styles()
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"{texts['title']}: {receipt.case_title}",
+        author=receipt.organisation,
+        invariant=1,
+    )
+    document.build(_story(receipt, texts, styles))
+    return buffer.getvalue()
+
+
+def append_receipt(pdf_bytes: bytes, receipt_pdf: bytes) -> bytes:
+    """The document with the receipt pages added at the end."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes)))
+    append_pages(writer, receipt_pdf)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def append_pages(writer: PdfWriter, pdf_bytes: bytes) -> None:
+    for page in PdfReader(io.BytesIO(pdf_bytes)).pages:
+        writer.add_page(page)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    regular, bold = text_font(), text_font(bold=True)
+    body = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11)
+    return {
+        "title": ParagraphStyle("title", fontName=bold, fontSize=16, leading=20, spaceAfter=6),
+        "heading": ParagraphStyle(
+            "heading", fontName=bold, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3
+        ),
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=7, leading=9),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.5),
+        "cellbold": ParagraphStyle("cellbold", parent=body, fontName=bold, fontSize=7.5),
+    }
+
+
+def _story(receipt: ReceiptData, texts: dict, styles: dict) -> list[Flowable]:
+    story: list[Flowable] = [Paragraph(escape(texts["title"]), styles["title"])]
+    story.append(
+        _pairs(
+            [
+                (texts["organisation"], receipt.organisation),
+                (texts["case"], receipt.case_title),
+                (texts["case_id"], receipt.case_id),
+                (texts["fingerprint"], receipt.fingerprint),
+            ],
+            styles,
+        )
+    )
+    story += _documents(receipt.documents, texts, styles)
+    story += _parties(receipt.parties, texts, styles)
+    story += _evidence(receipt, texts, styles)
+    for section in receipt.extra_sections:
+        story.append(Paragraph(escape(section.heading), styles["heading"]))
+        story += [Paragraph(escape(line), styles["body"]) for line in section.lines]
+    story += _verification(receipt, texts, styles)
+    return story
+
+
+def _documents(documents: Sequence[ReceiptDocument], texts: dict, styles: dict) -> list:
+    rows = [[texts["document"], texts["pages"], texts["original_sha256"]]]
+    rows += [[doc.name, str(doc.pages), doc.sha256] for doc in documents]
+    return [
+        Paragraph(escape(texts["documents"]), styles["heading"]),
+        _table(rows, [60 * mm, 12 * mm, 102 * mm], styles, monospace_column=2),
+    ]
+
+
+def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list:
+    flowables: list[Flowable] = [Paragraph(escape(texts["parties"]), styles["heading"])]
+    for party in parties:
+        rows = [
+            (texts["role"], texts.get(party.role, party.role)),
+            (texts["method"], texts.get(party.method, party.method)),
+            (texts["identity"], _identity(party)),
+            (texts["invited"], _when(party.invited_at, texts)),
+            (texts["viewed"], _when(party.viewed_at, texts)),
+            (texts["signed"], _when(party.signed_at, texts)),
+        ]
+        flowables.append(Paragraph(escape(party.name), styles["cellbold"]))
+        flowables.append(_pairs(rows, styles))
+        flowables.append(Spacer(1, 3 * mm))
+    return flowables
+
+
+def _evidence(receipt: ReceiptData, texts: dict, styles: dict) -> list:
+    seal = receipt.seal
+    return [
+        Paragraph(escape(texts["evidence"]), styles["heading"]),
+        _pairs(
+            [
+                (texts["evidence_head"], receipt.evidence_head),
+                (texts["seal_subject"], seal.certificate_subject),
+                (texts["seal_level"], f"PAdES {seal.level}"),
+                (texts["timestamp"], seal.timestamp_authority or texts["no_timestamp"]),
+                (texts["sealed_at"], _when(seal.sealed_at, texts)),
+            ],
+            styles,
+        ),
+    ]
+
+
+def _verification(receipt: ReceiptData, texts: dict, styles: dict) -> list:
+    steps = [
+        texts["step_1"].format(url=receipt.verify_url),
+        texts["step_2"],
+        texts["step_3"].format(fingerprint=receipt.fingerprint),
+        texts["step_4"].format(subject=receipt.seal.certificate_subject),
+    ]
+    text = [
+        Paragraph(f"{number}. {escape(step)}", styles["body"])
+        for number, step in enumerate(steps, 1)
+    ]
+    layout = Table([[text, QRCode(receipt.verify_url)]], colWidths=[136 * mm, 38 * mm])
+    layout.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [Paragraph(escape(texts["verify"]), styles["heading"]), layout]
+
+
+def _identity(party: ReceiptParty) -> str:
+    parts = []
+    if party.bankid_name or party.personal_number:
+        number = mask_personal_number(party.personal_number) if party.personal_number else ""
+        parts.append(" ".join(p for p in (party.bankid_name or "", number) if p))
+    if party.email:
+        parts.append(party.email)
+    if party.phone:
+        parts.append(mask_phone(party.phone))
+    return ", ".join(parts) or "—"
+
+
+def _when(moment: datetime | None, texts: dict) -> str:
+    if moment is None:
+        return texts["not_yet"]
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the models store naive UTC
+    utc = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    local = moment.astimezone(SWEDISH_TIME).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return f"{utc} ({local}, {texts['swedish_time']})"
+
+
+def _pairs(rows: Sequence[tuple[str, str]], styles: dict) -> Table:
+    return _table([list(row) for row in rows], [50 * mm, 124 * mm], styles, header=False)
+
+
+def _table(
+    rows: list[list[str]],
+    widths: list[float],
+    styles: dict,
+    header: bool = True,
+    monospace_column: int | None = None,
+) -> Table:
+    cells = [
+        [Paragraph(escape(value), styles["small" if col == monospace_column else "cell"])
+         for col, value in enumerate(row)]
+        for row in rows
+    ]
+    table = Table(cells, colWidths=widths, hAlign="LEFT")
+    commands = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+class QRCode(Flowable):
+    """A QR code drawn as vector squares: sharp at any zoom, a few hundred bytes."""
+
+    def __init__(self, data: str, size: float = QR_SIZE):
+        super().__init__()
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+        code.add_data(data)
+        code.make(fit=True)
+        self.matrix = code.get_matrix()
+        self.width = self.height = size
+
+    def draw(self) -> None:
+        cell = self.width / len(self.matrix)
+        canvas = self.canv
+        canvas.setFillColor(colors.black)
+        for row, line in enumerate(self.matrix):
+            y = self.height - (row + 1) * cell
+            for col, dark in enumerate(line):
+                if dark:
+                    canvas.rect(col * cell, y, cell, cell, stroke=0, fill=1)
