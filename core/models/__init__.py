@@ -3,9 +3,10 @@
 from core.models.case import Case, Document, Event, Party, Signature
 from core.models.officer import Officer, OfficerToken
 from core.models.platform import Job, OutgoingMail, RateLimitHit
+from core.signing.models import SmsChallenge
 from tenants.models import Tenant
 
 __all__ = [
     "Case", "Document", "Event", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
-    "RateLimitHit", "Signature", "Tenant",
+    "RateLimitHit", "Signature", "SmsChallenge", "Tenant",
 ]

@@ -1,0 +1,39 @@
+"""Tables the signing package owns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models.base import UTCDateTime, utcnow
+from tenants.scoping import TenantScoped
+
+
+class SmsChallenge(TenantScoped, db.Model):
+    """One SMS one-time code sent to a party.
+
+    Only `code_hash` is stored: HMAC(secret key, challenge id, party, document hashes, code), so a
+    code is bound to this party and exactly these documents. Only the party's newest challenge is
+    valid; it dies after `expires_at`, after a correct use, or after too many wrong attempts.
+    """
+
+    __tablename__ = "sms_challenge"
+    __table_args__ = (sa.Index("ix_sms_challenge_party_created", "party_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(sa.String(32))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    documents_digest: Mapped[str] = mapped_column(sa.String(64))
+    phone_masked: Mapped[str] = mapped_column(sa.String(24))
+    gateway: Mapped[str] = mapped_column(sa.String(20))
+    gateway_message_id: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
