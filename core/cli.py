@@ -226,3 +226,7 @@ try:  # Flask-Migrate's `db upgrade` etc.
     cli.add_command(db_commands, "db")
 except ImportError:  # pragma: no cover
     pass
+
+
+if __name__ == "__main__":
+    main()

@@ -43,9 +43,9 @@ def send_mail(to: str, template: str, language: str = "sv", tenant=None, **conte
     message["From"] = formataddr((sender_name, current_app.config["MAIL_FROM"]))
     message["To"] = to
     message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].split("@")[-1])
-    message["Content-Language"] = language
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after set_content, which drops Content-* headers
     mail = OutgoingMail(
         tenant_id=tenant.id if tenant is not None else None, to_addr=to, subject=subject, mime=message.as_string()
     )
@@ -81,7 +81,8 @@ def _send_smtp(url: str, mail: OutgoingMail) -> None:
             client.starttls(context=ssl.create_default_context())
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.sendmail(current_app.config["MAIL_FROM"], [mail.to_addr], mail.mime.encode())
+        # As str: smtplib turns the stored \n line ends into the CRLF that SMTP requires.
+        client.sendmail(current_app.config["MAIL_FROM"], [mail.to_addr], mail.mime)
 
 
 def outbox_dir() -> Path:
