@@ -74,16 +74,21 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def scheduler() -> None:
     """Run RQ's cron scheduler: enqueues the periodic tasks (sweep, reminders, expiry ...)."""
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError("REDIS_URL is not set: without Redis, `sigill serve` runs periodic tasks itself.")
+    build_cron(current_app).start()
+
+
+def build_cron(app):
+    """RQ's CronScheduler with every periodic task; each runs as an ordinary RQ job."""
     from rq.cron import CronScheduler
 
     from core.jobs import PERIODIC, redis_connection
 
-    if not current_app.config.get("REDIS_URL"):
-        raise click.UsageError("REDIS_URL is not set: without Redis, `sigill serve` runs periodic tasks itself.")
     cron = CronScheduler(connection=redis_connection())
     for name, (_func, seconds) in PERIODIC.items():
-        cron.register(_periodic_entry, queue_name=current_app.config["RQ_QUEUE"], args=(name,), interval=seconds)
-    cron.start()
+        cron.register(_periodic_entry, queue_name=app.config["RQ_QUEUE"], args=(name,), interval=seconds)
+    return cron
 
 
 def _periodic_entry(name: str) -> None:

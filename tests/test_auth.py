@@ -91,3 +91,15 @@ def test_a_password_change_ends_other_sessions(app, alice, login, client):
     set_password(alice, "another long password")
     db.session.commit()
     assert other.get("/cases/").status_code == 302
+
+
+def test_organisation_login_address(client, people):
+    page = client.get("/o/acme")
+    assert page.status_code == 200
+    assert "Acme AB" in page.get_data(as_text=True)
+
+
+def test_unknown_organisation_slug_is_a_clear_404(client, people):
+    page = client.get("/o/no-such-org")
+    assert page.status_code == 404
+    assert "No organisation uses this address" in page.get_data(as_text=True)

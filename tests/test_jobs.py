@@ -141,3 +141,15 @@ def test_rq_worker_on_real_redis_runs_the_job(app_factory, redis_url, tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         assert _job(job.id).state == "done"
         assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "From RQ"
+
+
+@pytest.mark.redis
+def test_periodic_tasks_are_enqueued_by_rqs_cron_scheduler(app_factory, redis_url):
+    from core.cli import build_cron
+
+    app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis_url, RQ_QUEUE=f"test-cron-{os.getpid()}")
+    with app.app_context():
+        cron = build_cron(app)
+        enqueued = cron.enqueue_jobs()
+        assert "sweep" in {job.args[0] for job in enqueued}
+        assert jobs.rq_queue().count == len(jobs.PERIODIC)

@@ -12,12 +12,23 @@ from core.extensions import db
 from core.i18n import _
 from core.security import client_ip, safe_next_url
 from tenants.scoping import tenant_context
+from tenants.service import tenant_by_slug
 
 bp = Blueprint("auth", __name__)
 
 
+@bp.get("/o/<slug>")
+def organisation_login(slug: str):
+    """An organisation's own login address (bookmarkable, shows whose office it is)."""
+    tenant = tenant_by_slug(slug)
+    if tenant is None:
+        return render_template("error.html", code=404, title=_("Unknown organisation"), message=_(
+            "No organisation uses this address. Check the link, or log in from the start page.")), 404
+    return login(organisation=tenant)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login(organisation=None):
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
@@ -35,7 +46,7 @@ def login():
             db.session.commit()
             return redirect(safe_next_url(request.args.get("next"), url_for("main.index")))
         return render_template("auth/login.html", form=form, error=_("Wrong email or password.")), 401
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, organisation=organisation)
 
 
 @bp.post("/logout")
