@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.keys import load_private_key_from_pemder
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from core.sealing.pki import KeptKeySigner
 
@@ -52,7 +52,9 @@ def start_local_pki(directory: Path) -> LocalPKI:
                 serialization.NoEncryption(),
             )
         )
-    server = make_server("127.0.0.1", 0, _Deferred(), threaded=True)
+    server = make_server(
+        "127.0.0.1", 0, _Deferred(), threaded=True, request_handler=_QuietHandler
+    )
     prefix = f"http://127.0.0.1:{server.port}"
     config = CertomancerConfig(_config(prefix), key_search_dir=str(directory))
     arch = config.get_pki_arch(ARCH)
@@ -64,6 +66,11 @@ def start_local_pki(directory: Path) -> LocalPKI:
         tsa_url=f"{prefix}/{ARCH}/tsa/tsa",
         server=server,
     )
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        """Keep test output readable: a seal makes four requests."""
 
 
 class _Deferred:

@@ -1,7 +1,11 @@
 """PDF generators for the sealing tests: several producers, sizes and page geometries."""
 
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
+from PIL import Image, ImageDraw
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, NumberObject, RectangleObject
 from reportlab.lib.pagesizes import A3, A4, landscape, letter
@@ -37,3 +41,89 @@ def rotated_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+POSTSCRIPT = """%!PS-Adobe-3.0
+/Helvetica findfont 14 scalefont setfont
+1 1 3 {
+  /n exch def
+  n 3 eq { << /PageSize [842 595] >> setpagedevice } if
+  72 720 moveto (Ghostscript page ) show n 3 string cvs show
+  0.2 setgray 72 600 200 80 rectfill 0 setgray
+  72 560 moveto (Written in PostScript, converted by pdfwrite.) show
+  showpage
+} for
+"""
+
+PDFA_DEF = """%!
+/ICCProfile ({icc}) def
+[/_objdef {{icc_PDFA}} /type /stream /OBJ pdfmark
+[{{icc_PDFA}} << /N 3 >> /PUT pdfmark
+[{{icc_PDFA}} ICCProfile (r) file /PUT pdfmark
+[/_objdef {{OutputIntent_PDFA}} /type /dict /OBJ pdfmark
+[{{OutputIntent_PDFA}} << /Type /OutputIntent /S /GTS_PDFA1
+  /DestOutputProfile {{icc_PDFA}} /OutputConditionIdentifier (sRGB) >> /PUT pdfmark
+[{{Catalog}} << /OutputIntents [ {{OutputIntent_PDFA}} ] >> /PUT pdfmark
+"""
+
+
+def ghostscript_pdf(directory: Path, pdfa: bool = False) -> bytes:
+    """Three pages (the last landscape) from PostScript through gs pdfwrite; PDF/A-2b on request."""
+    source = directory / "doc.ps"
+    source.write_text(POSTSCRIPT)
+    target = directory / ("pdfa.pdf" if pdfa else "gs.pdf")
+    command = ["gs", "-q", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", f"-sOutputFile={target}"]
+    inputs = [str(source)]
+    if pdfa:
+        icc = next(Path("/usr/share/ghostscript").glob("*/iccprofiles/default_rgb.icc"))
+        definition = directory / "PDFA_def.ps"
+        definition.write_text(PDFA_DEF.format(icc=icc))
+        command += ["-dPDFA=2", "-dPDFACompatibilityPolicy=1", "-sColorConversionStrategy=RGB",
+                    f"--permit-file-read={icc}"]
+        inputs = [str(definition), str(source)]
+    subprocess.run([*command, *inputs], check=True, capture_output=True)
+    return target.read_bytes()
+
+
+def scanned_pdf() -> bytes:
+    """Two full-bleed JPEG 'scans' at 150 dpi, as PIL writes them (no margins at all)."""
+    pages = []
+    for number in (1, 2):
+        image = Image.new("RGB", (1240, 1754), (246, 244, 238))
+        draw = ImageDraw.Draw(image)
+        for line in range(40):
+            draw.rectangle((120, 150 + line * 38, 1100 - (line * 13) % 300, 168 + line * 38),
+                           fill=(40, 40, 40))
+        draw.text((600, 1700), f"scan {number}", fill=(0, 0, 0))
+        pages.append(image)
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "PDF", resolution=150, save_all=True, append_images=pages[1:])
+    return buffer.getvalue()
+
+
+def acroform_pdf() -> bytes:
+    """A form with a text field, a checkbox and a choice, as reportlab's acroform writes it."""
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer, invariant=1)
+    drawing.drawString(72, 760, "Application form")
+    form = drawing.acroForm
+    form.textfield(name="full_name", tooltip="Name", x=72, y=700, width=300, height=20,
+                   value="Anna Ärlig")
+    form.checkbox(name="accept", x=72, y=660, size=16, checked=True)
+    form.choice(name="city", value="Umeå", options=["Umeå", "Malmö"], x=72, y=620,
+                width=200, height=20)
+    drawing.showPage()
+    drawing.save()
+    return buffer.getvalue()
+
+
+def libreoffice_pdf(directory: Path) -> bytes | None:
+    """A Writer document exported by LibreOffice, or None when soffice is not installed."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        return None
+    source = directory / "letter.txt"
+    source.write_text("Avtal\n\nParterna är överens om följande.\n" * 40)
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(directory),
+                    str(source)], check=True, capture_output=True, timeout=120)
+    return (directory / "letter.pdf").read_bytes()
