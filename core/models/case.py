@@ -71,6 +71,8 @@ class Document(TenantScoped, db.Model):
     page_count: Mapped[int] = mapped_column()
     sealed_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     fingerprint: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    # Page previews rendered on demand: {"<page>": "<sha256 of the PNG blob>"}.
+    previews: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     case = relationship(Case, back_populates="documents")

@@ -1,0 +1,613 @@
+"""Signing cases: creation, sending, follow-up. Every state change records an event and fires its hook.
+
+The signer's side calls `find_party_by_token`, `party_viewed`, `party_signed` and `party_declined`;
+the office calls the rest. Functions work in the caller's transaction and never commit, except the
+periodic tasks (`send_due_reminders`, `expire_due_cases`), which commit case by case.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context
+from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.routing import BuildError
+
+from core import jobs
+from core.cases import events
+from core.cases.documents import PdfProblem, check_pdf, problem_message, render_page_png
+from core.extensions import db
+from core.mail import send_mail
+from core.models import Case, Document, Officer, Party
+from core.models.base import utcnow
+from core.plugins import hooks_for
+from core.security import hash_token, new_token
+from core.storage import blobs
+from core.urls import external_url
+from tenants.models import Tenant
+from tenants.scoping import tenant_context
+
+log = logging.getLogger(__name__)
+
+SEAL_JOB = "core.sealing.jobs.seal_case"
+REMIND_GAP = timedelta(hours=1)
+OPEN_PARTY_STATUSES = ("waiting", "invited", "viewed")
+
+
+class CaseError(ValueError):
+    """An action that is not possible now; `message` is for the officer (translated by the caller)."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code
+
+
+class DocumentRejected(CaseError):
+    """An uploaded file is not an acceptable PDF. `message` names the file and the reason."""
+
+    def __init__(self, filename: str, reason_code: str, message: str):
+        super().__init__(reason_code)
+        self.message = message
+        self.filename = filename
+        self.reason_code = reason_code
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def tenant_of(case: Case) -> Tenant:
+    return db.session.get(Tenant, case.tenant_id)
+
+
+def _hooks(case: Case):
+    return hooks_for(tenant_of(case))
+
+
+def officer_label(officer: Officer) -> str:
+    return f"{officer.name} <{officer.email}>"
+
+
+def _officer_event(case: Case, kind: str, officer: Officer, **data) -> None:
+    events.record(case, kind, "officer", actor_id=officer.id, actor_label=officer_label(officer), data=data)
+
+
+def _party_event(case: Case, kind: str, party: Party, **data) -> None:
+    events.record(case, kind, "party", actor_id=party.id, actor_label=f"{party.name} <{party.email}>",
+                  data=data)
+
+
+def _system_event(case: Case, kind: str, **data) -> None:
+    events.record(case, kind, "system", actor_label="Sigill", data=data)
+
+
+def _require_status(case: Case, *statuses: str) -> None:
+    if case.status not in statuses:
+        raise CaseError(f"not_{'_or_'.join(statuses)}", f"case is {case.status}")
+
+
+def _lock(case: Case) -> None:
+    """Serialise state changes of one case (PostgreSQL row lock; SQLite serialises writers itself)."""
+    db.session.flush()
+    db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
+    db.session.refresh(case, attribute_names=["status", "seal_state"])
+
+
+def party_label(party: Party) -> dict:
+    return {"party_id": party.id, "name": party.name, "email": party.email}
+
+
+# --- creating ------------------------------------------------------------------------------------
+
+
+def create_case(officer: Officer, title: str, message: str = "", allowed_methods: list[str] | None = None,
+                signing_order: str = "parallel", language: str = "sv", expires_at: datetime | None = None,
+                reminder_interval_days: int | None = None, reminder_max: int | None = None) -> Case:
+    """A new draft owned by `officer`. Missing expiry and reminder policy come from the tenant's settings."""
+    tenant = officer.tenant
+    if expires_at is None:
+        expires_at = utcnow() + timedelta(days=int(tenant.setting("expiry_days")))
+    if reminder_interval_days is None:
+        reminder_interval_days = tenant.setting("reminder_interval_days")
+    if reminder_max is None:
+        reminder_max = tenant.setting("reminder_max")
+    case = Case(title=title.strip(), message=message or "", allowed_methods=list(allowed_methods or ["touch"]),
+                signing_order=signing_order, language=language, expires_at=expires_at,
+                reminder_interval_days=reminder_interval_days or None, reminder_max=reminder_max or 0,
+                owner_id=officer.id, tenant_id=officer.tenant_id, status="draft", last_activity_at=utcnow())
+    db.session.add(case)
+    db.session.flush()
+    _officer_event(case, "created", officer, title=case.title)
+    _hooks(case).case_created(case=case)
+    return case
+
+
+def update_case(case: Case, officer: Officer, **fields) -> None:
+    """Change the settings of a draft (title, message, methods, order, language, expiry, reminders)."""
+    _require_status(case, "draft")
+    allowed = {"title", "message", "allowed_methods", "signing_order", "language", "expires_at",
+               "reminder_interval_days", "reminder_max"}
+    changed = []
+    for name, value in fields.items():
+        if name not in allowed:
+            raise TypeError(f"cannot update {name}")
+        if getattr(case, name) != value:
+            setattr(case, name, value)
+            changed.append(name)
+    if changed:
+        _officer_event(case, "updated", officer, fields=sorted(changed))
+
+
+def upload_limit_mb(tenant: Tenant) -> int:
+    return int(tenant.setting("max_upload_mb") or 25)
+
+
+def check_upload(tenant: Tenant, filename: str, data: bytes) -> int:
+    """Check a file against the tenant's rules; returns its page count or raises `DocumentRejected`."""
+    limit = upload_limit_mb(tenant)
+    try:
+        return check_pdf(data, limit * 1024 * 1024).page_count
+    except PdfProblem as problem:
+        log.info("upload %r rejected: %s (%s)", filename, problem.code, problem.message)
+        raise DocumentRejected(filename, problem.code, problem_message(problem.code, filename, limit)) from None
+
+
+def add_document(case: Case, filename: str, data: bytes, officer: Officer | None = None) -> Document:
+    """Validate the PDF, store it as a blob and attach it to the draft."""
+    _require_status(case, "draft")
+    filename = _clean_filename(filename)
+    page_count = check_upload(tenant_of(case), filename, data)
+    sha256 = blobs().put(data)
+    position = max((d.position for d in case.documents), default=-1) + 1
+    document = Document(case=case, tenant_id=case.tenant_id, position=position, filename=filename, sha256=sha256,
+                        size=len(data), page_count=page_count)
+    db.session.add(document)
+    db.session.flush()
+    data_ = {"document_id": document.id, "filename": filename, "sha256": sha256, "pages": page_count}
+    if officer is not None:
+        _officer_event(case, "document_added", officer, **data_)
+    else:
+        _system_event(case, "document_added", **data_)
+    return document
+
+
+def _clean_filename(filename: str) -> str:
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "document.pdf"
+    return name[:255]
+
+
+def remove_document(case: Case, document: Document, officer: Officer) -> None:
+    _require_status(case, "draft")
+    _officer_event(case, "document_removed", officer, document_id=document.id, filename=document.filename)
+    case.documents.remove(document)
+    db.session.flush()
+
+
+def add_party(case: Case, name: str, email: str, phone: str | None = None, personal_number: str | None = None,
+              role: str = "signer", language: str = "sv", methods: list[str] | None = None,
+              officer: Officer | None = None) -> Party:
+    """Add a party to a draft (input already validated and normalised by the form)."""
+    _require_status(case, "draft")
+    position = max((p.position for p in case.parties), default=-1) + 1
+    party = Party(case=case, tenant_id=case.tenant_id, position=position, name=name.strip(),
+                  email=email.strip().lower(), phone=phone or None, personal_number=personal_number or None,
+                  role=role, language=language, methods=list(methods) if methods else None, status="waiting")
+    db.session.add(party)
+    db.session.flush()
+    data = {**party_label(party), "role": role}
+    if officer is not None:
+        _officer_event(case, "party_added", officer, **data)
+    else:
+        _system_event(case, "party_added", **data)
+    return party
+
+
+def replace_parties(case: Case, officer: Officer, rows: list[dict]) -> None:
+    """Make the draft's parties exactly `rows` (in order), keeping rows that did not change."""
+    _require_status(case, "draft")
+    existing = {p.id: p for p in case.parties}
+    keep = set()
+    for position, row in enumerate(rows):
+        party = existing.get(row.get("id"))
+        if party is None:
+            party = add_party(case, officer=officer, **{k: v for k, v in row.items() if k != "id"})
+        else:
+            changed = [k for k, v in row.items() if k != "id" and getattr(party, k) != v]
+            for key in changed:
+                setattr(party, key, row[key])
+            if changed:
+                _officer_event(case, "party_updated", officer, **party_label(party), fields=sorted(changed))
+        party.position = position
+        keep.add(party.id)
+    for party in list(case.parties):
+        if party.id not in keep:
+            _officer_event(case, "party_removed", officer, **party_label(party))
+            case.parties.remove(party)
+    db.session.flush()
+
+
+def delete_draft(case: Case, officer: Officer) -> None:
+    _require_status(case, "draft")
+    log.info("draft case %s deleted by officer %s", case.id, officer.id)
+    db.session.delete(case)
+    db.session.flush()
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+def ready_problems(case: Case) -> list[str]:
+    """Why a draft cannot be sent yet (codes): no documents, no signers, no methods."""
+    problems = []
+    if not case.documents:
+        problems.append("no_documents")
+    if not case.signers:
+        problems.append("no_signers")
+    if not case.allowed_methods and any(not p.methods for p in case.signers):
+        problems.append("no_methods")
+    return problems
+
+
+def send_case(case: Case, officer: Officer) -> None:
+    """Send a draft for signing: signers get their links (sequential: only the first one)."""
+    _lock(case)
+    _require_status(case, "draft")
+    problems = ready_problems(case)
+    if problems:
+        raise CaseError(problems[0])
+    now = utcnow()
+    case.status = "pending"
+    case.sent_at = now
+    _officer_event(case, "sent", officer, signing_order=case.signing_order,
+                   documents=[{"filename": d.filename, "sha256": d.sha256} for d in case.documents])
+    for party in _parties_to_invite(case):
+        invite_party(case, party, officer=officer)
+    _hooks(case).case_sent(case=case)
+
+
+def _parties_to_invite(case: Case) -> list[Party]:
+    waiting = [p for p in case.signers if p.status == "waiting"]
+    if case.signing_order == "sequential":
+        unfinished = [p for p in case.signers if p.status in ("invited", "viewed")]
+        return [] if unfinished else waiting[:1]
+    return waiting
+
+
+def issue_party_link(party: Party) -> str:
+    """A new personal link for the party; any earlier link stops working. Only the token's hash is kept."""
+    token, token_hash = new_token()
+    party.token_hash = token_hash
+    return signing_link(token)
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute link on BASE_URL, also from periodic tasks that run outside any request."""
+    if has_request_context():
+        return external_url(endpoint, **values)
+    with current_app.test_request_context():
+        return external_url(endpoint, **values)
+
+
+def signing_link(token: str) -> str:
+    try:
+        return absolute_url("signing.open", token=token)
+    except BuildError:  # the signer's blueprint is not installed in this app
+        return f"{current_app.config['BASE_URL']}/s/{token}"
+
+
+def case_url(case: Case) -> str:
+    return absolute_url("cases.detail", case_id=case.id)
+
+
+def _officer_of(case: Case) -> Officer | None:
+    return db.session.get(Officer, case.owner_id) if case.owner_id else None
+
+
+def _mail_party(case: Case, party: Party, template: str, **context) -> None:
+    send_mail(party.email, template, party.language or case.language, tenant=tenant_of(case), case=case,
+              party=party, sender=_officer_of(case), **context)
+
+
+def invite_party(case: Case, party: Party, officer: Officer | None = None, kind: str = "invited") -> None:
+    """Email the party a fresh link (invitation, resend, correction)."""
+    link = issue_party_link(party)
+    now = utcnow()
+    if party.status == "waiting":
+        party.status = "invited"
+    party.invited_at = party.invited_at or now
+    _mail_party(case, party, "sign_request", link=link, again=(kind != "invited"))
+    data = party_label(party)
+    if officer is not None:
+        _officer_event(case, kind, officer, **data)
+    else:
+        _system_event(case, kind, **data)
+
+
+# --- the signer's side ---------------------------------------------------------------------------
+
+
+def find_party_by_token(token: str) -> Party | None:
+    """The party a link belongs to, in any tenant (the caller then sets the tenant context)."""
+    if not token or len(token) > 200:
+        return None
+    return db.session.execute(
+        sa.select(Party).where(Party.token_hash == hash_token(token)).execution_options(all_tenants=True)
+    ).scalar_one_or_none()
+
+
+def party_viewed(case: Case, party: Party) -> None:
+    """The party opened their link; only the first time counts."""
+    if party.viewed_at is not None:
+        return
+    party.viewed_at = utcnow()
+    if party.status == "invited":
+        party.status = "viewed"
+    _party_event(case, "viewed", party)
+    _hooks(case).party_viewed(case=case, party=party)
+
+
+def party_signed(case: Case, party: Party) -> None:
+    """Called by the signer's side after writing the party's `Signature`.
+
+    Records the "signed" event (the caller need not), invites the next signer of a sequential
+    case, and when every signer has signed queues the sealing job exactly once.
+    """
+    _lock(case)
+    signature = party.signature
+    party.status = "signed"
+    party.signed_at = party.signed_at or (signature.signed_at if signature is not None else utcnow())
+    _party_event(case, "signed", party, method=signature.method if signature is not None else None)
+    _hooks(case).party_signed(case=case, party=party, signature=signature)
+    db.session.flush()
+    if _unsigned_signers(case):
+        if case.status == "pending":
+            for nxt in _parties_to_invite(case):
+                invite_party(case, nxt)
+        return
+    queue_sealing(case)
+
+
+def _unsigned_signers(case: Case) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Party)
+        .where(Party.case_id == case.id, Party.role == "signer", Party.status != "signed")
+    )
+
+
+def queue_sealing(case: Case) -> bool:
+    """Mark the case for sealing and enqueue the job, exactly once even under concurrent calls."""
+    claimed = db.session.execute(
+        sa.update(Case).where(Case.id == case.id, Case.status == "pending", Case.seal_state.is_(None))
+        .values(seal_state="queued").execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return False
+    set_committed_value(case, "seal_state", "queued")
+    _system_event(case, "seal_queued")
+    jobs.enqueue(SEAL_JOB, case.id, tenant_id=case.tenant_id)
+    return True
+
+
+def party_declined(case: Case, party: Party, reason: str) -> None:
+    """The party declined: the case is closed as declined, every link stops working, the owner is told."""
+    _lock(case)
+    now = utcnow()
+    party.status = "declined"
+    party.declined_at = now
+    party.decline_reason = (reason or "").strip()[:2000]
+    _party_event(case, "declined", party, reason=party.decline_reason)
+    if case.status == "pending":
+        _close(case, "declined", party.decline_reason, now)
+        owner = _officer_of(case)
+        if owner is not None:
+            _mail_owner(case, owner, "case_declined", party=party)
+    _hooks(case).case_declined(case=case, party=party)
+
+
+def _close(case: Case, status: str, reason: str | None, now: datetime) -> None:
+    case.status = status
+    case.closed_at = now
+    case.close_reason = reason
+    for party in case.parties:
+        party.token_hash = None
+
+
+def _mail_owner(case: Case, owner: Officer, template: str, **context) -> None:
+    tenant = tenant_of(case)
+    language = owner.language or tenant.setting("default_language") or "sv"
+    send_mail(owner.email, template, language, tenant=tenant, case=case, owner=owner, case_url=case_url(case),
+              **context)
+
+
+# --- follow-up -----------------------------------------------------------------------------------
+
+
+def _open_party(case: Case, party: Party) -> None:
+    _require_status(case, "pending")
+    if party.case_id != case.id or party.status not in OPEN_PARTY_STATUSES:
+        raise CaseError("party_done")
+
+
+def remind_party(case: Case, party: Party, officer: Officer | None = None, now: datetime | None = None) -> None:
+    """Send a reminder with a fresh link now. At most once per hour per party."""
+    _open_party(case, party)
+    if party.role != "signer" or party.status == "waiting":
+        raise CaseError("not_invited")
+    now = now or utcnow()
+    last = party.last_reminded_at or party.invited_at
+    if party.last_reminded_at is not None and last > now - REMIND_GAP:
+        raise CaseError("reminded_recently")
+    claimed = db.session.execute(
+        sa.update(Party).where(Party.id == party.id, Party.reminders_sent == party.reminders_sent)
+        .values(reminders_sent=Party.reminders_sent + 1, last_reminded_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise CaseError("reminded_recently")
+    db.session.refresh(party, attribute_names=["reminders_sent", "last_reminded_at"])
+    _send_reminder(case, party, officer)
+
+
+def _send_reminder(case: Case, party: Party, officer: Officer | None) -> None:
+    link = issue_party_link(party)
+    _mail_party(case, party, "reminder", link=link)
+    data = {**party_label(party), "reminder": party.reminders_sent}
+    if officer is not None:
+        _officer_event(case, "reminded", officer, **data)
+    else:
+        _system_event(case, "reminded", **data)
+
+
+def resend_link(case: Case, party: Party, officer: Officer) -> None:
+    _open_party(case, party)
+    if party.status == "waiting":
+        raise CaseError("not_invited")
+    invite_party(case, party, officer=officer, kind="link_resent")
+
+
+def correct_party(case: Case, party: Party, officer: Officer, email: str | None = None,
+                  phone: str | None = None) -> None:
+    """Correct an unsigned party's email or phone; an invited party's old link dies and a new one is sent."""
+    _open_party(case, party)
+    changes = {}
+    if email is not None and email.strip().lower() != party.email:
+        changes["email"] = {"old": party.email, "new": email.strip().lower()}
+        party.email = email.strip().lower()
+    if phone is not None and (phone or None) != party.phone:
+        changes["phone"] = {"old": party.phone, "new": phone or None}
+        party.phone = phone or None
+    if not changes:
+        return
+    _officer_event(case, "party_corrected", officer, **party_label(party), changes=changes)
+    if party.status in ("invited", "viewed"):
+        invite_party(case, party, officer=officer, kind="link_resent")
+
+
+def revoke_case(case: Case, officer: Officer, reason: str) -> None:
+    """Withdraw a pending case: links stop working at once; invited parties are told why."""
+    _lock(case)
+    _require_status(case, "pending")
+    reason = (reason or "").strip()[:2000]
+    told = [p for p in case.parties if p.status in ("invited", "viewed", "signed")]
+    _close(case, "revoked", reason, utcnow())
+    _officer_event(case, "revoked", officer, reason=reason)
+    for party in told:
+        _mail_party(case, party, "case_revoked", reason=reason)
+    _hooks(case).case_revoked(case=case, officer=officer)
+
+
+def reassign_case(case: Case, officer: Officer, new_owner: Officer) -> None:
+    if new_owner.tenant_id != case.tenant_id or not new_owner.active:
+        raise CaseError("unknown_officer")
+    if new_owner.id == case.owner_id:
+        return
+    old = _officer_of(case)
+    case.owner_id = new_owner.id
+    _officer_event(case, "reassigned", officer, old_owner=old.name if old else None, new_owner=new_owner.name,
+                   new_owner_id=new_owner.id)
+
+
+def add_note(case: Case, officer: Officer, text: str) -> None:
+    text = (text or "").strip()
+    if not text:
+        raise CaseError("empty_note")
+    _officer_event(case, "note", officer, text=text[:5000])
+
+
+# --- previews ------------------------------------------------------------------------------------
+
+
+def page_preview(document: Document, page_number: int) -> bytes:
+    """A PNG of one page, rendered once and kept as a blob."""
+    if not 1 <= page_number <= document.page_count:
+        raise CaseError("no_such_page")
+    store = blobs()
+    previews = dict(document.previews or {})
+    cached = previews.get(str(page_number))
+    if cached and store.exists(cached):
+        return store.get(cached)
+    png = render_page_png(store.get(document.sha256), page_number)
+    previews[str(page_number)] = store.put(png)
+    document.previews = previews
+    return png
+
+
+# --- periodic tasks ------------------------------------------------------------------------------
+
+
+def send_due_reminders(now: datetime | None = None) -> int:
+    """Automatic reminders per each case's policy. Safe to run twice at once: each reminder is claimed."""
+    now = now or utcnow()
+    candidates = db.session.execute(
+        sa.select(Party.id, Party.tenant_id, Party.reminders_sent, Party.invited_at, Party.last_reminded_at,
+                  Case.reminder_interval_days, Case.reminder_max)
+        .join(Case, Case.id == Party.case_id)
+        .where(Case.status == "pending", Case.reminder_interval_days > 0, Party.role == "signer",
+               Party.status.in_(("invited", "viewed")), Party.reminders_sent < Case.reminder_max)
+        .execution_options(all_tenants=True)
+    ).all()
+    db.session.rollback()
+    sent = 0
+    for row in candidates:
+        since = row.last_reminded_at or row.invited_at
+        if since is None or since > now - timedelta(days=row.reminder_interval_days):
+            continue
+        with tenant_context(row.tenant_id):
+            sent += _automatic_reminder(row.id, row.reminders_sent, row.last_reminded_at, now)
+    return sent
+
+
+def _automatic_reminder(party_id: int, seen_count: int, seen_last: datetime | None, now: datetime) -> int:
+    claimed = db.session.execute(
+        sa.update(Party).where(Party.id == party_id, Party.reminders_sent == seen_count,
+                               Party.last_reminded_at.is_(None) if seen_last is None
+                               else Party.last_reminded_at == seen_last)
+        .values(reminders_sent=seen_count + 1, last_reminded_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        return 0
+    party = db.session.get(Party, party_id)
+    db.session.refresh(party)
+    _send_reminder(party.case, party, officer=None)
+    db.session.commit()
+    return 1
+
+
+def expire_due_cases(now: datetime | None = None) -> int:
+    """Pending cases past their expiry become expired: links stop working, the owner is told."""
+    now = now or utcnow()
+    due = db.session.execute(
+        sa.select(Case.id, Case.tenant_id).where(Case.status == "pending", Case.expires_at <= now)
+        .execution_options(all_tenants=True)
+    ).all()
+    db.session.rollback()
+    expired = 0
+    for case_id, tenant_id in due:
+        with tenant_context(tenant_id):
+            expired += _expire(case_id, now)
+    return expired
+
+
+def _expire(case_id: int, now: datetime) -> int:
+    claimed = db.session.execute(
+        sa.update(Case).where(Case.id == case_id, Case.status == "pending")
+        .values(status="expired", closed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        return 0
+    case = db.session.get(Case, case_id)
+    db.session.refresh(case)
+    for party in case.parties:
+        party.token_hash = None
+    _system_event(case, "expired", expires_at=case.expires_at.isoformat() if case.expires_at else None)
+    owner = _officer_of(case)
+    if owner is not None:
+        _mail_owner(case, owner, "case_expired")
+    _hooks(case).case_expired(case=case)
+    db.session.commit()
+    return 1
