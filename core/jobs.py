@@ -36,7 +36,11 @@ REDISPATCH_AFTER = timedelta(seconds=60)
 _PENDING_KEY = "sigill_jobs_after_commit"
 
 # name -> (dotted function, interval seconds). Plugins add theirs with `register_periodic`.
-PERIODIC: dict[str, tuple[str, int]] = {"sweep": ("core.jobs.sweep", 30)}
+PERIODIC: dict[str, tuple[str, int]] = {
+    "sweep": ("core.jobs.sweep", 30),
+    "case_reminders": ("core.cases.service.send_due_reminders", 600),
+    "case_expiry": ("core.cases.service.expire_due_cases", 300),
+}
 
 
 def register_periodic(name: str, func: str, seconds: int) -> None:
