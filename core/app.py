@@ -27,6 +27,7 @@ def create_app(config: dict | None = None, plugins: list | None = None) -> Flask
     _init_plugins(app, plugins)
     _register_blueprints(app)
     _register_error_pages(app)
+    _register_security_headers(app)
     _register_health(app)
     _start_background(app)
     return app
@@ -175,6 +176,20 @@ def _register_error_pages(app: Flask) -> None:
         return render_error(
             500, i18n._("Something went wrong"), i18n._("The error has been logged. Try again in a moment.")
         )
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Signer links carry their token in the path: never send it to another site.
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+        if request.endpoint and request.endpoint != "static":
+            headers.setdefault("Cache-Control", "no-store")
+        return response
 
 
 def _register_health(app: Flask) -> None:

@@ -31,3 +31,26 @@ def test_unknown_page_is_a_clear_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True) or "Sidan" in response.get_data(as_text=True)
+
+
+def test_pages_carry_security_headers(client):
+    headers = client.get("/login").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_session_cookie_is_httponly_and_samesite(client, people):
+    from tests import support
+
+    response = support.login(client, "alice@acme.example")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_https_base_url_from_environment_makes_cookies_secure(tmp_path, monkeypatch):
+    monkeypatch.setenv("BASE_URL", "https://sign.example.se")
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "STORAGE_DIR": str(tmp_path / "b")})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
