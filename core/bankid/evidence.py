@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, OCSPExtensionOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from lxml import etree
 from signxml import XMLVerifier
 from signxml.exceptions import InvalidInput, SignXMLException
@@ -161,7 +161,7 @@ def _verify_ocsp(ocsp_b64: str, signature_b64: str, signer: x509.Certificate,
     if response.certificate_status != ocsp.OCSPCertStatus.GOOD:
         raise BankIDEvidenceError(f"OCSP certificate status is {response.certificate_status.name}")
     _check_ocsp_signature(response, issuer)
-    if _nonce(response) != hashlib.sha1(signature_b64.encode("ascii")).digest():  # noqa: S324
+    if not _nonce_binds(response.tbs_response_bytes, signature_b64):
         raise BankIDEvidenceError("OCSP nonce is not SHA-1 of the signature")
     return response.produced_at_utc
 
@@ -216,12 +216,23 @@ def _verify_with(cert: x509.Certificate, signature: bytes, data: bytes, algorith
         raise BankIDEvidenceError("OCSP responder key type is not supported")
 
 
-def _nonce(response: ocsp.OCSPResponse) -> bytes:
-    """The nonce, whether encoded as RFC 8954 says (an OCTET STRING) or as raw bytes."""
-    try:
-        ext = response.extensions.get_extension_for_oid(OCSPExtensionOID.NONCE).value
-    except x509.ExtensionNotFound:
-        raise BankIDEvidenceError("OCSP response has no nonce") from None
-    if isinstance(ext, x509.OCSPNonce):
-        return ext.nonce
-    return getattr(ext, "value", b"")
+_NONCE_OID_DER = bytes.fromhex("06092b0601050507300102")  # OBJECT IDENTIFIER id-pkix-ocsp-nonce
+
+
+def _nonce_binds(tbs_response: bytes, signature_b64: str) -> bool:
+    """Whether the signed response data carries a nonce equal to SHA-1 of the base64 signature.
+
+    Read from the DER directly: cryptography and asn1crypto both refuse a nonce that is not wrapped
+    in the inner OCTET STRING RFC 8954 asks for, and responders differ; both encodings are accepted.
+    """
+    expected = hashlib.sha1(signature_b64.encode("ascii")).digest()  # noqa: S324 - BankID's binding
+    at = tbs_response.find(_NONCE_OID_DER)
+    if at < 0:
+        raise BankIDEvidenceError("OCSP response has no nonce")
+    rest = tbs_response[at + len(_NONCE_OID_DER):]
+    if rest[:2] == b"\x01\x01":  # the optional `critical` BOOLEAN
+        rest = rest[3:]
+    if rest[:1] != b"\x04" or rest[1] >= 0x80:
+        return False
+    value = rest[2:2 + rest[1]]
+    return value in (expected, b"\x04\x14" + expected)

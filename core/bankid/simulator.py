@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import socket
 import ssl
 import threading
 from dataclasses import dataclass
@@ -156,18 +155,16 @@ class SimulatorHandle:
             server.server_close()
 
 
-def build(port: int, control_port: int, certs_dir: Path | str, settings: Settings | None = None,
-          host: str = "127.0.0.1") -> SimulatorHandle:
-    """Bind both servers (port 0 picks a free one) without starting them."""
+def build(port: int, control_port: int, certs_dir: Path | str,
+          settings: Settings | None = None) -> SimulatorHandle:
+    """Bind both servers on loopback (port 0 picks a free one) without starting them."""
     certs = ensure_certs(certs_dir)
     book = OrderBook(BankIDIssuer(certs), settings or Settings())
     faults = Faults()
-    rp = _Server((host, port), _RPHandler, book, faults, server_tls_context(certs))
+    rp = _Server(("127.0.0.1", port), _RPHandler, book, faults, server_tls_context(certs))
     ctl = _Server(("127.0.0.1", control_port), _ControlHandler, book, faults)
-    rp_port, ctl_port = rp.server_address[1], ctl.server_address[1]
-    url_host = "127.0.0.1" if host in ("127.0.0.1", "0.0.0.0") else host
-    return SimulatorHandle(f"https://{url_host}:{rp_port}{rp_api.PREFIX}",
-                           f"http://127.0.0.1:{ctl_port}/sim/", certs, book, faults, (rp, ctl))
+    return SimulatorHandle(f"https://127.0.0.1:{rp.server_address[1]}{rp_api.PREFIX}",
+                           f"http://127.0.0.1:{ctl.server_address[1]}/sim/", certs, book, faults, (rp, ctl))
 
 
 def start_in_thread(port: int = 0, control_port: int = 0, certs_dir: Path | str = "instance/bankid-sim",
@@ -190,10 +187,3 @@ def run(port: int = 8443, control_port: int = 8444, certs_dir: Path | str = "ins
         pass
     finally:
         handle.stop()
-
-
-def free_port() -> int:
-    """A currently unused loopback port (racy by nature; fine for local tools)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

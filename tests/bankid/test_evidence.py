@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import OCSPExtensionOID
 
 from core.bankid import BankIDEvidenceError, verify_completion
 from core.bankid.sim.certs import ensure_certs
@@ -76,3 +79,12 @@ def test_it_rejects_a_user_who_is_not_the_certificate_holder(sim, completion):
 def test_it_rejects_missing_parts(sim, completion):
     assert rejected({**completion, "ocspResponse": None}, sim.certs.ca) == "completionData has no ocspResponse"
     assert "not valid base64" in rejected({**completion, "signature": "@@@"}, sim.certs.ca)
+
+
+def test_it_accepts_a_nonce_without_the_inner_octet_string(sim, completion):
+    """Some responders put the 20 raw bytes in extnValue instead of RFC 8954's OCTET STRING."""
+    _, cert = sim.book.issuer.credentials(ALICE)
+    raw_nonce = hashlib.sha1(completion["signature"].encode()).digest()  # noqa: S324
+    response = sim.book.issuer.signed_ocsp(cert, x509.UnrecognizedExtension(OCSPExtensionOID.NONCE, raw_nonce))
+    raw = {**completion, "ocspResponse": base64.b64encode(response).decode()}
+    assert verify_completion(raw, VISIBLE, NON_VISIBLE, ca_path=sim.certs.ca)["name"] == "Alice Andersson"

@@ -92,8 +92,12 @@ class BankIDIssuer:
 
     def ocsp_response(self, cert: x509.Certificate, signature_b64: str) -> bytes:
         """A signed 'good' OCSP response for `cert` whose nonce binds it to the signature."""
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         nonce = hashlib.sha1(signature_b64.encode("ascii")).digest()  # noqa: S324 - BankID's binding
+        return self.signed_ocsp(cert, x509.OCSPNonce(nonce))
+
+    def signed_ocsp(self, cert: x509.Certificate, nonce: x509.ExtensionType) -> bytes:
+        """A 'good' OCSP response (DER) by the bank's responder, carrying the given nonce extension."""
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         builder = (
             ocsp.OCSPResponseBuilder()
             .add_response(
@@ -104,10 +108,9 @@ class BankIDIssuer:
             )
             .responder_id(ocsp.OCSPResponderEncoding.HASH, self.ocsp_cert)
             .certificates([self.ocsp_cert])
-            .add_extension(x509.OCSPNonce(nonce), critical=False)
+            .add_extension(nonce, critical=False)
         )
-        response = builder.sign(self.ocsp_key, hashes.SHA256())
-        return response.public_bytes(serialization.Encoding.DER)
+        return builder.sign(self.ocsp_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def xml_signature(key: rsa.RSAPrivateKey, chain: list[x509.Certificate], data: SignedData) -> bytes:
