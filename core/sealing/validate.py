@@ -34,7 +34,7 @@ from pyhanko.sign.validation.policy_decl import (
     SignatureValidationSpec,
 )
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
@@ -122,7 +122,7 @@ def _check(
         )
     except Exception as error:  # noqa: BLE001 - a broken signature is a finding, not a crash
         log.info("signature %s could not be validated: %s", sig.field_name, error)
-        return _broken(sig)
+        return _broken(sig, ours, roots)
     cert = status.signing_cert
     timestamp = status.timestamp_validity
     return SignatureReport(
@@ -130,7 +130,7 @@ def _check(
         intact=status.intact,
         valid=status.valid,
         trusted=status.trusted,
-        ours=cert.sha256 in ours if ours else status.trusted,
+        ours=_is_ours(sig, ours, roots, status.trusted),
         signer_subject=cert.subject.human_friendly,
         covers_whole_document=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         later_revisions=sig.signed_revision < sig.reader.xrefs.total_revisions - 1,
@@ -142,9 +142,32 @@ def _check(
     )
 
 
-def _broken(sig: EmbeddedPdfSignature) -> SignatureReport:
+def _is_ours(sig: EmbeddedPdfSignature, ours: set[bytes], roots: list, trusted: bool) -> bool:
+    """Ours by certificate, even when the signature itself no longer verifies."""
+    if ours:
+        return sig.signer_cert.sha256 in ours
+    return trusted or _chains_to(sig, roots)
+
+
+def _chains_to(sig: EmbeddedPdfSignature, roots: list) -> bool:
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    validator = CertificateValidator(
+        sig.signer_cert, intermediate_certs=sig.other_embedded_certs, validation_context=context
+    )
+    try:
+        asyncio.run(validator.async_validate_path())
+    except Exception:  # noqa: BLE001 - any failure means: not provably ours
+        return False
+    return True
+
+
+def _broken(sig: EmbeddedPdfSignature, ours: set[bytes], roots: list) -> SignatureReport:
+    try:
+        mine = _is_ours(sig, ours, roots, trusted=False)
+    except Exception:  # noqa: BLE001 - no readable certificate at all
+        mine = False
     return SignatureReport(
-        field_name=sig.field_name, intact=False, valid=False, trusted=False, ours=False,
+        field_name=sig.field_name, intact=False, valid=False, trusted=False, ours=mine,
         signer_subject="", covers_whole_document=False, later_revisions=False,
         modification_level=None, signing_time=None, timestamp=None,
         timestamp_valid=None, long_term=None,

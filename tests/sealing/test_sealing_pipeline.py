@@ -1,0 +1,141 @@
+"""The whole pipeline on PDFs from several producers, checked by independent tools."""
+
+import hashlib
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from core.sealing.pipeline import prepare_document, seal_document
+from core.sealing.seal import SealingError
+from core.sealing.validate import validate_sealed
+from tests.sealing.checks import decode_qr, footer_directions, page_texts, pdfsig, qpdf_check, render
+from tests.sealing.conftest import FINGERPRINT, VERIFY_URL, make_receipt
+from tests.sealing.localpki import start_local_pki
+from tests.sealing.pdfs import (
+    MIXED_SIZES,
+    acroform_pdf,
+    ghostscript_pdf,
+    libreoffice_pdf,
+    reportlab_pdf,
+    rotated_pdf,
+    scanned_pdf,
+)
+
+PRODUCERS = {
+    "reportlab-1": lambda tmp: reportlab_pdf(1),
+    "reportlab-10-mixed-sizes": lambda tmp: reportlab_pdf(10, MIXED_SIZES),
+    "reportlab-500": lambda tmp: reportlab_pdf(500, MIXED_SIZES),
+    "rotated-and-cropped": lambda tmp: rotated_pdf(),
+    "ghostscript": lambda tmp: ghostscript_pdf(tmp),
+    "pdfa-2b": lambda tmp: ghostscript_pdf(tmp, pdfa=True),
+    "scanned-images": lambda tmp: scanned_pdf(),
+    "acroform": lambda tmp: acroform_pdf(),
+    "libreoffice": libreoffice_pdf,
+}
+
+
+def seal(original: bytes, pki, level: str = "B-LT", tsa: bool = True, language: str = "sv"):
+    pages = len(PdfReader(io.BytesIO(original)).pages)
+    return seal_document(
+        original, FINGERPRINT, VERIFY_URL, make_receipt(pages), language, pki.signer, level,
+        pki.tsa_url if tsa else None, pki.validation_context(),
+    )
+
+
+@pytest.fixture(scope="module", params=list(PRODUCERS))
+def sealed(request, local_pki, tmp_path_factory):
+    original = PRODUCERS[request.param](tmp_path_factory.mktemp(request.param))
+    if original is None:
+        pytest.skip("soffice (LibreOffice) is not installed")
+    return original, seal(original, local_pki).pdf
+
+
+def test_qpdf_finds_no_errors(sealed):
+    qpdf_check(sealed[1])
+
+
+def test_pdfsig_says_valid_and_whole_document(sealed):
+    report = pdfsig(sealed[1])
+    assert "Signature Field Name: Sigill seal" in report
+    assert "Signature Validation: Signature is Valid." in report
+    assert "Total document signed" in report
+
+
+def test_pyhanko_says_authentic_and_valid_offline(sealed, local_pki):
+    report = validate_sealed(sealed[1], [local_pki.root], allow_fetching=False)
+    assert report.verdict == "authentic"
+    [seal] = report.signatures
+    assert (seal.intact, seal.valid, seal.trusted, seal.covers_whole_document) == (
+        True, True, True, True)
+    assert seal.timestamp_valid
+    assert seal.long_term == "OK"
+
+
+def test_every_page_carries_the_fingerprint(sealed):
+    original, pdf = sealed
+    texts = page_texts(pdf)
+    assert len(texts) == len(PdfReader(io.BytesIO(original)).pages) + 1  # + receipt
+    missing = [n for n, text in enumerate(texts, 1) if FINGERPRINT not in text]
+    assert missing == []
+
+
+def test_every_footer_reads_upright(sealed):
+    directions = footer_directions(sealed[1], "Fingeravtryck")
+    assert set(directions) == {(1, 0)}
+
+
+def test_the_receipt_qr_code_decodes_to_the_verification_url(sealed):
+    pdf = sealed[1]
+    last = len(PdfReader(io.BytesIO(pdf)).pages) - 1
+    assert decode_qr(render(pdf, last, scale=2)) == [VERIFY_URL]
+
+
+def test_the_result_hash_is_the_sha256_of_the_file(local_pki):
+    result = seal(reportlab_pdf(1), local_pki, "B-B", tsa=False)
+    assert result.sha256 == hashlib.sha256(result.pdf).hexdigest()
+
+
+def test_b_b_works_without_a_timestamp_server(local_pki):
+    result = seal(reportlab_pdf(2), local_pki, "B-B", tsa=False)
+    assert "Total document signed" in pdfsig(result.pdf)
+    report = validate_sealed(result.pdf, [local_pki.root])
+    assert report.verdict == "authentic"
+    assert report.signatures[0].timestamp is None
+
+
+@pytest.mark.parametrize("level", ["B-T", "B-LT", "B-LTA"])
+def test_timestamped_levels_need_a_timestamp_server(local_pki, level):
+    with pytest.raises(SealingError, match="TSA_URL"):
+        seal(reportlab_pdf(1), local_pki, level, tsa=False)
+
+
+def test_b_lt_validates_offline_with_the_responders_down(tmp_path):
+    pki = start_local_pki(tmp_path)
+    pdf = seal(reportlab_pdf(2), pki, "B-LT").pdf
+    pki.stop()
+    report = validate_sealed(pdf, [pki.root], allow_fetching=False)
+    assert report.verdict == "authentic"
+    assert report.signatures[0].long_term == "OK"
+
+
+def test_b_lta_adds_a_document_timestamp(local_pki):
+    pdf = seal(reportlab_pdf(2), local_pki, "B-LTA").pdf
+    report = validate_sealed(pdf, [local_pki.root])
+    assert report.verdict == "authentic"
+    assert report.document_timestamps == 1
+    assert report.signatures[0].modification_level == "LTA_UPDATES"
+    assert report.signatures[0].long_term == "OK"
+
+
+def test_b_t_alone_does_not_validate_long_term_offline(local_pki):
+    pdf = seal(reportlab_pdf(1), local_pki, "B-T").pdf
+    report = validate_sealed(pdf, [local_pki.root])
+    assert report.verdict == "authentic"
+    assert report.signatures[0].long_term != "OK"
+
+
+def test_preparing_the_same_document_twice_gives_the_same_bytes():
+    original = reportlab_pdf(3)
+    first = prepare_document(original, FINGERPRINT, VERIFY_URL, make_receipt(), "en")
+    assert prepare_document(original, FINGERPRINT, VERIFY_URL, make_receipt(), "en") == first
