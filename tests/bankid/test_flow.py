@@ -156,3 +156,11 @@ def test_outcomes_can_be_scripted_per_order(sim, bankid):
     order = bankid.sign("192.0.2.10", VISIBLE)
     control(sim, "script", orderRef=order.order_ref, outcome="fail:certificateErr")
     assert bankid.collect(order.order_ref).hint_code == "certificateErr"
+
+
+def test_only_the_person_who_opened_the_order_can_approve_it(sim, bankid):
+    order = bankid.sign("192.0.2.10", VISIBLE)
+    scan(sim, order, BERTIL.personal_number)
+    approve(sim, order.order_ref, expect=400, personalNumber=ALICE.personal_number)
+    approve(sim, order.order_ref)
+    assert bankid.collect(order.order_ref).completion_data["user"]["name"] == "Bertil Berg"

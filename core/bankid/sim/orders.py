@@ -229,17 +229,20 @@ class OrderBook:
                 self._fail(other, "cancelled")
 
     def approve(self, ref: str, user: TestUser | None = None) -> Order:
-        """The user enters the security code: the order completes with real evidence."""
+        """The user enters the security code: the order completes with real evidence.
+
+        An order not yet opened in the app is opened first (by `user`, else by the required person).
+        Only whoever opened it can approve it, and only with a BankID matching the requirement.
+        """
         with self.lock:
             order = self._pending(ref)
-            if order.kind.startswith("phone/"):
-                user = user or user_by_number(order.phone_personal_number)
-            elif not order.started:
-                self._open(order, user or TEST_USERS[0])
-            user = user or order.user
-            if order.required_personal_number and user.personal_number != order.required_personal_number:
+            if order.user is None:
+                self._open(order, user or user_by_number(order.required_personal_number))
+            elif user and user.personal_number != order.user.personal_number:
+                raise ScanError("Another BankID holder opened this order")
+            if order.hint_code == "started":
                 raise ScanError("This BankID does not match the order's personal number requirement")
-            self._complete(order, user)
+            self._complete(order, order.user)
             return order
 
     def user_cancel(self, ref: str) -> Order:
