@@ -1,0 +1,144 @@
+"""Sealing benchmark: stamp + receipt + B-LT seal against a local TSA/OCSP, and verification.
+
+Run: .venv/bin/python bench/bench_sealing.py [--quick]
+Prints a Markdown table. Targets (issue 5): 10 pages <= 250 ms, 100 pages <= 500 ms,
+500 pages <= 2 s within 300 MB, pipeline <= 1.5x pyHanko alone, verifying 20 MB <= 200 ms.
+"""
+
+import argparse
+import hashlib
+import io
+import logging
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PIL import Image  # noqa: E402
+
+from core.sealing.pipeline import prepare_document, seal_document  # noqa: E402
+from core.sealing.seal import seal_pdf  # noqa: E402
+from core.sealing.validate import validate_sealed  # noqa: E402
+from tests.sealing.conftest import FINGERPRINT, VERIFY_URL, make_receipt  # noqa: E402
+from tests.sealing.localpki import start_local_pki  # noqa: E402
+from tests.sealing.pdfs import MIXED_SIZES, reportlab_pdf  # noqa: E402
+
+SIZES = (1, 10, 100, 500)
+TARGET_MS = {10: 250, 100: 500, 500: 2000}
+VERIFY_TARGET_MS = 200
+
+
+def timings(action, runs: int) -> list[float]:
+    action()  # warm-up: fonts, imports, connections
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def p90(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=10, method="inclusive")[-1]
+
+
+def traced_peak_mb(action) -> float:
+    tracemalloc.start()
+    action()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_size(pages: int, pki, runs: int) -> str:
+    original = reportlab_pdf(pages, MIXED_SIZES)
+    receipt = make_receipt(pages)
+    context = pki.validation_context()
+
+    def pipeline():
+        return seal_document(original, FINGERPRINT, VERIFY_URL, receipt, "sv", pki.signer,
+                             "B-LT", pki.tsa_url, context)
+
+    prepared = prepare_document(original, FINGERPRINT, VERIFY_URL, receipt, "sv")
+
+    def pyhanko_alone():
+        return seal_pdf(prepared, pki.signer, "B-LT", pki.tsa_url, context)
+
+    ours = timings(pipeline, runs)
+    alone = timings(pyhanko_alone, runs)
+    peak = traced_peak_mb(pipeline)
+    target = TARGET_MS.get(pages)
+    verdict = "" if target is None else ("ok" if statistics.median(ours) <= target else "MISS")
+    ratio = statistics.median(ours) / statistics.median(alone)
+    return (
+        f"| {pages} | {statistics.median(ours):.0f} | {p90(ours):.0f} | {peak:.0f} | "
+        f"{max_rss_mb():.0f} | {statistics.median(alone):.0f} | {p90(alone):.0f} | "
+        f"{ratio:.2f}{'' if ratio <= 1.5 else ' MISS'} | {target or '-'} {verdict} |"
+    )
+
+
+def large_sealed_pdf(pki, megabytes: int = 20) -> bytes:
+    """A sealed PDF of about `megabytes` MB: noisy 'scans' do not compress."""
+    pages, size = [], 0
+    while size < megabytes * 2**20:
+        image = Image.effect_noise((1000, 1400), 64).convert("RGB")
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=95)
+        size += buffer.tell()
+        pages.append(image)
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "PDF", resolution=150, save_all=True, append_images=pages[1:])
+    original = buffer.getvalue()
+    return seal_document(original, FINGERPRINT, VERIFY_URL, make_receipt(len(pages)), "sv",
+                         pki.signer, "B-LT", pki.tsa_url, pki.validation_context()).pdf
+
+
+def bench_verification(pki, runs: int) -> str:
+    sealed = large_sealed_pdf(pki)
+
+    def verify():
+        hashlib.sha256(sealed).hexdigest()  # the exact-match lookup the page does first
+        report = validate_sealed(sealed, [pki.root], allow_fetching=False)
+        assert report.verdict == "authentic", report
+
+    samples = timings(verify, runs)
+    verdict = "ok" if statistics.median(samples) <= VERIFY_TARGET_MS else "MISS"
+    return (
+        f"| verify {len(sealed) / 2**20:.1f} MB (sha256 + B-LT validation, offline) | "
+        f"{statistics.median(samples):.0f} | {p90(samples):.0f} | "
+        f"{traced_peak_mb(verify):.0f} | {max_rss_mb():.0f} | | | | "
+        f"{VERIFY_TARGET_MS} {verdict} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs, for a smoke test")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)  # pyHanko logs every offline validation detail
+    with tempfile.TemporaryDirectory() as directory:
+        pki = start_local_pki(Path(directory))
+        try:
+            print("| pages | pipeline median ms | pipeline p90 ms | tracemalloc peak MB "
+                  "| max RSS MB | pyHanko alone median ms | pyHanko alone p90 ms "
+                  "| ratio | target ms |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            for pages in SIZES:
+                runs = 3 if args.quick else (7 if pages >= 500 else 15)
+                print(bench_size(pages, pki, runs), flush=True)
+            print(bench_verification(pki, 3 if args.quick else 15), flush=True)
+        finally:
+            pki.stop()
+
+
+if __name__ == "__main__":
+    main()
