@@ -37,3 +37,18 @@ class SmsChallenge(TenantScoped, db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PageImage(TenantScoped, db.Model):
+    """A page of a document rendered for the signer page, kept as a blob (rendered once)."""
+
+    __tablename__ = "page_image"
+    __table_args__ = (sa.UniqueConstraint("document_id", "page", "width", name="uq_page_image_document_page_width"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id", ondelete="CASCADE"))
+    page: Mapped[int] = mapped_column()
+    width: Mapped[int] = mapped_column()
+    blob_sha256: Mapped[str] = mapped_column(sa.String(64))
+    height: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,219 @@
+"""The signer's side: what a link shows, the consent text, and the signing transaction.
+
+Views call `open_link` to resolve a token, then `signing_context`, `sign`, `run_action` or
+`decline`. Signing writes exactly one `Signature` per party: the database's unique constraint on
+`signature.party_id` decides races (double clicks, two tabs, two devices); the loser is told the
+party has signed, never shown an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from core.cases import events
+from core.cases import service as cases
+from core.extensions import db
+from core.i18n import _, force_locale
+from core.models import Case, Document, Officer, Party, Signature
+from core.models.base import utcnow
+from core.plugins import hooks_for
+from core.signing.methods import (
+    ActionResult,
+    MethodRefused,
+    SigningContext,
+    SigningMethod,
+    methods_for,
+)
+from tenants.models import Tenant
+
+log = logging.getLogger(__name__)
+
+# What a link leads to. "open" means the party can act (sign, or read as a recipient).
+LINK_STATES = ("unknown", "open", "waiting", "signed", "declined", "other_declined", "revoked", "expired",
+               "completed")
+
+
+@dataclass
+class Link:
+    state: str
+    party: Party | None = None
+    case: Case | None = None
+    tenant: Tenant | None = None
+    # Sequential cases: the names of the signers this party waits for.
+    waiting_for: list[str] = field(default_factory=list)
+
+
+def find_party(token: str) -> Party | None:
+    return cases.find_party_by_token(token)
+
+
+def link_state(party: Party, now: datetime | None = None) -> Link:
+    """What the party's link shows now (the tenant must already be the party's)."""
+    case = party.case
+    tenant = db.session.get(Tenant, case.tenant_id)
+    link = Link("open", party, case, tenant)
+    now = now or utcnow()
+    if party.status == "signed":
+        link.state = "signed"
+    elif party.status == "declined":
+        link.state = "declined"
+    elif case.status == "revoked":
+        link.state = "revoked"
+    elif case.status == "expired" or (case.status == "pending" and case.expires_at and case.expires_at <= now):
+        link.state = "expired"
+    elif case.status == "declined":
+        link.state = "other_declined"
+    elif case.status == "completed":
+        link.state = "completed"
+    elif case.status != "pending":
+        link.state = "unknown"
+    elif party.role == "signer" and case.signing_order == "sequential":
+        link.waiting_for = [p.name for p in case.signers if p.position < party.position and p.status != "signed"]
+        if link.waiting_for:
+            link.state = "waiting"
+    return link
+
+
+def record_first_view(party: Party) -> None:
+    """The first view of a link is an event; later views write nothing (cheap under load)."""
+    if party.viewed_at is not None:
+        return
+    claimed = db.session.execute(
+        sa.update(Party).where(Party.id == party.id, Party.viewed_at.is_(None))
+        .values(viewed_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        return
+    # The loaded party still has viewed_at unset, so the case service records the event and fires
+    # `party_viewed` (and moves an invited party to "viewed").
+    cases.party_viewed(party.case, party)
+    db.session.commit()
+
+
+# --- what is signed -----------------------------------------------------------------------------
+
+
+def document_hashes(documents: list[Document]) -> dict[str, dict[str, str]]:
+    return {str(d.id): {"filename": d.filename, "sha256": d.sha256} for d in documents}
+
+
+def documents_digest(documents: list[Document]) -> str:
+    joined = "\n".join(f"{d.id}:{d.sha256}" for d in documents)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def consent_text(case: Case, party: Party, organisation: str, language: str) -> str:
+    """The text the signer confirms, naming every document and its SHA-256 (kept in the evidence)."""
+    with force_locale(language):
+        lines = [_('I, %(name)s, have read the documents below in the case "%(title)s" from %(org)s and sign them '
+                   "electronically. I agree to their content.", name=party.name, title=case.title, org=organisation)]
+        for document in case.documents:
+            lines.append(_("%(file)s, SHA-256 %(sha256)s", file=document.filename, sha256=document.sha256))
+    return "\n".join(lines)
+
+
+def signing_context(link: Link, ip: str, user_agent: str, language: str) -> SigningContext:
+    case, party = link.case, link.party
+    documents = list(case.documents)
+    return SigningContext(
+        case=case, party=party, documents=documents, document_hashes=document_hashes(documents),
+        documents_digest=documents_digest(documents),
+        consent_text=consent_text(case, party, link.tenant.name, language),
+        ip=ip, user_agent=user_agent, language=language,
+    )
+
+
+def sender_of(case: Case) -> Officer | None:
+    return db.session.get(Officer, case.owner_id) if case.owner_id else None
+
+
+# --- signing ------------------------------------------------------------------------------------
+
+
+class SignRefused(Exception):
+    """The signature was not written; `message` tells the signer why (in their language)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _method(ctx: SigningContext, name: str) -> SigningMethod:
+    for method in methods_for(ctx.party):
+        if method.name == name:
+            return method
+    raise SignRefused(_("Choose one of the signing methods shown on the page."))
+
+
+def run_action(ctx: SigningContext, method_name: str, action: str, form: MultiDict) -> ActionResult:
+    """A method's extra step (e.g. send a code); commits what it wrote (challenges, events)."""
+    method = _method(ctx, method_name)
+    try:
+        result = method.action(ctx, action, form)
+    except MethodRefused as refused:
+        result = ActionResult(ok=False, message=refused.message)
+    db.session.commit()
+    return result
+
+
+def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
+    """Sign for the party. True when this call wrote the signature, False when the party had
+    already signed (a parallel request won). Raises `SignRefused` with a message for the signer."""
+    case, party = ctx.case, ctx.party
+    method = _method(ctx, method_name)
+    if form.get("consent") != "yes":
+        raise SignRefused(_("Confirm that you have read the documents and agree to sign them."))
+    if form.get("documents_digest") != ctx.documents_digest:
+        raise SignRefused(_("The documents have changed since you opened the page. Read them again before signing."))
+    blocked = hooks_for(db.session.get(Tenant, case.tenant_id)).before_party_signs(
+        case=case, party=party, method=method.name)
+    if blocked:
+        raise SignRefused(str(blocked))
+    try:
+        result = method.verify(ctx, form)
+    except MethodRefused as refused:
+        db.session.commit()  # attempt counters and attempt events stay
+        if _already_signed(party):
+            return False
+        raise SignRefused(refused.message) from None
+    signature = Signature(
+        case_id=case.id, tenant_id=case.tenant_id, party_id=party.id, method=method.name, signed_at=utcnow(),
+        ip=ctx.ip[:45], user_agent=ctx.user_agent[:500], consent_text=ctx.consent_text,
+        document_hashes=ctx.document_hashes, identity=result.identity, evidence=result.evidence,
+    )
+    db.session.add(signature)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        log.info("party %s already signed (parallel request)", party.id)
+        return False
+    events.record(case, "party_signed", "party", actor_id=party.id, actor_label=party.name, data={
+        "signature": signature.id, "method": method.name, "documents": ctx.document_hashes,
+        "consent_sha256": hashlib.sha256(ctx.consent_text.encode()).hexdigest(), "evidence": result.summary,
+    }, ip=ctx.ip, user_agent=ctx.user_agent)
+    cases.party_signed(case, party)
+    db.session.commit()
+    log.info("party %s of case %s signed by %s", party.id, case.id, method.name)
+    return True
+
+
+def _already_signed(party: Party) -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Signature)
+                             .where(Signature.party_id == party.id)) > 0
+
+
+def decline(link: Link, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SignRefused(_("Tell the sender why you decline, so they can act on it."))
+    cases.party_declined(link.case, link.party, reason)
+    db.session.commit()

@@ -1,0 +1,235 @@
+"""The signer's pages under /s/<token> (thin: resolve the link, call the service, render).
+
+The token is the only key: no account, no session needed. Resolving it sets the tenant, so every
+query below sees only the party's own case. Unknown tokens are rate limited per IP.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from core import ratelimit
+from core.extensions import db
+from core.i18n import _
+from core.models import Document
+from core.security import client_ip, user_agent
+from core.signing import compare as comparing
+from core.signing import pages, service
+from core.signing.methods import methods_for
+from core.storage import BlobNotFound, blobs
+from tenants import scoping
+
+bp = Blueprint("signing", __name__, url_prefix="/s")
+
+COMPARE_RATE_LIMIT = "20/600"
+PROBLEM_STATUS = {"unknown": 404, "revoked": 410, "expired": 410, "other_declined": 410}
+
+
+def with_link(*states: str):
+    """Resolve `<token>` to a party, set tenant and language; other states get their own page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(token: str, **kwargs):
+            link = _resolve(token)
+            if link.state not in states:
+                return _state_page(token, link)
+            return view(token, link, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _resolve(token: str) -> service.Link:
+    party = service.find_party(token)
+    if party is None:
+        ratelimit.limit_or_429("signer-link", client_ip(), current_app.config["TOKEN_RATE_LIMIT"])
+        return service.Link("unknown")
+    previous = g.pop("tenant_token", None)  # a logged-in officer's tenant: the link's tenant wins
+    if previous is not None:
+        scoping.reset_current_tenant(previous)
+    g.tenant_token = scoping.set_current_tenant(party.tenant_id)
+    link = service.link_state(party)
+    g.tenant = link.tenant
+    g.party = party
+    chosen = session.get("signer_lang")
+    g.locale = chosen if chosen in current_app.config["LANGUAGES"] else party.language
+    return link
+
+
+def _state_page(token: str, link: service.Link):
+    if link.state in ("signed", "completed"):
+        return _finished_page(token, link)
+    status = PROBLEM_STATUS.get(link.state, 200)
+    return render_template("signing/problem.html", link=link, token=token), status
+
+
+def _finished_page(token: str, link: service.Link):
+    case = link.case
+    sealed = [d for d in case.documents if d.sealed_sha256]
+    return render_template("signing/done.html", link=link, token=token, case=case, party=link.party,
+                           signature=link.party.signature, sealed=sealed,
+                           receipt_endpoint=_receipt_endpoint())
+
+
+def _receipt_endpoint() -> str | None:
+    for name in ("signing.receipt", "sealing.receipt"):
+        if name in current_app.view_functions:
+            return name
+    return None
+
+
+def _context(link: service.Link):
+    return service.signing_context(link, client_ip(), user_agent(), g.locale)
+
+
+def _render_open(token: str, link: service.Link, error: str | None = None, status: int = 200, form=None):
+    ctx = _context(link)
+    methods = methods_for(link.party) if link.state == "open" and link.party.role == "signer" else []
+    method_contexts = {m.name: m.template_context(ctx) for m in methods}
+    return render_template(
+        "signing/open.html", link=link, token=token, case=link.case, party=link.party, ctx=ctx,
+        sender=service.sender_of(link.case), methods=methods, method_contexts=method_contexts,
+        widths=pages.WIDTHS, error=error, form=form or {},
+    ), status
+
+
+@bp.get("/<token>")
+@with_link("open", "waiting")
+def open(token: str, link: service.Link):  # noqa: A001  (the endpoint's fixed name)
+    if link.party.viewed_at is None:
+        service.record_first_view(link.party)
+    return _render_open(token, link)
+
+
+@bp.get("/<token>/lang/<code>")
+def language(token: str, code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["signer_lang"] = code
+    return redirect(url_for("signing.open", token=token))
+
+
+def _document(link: service.Link, document_id: int) -> Document:
+    document = db.session.get(Document, document_id)
+    if document is None or document.case_id != link.case.id:
+        abort(404)
+    return document
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(filename: str) -> str:
+    from urllib.parse import quote
+
+    return quote(filename, safe="")
+
+
+@bp.get("/<token>/documents/<int:document_id>")
+@with_link("open", "waiting", "signed", "completed")
+def download(token: str, link: service.Link, document_id: int):
+    document = _document(link, document_id)
+    return _pdf_response(blobs().get(document.sha256), document.filename)
+
+
+@bp.get("/<token>/documents/<int:document_id>/pages/<int:page>-<int:width>.webp")
+@with_link("open", "waiting", "signed", "completed")
+def page_image(token: str, link: service.Link, document_id: int, page: int, width: int):
+    document = _document(link, document_id)
+    try:
+        image = pages.page_image(document, page, width)
+    except (LookupError, BlobNotFound):
+        abort(404)
+    response = Response(image, mimetype=pages.MIME)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.get("/<token>/signed/<int:document_id>")
+@with_link("signed", "completed")
+def download_sealed(token: str, link: service.Link, document_id: int):
+    document = _document(link, document_id)
+    if not document.sealed_sha256:
+        abort(404)
+    name = document.filename.rsplit(".", 1)[0] + "-signed.pdf"
+    return _pdf_response(blobs().get(document.sealed_sha256), name)
+
+
+@bp.post("/<token>/compare/<int:document_id>")
+@with_link("open", "waiting", "signed", "completed")
+def compare(token: str, link: service.Link, document_id: int):
+    document = _document(link, document_id)
+    ratelimit.limit_or_429("signer-compare", client_ip(), COMPARE_RATE_LIMIT)
+    upload = request.files.get("copy")
+    data = upload.read() if upload else b""
+    result, problem = None, None
+    if not data:
+        problem = _("Choose the copy you saved, then try again.")
+    else:
+        try:
+            result = comparing.compare(blobs().get(document.sha256), data)
+        except comparing.UnreadableCopy:
+            problem = _("The file you chose is not a readable PDF, so it cannot be compared. Choose the PDF copy you "
+                        "saved.")
+    status = 422 if problem else 200
+    return render_template("signing/compare.html", link=link, token=token, case=link.case, document=document,
+                           result=result, problem=problem), status
+
+
+@bp.post("/<token>/sign")
+@with_link("open")
+def sign(token: str, link: service.Link):
+    if link.party.role != "signer":
+        abort(404)
+    try:
+        signed = service.sign(_context(link), request.form.get("method", ""), request.form)
+    except service.SignRefused as refused:
+        db.session.rollback()
+        link = service.link_state(link.party)
+        if link.state != "open":
+            return redirect(url_for("signing.open", token=token))
+        return _render_open(token, link, error=refused.message, status=422, form=request.form)
+    if not signed:
+        flash(_("Your signature was already registered."), "info")
+    return redirect(url_for("signing.open", token=token))
+
+
+@bp.post("/<token>/method/<name>/<action>")
+@with_link("open")
+def method_action(token: str, link: service.Link, name: str, action: str):
+    try:
+        result = service.run_action(_context(link), name, action, request.form)
+    except service.SignRefused as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("signing.open", token=token))
+    if result.message:
+        flash(result.message, "success" if result.ok else "error")
+    return redirect(url_for("signing.open", token=token, _anchor=f"method-{name}"))
+
+
+@bp.post("/<token>/decline")
+@with_link("open", "waiting")
+def decline(token: str, link: service.Link):
+    try:
+        service.decline(link, request.form.get("reason", ""))
+    except service.SignRefused as refused:
+        return _render_open(token, link, error=refused.message, status=422, form=request.form)
+    return redirect(url_for("signing.open", token=token))

@@ -1,0 +1,80 @@
+"""Cases for the signer's tests, made through the same case service the office uses."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+
+from core.cases import service as cases
+from core.extensions import db
+from core.models import Case, Party
+from tenants.scoping import tenant_context
+
+LEASE_LINES = [
+    "Lease agreement for flat 12, Storgatan 1, Stockholm",
+    "The rent is 9 500 SEK per month, paid in advance.",
+    "The lease runs from 1 January until further notice.",
+    "Notice period: three months.",
+]
+
+
+def pdf(lines: list[str] | None = None, pages: int = 2) -> bytes:
+    """A small real PDF with text lines on every page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4, invariant=1)
+    for number in range(1, pages + 1):
+        y = 780
+        for line in lines or LEASE_LINES:
+            c.drawString(72, y, f"{line}")
+            y -= 20
+        c.drawString(72, 60, f"Page {number}")
+        c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+@dataclass
+class Made:
+    case: Case
+    parties: list[Party]
+    links: dict[str, str] = field(default_factory=dict)  # party name -> link
+
+    def token(self, name: str) -> str:
+        return self.links[name].rsplit("/", 1)[-1]
+
+    def path(self, name: str) -> str:
+        return "/s/" + self.token(name)
+
+
+def make_case(officer, signers: list[dict], methods: list[str] | None = None, order: str = "parallel",
+              title: str = "Lease 12", document: bytes | None = None, issue_links: bool = True,
+              **case_fields) -> Made:
+    """A sent case; with `issue_links` every signer gets a fresh link the test can use."""
+    with tenant_context(officer.tenant_id):
+        case = cases.create_case(officer, title, message="Please sign the lease.",
+                                 allowed_methods=methods or ["touch", "sms"], signing_order=order, **case_fields)
+        cases.add_document(case, "lease.pdf", document or pdf())
+        parties = [cases.add_party(case, **signer) for signer in signers]
+        cases.send_case(case, officer)
+        made = Made(case, parties)
+        if issue_links:
+            for party in parties:
+                made.links[party.name] = cases.issue_party_link(party)
+        db.session.commit()
+        return made
+
+
+def signer(name: str = "Sara Svensson", email: str = "sara@example.com", phone: str | None = "+46701234567",
+           language: str = "en", **extra) -> dict:
+    return {"name": name, "email": email, "phone": phone, "language": language, **extra}
+
+
+def sms_codes(folder) -> list[str]:
+    """Codes in the outbox gateway's messages, oldest first."""
+    from core.sms import outbox_messages
+
+    return [re.search(r"\b(\d{6})\b", m["message"]).group(1) for m in reversed(outbox_messages(folder))]
