@@ -225,6 +225,35 @@ def demo() -> None:
     click.echo(f"\n  Sigill web office: {base}/login\n  Email: admin@demo.example\n  Password: {password}\n")
 
 
+@cli.group()
+def audit() -> None:
+    """Evidence checks."""
+
+
+@audit.command("verify")
+@click.argument("case_id", required=False, type=int)
+@with_appcontext
+def audit_verify(case_id: int | None) -> None:
+    """Check the event chain of one case (or of every case); exit 1 if any event was edited, removed or moved."""
+    from core.cases.service import verify_cases
+
+    results = verify_cases(case_id)
+    if case_id is not None and not results:
+        raise click.ClickException(f"no case with id {case_id}")
+    failed = 0
+    for case, problems in results:
+        if problems:
+            failed += 1
+            click.echo(f"case {case.id}: BROKEN")
+            for problem in problems:
+                click.echo(f"  - {problem}")
+        elif case_id is not None:
+            click.echo(f"case {case.id}: ok ({case.event_count} events)")
+    click.echo(f"{len(results)} case(s) checked, {failed} with problems")
+    if failed:
+        raise SystemExit(1)
+
+
 try:  # Flask-Migrate's `db upgrade` etc.
     from flask_migrate.cli import db as db_commands
 

@@ -516,6 +516,17 @@ def add_note(case: Case, officer: Officer, text: str) -> None:
     _officer_event(case, "note", officer, text=text[:5000])
 
 
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def verify_cases(case_id: int | None = None) -> list[tuple[Case, list[str]]]:
+    """Check the event chains of one case or of every case (all tenants: for `sigill audit verify`)."""
+    stmt = sa.select(Case).order_by(Case.id).execution_options(all_tenants=True)
+    if case_id is not None:
+        stmt = stmt.where(Case.id == case_id)
+    return [(case, events.verify_chain(case)) for case in db.session.scalars(stmt)]
+
+
 # --- previews ------------------------------------------------------------------------------------
 
 

@@ -1,24 +1,365 @@
-"""The office's case pages (thin: parse, call the service, render)."""
+"""The office's case pages (thin: parse, call the service, render).
+
+Every officer of a tenant sees and acts on every case of the tenant; the tenant scoping makes
+another tenant's case simply not found (404).
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
-from flask_login import login_required
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
 
+from core.cases import listing, service
+from core.cases.forms import CaseForm, KeptFile, available_methods, method_labels, normalise_phone, valid_email
+from core.cases.service import CaseError, DocumentRejected
 from core.extensions import db
-from core.models import Case
+from core.i18n import _
+from core.models import Case, Document, Officer, Party
 from core.models.case import CASE_STATUSES
+from core.storage import blobs
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
+PREVIEW_PAGES = 12
+
+
+@bp.before_request
+@login_required
+def _office_only():
+    """Every page here is for logged-in officers."""
+
+
+def _case_or_404(case_id: int) -> Case:
+    case = db.session.scalar(sa.select(Case).where(Case.id == case_id))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _party_or_404(case: Case, party_id: int) -> Party:
+    party = next((p for p in case.parties if p.id == party_id), None)
+    if party is None:
+        abort(404)
+    return party
+
+
+def _document_or_404(case: Case, document_id: int) -> Document:
+    document = next((d for d in case.documents if d.id == document_id), None)
+    if document is None:
+        abort(404)
+    return document
+
+
+def error_text(error: CaseError) -> str:
+    messages = {
+        "not_draft": _("Only a draft can be changed this way; this case has already been sent."),
+        "not_pending": _("This is only possible while the case is waiting for signatures."),
+        "no_documents": _("Add at least one PDF document before sending."),
+        "no_signers": _("Add at least one party who signs before sending."),
+        "no_methods": _("Choose at least one signing method."),
+        "party_done": _("This party has already signed or declined."),
+        "not_invited": _("This party has not been invited yet (the case is signed in order)."),
+        "reminded_recently": _("This party was reminded less than an hour ago. Try again later."),
+        "unknown_officer": _("Choose a colleague in your organisation."),
+        "empty_note": _("Write something in the note."),
+    }
+    return messages.get(error.code, str(error.message))
+
+
+# --- the list ------------------------------------------------------------------------------------
+
 
 @bp.get("/")
-@login_required
 def index():
-    status = request.args.get("status")
-    query = sa.select(Case).order_by(Case.last_activity_at.desc()).limit(50)
-    if status in CASE_STATUSES:
-        query = query.where(Case.status == status)
-    cases = db.session.scalars(query).all()
-    return render_template("cases/index.html", cases=cases, status=status, statuses=CASE_STATUSES)
+    status = request.args.get("status") or None
+    status = status if status in CASE_STATUSES else None
+    mine = request.args.get("scope") == "mine"
+    q = (request.args.get("q") or "").strip()[:200]
+    owner_id = current_user.id if mine else None
+    page = listing.list_cases(status=status, owner_id=owner_id, q=q, cursor=request.args.get("after"))
+    counts = listing.status_counts(owner_id=owner_id, q=q)
+    return render_template("cases/index.html", page=page, counts=counts, status=status, statuses=CASE_STATUSES,
+                           mine=mine, q=q, status_labels=status_labels(), first_page=not request.args.get("after"))
+
+
+def status_labels() -> dict[str, str]:
+    return {"draft": _("Drafts"), "pending": _("Waiting for signatures"), "completed": _("Signed"),
+            "declined": _("Declined"), "revoked": _("Revoked"), "expired": _("Expired")}
+
+
+# --- creating and editing drafts -----------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    if request.method == "GET":
+        return _render_form(CaseForm.defaults(current_user.tenant), case=None)
+    return _handle_form(case=None)
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+def edit(case_id: int):
+    case = _case_or_404(case_id)
+    if case.status != "draft":
+        flash(_("Only a draft can be edited; this case has already been sent."), "error")
+        return redirect(url_for(".detail", case_id=case.id))
+    if request.method == "GET":
+        return _render_form(CaseForm.from_case(case), case=case)
+    return _handle_form(case=case)
+
+
+def _render_form(form: CaseForm, case: Case | None, status: int = 200):
+    tenant = current_user.tenant
+    return render_template(
+        "cases/form.html", form=form, case=case, methods=available_methods(), method_labels=method_labels(),
+        kept=[(k, k.reference(tenant.id)) for k in form.kept], limit_mb=service.upload_limit_mb(tenant),
+    ), status
+
+
+def _accept_uploads(form: CaseForm) -> None:
+    """Check every uploaded file now and keep the good ones (as blobs), whatever else is wrong."""
+    tenant = current_user.tenant
+    for upload in request.files.getlist("documents"):
+        if not upload or not upload.filename:
+            continue
+        data = upload.read()
+        try:
+            pages = service.check_upload(tenant, upload.filename, data)
+        except DocumentRejected as rejected:
+            form.file_errors.append(str(rejected.message))
+            continue
+        kept = KeptFile(sha256=blobs().put(data), pages=pages, filename=upload.filename.rsplit("/", 1)[-1][:255])
+        if kept.sha256 not in {k.sha256 for k in form.kept}:
+            form.kept.append(kept)
+
+
+def _handle_form(case: Case | None):
+    form = CaseForm.from_request(request.form, current_user.tenant_id)
+    _accept_uploads(form)
+    action = request.form.get("action", "save")
+    if form.apply_row_action(action) or action == "upload":
+        return _render_form(form, case)
+    if not form.validate() or form.file_errors:
+        if not form.file_errors:
+            flash(_("Some fields need your attention; nothing you entered has been lost."), "error")
+        return _render_form(form, case, status=422)
+    case = _save_draft(form, case)
+    if action == "send":
+        try:
+            service.send_case(case, current_user)
+        except CaseError as error:
+            db.session.commit()
+            flash(_("The draft was saved but not sent: %(reason)s", reason=error_text(error)), "error")
+            return redirect(url_for(".edit", case_id=case.id))
+        db.session.commit()
+        flash(_("The case has been sent for signing."), "success")
+    else:
+        db.session.commit()
+        flash(_("The draft has been saved."), "success")
+    return redirect(url_for(".detail", case_id=case.id))
+
+
+def _save_draft(form: CaseForm, case: Case | None) -> Case:
+    if case is None:
+        case = service.create_case(current_user, **form.case_values())
+    else:
+        service.update_case(case, current_user, **form.case_values())
+    for document in [d for d in case.documents if d.id in form.remove_documents]:
+        service.remove_document(case, document, current_user)
+    for kept in form.kept:
+        if not any(d.sha256 == kept.sha256 for d in case.documents):
+            service.add_document(case, kept.filename, blobs().get(kept.sha256), officer=current_user)
+    service.replace_parties(case, current_user, form.party_values())
+    return case
+
+
+@bp.post("/<int:case_id>/delete")
+def delete(case_id: int):
+    case = _case_or_404(case_id)
+    try:
+        service.delete_draft(case, current_user)
+    except CaseError as error:
+        flash(error_text(error), "error")
+        return redirect(url_for(".detail", case_id=case.id))
+    db.session.commit()
+    flash(_("The draft has been deleted."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:case_id>/send")
+def send(case_id: int):
+    case = _case_or_404(case_id)
+    return _act(case, lambda: service.send_case(case, current_user), _("The case has been sent for signing."))
+
+
+# --- the case page and its actions ---------------------------------------------------------------
+
+
+@bp.get("/<int:case_id>")
+def detail(case_id: int):
+    case = _case_or_404(case_id)
+    colleagues = db.session.scalars(
+        sa.select(Officer).where(Officer.active.is_(True)).order_by(Officer.name)
+    ).all()
+    return render_template(
+        "cases/detail.html", case=case, colleagues=colleagues, status_labels=status_labels(),
+        event_text=event_text, method_labels=method_labels(), preview_pages=PREVIEW_PAGES,
+        sealed_links=_sealed_links(case),
+        ready_problems=[error_text(CaseError(code)) for code in service.ready_problems(case)],
+    )
+
+
+def _optional_url(endpoint: str, **values) -> str | None:
+    """Links to routes other packages add (sealed files, receipt); absent until they exist."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _sealed_links(case: Case) -> dict:
+    documents = {d.id: _optional_url("sealing.sealed_document", case_id=case.id, document_id=d.id)
+                 for d in case.documents if d.sealed_sha256}
+    receipt = _optional_url("sealing.receipt", case_id=case.id) if documents else None
+    return {"documents": documents, "receipt": receipt}
+
+
+def _act(case: Case, action, success: str, anchor: str = ""):
+    try:
+        action()
+    except CaseError as error:
+        db.session.rollback()
+        flash(error_text(error), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for(".detail", case_id=case.id) + anchor)
+
+
+@bp.post("/<int:case_id>/parties/<int:party_id>/remind")
+def remind(case_id: int, party_id: int):
+    case = _case_or_404(case_id)
+    party = _party_or_404(case, party_id)
+    return _act(case, lambda: service.remind_party(case, party, officer=current_user),
+                _("A reminder has been sent to %(name)s.", name=party.name))
+
+
+@bp.post("/<int:case_id>/parties/<int:party_id>/resend")
+def resend(case_id: int, party_id: int):
+    case = _case_or_404(case_id)
+    party = _party_or_404(case, party_id)
+    return _act(case, lambda: service.resend_link(case, party, current_user),
+                _("A new link has been sent to %(name)s; the old one no longer works.", name=party.name))
+
+
+@bp.post("/<int:case_id>/parties/<int:party_id>/correct")
+def correct(case_id: int, party_id: int):
+    case = _case_or_404(case_id)
+    party = _party_or_404(case, party_id)
+    email = request.form.get("email", "").strip().lower()
+    phone = request.form.get("phone", "").strip()
+    if not valid_email(email):
+        flash(_("Give a valid email address, like name@example.com."), "error")
+        return redirect(url_for(".detail", case_id=case.id))
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except ValueError:
+            flash(_("This is not a valid phone number. Give it like 070-123 45 67 or +46 70 123 45 67."), "error")
+            return redirect(url_for(".detail", case_id=case.id))
+    elif "sms" in party.effective_methods and party.role == "signer":
+        flash(_("A mobile number is needed when the party may sign with an SMS code."), "error")
+        return redirect(url_for(".detail", case_id=case.id))
+    return _act(case, lambda: service.correct_party(case, party, current_user, email=email, phone=phone or None),
+                _("The details of %(name)s have been corrected.", name=party.name))
+
+
+@bp.post("/<int:case_id>/revoke")
+def revoke(case_id: int):
+    case = _case_or_404(case_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash(_("Give a reason for revoking; the parties will read it."), "error")
+        return redirect(url_for(".detail", case_id=case.id))
+    return _act(case, lambda: service.revoke_case(case, current_user, reason),
+                _("The case has been revoked. The parties have been told, and their links no longer work."))
+
+
+@bp.post("/<int:case_id>/reassign")
+def reassign(case_id: int):
+    case = _case_or_404(case_id)
+    raw = request.form.get("officer_id", "")
+    colleague = db.session.scalar(sa.select(Officer).where(Officer.id == int(raw))) if raw.isdigit() else None
+    if colleague is None:
+        flash(_("Choose a colleague in your organisation."), "error")
+        return redirect(url_for(".detail", case_id=case.id))
+    return _act(case, lambda: service.reassign_case(case, current_user, colleague),
+                _("The case is now handled by %(name)s.", name=colleague.name))
+
+
+@bp.post("/<int:case_id>/notes")
+def note(case_id: int):
+    case = _case_or_404(case_id)
+    return _act(case, lambda: service.add_note(case, current_user, request.form.get("text", "")),
+                _("The note has been added."), anchor="#timeline")
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:case_id>/documents/<int:document_id>")
+def original(case_id: int, document_id: int):
+    document = _document_or_404(_case_or_404(case_id), document_id)
+    return Response(blobs().get(document.sha256), mimetype="application/pdf", headers={
+        "Content-Disposition": _attachment(document.filename), "X-Content-Type-Options": "nosniff"})
+
+
+@bp.get("/<int:case_id>/documents/<int:document_id>/pages/<int:page>.png")
+def preview(case_id: int, document_id: int, page: int):
+    document = _document_or_404(_case_or_404(case_id), document_id)
+    try:
+        png = service.page_preview(document, page)
+    except CaseError:
+        abort(404)
+    db.session.commit()
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+# --- the timeline --------------------------------------------------------------------------------
+
+
+def event_text(event) -> str:
+    data = event.data or {}
+    name = data.get("name", "")
+    texts = {
+        "created": _("Case created"),
+        "updated": _("Draft changed"),
+        "document_added": _("Document added: %(file)s", file=data.get("filename", "")),
+        "document_removed": _("Document removed: %(file)s", file=data.get("filename", "")),
+        "party_added": _("Party added: %(name)s", name=name),
+        "party_updated": _("Party changed: %(name)s", name=name),
+        "party_removed": _("Party removed: %(name)s", name=name),
+        "sent": _("Sent for signing"),
+        "invited": _("Link sent to %(name)s", name=name),
+        "link_resent": _("New link sent to %(name)s", name=name),
+        "reminded": _("Reminder sent to %(name)s", name=name),
+        "party_corrected": _("Contact details of %(name)s corrected", name=name),
+        "viewed": _("Opened the documents"),
+        "signed": _("Signed"),
+        "declined": _("Declined: %(reason)s", reason=data.get("reason", "")),
+        "revoked": _("Revoked: %(reason)s", reason=data.get("reason", "")),
+        "expired": _("Expired"),
+        "reassigned": _("Handed over to %(name)s", name=data.get("new_owner", "")),
+        "note": _("Note: %(text)s", text=data.get("text", "")),
+        "seal_queued": _("All signatures in; sealing the documents"),
+    }
+    return texts.get(event.kind, event.kind.replace("_", " "))
