@@ -88,9 +88,7 @@ class _ControlHandler(_Handler):
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         if self._loopback():
-            status, kind, body = control.handle_get(self.server.book, self.path)
-            location = kind if status == 303 else None
-            self._send(status, "text/plain" if location else kind, body, location)
+            self._send(*control.handle_get(self.server.book, self.path))
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         if not self._loopback():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 import requests
@@ -154,3 +155,20 @@ def test_internal_error_can_be_injected(sim, bankid):
             bankid.auth("192.0.2.10")
         assert (refused.value.error_code, refused.value.http_status) == ("internalError", 500)
     assert bankid.auth("192.0.2.10").order_ref
+
+
+def test_timings_are_configurable(tmp_path, simulator):
+    from core.bankid.sim.orders import Settings
+    from core.bankid.simulator import start_in_thread
+
+    hasty = start_in_thread(certs_dir=simulator.certs.dir, settings=Settings(start_timeout=0.3, order_timeout=0.6))
+    try:
+        client = BankIDClient(hasty.url, hasty.certs.rp_p12, "qwerty123", hasty.certs.ca, timeout=5)
+        unscanned = client.sign("192.0.2.10", VISIBLE)
+        scanned = client.sign("192.0.2.10", VISIBLE)
+        control(hasty, "scan", qr=scanned.qr_frame())
+        time.sleep(0.7)
+        assert client.collect(unscanned.order_ref).hint_code == "startFailed"
+        assert client.collect(scanned.order_ref).hint_code == "expiredTransaction"
+    finally:
+        hasty.stop()

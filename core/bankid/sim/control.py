@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from core.bankid.personal_number import is_well_formed
@@ -75,26 +75,35 @@ def user_from(request: dict[str, Any]) -> TestUser | None:
     return TestUser(str(person), str(request["givenName"]), str(request.get("surname", "")))
 
 
-def handle_get(book: OrderBook, path: str) -> tuple[int, str, bytes]:
+class Page(NamedTuple):
+    """A GET answer: status, content type, body, and where to go next for redirects."""
+
+    status: int
+    content_type: str
+    body: bytes
+    location: str | None = None
+
+
+def handle_get(book: OrderBook, path: str) -> Page:
     """GET requests: the phone page, the order list, and the same-device start link."""
     url = urlsplit(path)
     if url.path in ("/sim", "/sim/"):
-        return 200, "text/html; charset=utf-8", PHONE_PAGE.read_bytes()
+        return Page(200, "text/html; charset=utf-8", PHONE_PAGE.read_bytes())
     if url.path == "/sim/orders":
-        return 200, "application/json", _json({"orders": _orders(book), "users": _users()})
+        return Page(200, "application/json", _json({"orders": _orders(book), "users": _users()}))
     if url.path == "/sim/autostart":
         return _autostart(book, parse_qs(url.query))
-    return 404, "application/json", _json({"error": "No such control endpoint"})
+    return Page(404, "application/json", _json({"error": "No such control endpoint"}))
 
 
-def _autostart(book: OrderBook, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
+def _autostart(book: OrderBook, query: dict[str, list[str]]) -> Page:
     token = (query.get("autostarttoken") or [""])[0]
     wanted = {k: v[0] for k, v in query.items() if k in ("personalNumber", "givenName", "surname")}
     try:
         order = book.autostart(token, user_from(wanted) or TEST_USERS[0])
     except ScanError as exc:
-        return 400, "application/json", _json({"error": str(exc)})
-    return 303, f"/sim/?order={order.ref}", b""
+        return Page(400, "application/json", _json({"error": str(exc)}))
+    return Page(303, "text/plain", b"", f"/sim/?order={order.ref}")
 
 
 def handle_post(book: OrderBook, faults: Faults, path: str, request: dict[str, Any]) -> Answer:

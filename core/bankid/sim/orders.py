@@ -164,10 +164,12 @@ class OrderBook:
         self._apply_script(order, age)
         if order.status != "pending":
             return order
-        if age >= self.settings.order_timeout:
-            self._fail(order, "expiredTransaction")
-        elif not self._found_bankid(order) and age >= self.settings.start_timeout:
-            self._fail(order, "startFailed")
+        deadlines = [(self.settings.order_timeout, "expiredTransaction")]
+        if not self._found_bankid(order):
+            deadlines.append((self.settings.start_timeout, "startFailed"))
+        passed = [deadline for deadline in deadlines if age >= deadline[0]]
+        if passed:
+            self._fail(order, min(passed)[1])  # whichever happened first, though seen only now
         return order
 
     @staticmethod
