@@ -17,12 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from core.bankid.personal_number import is_well_formed
 from core.bankid.sim.orders import TEST_USERS, OrderBook, OrderError, ScanError, user_by_number
-from core.bankid.sim.rp_api import HTTP_STATUS
+from core.bankid.sim.rp_api import HTTP_STATUS, Answer
 from core.bankid.sim.signing import TestUser
 
 PHONE_PAGE = Path(__file__).with_name("templates") / "phone.html"
-
-Answer = tuple[int, dict[str, Any]]
 
 
 @dataclass
