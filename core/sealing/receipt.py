@@ -14,18 +14,23 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import qrcode
-from pypdf import PdfReader, PdfWriter
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from core.sealing.stamp import text_font
+from core.sealing.stamp import open_writer, page_refs, text_font, write
 
 Language = Literal["sv", "en"]
 SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
 QR_SIZE = 32 * mm
+INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -204,17 +209,35 @@ def render_receipt(receipt: ReceiptData, language: Language) -> bytes:
 
 
 def append_receipt(pdf_bytes: bytes, receipt_pdf: bytes) -> bytes:
-    """The document with the receipt pages added at the end."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes)))
+    """The document with the receipt pages added at the end (as an incremental update)."""
+    writer = open_writer(pdf_bytes)
     append_pages(writer, receipt_pdf)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return write(writer)
 
 
-def append_pages(writer: PdfWriter, pdf_bytes: bytes) -> None:
-    for page in PdfReader(io.BytesIO(pdf_bytes)).pages:
-        writer.add_page(page)
+def append_pages(writer: IncrementalPdfFileWriter, pdf_bytes: bytes) -> None:
+    """Add the pages of another PDF at the end of the writer's document."""
+    source = PdfFileReader(io.BytesIO(pdf_bytes))
+    refs = page_refs(source)
+    for ref in refs:
+        page = ref.get_object()
+        for key in INHERITABLE:
+            value = find_inherited_value_in_tree(page, key, "/Parent")
+            if value is not None and key not in page:
+                page[pdf_name(key)] = value
+        del page["/Parent"]  # or importing would drag the source's page tree along
+    # One import call, so fonts and images shared by the pages are copied once.
+    source_tree = source.root["/Pages"]
+    source_tree[pdf_name("/Kids")] = generic.ArrayObject(refs)
+    imported = writer.import_object(source_tree.raw_get("/Kids"))
+    tree_ref = writer.root.raw_get("/Pages")
+    tree = tree_ref.get_object()
+    for page_ref in imported:
+        page_ref.get_object()[pdf_name("/Parent")] = tree_ref
+        tree["/Kids"].append(page_ref)
+    tree[pdf_name("/Count")] = generic.NumberObject(tree["/Count"] + len(imported))
+    writer.update_container(tree["/Kids"])
+    writer.mark_update(tree_ref)
 
 
 def _styles() -> dict[str, ParagraphStyle]:

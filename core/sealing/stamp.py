@@ -9,23 +9,22 @@ The price is that a page becomes 4 mm taller (an A4 prints scaled by ~1.3 %).
 Speed: the footer is drawn by reportlab once per distinct page geometry (crop box,
 rotation) and becomes one shared Form XObject; each page gets two tiny shared content
 streams around its own ("q" before, "Q /Footer Do" after), so cost per page is a few
-dictionary edits, not a content merge.
+dictionary edits, not a content merge. The changes are written as an incremental update
+with pyHanko's writer: the original bytes stay a prefix of the output (so the original's
+SHA-256 on the receipt can be checked from the sealed file) and only the edited page
+dictionaries are written, instead of re-serialising every object of a 500-page file.
 """
 
+import hashlib
 import io
 import os
 from dataclasses import dataclass
 from functools import cache
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    FloatObject,
-    NameObject,
-    RectangleObject,
-)
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -85,43 +84,83 @@ def stamp_footer(
     return write(writer)
 
 
-def open_writer(pdf_bytes: bytes) -> PdfWriter:
-    return PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes)))
+class StampWriter(IncrementalPdfFileWriter):
+    """Incremental writer that leaves document metadata alone.
+
+    pyHanko's writer stamps /ModDate (and XMP) with the current time on every write; we
+    want the same input to give the same bytes, and PDF/A files keep Info and XMP in
+    step as their producer wrote them. The seal's own revision updates them later.
+    """
+
+    def _update_meta(self) -> None:
+        return None
 
 
-def write(writer: PdfWriter) -> bytes:
+def open_writer(pdf_bytes: bytes) -> StampWriter:
+    writer = StampWriter(io.BytesIO(pdf_bytes), strict=False)
+    # The second ID half marks this revision; derive it from the input, not randomness.
+    first_id = writer._document_id[0]
+    revision_id = hashlib.sha256(pdf_bytes).digest()[:16]
+    writer._document_id = generic.ArrayObject([first_id, generic.ByteStringObject(revision_id)])
+    return writer
+
+
+def write(writer: IncrementalPdfFileWriter) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
-def stamp_pages(writer: PdfWriter, text: str) -> None:
+def page_refs(handler) -> list[generic.IndirectObject]:
+    """References of all pages in order, walking the page tree once."""
+    refs: list[generic.IndirectObject] = []
+    stack = [handler.root.raw_get("/Pages")]
+    while stack:
+        ref = stack.pop()
+        node = ref.get_object()
+        if node.get("/Type") == "/Pages" or "/Kids" in node:
+            stack.extend(reversed(list(node["/Kids"])))
+        else:
+            refs.append(ref)
+    return refs
+
+
+def stamp_pages(writer: IncrementalPdfFileWriter, text: str) -> None:
     """Grow every page by the footer strip and draw `text` in it."""
-    pages = list(writer.pages)
+    refs = page_refs(writer)
+    pages = [ref.get_object() for ref in refs]
     geometries = [_grow(page) for page in pages]
     xobjects = _footer_xobjects(writer, sorted(set(geometries), key=repr), text)
-    open_stream = writer._add_object(_stream(b"q\n"))
+    open_stream = writer.add_object(_stream(b"q\n"))
     close_streams = {
-        geometry: writer._add_object(_stream(f"\nQ q {name} Do Q\n".encode()))
+        geometry: writer.add_object(_stream(f"\nQ q {name} Do Q\n".encode()))
         for geometry, (name, _) in xobjects.items()
     }
-    for page, geometry in zip(pages, geometries, strict=True):
+    for ref, page, geometry in zip(refs, pages, geometries, strict=True):
         name, xobject = xobjects[geometry]
-        _add_xobject(page, name, xobject)
-        contents = page.get("/Contents")
-        existing = contents.get_object() if contents is not None else ArrayObject()
-        parts = existing if isinstance(existing, ArrayObject) else ArrayObject([contents])
-        page[NameObject("/Contents")] = ArrayObject(
-            [open_stream, *parts, close_streams[geometry]]
+        _add_xobject(writer, page, name, xobject)
+        page[pdf_name("/Contents")] = generic.ArrayObject(
+            [open_stream, *_content_refs(page), close_streams[geometry]]
         )
+        writer.mark_update(ref)
 
 
-def _grow(page) -> Geometry:
+def _content_refs(page: generic.DictionaryObject) -> list:
+    if "/Contents" not in page:
+        return []
+    contents = page.raw_get("/Contents")
+    resolved = contents.get_object()
+    return list(resolved) if isinstance(resolved, generic.ArrayObject) else [contents]
+
+
+def _grow(page: generic.DictionaryObject) -> Geometry:
     """Extend media and crop box by the strip at the viewed bottom; return the new geometry."""
-    rotate = _inherited(page, "/Rotate")
-    rotation = int(rotate.get_object()) % 360 if rotate is not None else 0
-    crop = page.cropbox
-    left, bottom, right, top = (float(v) for v in (crop.left, crop.bottom, crop.right, crop.top))
+    rotation = int(_inherited(page, "/Rotate") or 0) % 360
+    media = [float(v) for v in _inherited(page, "/MediaBox")]
+    crop_box = _inherited(page, "/CropBox")
+    left, bottom, right, top = [float(v) for v in crop_box] if crop_box else media
+    left, right = min(left, right), max(left, right)
+    bottom, top = min(bottom, top), max(bottom, top)
     # The edge that is at the bottom when viewed: y-min, x-max, y-max, x-min for 0/90/180/270.
     if rotation == 0:
         bottom -= STRIP
@@ -131,46 +170,39 @@ def _grow(page) -> Geometry:
         top += STRIP
     else:
         left -= STRIP
-    media = page.mediabox
-    page[NameObject("/MediaBox")] = _rect(
-        min(left, float(media.left)),
-        min(bottom, float(media.bottom)),
-        max(right, float(media.right)),
-        max(top, float(media.top)),
+    page[pdf_name("/MediaBox")] = _rect(
+        min(left, media[0], media[2]),
+        min(bottom, media[1], media[3]),
+        max(right, media[0], media[2]),
+        max(top, media[1], media[3]),
     )
-    page[NameObject("/CropBox")] = _rect(left, bottom, right, top)
+    page[pdf_name("/CropBox")] = _rect(left, bottom, right, top)
     return Geometry(left, bottom, right, top, rotation)
 
 
-def _rect(*values: float) -> RectangleObject:
-    return RectangleObject([FloatObject(round(v, 3)) for v in values])
+def _rect(*values: float) -> generic.ArrayObject:
+    return generic.ArrayObject(generic.FloatObject(round(v, 3)) for v in values)
 
 
-def _footer_xobjects(writer: PdfWriter, geometries: list[Geometry], text: str) -> dict:
-    """One reportlab page per geometry, turned into shared Form XObjects."""
+def _footer_xobjects(
+    writer: IncrementalPdfFileWriter, geometries: list[Geometry], text: str
+) -> dict[Geometry, tuple[str, generic.IndirectObject]]:
+    """One reportlab page per geometry, imported as shared Form XObjects."""
     buffer = io.BytesIO()
     drawing = canvas.Canvas(buffer, pageCompression=1, invariant=1)
     for geometry in geometries:
         _draw_footer(drawing, geometry, text)
         drawing.showPage()
     drawing.save()
-    overlay = PdfReader(buffer)
+    overlay = PdfFileReader(buffer)
     result = {}
-    for index, (geometry, page) in enumerate(zip(geometries, overlay.pages, strict=True)):
-        form = _stream(page.get_contents().get_data())
-        form.update(
-            {
-                NameObject("/Type"): NameObject("/XObject"),
-                NameObject("/Subtype"): NameObject("/Form"),
-                NameObject("/BBox"): _rect(
-                    geometry.left, geometry.bottom, geometry.right, geometry.top
-                ),
-                NameObject("/Resources"): writer._add_object(
-                    page["/Resources"].get_object().clone(writer)
-                ),
-            }
+    for index, geometry in enumerate(geometries):
+        ref = writer.import_page_as_xobject(overlay, page_ix=index)
+        # reportlab pages start at 0,0; the footer may sit at negative coordinates.
+        ref.get_object()[pdf_name("/BBox")] = _rect(
+            geometry.left, geometry.bottom, geometry.right, geometry.top
         )
-        result[geometry] = (f"{XOBJECT_PREFIX}{index}", writer._add_object(form))
+        result[geometry] = (f"{XOBJECT_PREFIX}{index}", ref)
     return result
 
 
@@ -200,30 +232,32 @@ def _draw_footer(drawing: canvas.Canvas, geometry: Geometry, text: str) -> None:
     drawing.restoreState()
 
 
-def _add_xobject(page, name: str, xobject) -> None:
+def _add_xobject(writer, page: generic.DictionaryObject, name: str, xobject) -> None:
     """Register the footer in the page's resources, which may be inherited or shared."""
-    resources = _inherited(page, "/Resources")
+    resources = _inherited(page, "/Resources", raw=True)
     if resources is None:
-        resources = DictionaryObject()
-    page[NameObject("/Resources")] = resources
+        resources = generic.DictionaryObject()
+    page[pdf_name("/Resources")] = resources
     resolved = resources.get_object()
     if "/XObject" not in resolved:
-        resolved[NameObject("/XObject")] = DictionaryObject()
-    resolved["/XObject"].get_object()[NameObject(name)] = xobject
+        resolved[pdf_name("/XObject")] = generic.DictionaryObject()
+    xobjects = resolved["/XObject"]
+    xobjects[pdf_name(name)] = xobject
+    # Shared or indirect resource dictionaries live in their own objects: rewrite those.
+    writer.update_container(xobjects)
+    writer.update_container(resolved)
 
 
-def _inherited(page, key: str):
+def _inherited(page: generic.DictionaryObject, key: str, raw: bool = False):
     """A page attribute, looked up through /Parent as the PDF spec says."""
     node = page
     while node is not None:
         if key in node:
-            return node.raw_get(key)
-        parent = node.get("/Parent")
+            return node.raw_get(key) if raw else node[key]
+        parent = node.get("/Parent")  # pyHanko's get() does not dereference
         node = parent.get_object() if parent is not None else None
     return None
 
 
-def _stream(data: bytes) -> DecodedStreamObject:
-    stream = DecodedStreamObject()
-    stream.set_data(data)
-    return stream
+def _stream(data: bytes) -> generic.StreamObject:
+    return generic.StreamObject(stream_data=data)
