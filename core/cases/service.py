@@ -24,6 +24,7 @@ from core.models import Case, Document, Officer, Party
 from core.models.base import utcnow
 from core.plugins import hooks_for
 from core.security import hash_token, new_token
+from core.signing.models import retire_link
 from core.storage import blobs
 from core.urls import external_url
 from tenants.models import Tenant
@@ -411,6 +412,7 @@ def _close(case: Case, status: str, reason: str | None, now: datetime) -> None:
     case.closed_at = now
     case.close_reason = reason
     for party in case.parties:
+        retire_link(party, status)  # the signer's page can still say why the link stopped working
         party.token_hash = None
 
 
@@ -614,6 +616,7 @@ def _expire(case_id: int, now: datetime) -> int:
     case = db.session.get(Case, case_id)
     db.session.refresh(case)
     for party in case.parties:
+        retire_link(party, "expired")
         party.token_hash = None
     _system_event(case, "expired", expires_at=case.expires_at.isoformat() if case.expires_at else None)
     owner = _officer_of(case)

@@ -52,3 +52,26 @@ class PageImage(TenantScoped, db.Model):
     blob_sha256: Mapped[str] = mapped_column(sa.String(64))
     height: Mapped[int] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RetiredLink(TenantScoped, db.Model):
+    """A party's link that stopped working because the case was closed (revoked, declined, expired).
+
+    The case service clears `Party.token_hash` when it closes a case, so a closed case's links can
+    never act; this row lets the signer's page still say why the link stopped working.
+    """
+
+    __tablename__ = "retired_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(20))
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def retire_link(party, reason: str) -> None:
+    """Remember the party's current link before it is cleared (called by the case service)."""
+    if party.token_hash:
+        db.session.add(RetiredLink(token_hash=party.token_hash, party_id=party.id, tenant_id=party.tenant_id,
+                                   reason=reason))

@@ -24,6 +24,7 @@ from core.i18n import _, force_locale
 from core.models import Case, Document, Officer, Party, Signature
 from core.models.base import utcnow
 from core.plugins import hooks_for
+from core.security import hash_token
 from core.signing.methods import (
     ActionResult,
     MethodRefused,
@@ -31,6 +32,7 @@ from core.signing.methods import (
     SigningMethod,
     methods_for,
 )
+from core.signing.models import RetiredLink
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,20 @@ class Link:
 
 
 def find_party(token: str) -> Party | None:
-    return cases.find_party_by_token(token)
+    """The party of a live link, or of a link retired when its case was closed (the page then
+    says why; `link_state` never lets a closed case's link act)."""
+    party = cases.find_party_by_token(token)
+    if party is not None or not token or len(token) > 200:
+        return party
+    retired = db.session.execute(
+        sa.select(RetiredLink.party_id).where(RetiredLink.token_hash == hash_token(token))
+        .execution_options(all_tenants=True)
+    ).scalar_one_or_none()
+    if retired is None:
+        return None
+    return db.session.execute(
+        sa.select(Party).where(Party.id == retired).execution_options(all_tenants=True)
+    ).scalar_one_or_none()
 
 
 def link_state(party: Party, now: datetime | None = None) -> Link:

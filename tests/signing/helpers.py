@@ -42,6 +42,8 @@ class Made:
     case: Case
     parties: list[Party]
     links: dict[str, str] = field(default_factory=dict)  # party name -> link
+    document_id: int = 0
+    document_sha256: str = ""
 
     def token(self, name: str) -> str:
         return self.links[name].rsplit("/", 1)[-1]
@@ -57,10 +59,10 @@ def make_case(officer, signers: list[dict], methods: list[str] | None = None, or
     with tenant_context(officer.tenant_id):
         case = cases.create_case(officer, title, message="Please sign the lease.",
                                  allowed_methods=methods or ["touch", "sms"], signing_order=order, **case_fields)
-        cases.add_document(case, "lease.pdf", document or pdf())
+        added = cases.add_document(case, "lease.pdf", document or pdf())
         parties = [cases.add_party(case, **signer) for signer in signers]
         cases.send_case(case, officer)
-        made = Made(case, parties)
+        made = Made(case, parties, document_id=added.id, document_sha256=added.sha256)
         if issue_links:
             for party in parties:
                 made.links[party.name] = cases.issue_party_link(party)
