@@ -17,6 +17,7 @@ dictionaries are written, instead of re-serialising every object of a 500-page f
 
 import hashlib
 import io
+import logging
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -24,11 +25,15 @@ from functools import cache
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pypdf import PdfReader, PdfWriter
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+
+log = logging.getLogger(__name__)
 
 STRIP = 4 * mm
 FONT_SIZE = 6.0
@@ -71,8 +76,9 @@ class Geometry:
 
     @property
     def width_as_viewed(self) -> float:
-        across = self.right - self.left if self.rotation in (0, 180) else self.top - self.bottom
-        return across
+        if self.rotation in (0, 180):
+            return self.right - self.left
+        return self.top - self.bottom
 
 
 def stamp_footer(
@@ -97,12 +103,28 @@ class StampWriter(IncrementalPdfFileWriter):
 
 
 def open_writer(pdf_bytes: bytes) -> StampWriter:
-    writer = StampWriter(io.BytesIO(pdf_bytes), strict=False)
+    """A writer appending to `pdf_bytes`; damaged files are first rewritten by pypdf.
+
+    pyHanko needs a sound cross-reference table to append to. pypdf rebuilds broken
+    ones, at the price that the original bytes are no longer a prefix of the result.
+    """
+    try:
+        writer = StampWriter(io.BytesIO(pdf_bytes), strict=False)
+    except PdfReadError as error:
+        log.warning("Rewriting a damaged PDF before stamping: %s", error)
+        pdf_bytes = _rewritten(pdf_bytes)
+        writer = StampWriter(io.BytesIO(pdf_bytes), strict=False)
     # The second ID half marks this revision; derive it from the input, not randomness.
     first_id = writer._document_id[0]
     revision_id = hashlib.sha256(pdf_bytes).digest()[:16]
     writer._document_id = generic.ArrayObject([first_id, generic.ByteStringObject(revision_id)])
     return writer
+
+
+def _rewritten(pdf_bytes: bytes) -> bytes:
+    out = io.BytesIO()
+    PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes), strict=False)).write(out)
+    return out.getvalue()
 
 
 def write(writer: IncrementalPdfFileWriter) -> bytes:

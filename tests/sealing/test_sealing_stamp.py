@@ -95,3 +95,17 @@ def test_form_fields_keep_their_values_and_places():
 def test_stamping_is_deterministic():
     original = reportlab_pdf(3)
     assert stamp(original) == stamp(original)
+
+
+def test_a_pdf_with_a_broken_cross_reference_table_is_repaired_and_stamped():
+    original = reportlab_pdf(2)
+    at = original.rindex(b"startxref") + len(b"startxref\n")
+    broken = original[:at] + b"1" + original[at:]  # points far past the xref table
+    stamped = stamp(broken)
+    qpdf_check(stamped)
+    assert all(FINGERPRINT in text for text in page_texts(stamped))
+
+
+def test_the_original_bytes_stay_a_prefix_of_the_stamped_file():
+    original = reportlab_pdf(2)
+    assert stamp(original).startswith(original)
