@@ -55,7 +55,8 @@ Verdict = Literal[
 FINGERPRINT_PATTERN = re.compile(
     r"Fingeravtryck:\s*([0-9A-Za-z]{4}(?:-[0-9A-Za-z]{4}){3}-[0-9A-Za-z*~$=])"
 )
-ALLOWED_AFTER_SEAL = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+# What may follow our seal without being "extra revisions": DSS and document timestamps.
+ALLOWED_AFTER_SEAL = (ModificationLevel.NONE.name, ModificationLevel.LTA_UPDATES.name)
 
 
 @dataclass(frozen=True)
@@ -179,17 +180,13 @@ def _verdict(reports: list[SignatureReport]) -> Verdict:
     if any(not r.intact for r in mine):
         return "modified_after_sealing"
     for report in mine:
-        if report.valid and report.modification_level in _allowed_names():
+        if report.valid and report.modification_level in ALLOWED_AFTER_SEAL:
             return "authentic"
     if any(r.valid for r in mine):
         return "extra_revisions"
     if reports and all(r.intact and r.valid for r in reports):
         return "valid_not_ours"
     return "invalid"
-
-
-def _allowed_names() -> tuple[str, ...]:
-    return tuple(level.name for level in ALLOWED_AFTER_SEAL)
 
 
 def _name(level: ModificationLevel | None) -> str | None:
