@@ -15,6 +15,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -212,14 +213,23 @@ def sign(token: str, link: service.Link):
     return redirect(url_for("signing.open", token=token))
 
 
+def _wants_json() -> bool:
+    """Scripts (e.g. BankID's polling) ask for JSON; plain forms get a redirect."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.post("/<token>/method/<name>/<action>")
 @with_link("open")
 def method_action(token: str, link: service.Link, name: str, action: str):
     try:
         result = service.run_action(_context(link), name, action, request.form)
     except service.SignRefused as refused:
+        if _wants_json():
+            return jsonify(ok=False, message=refused.message, data={}), 422
         flash(refused.message, "error")
         return redirect(url_for("signing.open", token=token))
+    if _wants_json():
+        return jsonify(ok=result.ok, message=result.message, data=result.data)
     if result.message:
         flash(result.message, "success" if result.ok else "error")
     return redirect(url_for("signing.open", token=token, _anchor=f"method-{name}"))
