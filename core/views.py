@@ -42,7 +42,10 @@ def outbox():
     for path in sorted(outbox_dir().glob("*.eml"), reverse=True)[:200]:
         msg = message_from_string(path.read_text(), policy=policy.default)
         messages.append({"name": path.name, "to": msg["To"], "subject": msg["Subject"], "date": path.name[:15]})
-    return render_template("dev/outbox.html", messages=messages)
+    from core.sms import outbox_messages
+
+    texts = outbox_messages(Path(current_app.config["OUTBOX_DIR"]) / "sms", limit=50)
+    return render_template("dev/outbox.html", messages=messages, texts=texts)
 
 
 @bp.get("/dev/outbox/<name>")
