@@ -108,6 +108,22 @@ def ui_panels(slot, context):
 
 
 @hookspec
+def completion_items(case, party):
+    """Return a list of `(label, url)` to list in a party's completion email.
+
+    case: the completed `Case`; party: the `Party` the email is for (links may use their token).
+    """
+
+
+@hookspec(firstresult=True)
+def event_text(event):
+    """Return the timeline text for an event of a kind this plugin records, or None.
+
+    event: the `Event`. Stops at first non-None result.
+    """
+
+
+@hookspec
 def menu_items(officer):
     """Return a list of `(label, url)` for the office's main menu. officer: the `Officer`."""
 

@@ -15,6 +15,7 @@ from core.cases import listing, service
 from core.cases.forms import CaseForm, KeptFile, available_methods, method_labels, normalise_phone, valid_email
 from core.cases.service import CaseError, DocumentRejected
 from core.extensions import db
+from core.plugins import current_hooks
 from core.i18n import _
 from core.models import Case, Document, Officer, Party
 from core.models.case import CASE_STATUSES
@@ -362,4 +363,4 @@ def event_text(event) -> str:
         "note": _("Note: %(text)s", text=data.get("text", "")),
         "seal_queued": _("All signatures in; sealing the documents"),
     }
-    return texts.get(event.kind, event.kind.replace("_", " "))
+    return texts.get(event.kind) or current_hooks().event_text(event=event) or event.kind.replace("_", " ")

@@ -1,0 +1,148 @@
+"""E-delivery: files attached to a case that reach the parties only once the case is sealed."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.cases import service as cases
+from core.extensions import db
+from core.jobs import drain
+from core.models import Event
+from plugins.e_delivery.models import DeliveryFile
+from tenants.scoping import tenant_context
+from tests import support
+from tests.signing.helpers import make_case, signer
+from tests.signing.test_signer_page import sign_form
+
+NDA_FILE = b"Secret price list: widgets 10 SEK, gadgets 20 SEK\n" * 20
+
+
+@pytest.fixture
+def nda(people):
+    people.acme.enabled_plugins = ["e_delivery"]
+    db.session.commit()
+    return make_case(people.alice, [signer("Sara Svensson", "sara@example.com", methods=["touch"])], methods=["touch"],
+                     title="NDA")
+
+
+def office(app, email):
+    client = app.test_client()
+    support.login(client, email)
+    return client
+
+
+def attach(client, case_id, data=NDA_FILE, name="prices.txt"):
+    return support.post(client, f"/e-delivery/cases/{case_id}/files",
+                        {"file": (io.BytesIO(data), name), "description": "Price list"},
+                        token_from=f"/cases/{case_id}", content_type="multipart/form-data")
+
+
+def delivery_files(case) -> list[DeliveryFile]:
+    with tenant_context(case.tenant_id):
+        return db.session.scalars(sa.select(DeliveryFile).where(DeliveryFile.case_id == case.id)).all()
+
+
+def test_officer_attaches_a_file_that_shows_on_the_case(app, nda):
+    alice = office(app, "alice@acme.example")
+    assert attach(alice, nda.case.id).status_code == 302
+    page = alice.get(f"/cases/{nda.case.id}").get_data(as_text=True)
+    assert "Delivered after signing" in page and "prices.txt" in page
+    assert "File for delivery attached: prices.txt" in page
+
+
+def test_files_are_encrypted_at_rest(app, nda):
+    attach(office(app, "alice@acme.example"), nda.case.id)
+    stored = [p.read_bytes() for p in Path(app.config["STORAGE_DIR"]).rglob("*") if p.is_file()]
+    assert stored, "the file is in the blob store"
+    assert not any(b"Secret price list" in blob for blob in stored)
+
+
+def test_before_completion_parties_cannot_see_or_fetch_the_files(app, nda, client):
+    attach(office(app, "alice@acme.example"), nda.case.id)
+    [delivery] = delivery_files(nda.case)
+    assert "prices.txt" not in client.get(nda.path("Sara Svensson")).get_data(as_text=True)
+    assert client.get(f"/e-delivery/s/{nda.token('Sara Svensson')}/{delivery.id}").status_code == 404
+
+
+def test_a_file_over_the_limit_is_refused_with_a_message(app, nda, people):
+    people.acme.plugin_settings = {"e_delivery": {"max_file_mb": 1}}
+    db.session.commit()
+    alice = office(app, "alice@acme.example")
+    response = attach(alice, nda.case.id, data=b"x" * (1024 * 1024 + 1), name="big.bin")
+    page = alice.get(response.headers["Location"]).get_data(as_text=True)
+    assert "big.bin is larger than 1 MB" in page
+    assert delivery_files(nda.case) == []
+
+
+def test_officer_removes_a_file_while_the_case_is_open(app, nda):
+    alice = office(app, "alice@acme.example")
+    attach(alice, nda.case.id)
+    [delivery] = delivery_files(nda.case)
+    support.post(alice, f"/e-delivery/cases/{nda.case.id}/files/{delivery.id}/remove", token_from=f"/cases/{nda.case.id}")
+    assert delivery_files(nda.case) == []
+
+
+def test_tenant_without_the_plugin_gets_404_and_no_panel(app, people):
+    made = make_case(people.alice, [signer(methods=["touch"])], methods=["touch"])
+    alice = office(app, "alice@acme.example")
+    assert attach(alice, made.case.id).status_code == 404
+    assert "Delivered after signing" not in alice.get(f"/cases/{made.case.id}").get_data(as_text=True)
+
+
+def test_another_tenant_gets_404_for_every_route(app, nda, people):
+    attach(office(app, "alice@acme.example"), nda.case.id)
+    [delivery] = delivery_files(nda.case)
+    people.globex.enabled_plugins = ["e_delivery"]
+    db.session.commit()
+    charlie = office(app, "charlie@globex.example")
+    base = f"/e-delivery/cases/{nda.case.id}/files"
+    assert attach(charlie, nda.case.id).status_code == 404
+    assert support.post(charlie, f"{base}/{delivery.id}/remove", token_from="/cases/").status_code == 404
+    assert charlie.get(f"{base}/{delivery.id}").status_code == 404
+    assert len(delivery_files(nda.case)) == 1
+
+
+def _sign_and_seal(client, made, name="Sara Svensson"):
+    response = support.post(client, made.path(name) + "/sign", sign_form(client, made.path(name)),
+                            token_from=made.path(name))
+    assert response.status_code in (200, 302, 303)
+    drain()
+
+
+def test_after_the_last_signature_the_party_downloads_and_the_chain_records_it(app, nda, client):
+    attach(office(app, "alice@acme.example"), nda.case.id)
+    [delivery] = delivery_files(nda.case)
+    _sign_and_seal(client, nda)
+    done = client.get(nda.path("Sara Svensson")).get_data(as_text=True)
+    assert "Download prices.txt" in done
+    response = client.get(f"/e-delivery/s/{nda.token('Sara Svensson')}/{delivery.id}")
+    assert response.status_code == 200
+    assert response.data == NDA_FILE
+    with tenant_context(nda.case.tenant_id):
+        downloads = db.session.scalars(sa.select(Event).where(Event.case_id == nda.case.id,
+                                                              Event.kind == "delivery_file_downloaded")).all()
+    assert [e.actor_label for e in downloads] == ["Sara Svensson <sara@example.com>"]
+    assert downloads[0].ip is not None
+
+
+def test_a_party_of_another_case_cannot_download(app, nda, people, client):
+    attach(office(app, "alice@acme.example"), nda.case.id)
+    [delivery] = delivery_files(nda.case)
+    other = make_case(people.alice, [signer("Olle Other", "olle@example.com", methods=["touch"])], methods=["touch"])
+    _sign_and_seal(client, nda)
+    _sign_and_seal(client, other, "Olle Other")
+    assert client.get(f"/e-delivery/s/{other.token('Olle Other')}/{delivery.id}").status_code == 404
+
+
+def test_a_revoked_case_never_releases_the_files(app, nda, people, client):
+    attach(office(app, "alice@acme.example"), nda.case.id)
+    [delivery] = delivery_files(nda.case)
+    with tenant_context(nda.case.tenant_id):
+        case = db.session.get(type(nda.case), nda.case.id)
+        cases.revoke_case(case, db.session.get(type(people.alice), people.alice.id), "Wrong counterparty")
+        db.session.commit()
+    assert client.get(f"/e-delivery/s/{nda.token('Sara Svensson')}/{delivery.id}").status_code != 200
