@@ -82,7 +82,8 @@ def test_officer_removes_a_file_while_the_case_is_open(app, nda):
     alice = office(app, "alice@acme.example")
     attach(alice, nda.case.id)
     [delivery] = delivery_files(nda.case)
-    support.post(alice, f"/e-delivery/cases/{nda.case.id}/files/{delivery.id}/remove", token_from=f"/cases/{nda.case.id}")
+    support.post(alice, f"/e-delivery/cases/{nda.case.id}/files/{delivery.id}/remove",
+                 token_from=f"/cases/{nda.case.id}")
     assert delivery_files(nda.case) == []
 
 
