@@ -1,0 +1,145 @@
+"""The signer's journey in a real browser (Chromium): a phone with touch and a desktop.
+
+The case is made through the case service on the live server; the link comes from the email the
+real SMTP server received; SMS codes come from the local 46elks server.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.models import Officer, Signature
+from core.storage import blobs
+from tenants.scoping import tenant_context
+from tests import support
+from tests.signing.helpers import LEASE_LINES, make_case, pdf, signer
+
+pytestmark = pytest.mark.browser
+
+PHONE = "+46701234567"
+
+
+def send_live_case(live_server, people, signers, **kwargs):
+    with live_server.app.app_context():
+        with tenant_context(people.acme.id):
+            bob = db.session.get(Officer, people.bob.id)
+        made = make_case(bob, signers, issue_links=False, **kwargs)
+        with tenant_context(people.acme.id):
+            original = blobs().get(made.document_sha256)
+    return made, original
+
+
+def link_from_email(live_server, email: str) -> str:
+    [message] = live_server.smtp.wait_for(email)
+    return next(link for link in support.links_in(message) if "/s/" in link)
+
+
+def signatures(live_server, tenant_id: int) -> list[Signature]:
+    with live_server.app.app_context(), tenant_context(tenant_id):
+        return db.session.scalars(sa.select(Signature)).all()
+
+
+def draw_with_touch(page, selector: str) -> None:
+    """A finger stroke: real touch events through the DevTools protocol."""
+    box = page.locator(selector).bounding_box()
+    cdp = page.context.new_cdp_session(page)
+    x0, y = box["x"] + 30, box["y"] + box["height"] / 2
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y}]})
+    for step in range(1, 16):
+        point = {"x": x0 + step * 15, "y": y + (12 if step % 2 else -12)}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def draw_with_mouse(page, selector: str) -> None:
+    box = page.locator(selector).bounding_box()
+    x0, y = box["x"] + 40, box["y"] + box["height"] / 2
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    for step in range(1, 16):
+        page.mouse.move(x0 + step * 20, y + (15 if step % 2 else -15))
+    page.mouse.up()
+
+
+def test_a_phone_signer_opens_the_email_link_compares_and_signs_by_touch(live_server, people, phone_page):
+    made, original = send_live_case(live_server, people, [signer(language="en")])
+    page = phone_page
+    page.goto(link_from_email(live_server, "sara@example.com"))
+    assert page.locator("h1").inner_text() == "Lease 12"
+    page.locator("img[alt^='Page 1 of 2']").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+
+    page.set_input_files(f"#copy-{made.document_id}",
+                         files=[{"name": "lease.pdf", "mimeType": "application/pdf", "buffer": original}])
+    page.wait_for_function("id => document.getElementById(id).textContent.startsWith('Identical')",
+                           arg=f"copy-{made.document_id}-result")
+    assert not page.get_by_role("button", name="Show the differences").is_visible()
+    changed = pdf([line.replace("9 500", "5 500") for line in LEASE_LINES])
+    page.set_input_files(f"#copy-{made.document_id}",
+                         files=[{"name": "lease.pdf", "mimeType": "application/pdf", "buffer": changed}])
+    page.wait_for_function("id => document.getElementById(id).textContent.startsWith('Not identical')",
+                           arg=f"copy-{made.document_id}-result")
+    page.get_by_role("button", name="Show the differences").click()
+    assert page.get_by_text("Page 1 differs").is_visible()
+    assert page.locator("ins", has_text="5 500 SEK").count() == 2
+    page.get_by_role("link", name="Back to the documents").click()
+
+    page.get_by_label("I have read the documents and agree to sign them").check()
+    page.get_by_role("button", name="Sign with my drawn signature").click()
+    assert page.get_by_text("The signature pad is empty").is_visible()  # refused in the browser
+    draw_with_touch(page, "#touch-pad")
+    page.get_by_role("button", name="Sign with my drawn signature").click()
+    page.get_by_role("heading", name="Thank you for signing").wait_for()
+    [signature] = signatures(live_server, people.acme.id)
+    assert signature.method == "touch" and signature.evidence["point_count"] >= 10
+
+
+def test_a_desktop_signer_signs_by_sms_code_from_46elks(live_server, people, page, elks_server):
+    live_server.app.config.update(SMS_GATEWAY="46elks", ELKS_URL=elks_server.url,
+                                  ELKS_USERNAME=elks_server.username, ELKS_PASSWORD=elks_server.password)
+    send_live_case(live_server, people, [signer(language="en")])
+    page.goto(link_from_email(live_server, "sara@example.com"))
+    page.get_by_role("radio", name="Code by text message").check()
+    page.get_by_role("button", name="Send the code").click()
+    page.get_by_text("We sent a code to +467******67").wait_for()
+    [code] = elks_server.codes_to(PHONE)
+    page.get_by_label("I have read the documents and agree to sign them").check()
+    page.get_by_label("Code from the text message").fill(code)
+    page.get_by_role("button", name="Sign with the code").click()
+    page.get_by_role("heading", name="Thank you for signing").wait_for()
+    [signature] = signatures(live_server, people.acme.id)
+    assert signature.method == "sms" and signature.identity["phone"] == PHONE
+
+
+def test_parallel_sign_requests_give_one_signature(live_server, people):
+    made, _ = send_live_case(live_server, people, [signer(language="en", methods=["touch"])])
+    url = link_from_email(live_server, "sara@example.com")
+    from tests.signing.test_signer_page import drawn_signature
+
+    session = requests.Session()
+    html = session.get(url, timeout=10).text
+    form = {"csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', html).group(1),
+            "documents_digest": re.search(r'name="documents_digest" value="([^"]+)"', html).group(1),
+            "method": "touch", "consent": "yes", **drawn_signature()}
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def post():
+        barrier.wait()
+        answers.append(session.post(url + "/sign", data=form, timeout=30))
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200] * 4
+    assert all("Thank you for signing" in a.text for a in answers)
+    assert len(signatures(live_server, people.acme.id)) == 1
