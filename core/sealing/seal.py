@@ -1,20 +1,25 @@
 """The PAdES seal: one signature by the service's seal certificate over the whole file."""
 
 import io
+import time
 from typing import Literal
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko_certvalidator import ValidationContext
 
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 LEVELS: tuple[Level, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 FIELD_NAME = "Sigill seal"
-# Room for the CMS: certificates, a timestamp token and its certificates. Reserving it
-# skips pyHanko's size-estimating dry run, which costs a whole extra signature and TSA call.
-BYTES_RESERVED = 16384
+# Room for the CMS in hex digits (16 KB binary): certificates, a timestamp token and the
+# TSA's certificates. Reserving it skips pyHanko's size-estimating dry run, which costs a
+# whole extra signature and TSA call; a CMS that does not fit is retried with more room.
+BYTES_RESERVED = 32768
 TSA_TIMEOUT_SECONDS = 10
+TIMESTAMPER_LIFETIME_SECONDS = 3600
+_timestampers: dict[str, tuple[timestamps.HTTPTimeStamper, float]] = {}
 
 # The DSS goes into the signature's own revision, so B-LT is one revision and validators
 # without incremental-update analysis (pdfsig) see the seal cover the whole document.
@@ -50,18 +55,36 @@ def seal_pdf(
         validation_context=validation_context if long_term else None,
         dss_settings=SAME_REVISION_DSS,
     )
-    timestamper = (
-        timestamps.HTTPTimeStamper(tsa_url, timeout=TSA_TIMEOUT_SECONDS) if tsa_url else None
-    )
+    timestamper = _timestamper(tsa_url) if tsa_url and level != "B-B" else None
+    try:
+        return _sign(pdf_bytes, meta, signer, timestamper, BYTES_RESERVED)
+    except SigningError as error:
+        if "larger than expected" not in str(error):
+            raise
+        return _sign(pdf_bytes, meta, signer, timestamper, 4 * BYTES_RESERVED)
+
+
+def _sign(pdf_bytes: bytes, meta, signer, timestamper, bytes_reserved: int) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     out = signers.sign_pdf(
-        writer,
-        meta,
-        signer=signer,
-        timestamper=timestamper if level != "B-B" else None,
-        bytes_reserved=BYTES_RESERVED,
+        writer, meta, signer=signer, timestamper=timestamper, bytes_reserved=bytes_reserved
     )
     return out.getvalue()
+
+
+def _timestamper(tsa_url: str) -> timestamps.HTTPTimeStamper:
+    """A timestamper per TSA URL, renewed hourly.
+
+    pyHanko asks the TSA for a throw-away timestamp to learn its certificates (for the
+    revocation info of B-LT) and caches it in the timestamper: reusing the instance saves
+    one TSA round trip per seal. Renewing it hourly picks up a TSA's new certificate.
+    """
+    now = time.monotonic()
+    cached = _timestampers.get(tsa_url)
+    if cached is None or now - cached[1] > TIMESTAMPER_LIFETIME_SECONDS:
+        cached = (timestamps.HTTPTimeStamper(tsa_url, timeout=TSA_TIMEOUT_SECONDS), now)
+        _timestampers[tsa_url] = cached
+    return cached[0]
 
 
 def _check_settings(level: str, tsa_url: str | None, context: ValidationContext | None) -> None:

@@ -6,6 +6,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from core.sealing import seal as seal_module
 from core.sealing.pipeline import prepare_document, seal_document
 from core.sealing.seal import SealingError
 from core.sealing.validate import validate_sealed
@@ -139,3 +140,9 @@ def test_preparing_the_same_document_twice_gives_the_same_bytes():
     original = reportlab_pdf(3)
     first = prepare_document(original, FINGERPRINT, VERIFY_URL, make_receipt(), "en")
     assert prepare_document(original, FINGERPRINT, VERIFY_URL, make_receipt(), "en") == first
+
+
+def test_a_seal_too_big_for_the_reserved_room_is_retried_with_more(local_pki, monkeypatch):
+    monkeypatch.setattr(seal_module, "BYTES_RESERVED", 1024)
+    pdf = seal_module.seal_pdf(reportlab_pdf(1), local_pki.signer, "B-B")
+    assert validate_sealed(pdf, [local_pki.root]).verdict == "authentic"
