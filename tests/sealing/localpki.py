@@ -20,6 +20,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from core.sealing.pki import KeptKeySigner
+from core.sealing.seal import sealing_context
 
 ARCH = "sigill-test"
 VALIDITY = {"valid-from": "2020-01-01T00:00:00+0000", "valid-to": "2100-01-01T00:00:00+0000"}
@@ -33,9 +34,9 @@ class LocalPKI:
     tsa_url: str
     server: object
 
-    def validation_context(self, allow_fetching: bool = True) -> ValidationContext:
+    def validation_context(self) -> ValidationContext:
         """What sealing needs: trust the root, fetch OCSP/CRL answers to embed."""
-        return ValidationContext(trust_roots=[self.root], allow_fetching=allow_fetching)
+        return sealing_context([self.root])
 
     def stop(self) -> None:
         self.server.shutdown()
