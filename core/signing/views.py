@@ -48,6 +48,10 @@ def with_link(*states: str):
         def wrapper(token: str, **kwargs):
             link = _resolve(token)
             if link.state not in states:
+                if request.method == "POST" and _wants_json():
+                    # e.g. signed in another tab while a script polls: send it to the page
+                    return jsonify(ok=False, state=link.state, message="",
+                                   redirect=url_for("signing.open", token=token)), 409
                 return _state_page(token, link)
             return view(token, link, **kwargs)
 

@@ -126,3 +126,15 @@ def test_the_outbox_gateway_keeps_messages_for_development(app, client, lease):
     app.config["DEBUG_OUTBOX"] = True
     assert f"Code {code} to sign" in client.get("/dev/outbox").get_data(as_text=True)
     assert sign_with(client, path, code).status_code == 302
+
+
+def test_scripts_get_method_steps_as_json(client, lease, elks):
+    path = lease.path(SARA)
+    token = support.csrf_token(client, path)
+    answer = client.post(path + "/method/sms/send", headers={"Accept": "application/json", "X-CSRFToken": token})
+    assert answer.json["ok"] is True and "+467******67" in answer.json["message"]
+    unknown = client.post(path + "/method/sms/nonsense", headers={"Accept": "application/json", "X-CSRFToken": token})
+    assert unknown.json["ok"] is False and "no such step" in unknown.json["message"]
+    support.post(client, path + "/decline", {"reason": "Changed my mind"}, token_from=path)
+    closed = client.post(path + "/method/sms/send", headers={"Accept": "application/json", "X-CSRFToken": token})
+    assert closed.status_code == 409 and closed.json["state"] == "declined" and closed.json["redirect"] == path
