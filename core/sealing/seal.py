@@ -7,9 +7,10 @@ from typing import Literal
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
@@ -22,7 +23,7 @@ FIELD_NAME = "Sigill seal"
 BYTES_RESERVED = 32768
 TSA_TIMEOUT_SECONDS = 10
 TIMESTAMPER_LIFETIME_SECONDS = 3600
-_timestampers: dict[str, tuple[timestamps.HTTPTimeStamper, float]] = {}
+_timestampers: dict[str, tuple[RequestsHTTPTimeStamper, float]] = {}
 
 # The DSS goes into the signature's own revision, so B-LT is one revision and validators
 # without incremental-update analysis (pdfsig) see the seal cover the whole document.
@@ -89,7 +90,7 @@ def sealing_context(trust_roots: Iterable[x509.Certificate]) -> ValidationContex
     )
 
 
-def _timestamper(tsa_url: str) -> timestamps.HTTPTimeStamper:
+def _timestamper(tsa_url: str) -> RequestsHTTPTimeStamper:
     """A timestamper per TSA URL, renewed hourly.
 
     pyHanko asks the TSA for a throw-away timestamp to learn its certificates (for the
@@ -99,7 +100,7 @@ def _timestamper(tsa_url: str) -> timestamps.HTTPTimeStamper:
     now = time.monotonic()
     cached = _timestampers.get(tsa_url)
     if cached is None or now - cached[1] > TIMESTAMPER_LIFETIME_SECONDS:
-        cached = (timestamps.HTTPTimeStamper(tsa_url, timeout=TSA_TIMEOUT_SECONDS), now)
+        cached = (RequestsHTTPTimeStamper(tsa_url, timeout=TSA_TIMEOUT_SECONDS), now)
         _timestampers[tsa_url] = cached
     return cached[0]
 

@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from asn1crypto import x509
 from certomancer.integrations.animator import Animator, AnimatorArchStore
 from certomancer.registry import CertomancerConfig
 from cryptography.hazmat.primitives import serialization
@@ -62,7 +63,7 @@ def start_local_pki(directory: Path) -> LocalPKI:
     server.app.target = Animator(AnimatorArchStore(config.pki_archs), with_web_ui=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return LocalPKI(
-        root=arch.get_cert("root"),
+        root=_parsed(arch.get_cert("root")),
         signer=_seal_signer(arch, directory),
         tsa_url=f"{prefix}/{ARCH}/tsa/tsa",
         server=server,
@@ -87,10 +88,19 @@ def _seal_signer(arch, directory: Path) -> KeptKeySigner:
     pem = (directory / "seal.key.pem").read_bytes()
     return KeptKeySigner(
         serialization.load_pem_private_key(pem, password=None),
-        signing_cert=arch.get_cert("seal"),
+        signing_cert=_parsed(arch.get_cert("seal")),
         signing_key=load_private_key_from_pemder(directory / "seal.key.pem", None),
-        cert_registry=SimpleCertificateStore.from_certs([arch.get_cert("root")]),
+        cert_registry=SimpleCertificateStore.from_certs([_parsed(arch.get_cert("root"))]),
     )
+
+
+def _parsed(certificate: x509.Certificate) -> x509.Certificate:
+    """The certificate as if read from a file, like a production seal's.
+
+    certomancer builds certificates as asn1crypto structures, which re-serialise
+    themselves on every dump(); a parsed certificate keeps its DER bytes.
+    """
+    return x509.Certificate.load(certificate.dump())
 
 
 def _key_usage(*usages: str, critical: bool = True) -> dict:
