@@ -16,11 +16,11 @@ def make_case(people):
     """`make_case(owner, parties=[(name, email), ...], send=True, order="parallel")` -> case id."""
 
     def make(owner=None, parties=(("Sam Signer", "sam@example.org"),), send=True, order="parallel",
-             title="Lease agreement", methods=("touch",), documents=1, **extra):
+             title="Lease agreement", methods=("touch",), documents=1, reminder_interval_days=None, reminder_max=None):
         owner = owner or people.alice
         with tenant_context(owner.tenant_id):
-            case = service.create_case(owner, title, "Please sign", list(methods), order, "en", None, None, None,
-                                       **extra)
+            case = service.create_case(owner, title, "Please sign", list(methods), order, "en", None,
+                                       reminder_interval_days, reminder_max)
             for number in range(documents):
                 service.add_document(case, f"doc{number + 1}.pdf", pdfs.pdf(2, f"Document {number + 1}"),
                                      officer=owner)
