@@ -15,6 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from core.cases import events
@@ -54,19 +55,32 @@ class Link:
 
 def find_party(token: str) -> Party | None:
     """The party of a live link, or of a link retired when its case was closed (the page then
-    says why; `link_state` never lets a closed case's link act)."""
-    party = cases.find_party_by_token(token)
-    if party is not None or not token or len(token) > 200:
+    says why; `link_state` never lets a closed case's link act).
+
+    One query loads the party with its case, the case's documents and owner and the party's
+    signature: the signer page is the busiest page and must stay cheap.
+    """
+    if not token or len(token) > 200:
+        return None
+    token_hash = hash_token(token)
+    party = _load_party(Party.token_hash == token_hash)
+    if party is not None:
         return party
     retired = db.session.execute(
-        sa.select(RetiredLink.party_id).where(RetiredLink.token_hash == hash_token(token))
+        sa.select(RetiredLink.party_id).where(RetiredLink.token_hash == token_hash)
         .execution_options(all_tenants=True)
     ).scalar_one_or_none()
-    if retired is None:
-        return None
-    return db.session.execute(
-        sa.select(Party).where(Party.id == retired).execution_options(all_tenants=True)
-    ).scalar_one_or_none()
+    return None if retired is None else _load_party(Party.id == retired)
+
+
+def _load_party(condition) -> Party | None:
+    # all_tenants: the link itself says whose it is; everything loaded hangs off this party.
+    return db.session.scalars(
+        sa.select(Party).where(condition)
+        .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner),
+                 joinedload(Party.signature))
+        .execution_options(all_tenants=True)
+    ).unique().one_or_none()
 
 
 def link_state(party: Party, now: datetime | None = None) -> Link:
@@ -147,7 +161,7 @@ def signing_context(link: Link, ip: str, user_agent: str, language: str) -> Sign
 
 
 def sender_of(case: Case) -> Officer | None:
-    return db.session.get(Officer, case.owner_id) if case.owner_id else None
+    return case.owner
 
 
 # --- signing ------------------------------------------------------------------------------------
