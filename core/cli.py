@@ -254,6 +254,37 @@ def audit_verify(case_id: int | None) -> None:
         raise SystemExit(1)
 
 
+@cli.group()
+def apikey() -> None:
+    """API keys for integrators."""
+
+
+@apikey.command("create")
+@click.argument("tenant_slug")
+@click.argument("name")
+@click.option("--owner", "owner_email", help="Officer who owns cases created with the key [the first admin].")
+@with_appcontext
+def apikey_create(tenant_slug: str, name: str, owner_email: str | None) -> None:
+    """Create an API key for an organisation and print it (shown only this once)."""
+    from core.api.service import create_api_key
+    from core.models import Officer
+    from tenants.scoping import tenant_context
+
+    org = _tenant_or_fail(tenant_slug)
+    with tenant_context(org.id):
+        stmt = sa.select(Officer).where(Officer.active.is_(True)).order_by(Officer.id)
+        stmt = stmt.where(Officer.email == owner_email.strip().lower()) if owner_email else stmt.where(
+            Officer.role == "admin")
+        owner = db.session.scalars(stmt).first()
+        if owner is None:
+            raise click.ClickException(f"no active officer {owner_email!r} in {org.slug}" if owner_email
+                                       else f"{org.slug} has no active admin; give --owner EMAIL")
+        key, secret = create_api_key(org, name, owner)
+        db.session.commit()
+    click.echo(f"API key {key.name!r} for {org.slug} (cases owned by {owner.email}); shown only now:", err=True)
+    click.echo(secret)
+
+
 try:  # Flask-Migrate's `db upgrade` etc.
     from flask_migrate.cli import db as db_commands
 

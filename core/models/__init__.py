@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from core.api.models import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from core.models.case import Case, Document, Event, Party, Signature
 from core.models.officer import Officer, OfficerToken
 from core.models.platform import Job, OutgoingMail, RateLimitHit
@@ -7,6 +8,7 @@ from core.signing.models import SmsChallenge
 from tenants.models import Tenant
 
 __all__ = [
-    "Case", "Document", "Event", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
-    "RateLimitHit", "Signature", "SmsChallenge", "Tenant",
+    "ApiKey", "Case", "Document", "Event", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
+    "RateLimitHit", "Signature", "SmsChallenge", "Tenant", "IdempotencyRecord", "WebhookDelivery",
+    "WebhookEndpoint",
 ]

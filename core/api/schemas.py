@@ -1,0 +1,282 @@
+"""Marshmallow schemas of the API: what comes in (validated, normalised) and what goes out.
+
+The OpenAPI document (`core.api.openapi`) is generated from these classes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import timedelta
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from core.cases.forms import available_methods, normalise_personal_number, normalise_phone, valid_email
+from core.i18n import _
+from core.models.base import utcnow
+from core.models.case import CASE_STATUSES, PARTY_ROLES, PARTY_STATUSES, SIGNING_ORDERS
+from core.security import mask_personal_number
+
+METHODS = ("touch", "sms", "bankid")
+LANGUAGES = ("sv", "en")
+MAX_PAGE = 100
+
+
+def _check_methods(methods: list[str] | None) -> None:
+    unavailable = [m for m in methods or [] if m not in available_methods()]
+    if unavailable:
+        raise ValidationError(_("Signing method not available in this service: %(methods)s",
+                                methods=", ".join(unavailable)))
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+class DocumentIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    filename = fields.Str(required=True, validate=validate.Length(min=1, max=255),
+                          metadata={"description": "Shown to the parties, e.g. lease.pdf."})
+    content_base64 = fields.Str(required=True, metadata={"description": "The PDF file, base64-encoded."})
+
+    @post_load
+    def decode(self, data: dict, **_kwargs) -> dict:
+        try:
+            data["content"] = base64.b64decode(data.pop("content_base64"), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError(_("This is not valid base64."), "content_base64") from None
+        return data
+
+
+class PartyIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Str(required=True, validate=validate.Length(max=254),
+                       metadata={"format": "email", "description": "Where the party's personal link is sent."})
+    phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=30),
+                       metadata={"description": "Mobile number; needed when the party may sign with an SMS code."})
+    personal_number = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                                 metadata={"description": "Swedish personal identity number, YYYYMMDDNNNN."})
+    role = fields.Str(load_default="signer", validate=validate.OneOf(PARTY_ROLES))
+    language = fields.Str(load_default="sv", validate=validate.OneOf(LANGUAGES))
+    methods = fields.List(fields.Str(validate=validate.OneOf(METHODS)), load_default=None, allow_none=True,
+                          metadata={"description": "Methods this party may use; default: the case's methods."})
+
+    @validates("email")
+    def _email(self, value: str, **_kwargs) -> None:
+        if not valid_email(value.strip()):
+            raise ValidationError(_("Give a valid email address, like name@example.com."))
+
+    @validates("methods")
+    def _methods(self, value: list[str] | None, **_kwargs) -> None:
+        _check_methods(value)
+
+    @post_load
+    def normalise(self, data: dict, **_kwargs) -> dict:
+        errors = {}
+        if not data["name"].strip():
+            errors["name"] = [_("Give the party's name.")]
+        data["email"] = data["email"].strip().lower()
+        if data.get("phone"):
+            try:
+                data["phone"] = normalise_phone(data["phone"])
+            except ValueError:
+                errors["phone"] = [_("This is not a valid phone number. Give it like +46 70 123 45 67.")]
+        if data.get("personal_number"):
+            try:
+                data["personal_number"] = normalise_personal_number(data["personal_number"])
+            except ValueError:
+                errors["personal_number"] = [_("Give a personal identity number with 12 digits, YYYYMMDDNNNN, "
+                                               "with a correct check digit.")]
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+class CaseIn(Schema):
+    """A new case: settings, parties in signing order and (in JSON) documents as base64."""
+
+    class Meta:
+        unknown = RAISE
+
+    title = fields.Str(required=True, validate=validate.Length(min=1, max=300))
+    message = fields.Str(load_default="", validate=validate.Length(max=5000),
+                         metadata={"description": "A message to the parties, in their invitation."})
+    methods = fields.List(fields.Str(validate=validate.OneOf(METHODS)), load_default=lambda: ["touch"],
+                          validate=validate.Length(min=1), metadata={"description": "Signing methods offered."})
+    signing_order = fields.Str(load_default="parallel", validate=validate.OneOf(SIGNING_ORDERS))
+    language = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES),
+                          metadata={"description": "Language of the case; default: the organisation's."})
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                      metadata={"description": "Last moment for signing; default from the "
+                                                               "organisation's settings."})
+    reminder_interval_days = fields.Int(load_default=None, allow_none=True, validate=validate.Range(0, 30))
+    reminder_max = fields.Int(load_default=None, allow_none=True, validate=validate.Range(0, 10))
+    owner_email = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=254),
+                             metadata={"description": "The case officer who owns the case; default: the officer "
+                                                      "who created the API key."})
+    parties = fields.List(fields.Nested(PartyIn), load_default=list, validate=validate.Length(max=50))
+    documents = fields.List(fields.Nested(DocumentIn), load_default=list, validate=validate.Length(max=20))
+
+    @validates("methods")
+    def _methods(self, value: list[str], **_kwargs) -> None:
+        _check_methods(value)
+
+    @validates("expires_at")
+    def _expiry(self, value, **_kwargs) -> None:
+        if value is None:
+            return
+        if value <= utcnow():
+            raise ValidationError(_("The last day for signing must be in the future."))
+        if value > utcnow() + timedelta(days=366):
+            raise ValidationError(_("The last day for signing can be at most a year ahead."))
+
+    @validates_schema
+    def _sms_needs_phone(self, data: dict, **_kwargs) -> None:
+        errors = {}
+        for index, party in enumerate(data.get("parties") or []):
+            methods = party.get("methods") or data.get("methods") or []
+            if party.get("role") == "signer" and "sms" in methods and not party.get("phone"):
+                errors[index] = {"phone": [_("A mobile number is needed when the party may sign with an SMS code.")]}
+        if errors:
+            raise ValidationError({"parties": errors})
+
+
+class CaseMultipartIn(Schema):
+    """The multipart form of a new case: the case as JSON in `data`, the PDFs as `documents` file parts."""
+
+    data = fields.Str(required=True, metadata={"description": "The case as JSON (like the JSON body, without "
+                                                              "`documents`)."})
+    documents = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}),
+                            metadata={"description": "PDF files, one part each."})
+
+
+class RevokeIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.Str(load_default="", validate=validate.Length(max=2000),
+                        metadata={"description": "Told to the parties who were invited."})
+
+
+class CaseListQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.Str(validate=validate.OneOf(CASE_STATUSES))
+    owner_email = fields.Str(validate=validate.Length(max=254),
+                             metadata={"description": "Only cases owned by this case officer."})
+    q = fields.Str(validate=validate.Length(max=200),
+                   metadata={"description": "Search: title, party name or email, or a document's fingerprint."})
+    cursor = fields.Str(validate=validate.Length(max=200),
+                        metadata={"description": "`next_cursor` of the previous page."})
+    limit = fields.Int(load_default=25, validate=validate.Range(1, MAX_PAGE))
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+class OfficerOut(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    email = fields.Str()
+
+
+class DocumentOut(Schema):
+    id = fields.Int()
+    filename = fields.Str()
+    sha256 = fields.Str(metadata={"description": "SHA-256 of the original file."})
+    size = fields.Int()
+    page_count = fields.Int()
+    sealed = fields.Function(lambda d: d.sealed_sha256 is not None, metadata={"type": "boolean"})
+    sealed_sha256 = fields.Str(allow_none=True)
+    fingerprint = fields.Str(allow_none=True)
+
+
+class PartyOut(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    email = fields.Str()
+    phone = fields.Str(allow_none=True)
+    personal_number = fields.Function(lambda p: mask_personal_number(p.personal_number) or None,
+                                      metadata={"type": "string", "nullable": True,
+                                                "description": "Masked: YYYYMMDD-XXXX."})
+    role = fields.Str(validate=validate.OneOf(PARTY_ROLES))
+    language = fields.Str()
+    methods = fields.Function(lambda p: p.effective_methods, metadata={"type": "array", "items": {"type": "string"}})
+    status = fields.Str(validate=validate.OneOf(PARTY_STATUSES))
+    invited_at = fields.AwareDateTime(allow_none=True)
+    viewed_at = fields.AwareDateTime(allow_none=True)
+    signed_at = fields.AwareDateTime(allow_none=True)
+    declined_at = fields.AwareDateTime(allow_none=True)
+    decline_reason = fields.Str(allow_none=True)
+    reminders_sent = fields.Int()
+
+
+class CaseOut(Schema):
+    id = fields.Int()
+    title = fields.Str()
+    message = fields.Str()
+    status = fields.Str(validate=validate.OneOf(CASE_STATUSES))
+    owner = fields.Nested(OfficerOut, allow_none=True)
+    methods = fields.List(fields.Str(), attribute="allowed_methods")
+    signing_order = fields.Str(validate=validate.OneOf(SIGNING_ORDERS))
+    language = fields.Str()
+    expires_at = fields.AwareDateTime(allow_none=True)
+    reminder_interval_days = fields.Int(allow_none=True)
+    reminder_max = fields.Int(allow_none=True)
+    created_at = fields.AwareDateTime()
+    sent_at = fields.AwareDateTime(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    close_reason = fields.Str(allow_none=True)
+    last_activity_at = fields.AwareDateTime()
+    seal_state = fields.Str(allow_none=True, metadata={"description": "null, queued or sealed."})
+    documents = fields.List(fields.Nested(DocumentOut))
+    parties = fields.List(fields.Nested(PartyOut))
+
+
+class CasePageOut(Schema):
+    cases = fields.List(fields.Nested(CaseOut))
+    next_cursor = fields.Str(allow_none=True, metadata={"description": "Pass as `cursor` for the next page; "
+                                                                       "null on the last page."})
+
+
+class EventOut(Schema):
+    seq = fields.Int()
+    kind = fields.Str()
+    actor_type = fields.Str()
+    actor_label = fields.Str()
+    data = fields.Dict()
+    ip = fields.Str(allow_none=True)
+    user_agent = fields.Str(allow_none=True)
+    created_at = fields.AwareDateTime()
+    hash = fields.Str(metadata={"description": "SHA-256 of the event, chained to the previous one."})
+
+
+class EventListOut(Schema):
+    events = fields.List(fields.Nested(EventOut))
+
+
+class ErrorBody(Schema):
+    code = fields.Str(required=True, metadata={"description": "Stable, for programs."})
+    message = fields.Str(required=True, metadata={"description": "For people."})
+    field_errors = fields.Dict(data_key="fields",
+                               metadata={"description": "Field errors, by field name (marshmallow's messages)."})
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorBody, required=True)

@@ -1,0 +1,284 @@
+"""API keys, idempotency records and webhooks: the logic behind the API and its admin pages.
+
+Functions work in the caller's transaction and never commit, except the delivery job
+(`deliver_webhook`), which commits what happened to the delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+import sqlalchemy as sa
+
+from core import jobs
+from core.api.models import WEBHOOK_EVENTS, ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
+from core.extensions import db
+from core.models import Officer
+from core.models.base import utcnow
+from core.security import hash_token
+from tenants.models import Tenant
+from tenants.scoping import tenant_context
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "sgl_"
+DELIVER_JOB = "core.api.service.deliver_webhook"
+# Waits after each failed attempt; the last one repeats until the day is over.
+RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1),
+                timedelta(hours=2), timedelta(hours=4), timedelta(hours=8))
+RETRY_WINDOW = timedelta(hours=24)
+DELIVERY_TIMEOUT = 10
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+def create_api_key(tenant: Tenant, name: str, created_by: Officer | None) -> tuple[ApiKey, str]:
+    """A new key for the tenant; returns the row and the key itself (shown once, never stored)."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)  # 256 random bits
+    key = ApiKey(tenant_id=tenant.id, name=name.strip()[:100], prefix=secret[:12], key_hash=hash_token(secret),
+                 created_by_id=created_by.id if created_by is not None else None)
+    db.session.add(key)
+    db.session.flush()
+    log.info("API key %s (%s) created for tenant %s", key.id, key.prefix, tenant.id)
+    return key, secret
+
+
+def find_api_key(secret: str) -> ApiKey | None:
+    """The active key with this secret, in any tenant (the caller then sets the tenant context)."""
+    if not secret or len(secret) > 200:
+        return None
+    return db.session.execute(
+        sa.select(ApiKey).where(ApiKey.key_hash == hash_token(secret), ApiKey.revoked_at.is_(None))
+        .execution_options(all_tenants=True)
+    ).scalar_one_or_none()
+
+
+def touch_api_key(key: ApiKey) -> None:
+    """Note the key's use, at most once a minute (no write on every request)."""
+    now = utcnow()
+    if key.last_used_at is None or key.last_used_at < now - timedelta(minutes=1):
+        db.session.execute(sa.update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+                           .execution_options(all_tenants=True))
+        db.session.commit()
+
+
+def revoke_api_key(key: ApiKey) -> None:
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        log.info("API key %s revoked", key.id)
+
+
+def api_keys() -> list[ApiKey]:
+    return list(db.session.scalars(sa.select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())))
+
+
+def default_owner(key: ApiKey) -> Officer | None:
+    """Cases created with a key belong to the officer who made the key, while they are active."""
+    if key.created_by_id is None:
+        return None
+    officer = db.session.get(Officer, key.created_by_id)
+    return officer if officer is not None and officer.active else None
+
+
+# --- idempotency ---------------------------------------------------------------------------------
+
+
+def request_fingerprint(method: str, route: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b"\x1f" + route.encode() + b"\x1f" + body).hexdigest()
+
+
+@dataclass
+class Replay:
+    status: int
+    body: str
+    same_request: bool
+
+
+def find_idempotent(key: str, request_hash: str) -> Replay | None:
+    record = db.session.scalar(sa.select(IdempotencyRecord).where(
+        IdempotencyRecord.key == key, IdempotencyRecord.created_at > utcnow() - IDEMPOTENCY_TTL))
+    if record is None:
+        return None
+    return Replay(record.response_status, record.response_body, record.request_hash == request_hash)
+
+
+def remember_idempotent(key: str, route: str, request_hash: str, status: int, body: str) -> None:
+    db.session.execute(sa.delete(IdempotencyRecord).where(
+        IdempotencyRecord.key == key, IdempotencyRecord.created_at <= utcnow() - IDEMPOTENCY_TTL))
+    db.session.add(IdempotencyRecord(key=key, route=route, request_hash=request_hash, response_status=status,
+                                     response_body=body))
+    db.session.flush()
+
+
+# --- webhook endpoints ---------------------------------------------------------------------------
+
+
+class WebhookUrlError(ValueError):
+    """A URL webhooks may not be sent to; `code` is stable, the caller words the message."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+_FORBIDDEN_NETWORKS = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"),
+                       ipaddress.ip_network("0.0.0.0/8"), ipaddress.ip_network("fd00:ec2::254/128"))
+
+
+def _forbidden(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_multicast or ip.is_unspecified or any(ip in net for net in _FORBIDDEN_NETWORKS
+                                                       if ip.version == net.version)
+
+
+def check_webhook_url(url: str) -> str:
+    """Only http(s) URLs whose host does not resolve to a link-local (cloud metadata) address."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise WebhookUrlError("invalid_url") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise WebhookUrlError("invalid_url")
+    if parts.username or parts.password:
+        raise WebhookUrlError("credentials_in_url")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError):
+        raise WebhookUrlError("unknown_host") from None
+    if any(_forbidden(address) for address in addresses):
+        raise WebhookUrlError("forbidden_address")
+    return url
+
+
+def add_endpoint(url: str, events: list[str]) -> WebhookEndpoint:
+    url = check_webhook_url(url)
+    chosen = [event for event in WEBHOOK_EVENTS if event in set(events)]
+    if not chosen:
+        raise WebhookUrlError("no_events")
+    endpoint = WebhookEndpoint(url=url, events=chosen, secret="whsec_" + secrets.token_urlsafe(32), active=True)
+    db.session.add(endpoint)
+    db.session.flush()
+    return endpoint
+
+
+def endpoints() -> list[WebhookEndpoint]:
+    return list(db.session.scalars(sa.select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+
+
+# --- firing events -------------------------------------------------------------------------------
+
+
+def queue_event(tenant_id: int, event: str, data: dict) -> list[WebhookDelivery]:
+    """One delivery (and its job) per active endpoint of the tenant that subscribes to `event`.
+
+    Called from lifecycle hooks inside the caller's transaction: nothing is sent unless it commits.
+    """
+    made = []
+    with tenant_context(tenant_id):
+        for endpoint in db.session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))):
+            if event not in (endpoint.events or []):
+                continue
+            uid = str(uuid.uuid4())
+            payload = {"id": uid, "event": event, "created_at": utcnow().isoformat(), "data": data}
+            delivery = WebhookDelivery(uid=uid, endpoint_id=endpoint.id, tenant_id=tenant_id, event=event,
+                                       payload=json.loads(json.dumps(payload, default=str)), status="pending",
+                                       next_attempt_at=utcnow())
+            db.session.add(delivery)
+            db.session.flush()
+            jobs.enqueue(DELIVER_JOB, delivery.id, tenant_id=tenant_id)
+            made.append(delivery)
+    return made
+
+
+def payload_body(delivery: WebhookDelivery) -> bytes:
+    return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """`t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`."""
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def next_attempt(delivery: WebhookDelivery, now: datetime) -> datetime | None:
+    """When to try again after a failed attempt, or None once the day of retries is over."""
+    delay = RETRY_DELAYS[min(delivery.attempts, len(RETRY_DELAYS)) - 1]
+    moment = now + delay
+    return moment if moment <= delivery.window_started_at + RETRY_WINDOW else None
+
+
+def deliver_webhook(delivery_id: int) -> None:
+    """The job: POST the delivery once; on failure schedule the next attempt (or give up after a day)."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.status != "pending":
+        return
+    endpoint = delivery.endpoint
+    now = utcnow()
+    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + timedelta(seconds=1):
+        return  # an early run of a rescheduled delivery; its own job comes later
+    delivery.attempts += 1
+    error, code = _post(endpoint, delivery)
+    delivery.response_code = code
+    if error is None:
+        delivery.status = "delivered"
+        delivery.delivered_at = utcnow()
+        delivery.next_attempt_at = None
+        delivery.last_error = None
+    else:
+        delivery.last_error = error[:500]
+        later = next_attempt(delivery, utcnow()) if endpoint.active else None
+        delivery.next_attempt_at = later
+        if later is None:
+            delivery.status = "failed"
+            log.warning("webhook delivery %s to endpoint %s failed for good: %s", delivery.id, endpoint.id, error)
+        else:
+            jobs.enqueue(DELIVER_JOB, delivery.id, tenant_id=delivery.tenant_id, delay=later - utcnow())
+    db.session.commit()
+
+
+def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[str | None, int | None]:
+    """Send once; returns (error or None, HTTP status or None)."""
+    body = payload_body(delivery)
+    try:
+        check_webhook_url(endpoint.url)
+        response = requests.post(endpoint.url, data=body, timeout=DELIVERY_TIMEOUT, allow_redirects=False, headers={
+            "Content-Type": "application/json", "User-Agent": "Sigill-Webhooks/1",
+            "Sigill-Signature": signature_header(endpoint.secret, body), "Sigill-Event": delivery.event,
+            "Sigill-Delivery": delivery.uid})
+    except WebhookUrlError as exc:
+        return f"refused URL: {exc.code}", None
+    except requests.RequestException as exc:
+        return f"{type(exc).__name__}: {exc}", None
+    if 200 <= response.status_code < 300:
+        return None, response.status_code
+    return f"HTTP {response.status_code}", response.status_code
+
+
+def resend(delivery: WebhookDelivery) -> None:
+    """The admin's "resend": a fresh day of attempts for the same delivery, starting now."""
+    now = utcnow()
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.window_started_at = now
+    delivery.next_attempt_at = now
+    delivery.last_error = None
+    jobs.enqueue(DELIVER_JOB, delivery.id, tenant_id=delivery.tenant_id)

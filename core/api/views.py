@@ -1,0 +1,441 @@
+"""The REST API at /api/v1: a thin JSON layer over the case service.
+
+Authentication by per-tenant API key (`Authorization: Bearer <key>` or `X-Api-Key`), never by the
+office's session cookie (the blueprint is exempt from CSRF for exactly that reason). Errors are
+`{"error": {"code", "message", "fields"}}` with a stable code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Callable
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from core import ratelimit
+from core.api import schemas
+from core.api import service as api
+from core.cases import listing
+from core.cases import service as cases
+from core.extensions import csrf, db
+from core.i18n import _
+from core.models import Case, Document, Event, Officer, Party
+from core.storage import blobs
+from tenants import scoping
+from tenants.models import Tenant
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+PUBLIC_ENDPOINTS = {"api.openapi_document"}
+MAX_ID = 2**62
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None,
+                 headers: dict | None = None):
+        super().__init__(code)
+        self.status, self.code, self.message, self.fields, self.headers = status, code, message, fields, headers
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None,
+                   headers: dict | None = None) -> Response:
+    body = {"code": code, "message": str(message)}
+    if fields:
+        body["fields"] = fields
+    response = jsonify({"error": body})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    db.session.rollback()
+    return error_response(error.status, error.code, error.message, error.fields, error.headers)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    db.session.rollback()
+    code = error.code or 500
+    message = _("The request is too large.") if code == 413 else error.description
+    return error_response(code, _HTTP_CODES.get(code, "error"), message)
+
+
+# --- authentication and tenant -------------------------------------------------------------------
+
+
+def _presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return request.headers.get("X-Api-Key", "").strip() or None
+
+
+@bp.before_request
+def _authenticate():
+    g.locale = request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    secret = _presented_key()
+    if not secret:
+        raise ApiError(401, "missing_api_key", _("Send your API key as `Authorization: Bearer <key>`."),
+                       headers={"WWW-Authenticate": "Bearer"})
+    key = api.find_api_key(secret)
+    if key is None:
+        raise ApiError(401, "invalid_api_key", _("The API key is not valid, or it has been revoked."),
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    _rate_limit(key.id)
+    officer_token = g.pop("tenant_token", None)
+    if officer_token is not None:  # an office session cookie never authenticates the API
+        scoping.reset_current_tenant(officer_token)
+    g.tenant_token = scoping.set_current_tenant(key.tenant_id)
+    g.tenant = db.session.get(Tenant, key.tenant_id)
+    g.pop("hooks", None)
+    g.api_key = key
+    api.touch_api_key(key)
+
+
+def _rate_limit(key_id: int) -> None:
+    rule = current_app.config.get("API_RATE_LIMIT", "120/60")
+    if not ratelimit.hit("api", str(key_id), rule):
+        _limit, seconds = ratelimit.parse(rule)
+        retry_after = seconds - int(time.time()) % seconds
+        raise ApiError(429, "rate_limited", _("Too many requests with this API key. Wait %(seconds)s seconds.",
+                                              seconds=retry_after), headers={"Retry-After": str(retry_after)})
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def load(schema: Schema, data) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise ApiError(422, "validation_failed", _("Some fields are not valid; see `fields`."),
+                       fields=_plain(error.messages)) from None
+
+
+def _plain(messages):
+    """Marshmallow's messages with lazy strings made plain, keys as strings (JSON)."""
+    if isinstance(messages, dict):
+        return {str(k): _plain(v) for k, v in messages.items()}
+    if isinstance(messages, list):
+        return [_plain(v) for v in messages]
+    return str(messages)
+
+
+def json_body(required: bool = True) -> dict:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if required:
+            raise ApiError(400, "missing_body", _("Send the request as a JSON object."))
+        return {}
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", _("Send JSON with `Content-Type: application/json`."))
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", _("The body is not valid JSON.")) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", _("The body must be a JSON object."))
+    return data
+
+
+def _case_or_404(case_id: int) -> Case:
+    case = db.session.scalar(sa.select(Case).where(Case.id == case_id)) if case_id < MAX_ID else None
+    if case is None:
+        raise ApiError(404, "not_found", _("There is no case with this id."))
+    return case
+
+
+def _party_or_404(case: Case, party_id: int) -> Party:
+    party = next((p for p in case.parties if p.id == party_id), None)
+    if party is None:
+        raise ApiError(404, "not_found", _("The case has no party with this id."))
+    return party
+
+
+def _document_or_404(case: Case, document_id: int) -> Document:
+    document = next((d for d in case.documents if d.id == document_id), None)
+    if document is None:
+        raise ApiError(404, "not_found", _("The case has no document with this id."))
+    return document
+
+
+def _acting_officer(case: Case | None = None) -> Officer:
+    """Actions by a key are the key creator's; if they have left, the case owner's."""
+    officer = api.default_owner(g.api_key) or (case.owner if case is not None and case.owner is not None
+                                               and case.owner.active else None)
+    if officer is None:
+        raise ApiError(422, "owner_required", _("The officer who created this API key is no longer active. "
+                                                "Give `owner_email`, or create a new key."),
+                       fields={"owner_email": [_("Give the email of an active case officer.")]})
+    return officer
+
+
+def case_error_message(error: cases.CaseError) -> str:
+    messages = {
+        "not_draft": _("Only a draft can be changed or deleted; this case has been sent."),
+        "not_pending": _("This is only possible while the case is waiting for signatures."),
+        "no_documents": _("Add at least one PDF document before sending."),
+        "no_signers": _("Add at least one party who signs before sending."),
+        "no_methods": _("Choose at least one signing method."),
+        "party_done": _("This party has already signed or declined."),
+        "not_invited": _("This party has not been invited yet (the case is signed in order)."),
+        "reminded_recently": _("This party was reminded less than an hour ago. Try again later."),
+    }
+    return messages.get(error.code, str(error.message))
+
+
+def run_case_action(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except cases.CaseError as error:
+        raise ApiError(409, error.code, case_error_message(error)) from None
+
+
+def case_json(case: Case) -> dict:
+    return schemas.CaseOut().dump(case)
+
+
+def committed(payload: dict | None, status: int = 200, headers: dict | None = None) -> Response:
+    db.session.commit()
+    if payload is None:
+        return Response(status=status, headers=headers)
+    response = jsonify(payload)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def idempotent(handler: Callable[[], tuple[dict, int, dict]]) -> Response:
+    """Run `handler` once per `Idempotency-Key`: the same request again gets the stored answer."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        payload, status, headers = handler()
+        return committed(payload, status, headers)
+    if len(key) > 255:
+        raise ApiError(400, "invalid_idempotency_key", _("An Idempotency-Key has at most 255 characters."))
+    fingerprint = api.request_fingerprint(request.method, request.path, request.get_data(cache=True))
+    replay = api.find_idempotent(key, fingerprint)
+    if replay is None:
+        payload, status, headers = handler()
+        body = json.dumps(payload)
+        api.remember_idempotent(key, request.path, fingerprint, status, body)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same key in a concurrent request, which won
+            db.session.rollback()
+            replay = api.find_idempotent(key, fingerprint)
+            if replay is None:
+                raise
+        else:
+            return Response(body, status=status, mimetype="application/json", headers=headers)
+    if not replay.same_request:
+        raise ApiError(409, "idempotency_key_reused", _("This Idempotency-Key was used for a different request."))
+    return Response(replay.body, status=replay.status, mimetype="application/json",
+                    headers={"Idempotent-Replayed": "true"})
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+def _encode_cursor(raw: str | None) -> str | None:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=") if raw else None
+
+
+def _decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError):
+        raw = ""
+    if listing.decode_cursor(raw) is None:
+        raise ApiError(400, "invalid_cursor", _("The cursor is not valid; use `next_cursor` from the last page."))
+    return raw
+
+
+@bp.get("/cases")
+def list_cases():
+    query = load(schemas.CaseListQuery(), request.args)
+    owner_id = None
+    if query.get("owner_email"):
+        owner = db.session.scalar(sa.select(Officer).where(Officer.email == query["owner_email"].strip().lower()))
+        owner_id = owner.id if owner is not None else -1
+    page = listing.list_cases(status=query.get("status"), owner_id=owner_id, q=query.get("q"),
+                              cursor=_decode_cursor(query.get("cursor")), limit=query["limit"])
+    return jsonify(schemas.CasePageOut().dump({"cases": page.cases,
+                                               "next_cursor": _encode_cursor(page.next_cursor)}))
+
+
+@bp.post("/cases")
+def create_case():
+    return idempotent(_create_case)
+
+
+def _case_input() -> tuple[dict, list[tuple[str, bytes]]]:
+    """The case and its documents, from a JSON body or a multipart form."""
+    if request.mimetype == "multipart/form-data":
+        try:
+            data = json.loads(request.form.get("data") or "{}")
+        except ValueError:
+            raise ApiError(400, "invalid_json", _("The `data` part is not valid JSON.")) from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "invalid_json", _("The `data` part must be a JSON object."))
+        values = load(schemas.CaseIn(), data)
+        files = [(f.filename or "document.pdf", f.read()) for f in request.files.getlist("documents")]
+    else:
+        values = load(schemas.CaseIn(), json_body())
+        files = []
+    documents = [(d["filename"], d["content"]) for d in values.pop("documents")] + files
+    return values, documents
+
+
+def _owner(email: str | None) -> Officer:
+    if not email:
+        return _acting_officer()
+    owner = db.session.scalar(sa.select(Officer).where(Officer.email == email.strip().lower()))
+    if owner is None or not owner.active:
+        raise ApiError(422, "validation_failed", _("Some fields are not valid; see `fields`."),
+                       fields={"owner_email": [_("No active case officer with this email in your organisation.")]})
+    return owner
+
+
+def _create_case() -> tuple[dict, int, dict]:
+    values, documents = _case_input()
+    owner = _owner(values.pop("owner_email"))
+    parties = values.pop("parties")
+    values["allowed_methods"] = values.pop("methods")
+    values["language"] = values["language"] or g.tenant.setting("default_language") or "sv"
+    case = cases.create_case(owner, **values)
+    for index, (filename, content) in enumerate(documents):
+        try:
+            cases.add_document(case, filename, content, officer=owner)
+        except cases.DocumentRejected as rejected:
+            raise ApiError(422, f"document_{rejected.reason_code}", str(rejected.message),
+                           fields={"documents": {str(index): [str(rejected.message)]}}) from None
+    for party in parties:
+        cases.add_party(case, officer=owner, **party)
+    return case_json(case), 201, {"Location": url_for(".get_case", case_id=case.id)}
+
+
+@bp.get("/cases/<int:case_id>")
+def get_case(case_id: int):
+    return jsonify(case_json(_case_or_404(case_id)))
+
+
+@bp.delete("/cases/<int:case_id>")
+def delete_case(case_id: int):
+    case = _case_or_404(case_id)
+    run_case_action(lambda: cases.delete_draft(case, _acting_officer(case)))
+    return committed(None, 204)
+
+
+@bp.post("/cases/<int:case_id>/send")
+def send_case(case_id: int):
+    case = _case_or_404(case_id)
+
+    def send() -> tuple[dict, int, dict]:
+        run_case_action(lambda: cases.send_case(case, _acting_officer(case)))
+        return case_json(case), 200, {}
+
+    return idempotent(send)
+
+
+@bp.post("/cases/<int:case_id>/parties/<int:party_id>/remind")
+def remind_party(case_id: int, party_id: int):
+    case = _case_or_404(case_id)
+    party = _party_or_404(case, party_id)
+    run_case_action(lambda: cases.remind_party(case, party, officer=_acting_officer(case)))
+    return committed(case_json(case))
+
+
+@bp.post("/cases/<int:case_id>/revoke")
+def revoke_case(case_id: int):
+    case = _case_or_404(case_id)
+    values = load(schemas.RevokeIn(), json_body(required=False))
+    run_case_action(lambda: cases.revoke_case(case, _acting_officer(case), values["reason"]))
+    return committed(case_json(case))
+
+
+@bp.get("/cases/<int:case_id>/events")
+def case_events(case_id: int):
+    case = _case_or_404(case_id)
+    events = db.session.scalars(sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq))
+    return jsonify(schemas.EventListOut().dump({"events": list(events)}))
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+def _pdf(sha256: str, filename: str) -> Response:
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
+    return Response(blobs().get(sha256), mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"})
+
+
+def _stem(document: Document) -> str:
+    return document.filename[:-4] if document.filename.lower().endswith(".pdf") else document.filename
+
+
+def _sealed_or_404(case_id: int, document_id: int) -> Document:
+    document = _document_or_404(_case_or_404(case_id), document_id)
+    if document.sealed_sha256 is None:
+        raise ApiError(404, "not_sealed", _("The document is not sealed yet: it is sealed when every signer has "
+                                            "signed. Wait for the case.completed webhook or poll the case."))
+    return document
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:document_id>")
+def original_document(case_id: int, document_id: int):
+    document = _document_or_404(_case_or_404(case_id), document_id)
+    return _pdf(document.sha256, document.filename)
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:document_id>/sealed")
+def sealed_document(case_id: int, document_id: int):
+    document = _sealed_or_404(case_id, document_id)
+    return _pdf(document.sealed_sha256, f"{_stem(document)}-sealed.pdf")
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:document_id>/receipt")
+def document_receipt(case_id: int, document_id: int):
+    document = _sealed_or_404(case_id, document_id)
+    if not document.receipt_sha256:
+        raise ApiError(404, "not_sealed", _("This document has no separate receipt."))
+    return _pdf(document.receipt_sha256, f"{_stem(document)}-receipt.pdf")
+
+
+# --- the API's own description -------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    from core.api.openapi import openapi_spec
+
+    return jsonify(openapi_spec())
+
+
+@bp.record_once
+def _register_companions(state) -> None:
+    """The rendered docs (/api/docs) and the admin pages (/admin/api) live outside /api/v1."""
+    from core.api.admin_views import bp as admin_bp
+    from core.api.docs import bp as docs_bp
+
+    state.app.register_blueprint(docs_bp)
+    state.app.register_blueprint(admin_bp)
