@@ -34,13 +34,17 @@ TARGET_MS = {10: 250, 100: 500, 500: 2000}
 VERIFY_TARGET_MS = 200
 
 
-def timings(action, runs: int) -> list[float]:
-    action()  # warm-up: fonts, imports, connections
-    samples = []
+def timings(*actions, runs: int) -> list[list[float]]:
+    """Wall-clock ms per run of each action; runs interleave so that load from other
+    processes on a shared machine hits every action alike."""
+    for action in actions:
+        action()  # warm-up: fonts, imports, connections
+    samples: list[list[float]] = [[] for _ in actions]
     for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
+        for action, series in zip(actions, samples, strict=True):
+            start = time.perf_counter()
+            action()
+            series.append((time.perf_counter() - start) * 1000)
     return samples
 
 
@@ -75,8 +79,7 @@ def bench_size(pages: int, pki, runs: int) -> str:
     def pyhanko_alone():
         return seal_pdf(prepared, pki.signer, "B-LT", pki.tsa_url, pki.validation_context())
 
-    ours = timings(pipeline, runs)
-    alone = timings(pyhanko_alone, runs)
+    ours, alone = timings(pipeline, pyhanko_alone, runs=runs)
     peak = traced_peak_mb(pipeline)
     target = TARGET_MS.get(pages)
     verdict = "" if target is None else ("ok" if statistics.median(ours) <= target else "MISS")
@@ -108,7 +111,7 @@ def bench_verification(pki, runs: int) -> str:
         report = validate_sealed(sealed, [pki.root], allow_fetching=False)
         assert report.verdict == "authentic", report
 
-    samples = timings(verify, runs)
+    [samples] = timings(verify, runs=runs)
     verdict = "ok" if statistics.median(samples) <= VERIFY_TARGET_MS else "MISS"
     return (
         f"| verify {len(sealed) / 2**20:.1f} MB (sha256 + B-LT validation, offline) | "
