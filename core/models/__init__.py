@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from core.api.models import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
+from core.bankid.models import BankIDOrder
 from core.models.case import Case, Document, Event, Party, Signature
 from core.models.officer import Officer, OfficerToken
 from core.models.platform import Job, OutgoingMail, RateLimitHit
@@ -8,7 +9,7 @@ from core.signing.models import SmsChallenge
 from tenants.models import Tenant
 
 __all__ = [
-    "ApiKey", "Case", "Document", "Event", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
+    "ApiKey", "BankIDOrder", "Case", "Document", "Event", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
     "RateLimitHit", "Signature", "SmsChallenge", "Tenant", "IdempotencyRecord", "WebhookDelivery",
     "WebhookEndpoint",
 ]

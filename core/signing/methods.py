@@ -116,10 +116,11 @@ class SigningMethod:
 
 
 def core_methods() -> list[type[SigningMethod]]:
+    from core.signing.bankid_method import BankIDMethod  # offered only when BANKID_URL is set
     from core.signing.sms_method import SmsMethod
     from core.signing.touch import TouchMethod
 
-    return [TouchMethod, SmsMethod]
+    return [BankIDMethod, TouchMethod, SmsMethod]
 
 
 def registry() -> dict[str, SigningMethod]:
