@@ -125,7 +125,8 @@ def _optional_core_blueprints() -> list:
     import importlib
 
     found = []
-    for module in ("core.cases.views", "core.signing.views", "core.verify.views", "core.api.views"):
+    for module in ("core.cases.views", "core.signing.views", "core.sealing.views", "core.verify.views",
+                   "core.api.views"):
         try:
             found.append(importlib.import_module(module).bp)
         except ModuleNotFoundError as exc:

@@ -71,6 +71,8 @@ class Document(TenantScoped, db.Model):
     page_count: Mapped[int] = mapped_column()
     sealed_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     fingerprint: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    # The receipt alone (the same pages as appended to the sealed file), once sealed.
+    receipt_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     # Page previews rendered on demand: {"<page>": "<sha256 of the PNG blob>"}.
     previews: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -97,6 +99,8 @@ class Party(TenantScoped, db.Model):
     methods: Mapped[list | None] = mapped_column(sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(20), default="waiting")
     token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # The link in the completion email (recipients never had another); lives for the retention period.
+    result_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

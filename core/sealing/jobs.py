@@ -1,0 +1,109 @@
+"""The sealing job: one idempotent run after the last signature.
+
+Every document is stamped, given its receipt and sealed first; only then, in one transaction,
+are the sealed files recorded and the case marked completed. A crash or kill at any step
+leaves the case as it was ("queued"), and the retried job starts again from the originals.
+Blobs are content-addressed, so work done before a crash is simply found again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+
+from core.cases import events
+from core.extensions import db
+from core.mail import send_mail
+from core.models import Case, Officer, Tenant
+from core.models.base import utcnow
+from core.plugins import hooks_for
+from core.sealing import service
+from core.sealing.pipeline import seal_document
+from core.sealing.receipt import render_receipt
+from core.security import new_token
+from core.storage import blobs
+from core.urls import external_url
+
+log = logging.getLogger(__name__)
+
+
+def seal_case(case_id: int) -> None:
+    case = db.session.get(Case, case_id)
+    if case is None or case.seal_state == "sealed":
+        return
+    if case.status != "pending" or case.seal_state != "queued":
+        log.info("case %s not sealed: status %s, seal state %s", case_id, case.status, case.seal_state)
+        return
+    try:
+        results = _seal_documents(case)
+    except Exception as exc:
+        _record_failure(case_id, exc)
+        raise
+    if not _claim_completion(case):
+        db.session.rollback()
+        return
+    for document, fingerprint, sealed_sha256, receipt_sha256 in results:
+        document.fingerprint = fingerprint
+        document.sealed_sha256 = sealed_sha256
+        document.receipt_sha256 = receipt_sha256
+    events.record(case, "completed", "system", actor_label="Sigill", data={"documents": [
+        {"filename": d.filename, "sealed_sha256": sealed, "fingerprint": fp} for d, fp, sealed, _r in results
+    ], "seal_level": service.seal_setup().level})
+    hooks_for(db.session.get(Tenant, case.tenant_id)).case_completed(case=case)
+    _send_completion_mails(case)
+    log.info("case %s sealed (%s documents)", case.id, len(results))
+
+
+def _seal_documents(case: Case) -> list[tuple]:
+    setup = service.seal_setup()
+    head = service.evidence_head(case)
+    language = case.language if case.language in ("sv", "en") else "sv"
+    results = []
+    for document in case.documents:
+        fingerprint = service.fingerprint_of(document, head)
+        receipt = service.receipt_data(case, document, fingerprint, head, setup, language)
+        sealed = seal_document(blobs().get(document.sha256), fingerprint, receipt.verify_url, receipt, language,
+                               setup.signer, setup.level, setup.tsa_url, setup.validation_context())
+        results.append((document, fingerprint, blobs().put(sealed.pdf), blobs().put(render_receipt(receipt, language))))
+    return results
+
+
+def _claim_completion(case: Case) -> bool:
+    """Exactly once, even if two workers got here: only one UPDATE finds the case still queued."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Case).where(Case.id == case.id, Case.status == "pending", Case.seal_state == "queued")
+        .values(status="completed", seal_state="sealed", completed_at=now, last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        db.session.refresh(case)
+    return bool(claimed)
+
+
+def _record_failure(case_id: int, exc: Exception) -> None:
+    """The attempt's work is rolled back; the failure itself goes on the case's timeline."""
+    db.session.rollback()
+    case = db.session.get(Case, case_id)
+    events.record(case, "seal_failed", "system", actor_label="Sigill",
+                  data={"error": f"{type(exc).__name__}: {exc}"[:500]})
+    db.session.commit()
+    log.warning("sealing case %s failed: %s", case_id, type(exc).__name__)
+
+
+def _send_completion_mails(case: Case) -> None:
+    tenant = db.session.get(Tenant, case.tenant_id)
+    hooks = hooks_for(tenant)
+    for party in case.parties:
+        token, party.result_token_hash = new_token()
+        party.link_token = token  # transient: lets plugins build links for this email
+        links = [(d.filename, external_url("signing.download_sealed", token=token, document_id=d.id),
+                  external_url("sealing.party_receipt", token=token, document_id=d.id)) for d in case.documents]
+        extra = [item for items in hooks.completion_items(case=case, party=party) for item in items or []]
+        send_mail(party.email, "case_completed", party.language or case.language, tenant=tenant, case=case,
+                  party=party, documents=links, extra=extra, page_url=external_url("signing.open", token=token))
+    owner = db.session.get(Officer, case.owner_id) if case.owner_id else None
+    if owner is not None:
+        send_mail(owner.email, "case_completed_owner", owner.language or tenant.setting("default_language"),
+                  tenant=tenant, case=case, owner=owner, case_url=external_url("cases.detail", case_id=case.id))

@@ -1,0 +1,152 @@
+"""Sealing a completed case: from the case's rows to sealed PDFs, receipts and emails.
+
+The library modules beside this one (fingerprint, stamp, receipt, seal, validate) work on bytes
+and plain data; this module feeds them from the database and the app's configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from asn1crypto import x509 as asn1_x509
+from flask import Flask, current_app
+from pyhanko_certvalidator import ValidationContext
+
+from core.extensions import db
+from core.models import Case, Event, Party, Tenant
+from core.plugins import hooks_for
+from core.sealing import pki
+from core.sealing.fingerprint import make_fingerprint
+from core.sealing.receipt import ReceiptData, ReceiptDocument, ReceiptParty, ReceiptSeal, ReceiptSection
+from core.urls import external_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SealSetup:
+    """How this service seals, read once per process from the configuration."""
+
+    signer: object
+    certificate: asn1_x509.Certificate
+    trust_roots: list[asn1_x509.Certificate]
+    level: str
+    tsa_url: str | None
+    development: bool
+
+    @property
+    def subject(self) -> str:
+        return self.certificate.subject.human_friendly
+
+    def validation_context(self) -> ValidationContext | None:
+        if self.level not in ("B-LT", "B-LTA"):
+            return None
+        return ValidationContext(trust_roots=self.trust_roots, allow_fetching=True)
+
+
+def seal_setup(app: Flask | None = None) -> SealSetup:
+    app = app or current_app._get_current_object()
+    setup = app.extensions.get("sigill_seal")
+    if setup is None:
+        setup = app.extensions["sigill_seal"] = _load_setup(app.config)
+    return setup
+
+
+def _load_setup(config: dict) -> SealSetup:
+    if config.get("SEAL_P12"):
+        password = (config.get("SEAL_P12_PASSWORD") or "").encode() or None
+        signer = pki.load_seal_signer(config["SEAL_P12"], password)
+        roots = _roots_of(signer)
+        development = False
+    else:
+        p12, password = pki.ensure_dev_seal(config["SEAL_DIR"])
+        signer = pki.load_seal_signer(p12, password)
+        roots = [pki.dev_root(config["SEAL_DIR"])]
+        development = True
+    return SealSetup(signer, signer.signing_cert, roots, _level(config, development), config.get("TSA_URL"),
+                     development)
+
+
+def _roots_of(signer) -> list[asn1_x509.Certificate]:
+    """Self-signed certificates shipped in the PKCS#12 (the seal's root), else the seal itself."""
+    chain = list(signer.cert_registry)
+    roots = [c for c in chain if c.self_signed]
+    return roots or [signer.signing_cert]
+
+
+def _level(config: dict, development: bool) -> str:
+    """B-LT/B-LTA need a TSA and revocation info; without a TSA the seal is B-B. A development
+    seal has no OCSP or CRL to embed, so it stops at B-T."""
+    wanted = (config.get("SEAL_LEVEL") or "B-LT").upper()
+    if not config.get("TSA_URL"):
+        return "B-B"
+    if development and wanted in ("B-LT", "B-LTA"):
+        return "B-T"
+    return wanted
+
+
+def is_development_seal() -> bool:
+    return not current_app.config.get("SEAL_P12")
+
+
+# --- receipt data --------------------------------------------------------------------------------
+
+
+def evidence_head(case: Case) -> str:
+    """The chain head when sealing was queued: fixed, so a retried job derives the same codes."""
+    queued = db.session.scalars(
+        sa.select(Event).where(Event.case_id == case.id, Event.kind == "seal_queued").order_by(Event.seq.desc())
+    ).first()
+    return queued.hash if queued is not None else (case.event_head or "0" * 64)
+
+
+def fingerprint_of(document, head: str) -> str:
+    return make_fingerprint(document.sha256, head)
+
+
+def verify_url(fingerprint: str) -> str:
+    return external_url("verify.fingerprint", code=fingerprint)
+
+
+def receipt_data(case: Case, document, fingerprint: str, head: str, setup: SealSetup, language: str) -> ReceiptData:
+    tenant = db.session.get(Tenant, case.tenant_id)
+    extra = []
+    for sections in hooks_for(tenant).receipt_sections(case=case, language=language):
+        extra.extend(ReceiptSection(heading, tuple(lines)) for heading, lines in sections or [])
+    return ReceiptData(
+        organisation=tenant.name,
+        case_title=case.title,
+        case_id=str(case.id),
+        documents=tuple(ReceiptDocument(d.filename, d.sha256, d.page_count) for d in case.documents),
+        parties=tuple(_receipt_party(p) for p in case.parties),
+        evidence_head=head,
+        fingerprint=fingerprint,
+        verify_url=verify_url(fingerprint),
+        seal=ReceiptSeal(setup.subject, setup.level, setup.tsa_url),
+        extra_sections=tuple(extra),
+    )
+
+
+def _receipt_party(party: Party) -> ReceiptParty:
+    signature = party.signature
+    identity = (signature.identity or {}) if signature is not None else {}
+    method = signature.method if signature is not None else ""
+    return ReceiptParty(
+        name=party.name,
+        role=party.role,
+        method=method,
+        email=party.email,
+        phone=identity.get("phone") or (party.phone if method == "sms" else None),
+        bankid_name=identity.get("name") if method == "bankid" else None,
+        personal_number=identity.get("personal_number") if method == "bankid" else None,
+        invited_at=party.invited_at,
+        viewed_at=party.viewed_at,
+        signed_at=party.signed_at,
+    )
+
+
+def development_warning_file(app: Flask) -> Path:
+    return Path(app.config["SEAL_DIR"]) / pki.DEV_P12

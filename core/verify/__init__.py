@@ -1,0 +1,1 @@
+"""Public verification of sealed documents: by upload, typed fingerprint or the receipt's QR code."""
