@@ -63,7 +63,8 @@ def find_party(token: str) -> Party | None:
     if not token or len(token) > 200:
         return None
     token_hash = hash_token(token)
-    party = _load_party(Party.token_hash == token_hash)
+    # The completion email's link (result_token_hash) opens the same page once the case is done.
+    party = _load_party(sa.or_(Party.token_hash == token_hash, Party.result_token_hash == token_hash))
     if party is not None:
         return party
     retired = db.session.execute(
