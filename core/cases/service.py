@@ -334,7 +334,9 @@ def find_party_by_token(token: str) -> Party | None:
     if not token or len(token) > 200:
         return None
     return db.session.execute(
-        sa.select(Party).where(Party.token_hash == hash_token(token)).execution_options(all_tenants=True)
+        sa.select(Party)
+        .where(sa.or_(Party.token_hash == hash_token(token), Party.result_token_hash == hash_token(token)))
+        .execution_options(all_tenants=True)
     ).scalar_one_or_none()
 
 
