@@ -1,6 +1,7 @@
 """The PAdES seal: one signature by the service's seal certificate over the whole file."""
 
 import io
+import re
 import time
 from collections.abc import Iterable
 from typing import Literal
@@ -17,10 +18,17 @@ from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBack
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 LEVELS: tuple[Level, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 FIELD_NAME = "Sigill seal"
-# Room for the CMS in hex digits (16 KB binary): certificates, a timestamp token and the
-# TSA's certificates. Reserving it skips pyHanko's size-estimating dry run, which costs a
-# whole extra signature and TSA call; a CMS that does not fit is retried with more room.
-BYTES_RESERVED = 32768
+# Room for the CMS, reserved up front: it skips pyHanko's size-estimating dry run (a whole
+# extra signature and TSA call). Kept tight, because every reader of the sealed file
+# parses the zero padding too (pyHanko: ~2 ms per KB): the first seal reserves an
+# estimate from the certificates, later ones the size that seal used plus slack. A CMS
+# that does not fit is retried with four times the room.
+CMS_OVERHEAD = 3072  # signed attributes, signature value, algorithm identifiers
+TIMESTAMP_ALLOWANCE = 8192  # a token with the TSA's chain of two or three certificates
+CMS_SLACK = 1024  # timestamp tokens and ECDSA signatures vary by a few bytes
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+\d+\s*\]")
+_used_cms_bytes: dict[tuple, int] = {}
+TAIL_SEARCH_BYTES = 256 * 1024  # the seal revision (DSS included) is far smaller
 TSA_TIMEOUT_SECONDS = 10
 TIMESTAMPER_LIFETIME_SECONDS = 3600
 _timestampers: dict[str, tuple[RequestsHTTPTimeStamper, float]] = {}
@@ -60,12 +68,42 @@ def seal_pdf(
         dss_settings=SAME_REVISION_DSS,
     )
     timestamper = _timestamper(tsa_url) if tsa_url and level != "B-B" else None
+    key = (signer.signing_cert.sha256, tsa_url, level)
+    reserved = bytes_reserved(signer, timestamped=timestamper is not None)
+    if key in _used_cms_bytes:
+        reserved = 2 * (_used_cms_bytes[key] + CMS_SLACK)
     try:
-        return _sign(pdf_bytes, meta, signer, timestamper, BYTES_RESERVED)
+        sealed = _sign(pdf_bytes, meta, signer, timestamper, reserved)
     except SigningError as error:
         if "larger than expected" not in str(error):
             raise
-        return _sign(pdf_bytes, meta, signer, timestamper, 4 * BYTES_RESERVED)
+        sealed = _sign(pdf_bytes, meta, signer, timestamper, 4 * reserved)
+    _used_cms_bytes[key] = _cms_size(sealed)
+    return sealed
+
+
+def bytes_reserved(signer: signers.Signer, timestamped: bool) -> int:
+    """Hex digits to reserve for the CMS: the certificates it embeds plus allowances."""
+    certificates = [signer.signing_cert, *signer.cert_registry]
+    size = sum(len(c.dump()) for c in certificates) + CMS_OVERHEAD
+    if timestamped:
+        size += TIMESTAMP_ALLOWANCE
+    return 2 * size
+
+
+def _cms_size(sealed: bytes) -> int:
+    """Bytes of CMS in our seal: its /Contents hex without the zero padding.
+
+    The seal is in the last revision (B-LTA: the one before the document timestamp, so
+    look at the last two signatures, which both sit near the end of the file).
+    """
+    tail = sealed[-TAIL_SEARCH_BYTES:]
+    sizes = [0]
+    for match in list(_BYTE_RANGE.finditer(tail))[-2:]:
+        start, length, end = (int(v) for v in match.groups())
+        contents = sealed[start + length + 1 : end - 1]  # between "<" and ">"
+        sizes.append(len(contents.rstrip(b"0")) // 2 + 1)
+    return max(sizes)
 
 
 def _sign(pdf_bytes: bytes, meta, signer, timestamper, bytes_reserved: int) -> bytes:

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -143,6 +144,16 @@ def test_preparing_the_same_document_twice_gives_the_same_bytes():
 
 
 def test_a_seal_too_big_for_the_reserved_room_is_retried_with_more(local_pki, monkeypatch):
-    monkeypatch.setattr(seal_module, "BYTES_RESERVED", 1024)
+    monkeypatch.setattr(seal_module, "bytes_reserved", lambda signer, timestamped: 1024)
     pdf = seal_module.seal_pdf(reportlab_pdf(1), local_pki.signer, "B-B")
     assert validate_sealed(pdf, [local_pki.root]).verdict == "authentic"
+
+
+def test_later_seals_reserve_little_more_than_the_seal_needs(local_pki):
+    seal_module.seal_pdf(reportlab_pdf(1), local_pki.signer, "B-B")
+    sealed = seal_module.seal_pdf(reportlab_pdf(1), local_pki.signer, "B-B")
+    start, length, end, _ = (
+        int(v) for v in re.search(rb"/ByteRange\s*\[\s*(\d+) (\d+) (\d+) (\d+)", sealed).groups()
+    )
+    reserved_bytes = (end - start - length - 2) // 2
+    assert reserved_bytes <= seal_module._cms_size(sealed) + seal_module.CMS_SLACK
