@@ -362,5 +362,8 @@ def event_text(event) -> str:
         "reassigned": _("Handed over to %(name)s", name=data.get("new_owner", "")),
         "note": _("Note: %(text)s", text=data.get("text", "")),
         "seal_queued": _("All signatures in; sealing the documents"),
+        "seal_failed": _("Sealing failed; it will be tried again (%(error)s)", error=data.get("error", "")),
+        "seal_retried": _("Sealing restarted"),
+        "completed": _("Documents sealed; every party was sent the signed documents"),
     }
     return texts.get(event.kind) or current_hooks().event_text(event=event) or event.kind.replace("_", " ")

@@ -77,6 +77,15 @@ def within_retention(case: Case) -> bool:
     return case.completed_at is None or case.completed_at + timedelta(days=days) > utcnow()
 
 
+@bp.app_template_global()
+def development_seal() -> bool:
+    """Shown as a warning on the admin page: documents are sealed with a development certificate."""
+    from core.sealing.service import is_development_seal
+
+    return is_development_seal()
+
+
+@bp.app_template_global()
 def failed_seal_job(case: Case) -> Job | None:
     """The sealing job of this case if it failed for good (shown to admins with a retry button)."""
     candidates = db.session.scalars(

@@ -171,3 +171,30 @@ def test_receipt_qr_code_points_to_the_verification_page(signed_case, client, ap
     pages = sorted(tmp_path.glob("page*.png"))
     decoded = subprocess.run(["zbarimg", "-q", "--raw", *map(str, pages)], capture_output=True, text=True).stdout
     assert re.search(r"http://sigill\.test/verify/[0-9A-Z-]+", decoded)
+
+
+def test_admin_page_warns_about_the_development_seal(client, alice, login):
+    login(alice)
+    assert "development certificate" in client.get("/admin/").get_data(as_text=True)
+
+
+def test_admin_retries_a_seal_that_failed_for_good(app, people, client, monkeypatch):
+    from core.sealing import jobs as sealing_jobs
+
+    made = make_case(people.bob, [signer("Sara Svensson", "sara@example.com", methods=["touch"])], methods=["touch"])
+    real = sealing_jobs._seal_documents
+    monkeypatch.setattr(sealing_jobs, "_seal_documents", lambda case: (_ for _ in ()).throw(OSError("disk full")))
+    sign(client, made, "Sara Svensson")
+    job = db.session.scalars(sa.select(Job).where(Job.func == "core.sealing.jobs.seal_case")).one()
+    job.max_attempts = 1
+    db.session.commit()
+    drain()
+    assert db.session.get(Job, job.id).state == "failed"
+    alice = app.test_client()
+    support.login(alice, "alice@acme.example")
+    page = alice.get(f"/cases/{made.case.id}").get_data(as_text=True)
+    assert "Try sealing again" in page and "disk full" in page
+    monkeypatch.setattr(sealing_jobs, "_seal_documents", real)
+    support.post(alice, f"/cases/{made.case.id}/seal/retry", token_from=f"/cases/{made.case.id}")
+    drain()
+    assert reload(made).status == "completed"
