@@ -78,6 +78,8 @@ def _resolve(token: str) -> service.Link:
 
 
 def _state_page(token: str, link: service.Link):
+    if link.state == "open" or (link.state == "waiting" and request.method == "GET"):
+        return redirect(url_for("signing.open", token=token))
     if link.state in ("signed", "completed"):
         return _finished_page(token, link)
     status = PROBLEM_STATUS.get(link.state, 200)

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from core.cases import service as cases
 from core.extensions import db
-from core.models import Event, Party, Signature
+from core.models import Document, Event, Party, Signature
 from core.models.base import utcnow
 from core.storage import blobs
 from tenants.scoping import tenant_context
@@ -225,3 +225,21 @@ def test_revoked_expired_and_declined_links_have_their_own_pages(client, people,
     support.post(client, declined.path(SARA) + "/decline", {"reason": "No"}, token_from=declined.path(SARA))
     assert "You have declined to sign" in client.get(declined.path(SARA)).get_data(as_text=True)
     assert "Another party declined" in client.get(declined.path(PER)).get_data(as_text=True)
+
+
+def test_after_sealing_the_thank_you_page_links_the_signed_document(client, people, lease):
+    path = lease.path(SARA)
+    support.post(client, path + "/sign", sign_form(client, path), token_from=path)
+    assert "/signed/" not in client.get(path).get_data(as_text=True)
+    sealed = pdf(["Sealed lease"], pages=1)
+    with tenant_context(lease.case.tenant_id):
+        document = db.session.get(Document, lease.document_id)
+        document.sealed_sha256 = blobs().put(sealed)
+        db.session.commit()
+    html = client.get(path).get_data(as_text=True)
+    assert "Download lease.pdf (signed)" in html
+    download = client.get(f"{path}/signed/{lease.document_id}")
+    assert download.data == sealed and "lease-signed.pdf" in download.headers["Content-Disposition"]
+    other = make_case(people.charlie, [signer("Gus Globex", "gus@globex.example")], title="Globex deal")
+    assert client.get(f"{path}/signed/{other.document_id}").status_code == 404
+    assert client.get(f"{lease.path(PER)}/signed/{lease.document_id}").status_code == 302  # Per has not signed
