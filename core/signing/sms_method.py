@@ -32,6 +32,7 @@ MAX_ATTEMPTS = 5
 SEND_LIMIT = 3
 SEND_WINDOW = timedelta(minutes=15)
 SEND_LIMIT_PER_IP = "10/900"
+ATTEMPT_LIMIT_PER_IP = "30/900"  # codes tried from one address, whatever the party
 
 
 def code_hash(challenge: SmsChallenge, party_id: int, documents_digest: str, code: str) -> str:
@@ -116,6 +117,8 @@ class SmsMethod(SigningMethod):
         from core.cases import events
 
         party = ctx.party
+        if not ratelimit.hit("sms-attempt-ip", ctx.ip, ATTEMPT_LIMIT_PER_IP):
+            raise MethodRefused(_("Too many codes were tried from your network. Wait 15 minutes and try again."))
         challenge = newest_challenge(party.id)
         if challenge is None:
             raise MethodRefused(_("Ask for a code first."))

@@ -95,7 +95,7 @@ def _finished_page(token: str, link: service.Link):
 
 
 def _receipt_endpoint() -> str | None:
-    for name in ("signing.receipt", "sealing.receipt"):
+    for name in ("signing.receipt", "sealing.party_receipt"):  # the sealing package serves receipts
         if name in current_app.view_functions:
             return name
     return None
