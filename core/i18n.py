@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import force_locale, get_locale, gettext, lazy_gettext, ngettext
 from flask_login import current_user
 
@@ -18,6 +18,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if g.get("locale") in languages:
         return g.locale
+    if not has_request_context():  # a job: its texts are rendered under force_locale(reader's language)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from core.cases import events
 from core.extensions import db
+from core.i18n import force_locale
 from core.mail import send_mail
 from core.models import Case, Officer, Tenant
 from core.models.base import utcnow
@@ -100,7 +101,8 @@ def _send_completion_mails(case: Case) -> None:
         party.link_token = token  # transient: lets plugins build links for this email
         links = [(d.filename, external_url("signing.download_sealed", token=token, document_id=d.id),
                   external_url("sealing.party_receipt", token=token, document_id=d.id)) for d in case.documents]
-        extra = [item for items in hooks.completion_items(case=case, party=party) for item in items or []]
+        with force_locale(party.language or case.language):
+            extra = [item for items in hooks.completion_items(case=case, party=party) for item in items or []]
         send_mail(party.email, "case_completed", party.language or case.language, tenant=tenant, case=case,
                   party=party, documents=links, extra=extra, page_url=external_url("signing.open", token=token))
     owner = db.session.get(Officer, case.owner_id) if case.owner_id else None

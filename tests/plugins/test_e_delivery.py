@@ -147,3 +147,22 @@ def test_a_revoked_case_never_releases_the_files(app, nda, people, client):
         cases.revoke_case(case, db.session.get(type(people.alice), people.alice.id), "Wrong counterparty")
         db.session.commit()
     assert client.get(f"/e-delivery/s/{nda.token('Sara Svensson')}/{delivery.id}").status_code != 200
+
+
+def test_the_completion_email_and_the_receipt_list_the_delivered_file(app, nda, client):
+    import hashlib
+
+    from pypdf import PdfReader
+
+    from core.models import Case
+    from core.storage import blobs
+
+    attach(office(app, "alice@acme.example"), nda.case.id)
+    _sign_and_seal(client, nda)
+    mail = next(m for m in support.outbox_messages()
+                if m["To"] == "sara@example.com" and m["Subject"].startswith("Signed:"))
+    assert "Delivered file: prices.txt" in support.body_text(mail)
+    with tenant_context(nda.case.tenant_id):
+        receipt = blobs().get(db.session.get(Case, nda.case.id).documents[0].receipt_sha256)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt)).pages)
+    assert "prices.txt" in text and hashlib.sha256(NDA_FILE).hexdigest()[:32] in text.replace("\n", "")
