@@ -31,9 +31,35 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# `make run` also starts a local BankID (the simulator, certificates in instance/bankid-sim) and points
+# the web office at it; its phone page plays the BankID app. When it cannot start (port taken ...)
+# the office runs without BankID. A BANKID_URL in the environment wins: then no simulator is started.
+BANKID_SIM_CERTS := $(SIGILL_INSTANCE)/bankid-sim
+BANKID_SIM_PORT ?= 8443
+BANKID_SIM_CONTROL_PORT ?= 8444
+
 run: setup
 	$(SIGILL) db upgrade
 	$(SIGILL) demo
+	@if [ -z "$$BANKID_URL" ]; then \
+		$(SIGILL) bankid-simulator --port $(BANKID_SIM_PORT) --control-port $(BANKID_SIM_CONTROL_PORT) \
+			--certs "$(BANKID_SIM_CERTS)" >"$(SIGILL_INSTANCE)/bankid-simulator.log" 2>&1 & sim=$$!; \
+		trap 'kill $$sim 2>/dev/null' EXIT; \
+		for i in $$(seq 100); do \
+			kill -0 $$sim 2>/dev/null || break; \
+			(exec 3<>/dev/tcp/127.0.0.1/$(BANKID_SIM_CONTROL_PORT)) 2>/dev/null && break; \
+			sleep 0.2; \
+		done; \
+		if kill -0 $$sim 2>/dev/null && [ -f "$(BANKID_SIM_CERTS)/rp.p12" ]; then \
+			export BANKID_URL=https://127.0.0.1:$(BANKID_SIM_PORT)/rp/v6.0/ \
+				BANKID_CERT_P12="$(BANKID_SIM_CERTS)/rp.p12" BANKID_CERT_PASSWORD=qwerty123 \
+				BANKID_CA="$(BANKID_SIM_CERTS)/ca.pem" \
+				BANKID_APP_URL=http://127.0.0.1:$(BANKID_SIM_CONTROL_PORT)/sim/autostart; \
+			echo "BankID: the simulator's phone page is http://127.0.0.1:$(BANKID_SIM_CONTROL_PORT)/sim/"; \
+		else \
+			echo "BankID simulator did not start (see $(SIGILL_INSTANCE)/bankid-simulator.log): BankID is off"; \
+		fi; \
+	fi; \
 	$(SIGILL) serve --host 127.0.0.1 --port 5000
 
 test: setup system-deps

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from core.app import create_app
+from core.bankid.cli import bankid_simulator
 from core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -291,6 +292,8 @@ try:  # Flask-Migrate's `db upgrade` etc.
     cli.add_command(db_commands, "db")
 except ImportError:  # pragma: no cover
     pass
+
+cli.add_command(bankid_simulator)
 
 
 if __name__ == "__main__":
