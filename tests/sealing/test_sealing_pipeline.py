@@ -144,6 +144,7 @@ def test_preparing_the_same_document_twice_gives_the_same_bytes():
 
 
 def test_a_seal_too_big_for_the_reserved_room_is_retried_with_more(local_pki, monkeypatch):
+    monkeypatch.setattr(seal_module, "_used_cms_bytes", {})
     monkeypatch.setattr(seal_module, "bytes_reserved", lambda signer, timestamped: 1024)
     pdf = seal_module.seal_pdf(reportlab_pdf(1), local_pki.signer, "B-B")
     assert validate_sealed(pdf, [local_pki.root]).verdict == "authentic"
