@@ -146,7 +146,16 @@ def test_preparing_the_same_document_twice_gives_the_same_bytes():
 def test_a_seal_too_big_for_the_reserved_room_is_retried_with_more(local_pki, monkeypatch):
     monkeypatch.setattr(seal_module, "_used_cms_bytes", {})
     monkeypatch.setattr(seal_module, "bytes_reserved", lambda signer, timestamped: 1024)
+    attempts = []
+    sign = seal_module._sign
+
+    def recording_sign(pdf_bytes, meta, signer, timestamper, bytes_reserved):
+        attempts.append(bytes_reserved)
+        return sign(pdf_bytes, meta, signer, timestamper, bytes_reserved)
+
+    monkeypatch.setattr(seal_module, "_sign", recording_sign)
     pdf = seal_module.seal_pdf(reportlab_pdf(1), local_pki.signer, "B-B")
+    assert attempts == [1024, 4096]
     assert validate_sealed(pdf, [local_pki.root]).verdict == "authentic"
 
 
