@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from core.bankid.models import BankIDOrder
 from core.extensions import db
+from core.jobs import drain
 from core.models import Event, Party, Signature
 from tenants.scoping import tenant_context
 from tests.signing.helpers import make_case, signer
@@ -306,3 +309,19 @@ def test_a_pending_order_resumes_when_the_page_is_opened_again(client, sim, leas
     html = client.get(path).get_data(as_text=True)
     assert f'id="bankid-order" value="{started["order"]}"' in html
     assert 'data-qr="bankid.' in html
+
+
+def test_the_receipt_shows_the_bankid_name_and_masked_personal_number(client, sim, lease):
+    path = lease.path(SARA)
+    started = start(client, path)["data"]
+    approve_on_phone(sim, started["qr"])
+    collect(client, path, started["order"])
+    assert sign(client, path, started["order"]).status_code == 302
+    drain()  # the sealing job
+
+    response = client.get(f"{path}/receipt/{lease.document_id}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    text = " ".join(text.split())
+    assert "Alice Andersson" in text and "19800101-XXXX" in text and "BankID" in text
+    assert ALICE.personal_number not in text.replace("-", "")
