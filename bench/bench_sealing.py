@@ -136,6 +136,7 @@ def main(quick: bool = False) -> None:
             print(bench_verification(pki, 3 if quick else 15), flush=True)
         finally:
             pki.stop()
+            logging.disable(logging.NOTSET)
 
 
 if __name__ == "__main__":
