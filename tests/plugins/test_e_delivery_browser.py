@@ -3,6 +3,8 @@ and the file appears for them only after the last signature."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.extensions import db
@@ -55,4 +57,4 @@ def test_files_unlock_only_after_the_last_signature(live_server, people, page):
         page.wait_for_timeout(500)
     with page.expect_download() as download:
         download_link.click()
-    assert open(download.value.path(), "rb").read() == PRICES
+    assert Path(download.value.path()).read_bytes() == PRICES
