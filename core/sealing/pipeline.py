@@ -31,7 +31,9 @@ def prepare_document(
     """The document as it will be sealed: receipt appended, footer on every page.
 
     Deterministic: the same inputs give the same bytes, so a retried job seals the same
-    content. Stamping and appending share one writer so the file is written only once.
+    content. Stamping and appending are one incremental update after the original bytes,
+    so the original's SHA-256 printed on the receipt can be checked on the sealed file
+    (unless the original was damaged and had to be rewritten, see stamp.open_writer).
     """
     writer = open_writer(original_pdf)
     append_pages(writer, render_receipt(receipt, language))
