@@ -68,11 +68,21 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 @bp.errorhandler(HTTPException)
+@bp.errorhandler(404)  # the codes the app handles itself: a blueprint's handler by code comes first
+@bp.errorhandler(413)
+@bp.errorhandler(429)
 def _http_error(error: HTTPException):
     db.session.rollback()
     code = error.code or 500
     message = _("The request is too large.") if code == 413 else error.description
     return error_response(code, _HTTP_CODES.get(code, "error"), message)
+
+
+@bp.errorhandler(500)
+def _server_error(_error):
+    db.session.rollback()
+    return error_response(500, "internal_error", _("Something went wrong on our side. The error has been logged; "
+                                                    "try again in a moment."))
 
 
 # --- authentication and tenant -------------------------------------------------------------------
