@@ -168,3 +168,9 @@ def test_later_seals_reserve_little_more_than_the_seal_needs(local_pki):
     reserved_bytes = (end - start - length - 2) // 2
     # ECDSA signatures and timestamp tokens vary by a few bytes between seals.
     assert reserved_bytes <= seal_module._cms_size(sealed) + seal_module.CMS_SLACK + 16
+
+
+def test_the_original_document_is_recoverable_from_the_sealed_file(local_pki):
+    original = reportlab_pdf(2)
+    sealed = seal(original, local_pki, "B-B", tsa=False).pdf
+    assert hashlib.sha256(sealed[: len(original)]).digest() == hashlib.sha256(original).digest()
