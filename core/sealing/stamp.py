@@ -90,6 +90,10 @@ def stamp_footer(
     return write(writer)
 
 
+class EncryptedPdfError(ValueError):
+    """Uploads should have been refused: we cannot add pages or a seal to them."""
+
+
 class StampWriter(IncrementalPdfFileWriter):
     """Incremental writer that leaves document metadata alone.
 
@@ -114,6 +118,8 @@ def open_writer(pdf_bytes: bytes) -> StampWriter:
         log.warning("Rewriting a damaged PDF before stamping: %s", error)
         pdf_bytes = _rewritten(pdf_bytes)
         writer = StampWriter(io.BytesIO(pdf_bytes), strict=False)
+    if writer.prev.encrypted:
+        raise EncryptedPdfError("An encrypted PDF cannot be stamped or sealed")
     # The second ID half marks this revision; derive it from the input, not randomness.
     first_id = writer._document_id[0]
     revision_id = hashlib.sha256(pdf_bytes).digest()[:16]

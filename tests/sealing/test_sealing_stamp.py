@@ -1,9 +1,9 @@
 import io
 
 import pytest
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
-from core.sealing.stamp import STRIP, stamp_footer
+from core.sealing.stamp import STRIP, EncryptedPdfError, stamp_footer
 from tests.sealing.checks import (
     dark_rows,
     footer_directions,
@@ -109,3 +109,12 @@ def test_a_pdf_with_a_broken_cross_reference_table_is_repaired_and_stamped():
 def test_the_original_bytes_stay_a_prefix_of_the_stamped_file():
     original = reportlab_pdf(2)
     assert stamp(original).startswith(original)
+
+
+def test_an_encrypted_pdf_is_refused():
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(reportlab_pdf(1))))
+    writer.encrypt("secret")
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(EncryptedPdfError):
+        stamp(out.getvalue())
