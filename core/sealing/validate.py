@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Literal
 
 from asn1crypto import x509
-from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import ades, validate_pdf_signature
@@ -104,7 +103,7 @@ def validate_sealed(
             return Report("invalid", sha256, problem="encrypted")
         signatures = reader.embedded_regular_signatures
         timestamps = reader.embedded_timestamp_signatures
-    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - any unreadable upload is an answer, not a 500
         return Report("invalid", sha256, problem=f"not a readable PDF: {error}")
     if not signatures:
         return Report("no_signature", sha256, document_timestamps=len(timestamps))
@@ -205,10 +204,14 @@ def _long_term(
     if status.timestamp_validity is None:
         return None
     spec = _spec(roots, allow_fetching)
-    if _has_document_timestamp_after(sig):
-        result = asyncio.run(ades.ades_lta_validation(sig, spec))
-    else:
-        result = asyncio.run(_with_time(sig, spec.signature_validation_spec))
+    try:
+        if _has_document_timestamp_after(sig):
+            result = asyncio.run(ades.ades_lta_validation(sig, spec))
+        else:
+            result = asyncio.run(_with_time(sig, spec.signature_validation_spec))
+    except Exception as error:  # noqa: BLE001 - a failed check is a finding, not a crash
+        log.info("long-term validation of %s failed: %s", sig.field_name, error)
+        return "FAILED"
     return result.ades_subindic.name
 
 
