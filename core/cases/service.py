@@ -352,16 +352,15 @@ def party_viewed(case: Case, party: Party) -> None:
 
 
 def party_signed(case: Case, party: Party) -> None:
-    """Called by the signer's side after writing the party's `Signature`.
+    """Called by the signer's side after it wrote the party's `Signature` and its "party_signed" event.
 
-    Records the "signed" event (the caller need not), invites the next signer of a sequential
-    case, and when every signer has signed queues the sealing job exactly once.
+    Marks the party signed, fires the hook, invites the next signer of a sequential case, and
+    when every signer has signed queues the sealing job exactly once.
     """
     _lock(case)
     signature = party.signature
     party.status = "signed"
     party.signed_at = party.signed_at or (signature.signed_at if signature is not None else utcnow())
-    _party_event(case, "signed", party, method=signature.method if signature is not None else None)
     _hooks(case).party_signed(case=case, party=party, signature=signature)
     db.session.flush()
     if _unsigned_signers(case):

@@ -15,10 +15,10 @@ from core.cases import listing, service
 from core.cases.forms import CaseForm, KeptFile, available_methods, method_labels, normalise_phone, valid_email
 from core.cases.service import CaseError, DocumentRejected
 from core.extensions import db
-from core.plugins import current_hooks
 from core.i18n import _
 from core.models import Case, Document, Officer, Party
 from core.models.case import CASE_STATUSES
+from core.plugins import current_hooks
 from core.storage import blobs
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -220,11 +220,11 @@ def _optional_url(endpoint: str, **values) -> str | None:
         return None
 
 
-def _sealed_links(case: Case) -> dict:
-    documents = {d.id: _optional_url("sealing.sealed_document", case_id=case.id, document_id=d.id)
-                 for d in case.documents if d.sealed_sha256}
-    receipt = _optional_url("sealing.receipt", case_id=case.id) if documents else None
-    return {"documents": documents, "receipt": receipt}
+def _sealed_links(case: Case) -> dict[int, dict]:
+    """Per sealed document: its sealed PDF and its receipt (routes of the sealing package)."""
+    return {d.id: {"sealed": _optional_url("sealing.sealed_document", case_id=case.id, document_id=d.id),
+                   "receipt": _optional_url("sealing.receipt", case_id=case.id, document_id=d.id)}
+            for d in case.documents if d.sealed_sha256}
 
 
 def _act(case: Case, action, success: str, anchor: str = ""):
@@ -355,7 +355,10 @@ def event_text(event) -> str:
         "reminded": _("Reminder sent to %(name)s", name=name),
         "party_corrected": _("Contact details of %(name)s corrected", name=name),
         "viewed": _("Opened the documents"),
-        "signed": _("Signed"),
+        "party_signed": _("Signed (%(method)s)", method=method_labels().get(data.get("method"), data.get("method"))),
+        "sms_code_sent": _("SMS code sent"),
+        "sms_code_verified": _("SMS code confirmed"),
+        "bankid_started": _("BankID signing started"),
         "declined": _("Declined: %(reason)s", reason=data.get("reason", "")),
         "revoked": _("Revoked: %(reason)s", reason=data.get("reason", "")),
         "expired": _("Expired"),

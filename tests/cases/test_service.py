@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.cases import service
+from core.cases import events, service
 from core.extensions import db
 from core.jobs import drain
 from core.models import Case, Job, Party, Signature
@@ -38,14 +38,16 @@ def _mail_to(address: str) -> list:
     return [m for m in support.outbox_messages() if address in str(m["To"])]
 
 
-def _sign(case: Case, party: Party) -> None:
-    """What the signer's side does: write the Signature, then tell the case service."""
+def _sign(case: Case, party: Party, run_jobs: bool = True) -> None:
+    """What the signer's side does: write the Signature and its event, then tell the case service."""
     db.session.add(Signature(case_id=case.id, party_id=party.id, method="touch", consent_text="I agree",
                              document_hashes={d.filename: d.sha256 for d in case.documents}))
     db.session.flush()
+    events.record(case, "party_signed", "party", actor_id=party.id, actor_label=party.name, data={"method": "touch"})
     service.party_signed(case, party)
     db.session.commit()
-    drain()
+    if run_jobs:
+        drain()
 
 
 def _seal_jobs(case_id: int) -> int:
@@ -118,12 +120,14 @@ def test_the_last_signature_queues_sealing_exactly_once(acme, make_case):
     case = _case(make_case(parties=TWO_SIGNERS_AND_A_RECIPIENT))
     _sign(case, _party(case, "sam@example.org"))
     assert case.seal_state is None and _seal_jobs(case.id) == 0
-    _sign(case, _party(case, "tove@example.org"))
+    _sign(case, _party(case, "tove@example.org"), run_jobs=False)
     assert case.seal_state == "queued" and _seal_jobs(case.id) == 1
     assert service.queue_sealing(case) is False
     db.session.commit()
     assert _seal_jobs(case.id) == 1
-    assert [e.kind for e in case.events][-2:] == ["signed", "seal_queued"]
+    assert [e.kind for e in case.events][-2:] == ["party_signed", "seal_queued"]
+    drain()
+    assert case.status == "completed" and all(d.fingerprint for d in case.documents)
 
 
 def test_a_decline_closes_the_case_kills_links_and_tells_the_owner(acme, make_case):
