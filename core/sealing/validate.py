@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from asn1crypto import parser as asn1_parser
 from asn1crypto import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -127,7 +128,7 @@ def _check(
     timestamp = status.timestamp_validity
     return SignatureReport(
         field_name=sig.field_name,
-        intact=status.intact,
+        intact=status.intact and _padding_untouched(sig),
         valid=status.valid,
         trusted=status.trusted,
         ours=_is_ours(sig, ours, roots, status.trusted),
@@ -140,6 +141,17 @@ def _check(
         timestamp_valid=(timestamp.valid and timestamp.intact) if timestamp else None,
         long_term=_long_term(sig, status, roots, allow_fetching),
     )
+
+
+def _padding_untouched(sig: EmbeddedPdfSignature) -> bool:
+    """The unused room after the CMS in /Contents is still zeros.
+
+    Those bytes are outside the signed ranges and ignored by CMS parsers, so a change
+    there leaves the signature valid while the file (and its SHA-256) changed.
+    """
+    contents = sig.pkcs7_content
+    _, _, _, header, body, _ = asn1_parser.parse(contents)
+    return not contents[len(header) + len(body) :].strip(b"\x00")
 
 
 def _is_ours(sig: EmbeddedPdfSignature, ours: set[bytes], roots: list, trusted: bool) -> bool:

@@ -1,6 +1,7 @@
 """What the verification page is told about uploads: tampered, extended, foreign, plain."""
 
 import io
+import re
 
 import pytest
 from pypdf import PdfWriter
@@ -83,3 +84,13 @@ def test_the_fingerprint_is_found_in_the_sealed_file(sealed):
 @pytest.mark.parametrize("upload", [b"", b"hello", reportlab_pdf(1)])
 def test_no_fingerprint_in_other_files(upload):
     assert find_fingerprint(upload) is None
+
+
+def test_a_changed_byte_in_the_unused_signature_room_is_a_modification(sealed, local_pki):
+    start, length, end = (
+        int(v) for v in re.search(rb"/ByteRange\s*\[\s*(\d+) (\d+) (\d+)", sealed).groups()
+    )
+    at = end - 3  # last hex digits of /Contents: zero padding, outside the signed ranges
+    assert sealed[at : at + 1] == b"0"
+    tampered = sealed[:at] + b"7" + sealed[at + 1 :]
+    assert validate_sealed(tampered, [local_pki.root]).verdict == "modified_after_sealing"
