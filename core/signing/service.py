@@ -75,13 +75,15 @@ def find_party(token: str) -> Party | None:
 
 
 def _load_party(condition) -> Party | None:
-    # all_tenants: the link itself says whose it is; everything loaded hangs off this party.
-    return db.session.scalars(
-        sa.select(Party).where(condition)
+    # all_tenants: the link itself says whose it is; everything loaded hangs off this party. The
+    # tenant comes along into the identity map, so `link_state` gets it without another query.
+    row = db.session.execute(
+        sa.select(Party, Tenant).join(Tenant, Tenant.id == Party.tenant_id).where(condition)
         .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner),
                  joinedload(Party.signature))
         .execution_options(all_tenants=True)
-    ).unique().one_or_none()
+    ).unique().first()
+    return row[0] if row else None
 
 
 def link_state(party: Party, now: datetime | None = None) -> Link:
