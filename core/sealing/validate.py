@@ -55,6 +55,7 @@ Verdict = Literal[
 FINGERPRINT_PATTERN = re.compile(
     r"Fingeravtryck:\s*([0-9A-Za-z]{4}(?:-[0-9A-Za-z]{4}){3}-[0-9A-Za-z*~$=])"
 )
+HEX_STRING = re.compile(rb"<[0-9A-Fa-f]*>")
 # What may follow our seal without being "extra revisions": DSS and document timestamps.
 ALLOWED_AFTER_SEAL = (ModificationLevel.NONE.name, ModificationLevel.LTA_UPDATES.name)
 
@@ -144,11 +145,18 @@ def _check(
 
 
 def _padding_untouched(sig: EmbeddedPdfSignature) -> bool:
-    """The unused room after the CMS in /Contents is still zeros.
+    """The gap for /Contents holds exactly the CMS in hex and then zeros.
 
-    Those bytes are outside the signed ranges and ignored by CMS parsers, so a change
-    there leaves the signature valid while the file (and its SHA-256) changed.
+    That gap is outside the signed ranges, and CMS parsers ignore what follows the CMS
+    and PDF parsers ignore whitespace in hex strings: a change there would leave the
+    signature valid while the file (and its SHA-256) changed.
     """
+    start, length, end = (int(v) for v in list(sig.byte_range)[:3])
+    stream = sig.reader.stream
+    stream.seek(start + length)
+    gap = stream.read(end - start - length)
+    if not HEX_STRING.fullmatch(gap):
+        return False
     contents = sig.pkcs7_content
     _, _, _, header, body, _ = asn1_parser.parse(contents)
     return not contents[len(header) + len(body) :].strip(b"\x00")

@@ -86,11 +86,14 @@ def test_no_fingerprint_in_other_files(upload):
     assert find_fingerprint(upload) is None
 
 
-def test_a_changed_byte_in_the_unused_signature_room_is_a_modification(sealed, local_pki):
+@pytest.mark.parametrize("replacement", [b"7", b" "])
+def test_a_changed_byte_in_the_unused_signature_room_is_a_modification(
+    sealed, local_pki, replacement
+):
     start, length, end = (
         int(v) for v in re.search(rb"/ByteRange\s*\[\s*(\d+) (\d+) (\d+)", sealed).groups()
     )
     at = end - 3  # last hex digits of /Contents: zero padding, outside the signed ranges
     assert sealed[at : at + 1] == b"0"
-    tampered = sealed[:at] + b"7" + sealed[at + 1 :]
+    tampered = sealed[:at] + replacement + sealed[at + 1 :]
     assert validate_sealed(tampered, [local_pki.root]).verdict == "modified_after_sealing"
