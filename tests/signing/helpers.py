@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import re
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+from PIL import Image, ImageDraw
+
 from core.cases import service as cases
 from core.extensions import db
-from core.models import Case, Party
+from core.models import Case, Event, Party
 from tenants.scoping import tenant_context
+
+SARA = "Sara Svensson"
+PER = "Per Persson"
 
 LEASE_LINES = [
     "Lease agreement for flat 12, Storgatan 1, Stockholm",
@@ -80,3 +88,29 @@ def sms_codes(folder) -> list[str]:
     from core.sms import outbox_messages
 
     return [re.search(r"\b(\d{6})\b", m["message"]).group(1) for m in reversed(outbox_messages(folder))]
+
+
+def drawn_signature() -> dict:
+    strokes = [{"penColor": "#000", "points": [{"x": 10 + i * 5, "y": 50 + (i % 3) * 4, "time": i, "pressure": 0.5}
+                                               for i in range(20)]}]
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(10, 50), (110, 58)], fill=(0, 0, 0, 255), width=3)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return {"touch_strokes": json.dumps(strokes), "touch_png": "data:image/png;base64," + base64.b64encode(
+        out.getvalue()).decode(), "touch_width": "600", "touch_height": "200"}
+
+
+def sign_form(client, path: str, method: str = "touch", **extra) -> dict:
+    html = client.get(path).get_data(as_text=True)
+    digest = html.split('name="documents_digest" value="')[1].split('"')[0]
+    form = {"method": method, "consent": "yes", "documents_digest": digest}
+    if method == "touch":
+        form.update(drawn_signature())
+    form.update(extra)
+    return form
+
+
+def events_of(case, kind: str) -> list[Event]:
+    with tenant_context(case.tenant_id):
+        return db.session.scalars(sa.select(Event).where(Event.case_id == case.id, Event.kind == kind)).all()

@@ -18,7 +18,7 @@ from core.models import Officer, Signature
 from core.storage import blobs
 from tenants.scoping import tenant_context
 from tests import support
-from tests.signing.helpers import LEASE_LINES, make_case, pdf, signer
+from tests.signing.helpers import LEASE_LINES, drawn_signature, make_case, pdf, signer
 
 pytestmark = pytest.mark.browser
 
@@ -121,8 +121,6 @@ def test_a_desktop_signer_signs_by_sms_code_from_46elks(live_server, people, pag
 def test_parallel_sign_requests_give_one_signature(live_server, people):
     made, _ = send_live_case(live_server, people, [signer(language="en", methods=["touch"])])
     url = link_from_email(live_server, "sara@example.com")
-    from tests.signing.test_signer_page import drawn_signature
-
     session = requests.Session()
     html = session.get(url, timeout=10).text
     form = {"csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', html).group(1),

@@ -8,45 +8,16 @@ import json
 from datetime import timedelta
 
 import sqlalchemy as sa
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from core.cases import service as cases
 from core.extensions import db
-from core.models import Document, Event, Party, Signature
+from core.models import Document, Party, Signature
 from core.models.base import utcnow
 from core.storage import blobs
 from tenants.scoping import tenant_context
 from tests import support
-from tests.signing.helpers import make_case, pdf, signer
-
-SARA = "Sara Svensson"
-PER = "Per Persson"
-
-
-def drawn_signature() -> dict:
-    strokes = [{"penColor": "#000", "points": [{"x": 10 + i * 5, "y": 50 + (i % 3) * 4, "time": i, "pressure": 0.5}
-                                               for i in range(20)]}]
-    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
-    ImageDraw.Draw(image).line([(10, 50), (110, 58)], fill=(0, 0, 0, 255), width=3)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return {"touch_strokes": json.dumps(strokes), "touch_png": "data:image/png;base64," + base64.b64encode(
-        out.getvalue()).decode(), "touch_width": "600", "touch_height": "200"}
-
-
-def sign_form(client, path: str, method: str = "touch", **extra) -> dict:
-    html = client.get(path).get_data(as_text=True)
-    digest = html.split('name="documents_digest" value="')[1].split('"')[0]
-    form = {"method": method, "consent": "yes", "documents_digest": digest}
-    if method == "touch":
-        form.update(drawn_signature())
-    form.update(extra)
-    return form
-
-
-def events_of(case, kind: str) -> list[Event]:
-    with tenant_context(case.tenant_id):
-        return db.session.scalars(sa.select(Event).where(Event.case_id == case.id, Event.kind == kind)).all()
+from tests.signing.helpers import PER, SARA, events_of, make_case, pdf, sign_form, signer
 
 
 def test_it_shows_the_case_and_documents_but_not_other_parties_contacts(client, lease):

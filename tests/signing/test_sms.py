@@ -13,8 +13,7 @@ from core.models.base import utcnow
 from core.signing.models import SmsChallenge
 from tenants.scoping import tenant_context
 from tests import support
-from tests.signing.helpers import sms_codes
-from tests.signing.test_signer_page import SARA, events_of, sign_form
+from tests.signing.helpers import SARA, events_of, sign_form, sms_codes
 
 PHONE = "+46701234567"
 
