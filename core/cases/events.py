@@ -4,7 +4,7 @@ Each event stores the SHA-256 of the previous event (`prev_hash`) and of its own
 content (`hash`); the case keeps the head of the chain (`event_head`, `event_count`). Editing,
 removing or reordering a stored event breaks the chain, and `verify_chain` says where.
 
-Appending is safe under concurrency: the case row is locked (`SELECT ... FOR UPDATE` on
+Appending is safe under concurrency: the case row is locked (`SELECT ... FOR NO KEY UPDATE` on
 PostgreSQL) and advanced with a conditional UPDATE (compare-and-swap on `event_count`); the unique
 (case_id, seq) constraint is the last line of defence (SQLite serialises writers itself).
 """
@@ -77,7 +77,8 @@ def record(case: Case, kind: str, actor_type: str, actor_id: int | None = None, 
     db.session.flush()
     for _ in range(_ATTEMPTS):
         count, head = db.session.execute(
-            sa.select(Case.event_count, Case.event_head).where(Case.id == case.id).with_for_update()
+            sa.select(Case.event_count, Case.event_head).where(Case.id == case.id)
+            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: no deadlock with rows referencing the case
         ).one()
         count, prev = count or 0, head or GENESIS
         now = utcnow()

@@ -92,7 +92,7 @@ def _require_status(case: Case, *statuses: str) -> None:
 def _lock(case: Case) -> None:
     """Serialise state changes of one case (PostgreSQL row lock; SQLite serialises writers itself)."""
     db.session.flush()
-    db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
+    db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update(key_share=True))
     db.session.refresh(case, attribute_names=["status", "seal_state"])
 
 
