@@ -214,3 +214,11 @@ def test_after_sealing_the_thank_you_page_links_the_signed_document(client, peop
     other = make_case(people.charlie, [signer("Gus Globex", "gus@globex.example")], title="Globex deal")
     assert client.get(f"{path}/signed/{other.document_id}").status_code == 404
     assert client.get(f"{lease.path(PER)}/signed/{lease.document_id}").status_code == 302  # Per has not signed
+
+
+def test_an_officer_of_another_tenant_opening_a_link_sees_only_that_link(client, people, login, lease):
+    login(people.charlie)
+    html = client.get(lease.path(SARA)).get_data(as_text=True)
+    assert "Lease 12" in html and "Acme AB" in html
+    office = client.get("/cases/").get_data(as_text=True)
+    assert "Lease 12" not in office  # Charlie's office is still scoped to Globex
