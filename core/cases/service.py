@@ -542,7 +542,11 @@ def page_preview(document: Document, page_number: int) -> bytes:
     cached = previews.get(str(page_number))
     if cached and store.exists(cached):
         return store.get(cached)
-    png = render_page_png(store.get(document.sha256), page_number)
+    try:
+        png = render_page_png(store.get(document.sha256), page_number)
+    except Exception as exc:  # noqa: BLE001  a page pdfium cannot draw gets no preview, not an error page
+        log.warning("no preview of page %s of document %s: %s", page_number, document.id, type(exc).__name__)
+        raise CaseError("no_preview") from exc
     previews[str(page_number)] = store.put(png)
     document.previews = previews
     return png
