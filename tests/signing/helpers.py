@@ -51,6 +51,7 @@ class Made:
     parties: list[Party]
     links: dict[str, str] = field(default_factory=dict)  # party name -> link
     document_id: int = 0
+    case_id: int = 0
     document_sha256: str = ""
 
     def token(self, name: str) -> str:
@@ -70,7 +71,7 @@ def make_case(officer, signers: list[dict], methods: list[str] | None = None, or
         added = cases.add_document(case, "lease.pdf", document or pdf())
         parties = [cases.add_party(case, **signer) for signer in signers]
         cases.send_case(case, officer)
-        made = Made(case, parties, document_id=added.id, document_sha256=added.sha256)
+        made = Made(case, parties, document_id=added.id, document_sha256=added.sha256, case_id=case.id)
         if issue_links:
             for party in parties:
                 made.links[party.name] = cases.issue_party_link(party)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from core.extensions import db
-from core.models import Officer, Signature
+from core.models import Case, Officer, Signature
+from core.models.base import utcnow
 from core.storage import blobs
 from tenants.scoping import tenant_context
 from tests import support
@@ -141,3 +143,35 @@ def test_parallel_sign_requests_give_one_signature(live_server, people):
     assert [a.status_code for a in answers] == [200] * 4
     assert all("Thank you for signing" in a.text for a in answers)
     assert len(signatures(live_server, people.acme.id)) == 1
+
+
+def test_a_signer_declines_and_closed_links_explain_themselves(live_server, people, page):
+    send_live_case(live_server, people, [signer(language="en"), signer("Per Persson", "per@example.com",
+                                                                        language="en")])
+    sara, per = link_from_email(live_server, "sara@example.com"), link_from_email(live_server, "per@example.com")
+    page.goto(per)
+    page.get_by_text("Decline to sign").first.click()
+    page.get_by_label("Why do you decline?").fill("The rent is wrong")
+    page.get_by_role("button", name="Decline to sign").click()
+    page.get_by_role("heading", name="You have declined to sign").wait_for()
+    page.goto(sara)
+    page.get_by_role("heading", name="This case has been declined").wait_for()
+
+    made, _ = send_live_case(live_server, people, [signer("Rut Revoked", "rut@example.com", language="en")],
+                             title="Old lease")
+    with live_server.app.app_context(), tenant_context(people.acme.id):
+        from core.cases import service as cases
+
+        cases.revoke_case(db.session.get(Case, made.case_id), db.session.get(Officer, people.bob.id), "Wrong flat")
+        db.session.commit()
+    page.goto(link_from_email(live_server, "rut@example.com"))
+    page.get_by_role("heading", name="The sender has withdrawn this case").wait_for()
+    assert page.get_by_text("Wrong flat").is_visible()
+
+    made, _ = send_live_case(live_server, people, [signer("Eva Expired", "eva@example.com", language="en")],
+                             title="Late offer")
+    with live_server.app.app_context(), tenant_context(people.acme.id):
+        db.session.get(Case, made.case_id).expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    page.goto(link_from_email(live_server, "eva@example.com"))
+    page.get_by_role("heading", name="This link has expired").wait_for()
