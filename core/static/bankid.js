@@ -20,6 +20,7 @@
     var finishButton = document.getElementById("bankid-finish");
     var orderInput = document.getElementById("bankid-order");
     var consent = document.getElementById("consent");
+    var methodInput = document.getElementById("bankid-method");
     var order = null;        // the pending order's id
     var device = "other";
     var timer = null;
@@ -100,10 +101,18 @@
       finishButton.hidden = false;
       if (consent) { consent.checked = true; }  // confirmed when the order was started
       // After a refused attempt the page shows why; the signer presses the button again.
-      if (!submitting && !document.getElementById("sign-error")) {
-        submitting = true;
-        if (form.requestSubmit) { form.requestSubmit(finishButton); } else { finishButton.click(); }
+      if (!submitting && !document.getElementById("sign-error")) { submit(); }
+    }
+
+    function submit() {
+      if (consent && !consent.checked) {
+        consent.reportValidity();
+        return;
       }
+      submitting = true;
+      finishButton.disabled = true;
+      methodInput.disabled = false;
+      form.submit();
     }
 
     function handle(result) {
@@ -185,6 +194,7 @@
       button.addEventListener("click", function () { start(button.dataset.device); });
     });
     cancelButton.addEventListener("click", cancel);
+    finishButton.addEventListener("click", submit);
     retryButton.addEventListener("click", function () { start(device); });
 
     // Leaving the page ends a QR order (nobody can scan it any more). A same-device order lives on:
