@@ -223,15 +223,40 @@ def _footer_xobjects(
         drawing.showPage()
     drawing.save()
     overlay = PdfFileReader(buffer)
+    pages = [ref.get_object() for ref in page_refs(overlay)]
+    # Import all pages' resources in one call, so the embedded font is copied once, not
+    # once per geometry. Setting the array into a dict read from the overlay tells
+    # pyHanko where its references come from.
+    overlay.root[pdf_name("/SigillFooterResources")] = generic.ArrayObject(
+        page.raw_get("/Resources") for page in pages
+    )
+    resources = writer.import_object(overlay.root.raw_get("/SigillFooterResources"))
     result = {}
-    for index, geometry in enumerate(geometries):
-        ref = writer.import_page_as_xobject(overlay, page_ix=index)
-        # reportlab pages start at 0,0; the footer may sit at negative coordinates.
-        ref.get_object()[pdf_name("/BBox")] = _rect(
-            geometry.left, geometry.bottom, geometry.right, geometry.top
+    for index, (geometry, page, resource) in enumerate(
+        zip(geometries, pages, resources, strict=True)
+    ):
+        form = generic.StreamObject(
+            {
+                pdf_name("/Type"): pdf_name("/XObject"),
+                pdf_name("/Subtype"): pdf_name("/Form"),
+                # The footer may sit at negative coordinates: bound it by the page geometry.
+                pdf_name("/BBox"): _rect(
+                    geometry.left, geometry.bottom, geometry.right, geometry.top
+                ),
+                pdf_name("/Resources"): resource,
+            },
+            stream_data=_content_data(page),
         )
-        result[geometry] = (f"{XOBJECT_PREFIX}{index}", ref)
+        form.compress()
+        result[geometry] = (f"{XOBJECT_PREFIX}{index}", writer.add_object(form))
     return result
+
+
+def _content_data(page: generic.DictionaryObject) -> bytes:
+    contents = page["/Contents"]
+    if isinstance(contents, generic.ArrayObject):
+        return b"\n".join(part.get_object().data for part in contents)
+    return contents.data
 
 
 def _draw_footer(drawing: canvas.Canvas, geometry: Geometry, text: str) -> None:
