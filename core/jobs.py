@@ -40,6 +40,7 @@ PERIODIC: dict[str, tuple[str, int]] = {
     "sweep": ("core.jobs.sweep", 30),
     "case_reminders": ("core.cases.service.send_due_reminders", 600),
     "case_expiry": ("core.cases.service.expire_due_cases", 300),
+    "api_cleanup": ("core.api.service.forget_old_records", 3600),
 }
 
 

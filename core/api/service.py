@@ -41,6 +41,7 @@ RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=1
 RETRY_WINDOW = timedelta(hours=24)
 DELIVERY_TIMEOUT = 10
 IDEMPOTENCY_TTL = timedelta(hours=24)
+DELIVERY_LOG_KEPT = timedelta(days=30)
 
 
 # --- API keys ------------------------------------------------------------------------------------
@@ -122,6 +123,18 @@ def remember_idempotent(key: str, route: str, request_hash: str, status: int, bo
     db.session.add(IdempotencyRecord(key=key, route=route, request_hash=request_hash, response_status=status,
                                      response_body=body))
     db.session.flush()
+
+
+def forget_old_records(now: datetime | None = None) -> int:
+    """Periodic: drop idempotency records past their day and finished deliveries older than a month."""
+    now = now or utcnow()
+    removed = db.session.execute(sa.delete(IdempotencyRecord).where(
+        IdempotencyRecord.created_at <= now - IDEMPOTENCY_TTL).execution_options(all_tenants=True)).rowcount
+    removed += db.session.execute(sa.delete(WebhookDelivery).where(
+        WebhookDelivery.created_at <= now - DELIVERY_LOG_KEPT, WebhookDelivery.status != "pending")
+        .execution_options(all_tenants=True)).rowcount
+    db.session.commit()
+    return removed
 
 
 # --- webhook endpoints ---------------------------------------------------------------------------

@@ -78,6 +78,14 @@ def _http_error(error: HTTPException):
     return error_response(code, _HTTP_CODES.get(code, "error"), message)
 
 
+@bp.app_errorhandler(405)
+def _method_not_allowed(error: HTTPException):
+    """Routing errors have no blueprint yet: answer JSON for API paths, the default elsewhere."""
+    if request.path.startswith(bp.url_prefix + "/"):
+        return _http_error(error)
+    return error
+
+
 @bp.errorhandler(500)
 def _server_error(_error):
     db.session.rollback()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from core.api import service
 from core.api.models import ApiKey
 from core.extensions import db
+from core.models.base import utcnow
 from tenants.scoping import tenant_context
 from tests.api.conftest import ApiClient, case_body
 
@@ -105,3 +108,11 @@ def test_charlie_gets_404_for_acme_ids(api, charlie_api, new_case, method, path)
 
 def test_unknown_ids_are_404_even_when_huge(api):
     assert api.get("/api/v1/cases/99999999999999999999999").status_code == 404
+
+
+def test_idempotency_records_are_forgotten_after_a_day(api):
+    headers = {"Idempotency-Key": "old"}
+    body = case_body()
+    assert api.post("/api/v1/cases", json=body, headers=headers).status_code == 201
+    assert service.forget_old_records(now=utcnow() + timedelta(hours=25)) == 1
+    assert api.post("/api/v1/cases", json=case_body(title="New"), headers=headers).status_code == 201

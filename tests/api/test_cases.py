@@ -162,3 +162,8 @@ def test_list_filters_searches_and_pages_with_a_cursor(api, new_case):
     bad = api.get("/api/v1/cases?cursor=garbage")
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_cursor"
     assert api.get("/api/v1/cases?status=lost").status_code == 422
+
+
+def test_a_wrong_method_gets_a_json_405(api):
+    response = api.client.put("/api/v1/cases")
+    assert response.status_code == 405 and response.json["error"]["code"] == "method_not_allowed"
