@@ -11,6 +11,7 @@ from core.api.models import ApiKey
 from core.extensions import db
 from core.models.base import utcnow
 from tenants.scoping import tenant_context
+from tests import support
 from tests.api.conftest import ApiClient, case_body
 
 
@@ -116,3 +117,9 @@ def test_idempotency_records_are_forgotten_after_a_day(api):
     assert api.post("/api/v1/cases", json=body, headers=headers).status_code == 201
     assert service.forget_old_records(now=utcnow() + timedelta(hours=25)) == 1
     assert api.post("/api/v1/cases", json=case_body(title="New"), headers=headers).status_code == 201
+
+
+def test_the_key_decides_the_tenant_even_with_another_tenants_session(client, api, new_case, people):
+    case = new_case()
+    support.login(client, people.charlie.email)
+    assert [c["id"] for c in api.get("/api/v1/cases").json["cases"]] == [case["id"]]

@@ -9,13 +9,14 @@ import sqlalchemy as sa
 
 from core.api import service
 from core.api.models import WebhookDelivery, WebhookEndpoint
+from core.cases import service as cases
 from core.extensions import db
 from core.jobs import drain
 from core.models import Job
 from core.models.base import utcnow
 from tenants.scoping import tenant_context
 from tests import support
-from tests.api.helpers import endpoint_secret, register_webhook, signature_ok
+from tests.api.helpers import endpoint_secret, register_webhook, signature_ok, signer_link
 
 
 @pytest.fixture
@@ -173,3 +174,20 @@ def test_charlie_gets_404_for_acme_endpoints_and_deliveries(app, api, new_case, 
                  f"/admin/api/webhooks/{hooked}/deliveries/{delivery.id}/resend"):
         assert support.post(charlie, path, token_from="/admin/api/").status_code == 404
     assert receiver.url not in charlie.get("/admin/api/").get_data(as_text=True)
+
+
+def test_declined_and_expired_cases_are_announced(app, client, login, api, new_case, receiver, people):
+    login(people.alice)
+    register_webhook(client, receiver.url, ["party.viewed", "case.declined", "case.expired"])
+    declined, expiring = new_case(), new_case(parties=[{"name": "Kim", "email": "kim@example.org"}])
+    for case in (declined, expiring):
+        api.post(f"/api/v1/cases/{case['id']}/send")
+    signer = app.test_client()
+    path = "/" + signer_link("sam@example.org").split("://", 1)[1].split("/", 1)[1]
+    signer.get(path)
+    support.post(signer, path + "/decline", {"reason": "The rent is wrong"}, token_from=path)
+    cases.expire_due_cases(now=utcnow() + timedelta(days=400))
+    drain()
+    assert receiver.events() == ["party.viewed", "case.declined", "case.expired"]
+    assert receiver.received[1].json["data"]["party"]["decline_reason"] == "The rent is wrong"
+    assert receiver.received[2].json["data"]["case"]["id"] == expiring["id"]
