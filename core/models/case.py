@@ -23,6 +23,8 @@ class Case(TenantScoped, db.Model):
         sa.Index("ix_case_tenant_status_activity", "tenant_id", "status", "last_activity_at"),
         sa.Index("ix_case_tenant_activity", "tenant_id", "last_activity_at"),
         sa.Index("ix_case_tenant_owner_activity", "tenant_id", "owner_id", "last_activity_at"),
+        # "My cases" tab counts: GROUP BY status from the index alone.
+        sa.Index("ix_case_tenant_owner_status", "tenant_id", "owner_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
