@@ -17,6 +17,7 @@ The page drives one order at a time (see core/static/bankid.js):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import timedelta
@@ -381,10 +382,17 @@ def result_of(order: BankIDOrder, checked: dict[str, Any]) -> MethodResult:
     }
     identity = {key: checked.get(key) for key in ("name", "given_name", "surname", "personal_number")}
     identity["bank_id_issue_date"] = checked.get("bank_id_issue_date")
+    # The event chain binds the stored evidence by its hashes; no full personal number goes there.
     summary = {"name": checked.get("name"), "personal_number": mask_personal_number(checked.get("personal_number")),
                "order_ref": order.order_ref, "cert_serial": checked.get("cert_serial"),
-               "ocsp_produced_at": checked.get("ocsp_produced_at")}
+               "ocsp_produced_at": checked.get("ocsp_produced_at"),
+               "signature_sha256": _sha256(completion.get("signature")),
+               "ocsp_response_sha256": _sha256(completion.get("ocspResponse"))}
     return MethodResult(evidence=evidence, identity=identity, summary=summary)
+
+
+def _sha256(text: str | None) -> str | None:
+    return hashlib.sha256(text.encode()).hexdigest() if text else None
 
 
 # --- plumbing --------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import threading
@@ -91,6 +92,7 @@ def test_a_signer_signs_with_bankid_and_the_case_keeps_verified_evidence(client,
     [signed] = events(lease.case, "party_signed")
     assert signed.data["evidence"]["personal_number"] == "19800101-XXXX"
     assert signed.data["evidence"]["name"] == "Alice Andersson"
+    assert signed.data["evidence"]["signature_sha256"] == hashlib.sha256(completion["signature"].encode()).hexdigest()
     everything = json.dumps([e.data for e in events(lease.case)])
     assert ALICE.personal_number not in everything
     with tenant_context(lease.case.tenant_id):
