@@ -251,18 +251,29 @@ def idempotent(handler: Callable[[], tuple[dict, int, dict]]) -> Response:
     fingerprint = api.request_fingerprint(request.method, request.path, request.get_data(cache=True))
     replay = api.find_idempotent(key, fingerprint)
     if replay is None:
-        payload, status, headers = handler()
-        body = json.dumps(payload)
-        api.remember_idempotent(key, request.path, fingerprint, status, body)
         try:
+            payload, status, headers = handler()
+        except ApiError:
+            db.session.rollback()  # a concurrent request with the same key may have done it meanwhile
+            replay = api.find_idempotent(key, fingerprint)
+            if replay is None:
+                raise
+            return _replayed(replay)
+        body = json.dumps(payload)
+        try:
+            api.remember_idempotent(key, request.path, fingerprint, status, body)
             db.session.commit()
-        except IntegrityError:  # the same key in a concurrent request, which won
+        except IntegrityError:  # the same key in a concurrent request, which won: undo ours
             db.session.rollback()
             replay = api.find_idempotent(key, fingerprint)
             if replay is None:
                 raise
         else:
             return Response(body, status=status, mimetype="application/json", headers=headers)
+    return _replayed(replay)
+
+
+def _replayed(replay: api.Replay) -> Response:
     if not replay.same_request:
         raise ApiError(409, "idempotency_key_reused", _("This Idempotency-Key was used for a different request."))
     return Response(replay.body, status=replay.status, mimetype="application/json",
