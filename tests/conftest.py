@@ -217,8 +217,10 @@ def live_server(app_factory, smtp):
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium per test module: Playwright's sync API keeps an asyncio loop running in this
+    thread while it is open, and pyHanko's own asyncio.run() must not meet it in other modules."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not Path(executable).exists():

@@ -13,7 +13,7 @@ def test_alice_logs_in_and_sees_the_case_list(client, alice, login):
     assert response.status_code == 302
     page = client.get("/cases/")
     assert page.status_code == 200
-    assert "No cases yet" in page.get_data(as_text=True)
+    assert "No cases here yet." in page.get_data(as_text=True)
 
 
 def test_wrong_password_gets_a_generic_message(client, alice):
