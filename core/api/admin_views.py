@@ -85,8 +85,8 @@ def create_key():
 
 
 def _key_or_404(key_id: int) -> ApiKey:
-    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_id))
-    if key is None:
+    key = key_id <= service.MAX_ID and db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_id))
+    if not key:
         abort(404)
     return key
 
@@ -121,8 +121,9 @@ def create_webhook():
 
 
 def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
-    endpoint = db.session.scalar(sa.select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))
-    if endpoint is None:
+    endpoint = endpoint_id <= service.MAX_ID and db.session.scalar(
+        sa.select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))
+    if not endpoint:
         abort(404)
     return endpoint
 
@@ -163,9 +164,9 @@ def delete_webhook(endpoint_id: int):
 @admin_required
 def resend_delivery(endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
-    delivery = db.session.scalar(sa.select(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
-                                                                  WebhookDelivery.endpoint_id == endpoint.id))
-    if delivery is None:
+    delivery = delivery_id <= service.MAX_ID and db.session.scalar(sa.select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id))
+    if not delivery:
         abort(404)
     if ActionForm().validate_on_submit():
         service.resend(delivery)

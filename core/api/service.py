@@ -41,6 +41,7 @@ RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=1
 RETRY_WINDOW = timedelta(hours=24)
 DELIVERY_TIMEOUT = 10
 IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: a larger id in a URL names nothing
 DELIVERY_LOG_KEPT = timedelta(days=30)
 
 

@@ -36,7 +36,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
-MAX_ID = 2**62
 
 
 class ApiError(Exception):
@@ -139,7 +138,19 @@ def _rate_limit(key_id: int) -> None:
 # --- helpers -------------------------------------------------------------------------------------
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def load(schema: Schema, data) -> dict:
+    if _has_nul(data if not hasattr(data, "to_dict") else data.to_dict(flat=False)):
+        raise ApiError(400, "invalid_characters", _("Text may not contain NUL characters."))
     try:
         return schema.load(data)
     except ValidationError as error:
@@ -174,8 +185,8 @@ def json_body(required: bool = True) -> dict:
 
 
 def _case_or_404(case_id: int) -> Case:
-    case = db.session.scalar(sa.select(Case).where(Case.id == case_id)) if case_id < MAX_ID else None
-    if case is None:
+    case = case_id <= api.MAX_ID and db.session.scalar(sa.select(Case).where(Case.id == case_id))
+    if not case:
         raise ApiError(404, "not_found", _("There is no case with this id."))
     return case
 

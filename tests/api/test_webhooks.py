@@ -191,3 +191,9 @@ def test_declined_and_expired_cases_are_announced(app, client, login, api, new_c
     assert receiver.events() == ["party.viewed", "case.declined", "case.expired"]
     assert receiver.received[1].json["data"]["party"]["decline_reason"] == "The rent is wrong"
     assert receiver.received[2].json["data"]["case"]["id"] == expiring["id"]
+
+
+def test_huge_ids_on_the_admin_pages_are_404(client, hooked):
+    assert client.get(f"/admin/api/webhooks/{2**40}").status_code == 404
+    for path in (f"/admin/api/keys/{2**40}/revoke", f"/admin/api/webhooks/{hooked}/deliveries/{2**40}/resend"):
+        assert support.post(client, path, token_from="/admin/api/").status_code == 404
