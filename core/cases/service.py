@@ -439,8 +439,7 @@ def remind_party(case: Case, party: Party, officer: Officer | None = None, now: 
     if party.role != "signer" or party.status == "waiting":
         raise CaseError("not_invited")
     now = now or utcnow()
-    last = party.last_reminded_at or party.invited_at
-    if party.last_reminded_at is not None and last > now - REMIND_GAP:
+    if party.last_reminded_at is not None and party.last_reminded_at > now - REMIND_GAP:
         raise CaseError("reminded_recently")
     claimed = db.session.execute(
         sa.update(Party).where(Party.id == party.id, Party.reminders_sent == party.reminders_sent)
