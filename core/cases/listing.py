@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import format_number
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
@@ -19,6 +20,7 @@ from core.models import Case, Document, Party
 from core.models.case import CASE_STATUSES
 
 PAGE_SIZE = 25
+COUNT_CAP = 10_000
 _TOP = "\U0010ffff"
 
 
@@ -95,8 +97,26 @@ def list_cases(status: str | None = None, owner_id: int | None = None, q: str | 
 
 
 def status_counts(owner_id: int | None = None, q: str | None = None) -> dict[str, int]:
-    """How many cases each status tab holds (with the same "mine" and search filters)."""
-    stmt = sa.select(Case.status, sa.func.count()).where(*_filters(owner_id, q)).group_by(Case.status)
-    counts = dict.fromkeys(CASE_STATUSES, 0)
-    counts.update({status: count for status, count in db.session.execute(stmt)})
-    return counts
+    """How many cases each status tab holds (with the same "mine" and search filters).
+
+    Exact up to COUNT_CAP per status; above that the count is COUNT_CAP + 1 and the tab shows
+    "10,000+". Counting stops there, so the tabs cost the same for 20,000 or 2,000,000 cases.
+    """
+    conditions = _filters(owner_id, q)
+
+    def capped(status: str):
+        matching = sa.select(Case.id).where(Case.status == status, *conditions).limit(COUNT_CAP + 1).subquery()
+        return sa.select(sa.func.count()).select_from(matching).scalar_subquery()
+
+    row = db.session.execute(sa.select(*(capped(status) for status in CASE_STATUSES))).one()
+    return dict(zip(CASE_STATUSES, row, strict=True))
+
+
+def tab_counts(counts: dict[str, int]) -> dict[str, str]:
+    """What each tab shows: "1,234", or "10,000+" past the cap; "all" adds them up."""
+    capped = any(n > COUNT_CAP for n in counts.values())
+    total = sum(min(n, COUNT_CAP) for n in counts.values())
+    shown = {status: f"{format_number(COUNT_CAP)}+" if n > COUNT_CAP else format_number(n)
+             for status, n in counts.items()}
+    shown["all"] = f"{format_number(total)}+" if capped else format_number(total)
+    return shown

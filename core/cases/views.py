@@ -80,7 +80,7 @@ def index():
     q = (request.args.get("q") or "").strip()[:200]
     owner_id = current_user.id if mine else None
     page = listing.list_cases(status=status, owner_id=owner_id, q=q, cursor=request.args.get("after"))
-    counts = listing.status_counts(owner_id=owner_id, q=q)
+    counts = listing.tab_counts(listing.status_counts(owner_id=owner_id, q=q))
     return render_template("cases/index.html", page=page, counts=counts, status=status, statuses=CASE_STATUSES,
                            mine=mine, q=q, status_labels=status_labels(), first_page=not request.args.get("after"))
 

@@ -196,6 +196,19 @@ def test_the_list_has_tabs_with_counts_and_searches(client, alice_in, make_case)
     assert "Loan" in client.get("/cases/?q=Olle").get_data(as_text=True)
 
 
+def test_tab_counts_stop_at_the_cap(client, alice_in, make_case, monkeypatch):
+    from core.cases import listing
+
+    monkeypatch.setattr(listing, "COUNT_CAP", 1)
+    make_case()
+    make_case()
+    make_case(send=False)
+    html = client.get("/cases/").get_data(as_text=True)
+    assert "Waiting for signatures <span class=\"count\">(1+)</span>" in html
+    assert "Drafts <span class=\"count\">(1)</span>" in html
+    assert "All <span class=\"count\">(2+)</span>" in html
+
+
 def test_the_list_finds_a_case_by_fingerprint(client, alice_in, make_case):
     case_id = make_case(title="Sealed lease")
     make_case(title="Other")
@@ -310,6 +323,7 @@ def test_charlie_gets_404_on_every_case_route(client, people, login, make_case):
                 f"/cases/{case_id}/reassign", f"/cases/{case_id}/notes"]:
         assert client.post(url, data={"csrf_token": token, "reason": "x", "text": "x"}).status_code == 404, url
     assert "Lease agreement" not in client.get("/cases/?q=sam@example.org").get_data(as_text=True)
+    assert "All <span class=\"count\">(0)</span>" in client.get("/cases/").get_data(as_text=True)
     with tenant_context(people.acme.id):
         assert db.session.get(Case, case_id).status == "pending"
 
