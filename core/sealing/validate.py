@@ -35,7 +35,7 @@ from pyhanko.sign.validation.policy_decl import (
 )
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.context import CertValidationPolicySpec, ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pypdf import PdfReader
@@ -74,7 +74,8 @@ class SignatureReport:
     signing_time: datetime | None
     timestamp: datetime | None
     timestamp_valid: bool | None
-    # AdES indication of the offline long-term check ("OK", "NO_POE", ...); None for B-B.
+    # AdES indication of the check "valid when sealed" from embedded data ("OK", ...),
+    # None without a signature timestamp (B-B).
     long_term: str | None
 
 
@@ -215,31 +216,41 @@ def _name(level: ModificationLevel | None) -> str | None:
 def _long_term(
     sig: EmbeddedPdfSignature, status: PdfSignatureStatus, roots: list, allow_fetching: bool
 ) -> str | None:
-    """Offline (unless allowed) long-term check for timestamped signatures.
+    """Was the seal valid when it was made? Checked from the file alone, unless fetching.
 
-    B-LTA (document timestamps after the seal): ETSI EN 319 102-1 § 5.6.3 through
-    ades_lta_validation. B-LT: § 5.5 validation with time, from the DSS only; the LTA
-    process would demand proof of existence that only a document timestamp can give.
+    Evaluated as of the seal's signature timestamp, with the revocation info embedded in
+    the DSS, so the answer stays the same for years, after that info has expired. B-LTA
+    (document timestamps after the seal) goes through ETSI EN 319 102-1 § 5.6.3
+    (ades_lta_validation); B-LT through § 5.5, validation with time: pyHanko 0.38's LTA
+    process always answers NO_POE for B-LT, as only a document timestamp gives the proof
+    of existence it requires.
     """
     if status.timestamp_validity is None:
         return None
+    sealed_at = status.timestamp_validity.timestamp
+    timing = ValidationTimingInfo(
+        validation_time=sealed_at, best_signature_time=sealed_at, point_in_time_validation=True
+    )
     spec = _spec(roots, allow_fetching)
     try:
         if _has_document_timestamp_after(sig):
-            result = asyncio.run(ades.ades_lta_validation(sig, spec))
+            result = asyncio.run(ades.ades_lta_validation(sig, spec, timing_info=timing))
         else:
-            result = asyncio.run(_with_time(sig, spec.signature_validation_spec))
+            result = asyncio.run(_with_time(sig, spec.signature_validation_spec, timing))
     except Exception as error:  # noqa: BLE001 - a failed check is a finding, not a crash
         log.info("long-term validation of %s failed: %s", sig.field_name, error)
         return "FAILED"
     return result.ades_subindic.name
 
 
-async def _with_time(sig: EmbeddedPdfSignature, spec: SignatureValidationSpec):
+async def _with_time(
+    sig: EmbeddedPdfSignature, spec: SignatureValidationSpec, timing: ValidationTimingInfo
+):
     knowledge = ades._dss_to_local_knowledge(reader=sig.reader)
     return await ades.ades_with_time_validation(
         sig.signed_data,
         dataclasses.replace(spec, local_knowledge=knowledge),
+        timing_info=timing,
         raw_digest=sig.compute_digest(),
         extra_status_kwargs=sig.summarise_integrity_info(),
         status_cls=PdfSignatureStatus,

@@ -43,8 +43,12 @@ class LocalPKI:
         self.server.shutdown()
 
 
-def start_local_pki(directory: Path) -> LocalPKI:
-    """Start the TSA, OCSP and CRL services and return what sealing needs."""
+def start_local_pki(directory: Path, revinfo_seconds: int | None = None) -> LocalPKI:
+    """Start the TSA, OCSP and CRL services and return what sealing needs.
+
+    `revinfo_seconds` makes OCSP answers and CRLs expire that soon (default: 10 minutes
+    and 90 days), to show that validation does not depend on their staying fresh.
+    """
     for label in KEYS:
         key = ec.generate_private_key(ec.SECP256R1())
         (directory / f"{label}.key.pem").write_bytes(
@@ -58,7 +62,7 @@ def start_local_pki(directory: Path) -> LocalPKI:
         "127.0.0.1", 0, _Deferred(), threaded=True, request_handler=_QuietHandler
     )
     prefix = f"http://127.0.0.1:{server.port}"
-    config = CertomancerConfig(_config(prefix), key_search_dir=str(directory))
+    config = CertomancerConfig(_config(prefix, revinfo_seconds), key_search_dir=str(directory))
     arch = config.get_pki_arch(ARCH)
     server.app.target = Animator(AnimatorArchStore(config.pki_archs), with_web_ui=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -108,7 +112,7 @@ def _key_usage(*usages: str, critical: bool = True) -> dict:
             "smart-value": {"schema": "key-usage", "params": list(usages)}}
 
 
-def _config(prefix: str) -> dict:
+def _config(prefix: str, revinfo_seconds: int | None) -> dict:
     ocsp_pointer = {"id": "authority_information_access",
                     "smart-value": {"schema": "aia-urls",
                                     "params": {"ocsp-responder-names": ["root-ocsp"]}}}
@@ -116,6 +120,8 @@ def _config(prefix: str) -> dict:
                    "smart-value": {"schema": "crl-dist-url",
                                    "params": {"crl-repo-names": ["root"]}}}
     leaf = {"issuer": "root", "validity": VALIDITY}
+    ocsp_validity = {"validity-period": {"seconds": revinfo_seconds}} if revinfo_seconds else {}
+    crl_schedule = f"PT{revinfo_seconds}S" if revinfo_seconds else "P90D"
     return {
         "external-url-prefix": prefix,
         "keysets": {ARCH: {"keys": {k: {"path": f"{k}.key.pem"} for k in KEYS}}},
@@ -150,9 +156,9 @@ def _config(prefix: str) -> dict:
             },
             "services": {
                 "ocsp": {"root-ocsp": {"for-issuer": "root", "responder-cert": "ocsp",
-                                       "signing-key": "ocsp"}},
+                                       "signing-key": "ocsp", **ocsp_validity}},
                 "crl-repo": {"root": {"for-issuer": "root", "signing-key": "root",
-                                      "simulated-update-schedule": "P90D"}},
+                                      "simulated-update-schedule": crl_schedule}},
                 "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
             },
         }},

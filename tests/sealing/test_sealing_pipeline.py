@@ -3,6 +3,7 @@
 import hashlib
 import io
 import re
+import time
 
 import pytest
 from pypdf import PdfReader
@@ -112,10 +113,12 @@ def test_timestamped_levels_need_a_timestamp_server(local_pki, level):
         seal(reportlab_pdf(1), local_pki, level, tsa=False)
 
 
-def test_b_lt_validates_offline_with_the_responders_down(tmp_path):
-    pki = start_local_pki(tmp_path)
-    pdf = seal(reportlab_pdf(2), pki, "B-LT").pdf
+@pytest.mark.parametrize("level", ["B-LT", "B-LTA"])
+def test_long_term_levels_validate_offline_after_revocation_info_expired(tmp_path, level):
+    pki = start_local_pki(tmp_path, revinfo_seconds=1)
+    pdf = seal(reportlab_pdf(2), pki, level).pdf
     pki.stop()
+    time.sleep(2)  # the embedded OCSP answers and CRL are past their nextUpdate now
     report = validate_sealed(pdf, [pki.root], allow_fetching=False)
     assert report.verdict == "authentic"
     assert report.signatures[0].long_term == "OK"
