@@ -7,8 +7,9 @@ changes. Bulk loading: SQLite executemany in one transaction, PostgreSQL COPY.
 
 Measured: server-side time of what the list page asks the database for, i.e. the service
 functions `core.cases.listing.list_cases` + `status_counts` (one page of 25 cases with parties
-and owners, plus the tab counts), called in an app context with the tenant set, p50/p95 over
-BENCH_RUNS runs (default 40) after warm-up. Template rendering is not included. Target: p95 <= 50 ms.
+and owners, plus the tab counts, exact up to 10,000 per status), called in an app context with
+the tenant set, p50/p95 over BENCH_RUNS runs (default 40) after warm-up. Template rendering is
+not included. Target: p95 <= 50 ms.
 
 Run: `python -m bench case_list` or `python bench/bench_case_list.py` (env: BENCH_CASES,
 BENCH_RUNS, BENCH_BACKENDS=sqlite,postgresql, BENCH_PG_URL).

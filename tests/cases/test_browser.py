@@ -64,6 +64,7 @@ def test_create_send_sequential_and_remind_by_the_scheduler(page, live_server, o
     page.check("input[name=signing_order][value=sequential]")
     page.fill("#party-0-name", "Sam Signer")
     page.fill("#party-0-email", "sam@example.org")
+    page.select_option("#party-0-language", "en")
     page.click("button[value=add_party]")
     page.fill("#party-1-name", "Tove Two")
     page.fill("#party-1-email", "tove@example.org")
