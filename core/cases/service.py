@@ -551,6 +551,15 @@ def page_preview(document: Document, page_number: int) -> bytes:
     return png
 
 
+def upload_preview(sha256: str, page_number: int, width: int) -> bytes:
+    """A small PNG of a page of an accepted upload not yet attached to a case (rendered each time)."""
+    try:
+        return render_page_png(blobs().get(sha256), page_number, width=width)
+    except Exception as exc:  # noqa: BLE001  no preview, not an error page
+        log.warning("no preview of page %s of upload %s: %s", page_number, sha256[:12], type(exc).__name__)
+        raise CaseError("no_preview") from exc
+
+
 # --- periodic tasks ------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from core.storage import blobs
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 PREVIEW_PAGES = 12
+PREVIEW_THUMB = 160
 
 
 @bp.before_request
@@ -326,6 +327,19 @@ def preview(case_id: int, document_id: int, page: int):
         abort(404)
     db.session.commit()
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
+@bp.get("/uploads/pages/<int:page>.png")
+def upload_preview(page: int):
+    """A page of a file accepted on the form but not yet saved; the signed reference names it."""
+    kept = KeptFile.from_reference(request.args.get("ref", ""), current_user.tenant_id)
+    if kept is None or not 1 <= page <= kept.pages:
+        abort(404)
+    try:
+        png = service.upload_preview(kept.sha256, page, width=PREVIEW_THUMB)
+    except CaseError:
+        abort(404)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
 def _attachment(filename: str) -> str:

@@ -102,6 +102,17 @@ def test_a_file_over_the_tenants_limit_is_refused(client, alice_in):
     assert "scan.pdf is larger than 1 MB" in html
 
 
+def test_an_accepted_file_has_a_preview_before_the_draft_is_saved(client, people, login):
+    login(people.alice)
+    html = _post_new(client, action="upload", documents=_files(("lease.pdf", pdfs.pdf(2)))).get_data(as_text=True)
+    preview = re.search(r'<img src="(/cases/uploads/pages/1\.png\?ref=[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert client.get(preview).data.startswith(b"\x89PNG")
+    assert client.get(preview.replace("/1.png", "/3.png")).status_code == 404
+    client.post("/logout", data={"csrf_token": support.csrf_token(client, "/cases/")})
+    login(people.charlie)
+    assert client.get(preview).status_code == 404
+
+
 def test_a_kept_file_reference_cannot_be_forged(client, alice_in):
     forged = "0" * 32 + "|" + "a" * 64 + "|1|stolen.pdf"
     assert _post_new(client, kept=[forged]).status_code == 302
