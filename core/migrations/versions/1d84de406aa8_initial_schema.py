@@ -1,8 +1,8 @@
-"""initial schema: tenants, officers, cases, jobs, mail
+"""initial schema
 
-Revision ID: 1afa7ee22f41
+Revision ID: 1d84de406aa8
 Revises: 
-Create Date: 2026-11-28 04:45:45.880912
+Create Date: 2026-11-28 05:46:56.551905
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '1afa7ee22f41'
+revision = '1d84de406aa8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -38,6 +38,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tenant')),
     sa.UniqueConstraint('slug', name=op.f('uq_tenant_slug'))
     )
+    op.create_table('api_idempotency',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('route', sa.String(length=200), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('response_status', sa.Integer(), nullable=False),
+    sa.Column('response_body', sa.Text(), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_api_idempotency_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_idempotency')),
+    sa.UniqueConstraint('tenant_id', 'key', name='uq_api_idempotency_tenant_key')
+    )
+    with op.batch_alter_table('api_idempotency', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_idempotency_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_api_idempotency_tenant_id'), ['tenant_id'], unique=False)
+
     op.create_table('job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=True),
@@ -92,6 +109,38 @@ def upgrade():
     with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outgoing_mail_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('webhook_endpoint',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('secret', sa.String(length=100), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_webhook_endpoint_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoint'))
+    )
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoint_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('api_key',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('prefix', sa.String(length=20), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['officer.id'], name=op.f('fk_api_key_created_by_id_officer'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_api_key_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_key')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_api_key_key_hash'))
+    )
+    with op.batch_alter_table('api_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_key_tenant_id'), ['tenant_id'], unique=False)
+
     op.create_table('case',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
@@ -122,6 +171,7 @@ def upgrade():
         batch_op.create_index('ix_case_tenant_activity', ['tenant_id', 'last_activity_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_case_tenant_owner_activity', ['tenant_id', 'owner_id', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_case_tenant_owner_status', ['tenant_id', 'owner_id', 'status'], unique=False)
         batch_op.create_index('ix_case_tenant_status_activity', ['tenant_id', 'status', 'last_activity_at'], unique=False)
 
     op.create_table('officer_token',
@@ -142,6 +192,52 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_officer_token_officer_id'), ['officer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_officer_token_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uid', sa.String(length=40), nullable=False),
+    sa.Column('endpoint_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=40), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('response_code', sa.Integer(), nullable=True),
+    sa.Column('next_attempt_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('window_started_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoint.id'], name=op.f('fk_webhook_delivery_endpoint_id_webhook_endpoint'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_webhook_delivery_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery')),
+    sa.UniqueConstraint('uid', name=op.f('uq_webhook_delivery_uid'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_endpoint_id'), ['endpoint_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('delivery_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('content_type', sa.String(length=200), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('blob_sha256', sa.String(length=64), nullable=False),
+    sa.Column('wrapped_key', sa.String(length=200), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_delivery_file_case_id_case'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by'], ['officer.id'], name=op.f('fk_delivery_file_created_by_officer'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_delivery_file_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_file'))
+    )
+    with op.batch_alter_table('delivery_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_file_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_file_tenant_id'), ['tenant_id'], unique=False)
+
     op.create_table('document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -152,6 +248,8 @@ def upgrade():
     sa.Column('page_count', sa.Integer(), nullable=False),
     sa.Column('sealed_sha256', sa.String(length=64), nullable=True),
     sa.Column('fingerprint', sa.String(length=40), nullable=True),
+    sa.Column('receipt_sha256', sa.String(length=64), nullable=True),
+    sa.Column('previews', sa.JSON(), nullable=True),
     sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_document_case_id_case'), ondelete='CASCADE'),
@@ -201,6 +299,7 @@ def upgrade():
     sa.Column('methods', sa.JSON(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=True),
+    sa.Column('result_token_hash', sa.String(length=64), nullable=True),
     sa.Column('invited_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('viewed_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('signed_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -212,6 +311,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_party_case_id_case'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_party_tenant_id_tenant'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_party')),
+    sa.UniqueConstraint('result_token_hash', name=op.f('uq_party_result_token_hash')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_party_token_hash'))
     )
     with op.batch_alter_table('party', schema=None) as batch_op:
@@ -219,6 +319,74 @@ def upgrade():
         batch_op.create_index('ix_party_tenant_email', ['tenant_id', 'email'], unique=False)
         batch_op.create_index(batch_op.f('ix_party_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_party_tenant_name', ['tenant_id', 'name'], unique=False)
+
+    op.create_table('bankid_order',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('party_id', sa.Integer(), nullable=False),
+    sa.Column('order_ref', sa.String(length=64), nullable=False),
+    sa.Column('auto_start_token', sa.String(length=64), nullable=False),
+    sa.Column('qr_start_token', sa.String(length=64), nullable=False),
+    sa.Column('qr_start_secret', sa.String(length=64), nullable=False),
+    sa.Column('started_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('same_device', sa.Boolean(), nullable=False),
+    sa.Column('personal_number_required', sa.Boolean(), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('documents_digest', sa.String(length=64), nullable=False),
+    sa.Column('user_visible_data', sa.Text(), nullable=False),
+    sa.Column('user_non_visible_data', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('hint_code', sa.String(length=40), nullable=True),
+    sa.Column('error_code', sa.String(length=40), nullable=True),
+    sa.Column('completion', sa.JSON(), nullable=True),
+    sa.Column('collected_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('collect_errors', sa.Integer(), nullable=False),
+    sa.Column('finished_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('used_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_bankid_order_case_id_case'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['party_id'], ['party.id'], name=op.f('fk_bankid_order_party_id_party'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_bankid_order_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bankid_order')),
+    sa.UniqueConstraint('order_ref', name=op.f('uq_bankid_order_order_ref'))
+    )
+    with op.batch_alter_table('bankid_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bankid_order_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_bankid_order_party_started', ['party_id', 'started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bankid_order_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('page_image',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('page', sa.Integer(), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('blob_sha256', sa.String(length=64), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_page_image_document_id_document'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_page_image_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_page_image')),
+    sa.UniqueConstraint('document_id', 'page', 'width', name='uq_page_image_document_page_width')
+    )
+    with op.batch_alter_table('page_image', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_page_image_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('retired_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('party_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=20), nullable=False),
+    sa.Column('retired_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['party_id'], ['party.id'], name=op.f('fk_retired_link_party_id_party'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_retired_link_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_retired_link')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_retired_link_token_hash'))
+    )
+    with op.batch_alter_table('retired_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_retired_link_party_id'), ['party_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_retired_link_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('signature',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -243,16 +411,63 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_signature_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_signature_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('sms_challenge',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('party_id', sa.Integer(), nullable=False),
+    sa.Column('nonce', sa.String(length=32), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('documents_digest', sa.String(length=64), nullable=False),
+    sa.Column('phone_masked', sa.String(length=24), nullable=False),
+    sa.Column('gateway', sa.String(length=20), nullable=False),
+    sa.Column('gateway_message_id', sa.String(length=64), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_sms_challenge_case_id_case'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['party_id'], ['party.id'], name=op.f('fk_sms_challenge_party_id_party'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_sms_challenge_tenant_id_tenant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_challenge'))
+    )
+    with op.batch_alter_table('sms_challenge', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sms_challenge_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_sms_challenge_party_created', ['party_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sms_challenge_tenant_id'), ['tenant_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('sms_challenge', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sms_challenge_tenant_id'))
+        batch_op.drop_index('ix_sms_challenge_party_created')
+        batch_op.drop_index(batch_op.f('ix_sms_challenge_case_id'))
+
+    op.drop_table('sms_challenge')
     with op.batch_alter_table('signature', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signature_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_signature_case_id'))
 
     op.drop_table('signature')
+    with op.batch_alter_table('retired_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_retired_link_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_retired_link_party_id'))
+
+    op.drop_table('retired_link')
+    with op.batch_alter_table('page_image', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_page_image_tenant_id'))
+
+    op.drop_table('page_image')
+    with op.batch_alter_table('bankid_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bankid_order_tenant_id'))
+        batch_op.drop_index('ix_bankid_order_party_started')
+        batch_op.drop_index(batch_op.f('ix_bankid_order_case_id'))
+
+    op.drop_table('bankid_order')
     with op.batch_alter_table('party', schema=None) as batch_op:
         batch_op.drop_index('ix_party_tenant_name')
         batch_op.drop_index(batch_op.f('ix_party_tenant_id'))
@@ -271,6 +486,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_document_case_id'))
 
     op.drop_table('document')
+    with op.batch_alter_table('delivery_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_file_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_delivery_file_case_id'))
+
+    op.drop_table('delivery_file')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_endpoint_id'))
+
+    op.drop_table('webhook_delivery')
     with op.batch_alter_table('officer_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_officer_token_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_officer_token_officer_id'))
@@ -278,11 +503,20 @@ def downgrade():
     op.drop_table('officer_token')
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index('ix_case_tenant_status_activity')
+        batch_op.drop_index('ix_case_tenant_owner_status')
         batch_op.drop_index('ix_case_tenant_owner_activity')
         batch_op.drop_index(batch_op.f('ix_case_tenant_id'))
         batch_op.drop_index('ix_case_tenant_activity')
 
     op.drop_table('case')
+    with op.batch_alter_table('api_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_key_tenant_id'))
+
+    op.drop_table('api_key')
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoint_tenant_id'))
+
+    op.drop_table('webhook_endpoint')
     with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outgoing_mail_tenant_id'))
 
@@ -296,6 +530,11 @@ def downgrade():
         batch_op.drop_index('ix_job_state_run_after')
 
     op.drop_table('job')
+    with op.batch_alter_table('api_idempotency', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_idempotency_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_api_idempotency_created_at'))
+
+    op.drop_table('api_idempotency')
     op.drop_table('tenant')
     op.drop_table('rate_limit_hit')
     # ### end Alembic commands ###
