@@ -34,6 +34,11 @@ class FreshContextClient(FlaskClient):
     """Each request gets its own app context (own `g`, own database session), as in production,
     even though the test itself holds an app context to look at the database."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Tests read English unless they ask otherwise (Swedish is the service's default).
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
     def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)

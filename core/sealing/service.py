@@ -17,10 +17,12 @@ from pyhanko_certvalidator import ValidationContext
 
 from core.extensions import db
 from core.models import Case, Event, Party, Tenant
+from core.models.base import utcnow
 from core.plugins import hooks_for
 from core.sealing import pki
 from core.sealing.fingerprint import make_fingerprint
 from core.sealing.receipt import ReceiptData, ReceiptDocument, ReceiptParty, ReceiptSeal, ReceiptSection
+from core.sealing.seal import sealing_context
 from core.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,10 @@ class SealSetup:
         return self.certificate.subject.human_friendly
 
     def validation_context(self) -> ValidationContext | None:
+        """A fresh one per seal (it caches OCSP/CRL answers), with the library's fast fetchers."""
         if self.level not in ("B-LT", "B-LTA"):
             return None
-        return ValidationContext(trust_roots=self.trust_roots, allow_fetching=True)
+        return sealing_context(self.trust_roots)
 
 
 def seal_setup(app: Flask | None = None) -> SealSetup:
@@ -125,7 +128,7 @@ def receipt_data(case: Case, document, fingerprint: str, head: str, setup: SealS
         evidence_head=head,
         fingerprint=fingerprint,
         verify_url=verify_url(fingerprint),
-        seal=ReceiptSeal(setup.subject, setup.level, setup.tsa_url),
+        seal=ReceiptSeal(setup.subject, setup.level, setup.tsa_url, sealed_at=utcnow()),
         extra_sections=tuple(extra),
     )
 
