@@ -54,3 +54,8 @@ def test_https_base_url_from_environment_makes_cookies_secure(tmp_path, monkeypa
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "STORAGE_DIR": str(tmp_path / "b")})
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_pages_forbid_scripts_from_elsewhere(client):
+    csp = client.get("/login").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
