@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SIGILL := $(VENV)/bin/sigill
 export SIGILL_INSTANCE ?= $(CURDIR)/instance
-APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools
+APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools libreoffice-writer-nogui
 
 .PHONY: run test bench lint setup system-deps translations clean
 
@@ -28,7 +28,7 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 # `make run` also starts a local BankID (the simulator, certificates in instance/bankid-sim) and points
