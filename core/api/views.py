@@ -12,7 +12,6 @@ import binascii
 import json
 import time
 from collections.abc import Callable
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
@@ -25,6 +24,8 @@ from core.api import schemas
 from core.api import service as api
 from core.cases import listing
 from core.cases import service as cases
+from core.cases.messages import error_text
+from core.downloads import attachment
 from core.extensions import csrf, db
 from core.i18n import _
 from core.models import Case, Document, Event, Officer, Party
@@ -216,25 +217,13 @@ def _acting_officer(case: Case | None = None) -> Officer:
     return officer
 
 
-def case_error_message(error: cases.CaseError) -> str:
-    messages = {
-        "not_draft": _("Only a draft can be changed or deleted; this case has been sent."),
-        "not_pending": _("This is only possible while the case is waiting for signatures."),
-        "no_documents": _("Add at least one PDF document before sending."),
-        "no_signers": _("Add at least one party who signs before sending."),
-        "no_methods": _("Choose at least one signing method."),
-        "party_done": _("This party has already signed or declined."),
-        "not_invited": _("This party has not been invited yet (the case is signed in order)."),
-        "reminded_recently": _("This party was reminded less than an hour ago. Try again later."),
-    }
-    return messages.get(error.code, str(error.message))
 
 
 def run_case_action(action: Callable[[], None]) -> None:
     try:
         action()
     except cases.CaseError as error:
-        raise ApiError(409, error.code, case_error_message(error)) from None
+        raise ApiError(409, error.code, error_text(error)) from None
 
 
 def case_json(case: Case) -> dict:
@@ -424,9 +413,7 @@ def case_events(case_id: int):
 
 
 def _pdf(sha256: str, filename: str) -> Response:
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
-    return Response(blobs().get(sha256), mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"})
+    return attachment(blobs().get(sha256), filename)
 
 
 def _stem(document: Document) -> str:

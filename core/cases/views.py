@@ -13,7 +13,9 @@ from werkzeug.routing import BuildError
 
 from core.cases import listing, service
 from core.cases.forms import CaseForm, KeptFile, available_methods, method_labels, normalise_phone, valid_email
+from core.cases.messages import error_text
 from core.cases.service import CaseError, DocumentRejected
+from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
 from core.models import Case, Document, Officer, Party
@@ -54,20 +56,6 @@ def _document_or_404(case: Case, document_id: int) -> Document:
     return document
 
 
-def error_text(error: CaseError) -> str:
-    messages = {
-        "not_draft": _("Only a draft can be changed this way; this case has already been sent."),
-        "not_pending": _("This is only possible while the case is waiting for signatures."),
-        "no_documents": _("Add at least one PDF document before sending."),
-        "no_signers": _("Add at least one party who signs before sending."),
-        "no_methods": _("Choose at least one signing method."),
-        "party_done": _("This party has already signed or declined."),
-        "not_invited": _("This party has not been invited yet (the case is signed in order)."),
-        "reminded_recently": _("This party was reminded less than an hour ago. Try again later."),
-        "unknown_officer": _("Choose a colleague in your organisation."),
-        "empty_note": _("Write something in the note."),
-    }
-    return messages.get(error.code, str(error.message))
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -314,8 +302,7 @@ def note(case_id: int):
 @bp.get("/<int:case_id>/documents/<int:document_id>")
 def original(case_id: int, document_id: int):
     document = _document_or_404(_case_or_404(case_id), document_id)
-    return Response(blobs().get(document.sha256), mimetype="application/pdf", headers={
-        "Content-Disposition": _attachment(document.filename), "X-Content-Type-Options": "nosniff"})
+    return attachment(blobs().get(document.sha256), document.filename)
 
 
 @bp.get("/<int:case_id>/documents/<int:document_id>/pages/<int:page>.png")
@@ -340,13 +327,6 @@ def upload_preview(page: int):
     except CaseError:
         abort(404)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
-
-
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
-
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 # --- the timeline --------------------------------------------------------------------------------

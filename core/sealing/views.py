@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, url_for
@@ -12,6 +11,7 @@ from flask_login import current_user, login_required
 from core import jobs
 from core.cases import events
 from core.cases.service import SEAL_JOB, officer_label
+from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
 from core.models import Case, Document, Job, Tenant
@@ -23,9 +23,7 @@ bp = Blueprint("sealing", __name__)
 
 
 def _pdf(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
-    return response
+    return attachment(data, filename)
 
 
 def _sealed_document(case: Case, document_id: int | None) -> Document:

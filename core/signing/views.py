@@ -24,6 +24,7 @@ from flask import (
 )
 
 from core import ratelimit
+from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
 from core.models import Document
@@ -139,15 +140,7 @@ def _document(link: service.Link, document_id: int) -> Document:
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
-    return response
-
-
-def _quote(filename: str) -> str:
-    from urllib.parse import quote
-
-    return quote(filename, safe="")
+    return attachment(data, filename)
 
 
 @bp.get("/<token>/documents/<int:document_id>")

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
 from core.models import Case
@@ -37,15 +38,7 @@ def _back(case: Case):
 
 
 def _send(data: bytes, delivery) -> Response:
-    response = Response(data, mimetype=delivery.content_type)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(delivery.filename)}"
-    return response
-
-
-def _quote(filename: str) -> str:
-    from urllib.parse import quote
-
-    return quote(filename, safe="")
+    return attachment(data, delivery.filename, delivery.content_type)
 
 
 @bp.post("/cases/<int:case_id>/files")
