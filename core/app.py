@@ -159,6 +159,12 @@ def _register_error_pages(app: Flask) -> None:
             404, i18n._("Page not found"), i18n._("There is nothing here, or you do not have access to it.")
         )
 
+    @app.errorhandler(410)
+    def _gone(_e):
+        return render_error(410, i18n._("No longer available"), i18n._(
+            "The organisation keeps signed documents available for a limited time, and this one is past it. "
+            "Ask the organisation for a copy."))
+
     @app.errorhandler(413)
     def _too_large(_e):
         return render_error(

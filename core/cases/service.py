@@ -509,6 +509,8 @@ def reassign_case(case: Case, officer: Officer, new_owner: Officer) -> None:
     case.owner_id = new_owner.id
     _officer_event(case, "reassigned", officer, old_owner=old.name if old else None, new_owner=new_owner.name,
                    new_owner_id=new_owner.id)
+    if new_owner.id != officer.id:
+        _mail_owner(case, new_owner, "case_reassigned", by=officer)
 
 
 def add_note(case: Case, officer: Officer, text: str) -> None:

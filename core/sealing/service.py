@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -149,6 +150,13 @@ def _receipt_party(party: Party) -> ReceiptParty:
         viewed_at=party.viewed_at,
         signed_at=party.signed_at,
     )
+
+
+def within_retention(case: Case) -> bool:
+    """Signed documents reach the parties by their links for the organisation's retention period."""
+    tenant = db.session.get(Tenant, case.tenant_id)
+    days = int(tenant.setting("retention_days"))
+    return case.completed_at is None or case.completed_at + timedelta(days=days) > utcnow()
 
 
 def development_warning_file(app: Flask) -> Path:

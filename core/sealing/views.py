@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
@@ -14,8 +12,8 @@ from core.cases.service import SEAL_JOB, officer_label
 from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
-from core.models import Case, Document, Job, Tenant
-from core.models.base import utcnow
+from core.models import Case, Document, Job
+from core.sealing.service import within_retention
 from core.signing.views import with_link
 from core.storage import blobs
 
@@ -67,12 +65,6 @@ def party_receipt(token: str, link, document_id: int):
         abort(410)
     document = _sealed_document(link.case, document_id)
     return _pdf(blobs().get(document.receipt_sha256), f"{_stem(document)}-receipt.pdf")
-
-
-def within_retention(case: Case) -> bool:
-    tenant = db.session.get(Tenant, case.tenant_id)
-    days = int(tenant.setting("retention_days"))
-    return case.completed_at is None or case.completed_at + timedelta(days=days) > utcnow()
 
 
 @bp.app_template_global()

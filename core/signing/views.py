@@ -28,6 +28,7 @@ from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
 from core.models import Document
+from core.sealing.service import within_retention
 from core.security import client_ip, user_agent
 from core.signing import compare as comparing
 from core.signing import pages, service
@@ -166,6 +167,8 @@ def page_image(token: str, link: service.Link, document_id: int, page: int, widt
 @bp.get("/<token>/signed/<int:document_id>")
 @with_link("signed", "completed")
 def download_sealed(token: str, link: service.Link, document_id: int):
+    if not within_retention(link.case):
+        abort(410)
     document = _document(link, document_id)
     if not document.sealed_sha256:
         abort(404)

@@ -236,3 +236,13 @@ def test_page_previews_are_rendered_once_and_kept(acme, make_case):
     assert service.page_preview(document, 2) == png
     with pytest.raises(service.CaseError):
         service.page_preview(document, 3)
+
+
+def test_the_new_owner_is_told_when_a_colleague_hands_a_case_over(acme, make_case):
+    case = _case(make_case())
+    service.reassign_case(case, acme.alice, acme.bob)
+    db.session.commit()
+    drain()
+    [notice] = [m for m in support.outbox_messages() if m["To"] == acme.bob.email and "handed you" in m["Subject"]]
+    assert "Alice Andersson handed the case" in support.body_text(notice)
+    assert f"/cases/{case.id}" in support.body_text(notice)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -198,3 +199,17 @@ def test_admin_retries_a_seal_that_failed_for_good(app, people, client, monkeypa
     support.post(alice, f"/cases/{made.case.id}/seal/retry", token_from=f"/cases/{made.case.id}")
     drain()
     assert reload(made).status == "completed"
+
+
+def test_party_links_to_signed_documents_end_with_the_retention_period(signed_case, client, app, people):
+    links = [u.replace(app.config["BASE_URL"], "") for u in _completion_links("sara@example.com")
+             if "/signed/" in u or "/receipt/" in u]
+    assert all(client.get(link).status_code == 200 for link in links)
+    case = reload(signed_case)
+    with tenant_context(case.tenant_id):
+        case.completed_at = case.completed_at - timedelta(days=people.acme.setting("retention_days") + 1)
+        db.session.commit()
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 410
+        assert "No longer available" in response.get_data(as_text=True)
