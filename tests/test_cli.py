@@ -3,7 +3,6 @@
 import sqlalchemy as sa
 
 from core.cli import cli
-
 from core.extensions import db
 from core.models import Officer, Tenant
 
