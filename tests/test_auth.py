@@ -103,3 +103,28 @@ def test_unknown_organisation_slug_is_a_clear_404(client, people):
     page = client.get("/o/no-such-org")
     assert page.status_code == 404
     assert "No organisation uses this address" in page.get_data(as_text=True)
+
+
+def test_an_officer_chooses_the_office_language(app, alice, login):
+    client = app.test_client()
+    support.login(client, alice.email)
+    support.post(client, "/account", {"account-name": "Alice A. Andersson", "account-language": "sv"},
+                 token_from="/account")
+    page = client.get("/cases/").get_data(as_text=True)  # the browser asks for English; her choice wins
+    assert '<html lang="sv">' in page and "Ärenden" in page
+    db.session.refresh(alice)
+    assert (alice.name, alice.language) == ("Alice A. Andersson", "sv")
+
+
+def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app, alice):
+    mine, other = app.test_client(), app.test_client()
+    support.login(mine, alice.email)
+    support.login(other, alice.email)
+    wrong = support.post(mine, "/account/password", {"password-current": "not it", "password-password": "new secret 123",
+                                                     "password-confirm": "new secret 123"}, token_from="/account")
+    assert wrong.status_code == 422 and "That is not your current password." in wrong.get_data(as_text=True)
+    support.post(mine, "/account/password", {"password-current": support.PASSWORD, "password-password": "new secret 123",
+                                             "password-confirm": "new secret 123"}, token_from="/account")
+    assert mine.get("/cases/").status_code == 200
+    assert other.get("/cases/").status_code == 302
+    assert support.login(app.test_client(), alice.email, "new secret 123").status_code == 302

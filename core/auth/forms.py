@@ -27,6 +27,16 @@ class NewPasswordForm(FlaskForm):
     )
 
 
+class AccountForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    language = SelectField(_l("Language of the web office and your emails"),
+                           choices=[("sv", "Svenska"), ("en", "English")])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[InputRequired()])
+
+
 class InviteForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[InputRequired(), Email()])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from core import ratelimit
 from core.auth import service
-from core.auth.forms import ForgotForm, LoginForm, NewPasswordForm
+from core.auth.forms import AccountForm, ChangePasswordForm, ForgotForm, LoginForm, NewPasswordForm
 from core.extensions import db
 from core.i18n import _
 from core.security import client_ip, safe_next_url
@@ -47,6 +47,38 @@ def login(organisation=None):
             return redirect(safe_next_url(request.args.get("next"), url_for("main.index")))
         return render_template("auth/login.html", form=form, error=_("Wrong email or password.")), 401
     return render_template("auth/login.html", form=form, organisation=organisation)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = AccountForm(obj=current_user, prefix="account")
+    password_form = ChangePasswordForm(prefix="password")
+    if form.validate_on_submit():
+        current_user.name = form.name.data.strip()
+        current_user.language = form.language.data
+        session.pop("lang", None)  # the saved preference now decides
+        db.session.commit()
+        flash(_("Your details are saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, password_form=password_form)
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = AccountForm(obj=current_user, prefix="account")
+    password_form = ChangePasswordForm(prefix="password")
+    if password_form.validate_on_submit():
+        if service.authenticate(current_user.email, password_form.current.data) is None:
+            password_form.current.errors.append(_("That is not your current password."))
+        else:
+            service.set_password(current_user, password_form.password.data)
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session stays; every other one ends
+            flash(_("Your password is changed. You were logged out everywhere else."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, password_form=password_form), 422
 
 
 @bp.post("/logout")
