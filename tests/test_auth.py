@@ -120,11 +120,10 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app
     mine, other = app.test_client(), app.test_client()
     support.login(mine, alice.email)
     support.login(other, alice.email)
-    wrong = support.post(mine, "/account/password", {"password-current": "not it", "password-password": "new secret 123",
-                                                     "password-confirm": "new secret 123"}, token_from="/account")
+    new = {"password-password": "new secret 123", "password-confirm": "new secret 123"}
+    wrong = support.post(mine, "/account/password", {"password-current": "not it", **new}, token_from="/account")
     assert wrong.status_code == 422 and "That is not your current password." in wrong.get_data(as_text=True)
-    support.post(mine, "/account/password", {"password-current": support.PASSWORD, "password-password": "new secret 123",
-                                             "password-confirm": "new secret 123"}, token_from="/account")
+    support.post(mine, "/account/password", {"password-current": support.PASSWORD, **new}, token_from="/account")
     assert mine.get("/cases/").status_code == 200
     assert other.get("/cases/").status_code == 302
     assert support.login(app.test_client(), alice.email, "new secret 123").status_code == 302
