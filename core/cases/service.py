@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import BuildError
 
@@ -283,23 +283,15 @@ def issue_party_link(party: Party) -> str:
     return signing_link(token)
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """An absolute link on BASE_URL, also from periodic tasks that run outside any request."""
-    if has_request_context():
-        return external_url(endpoint, **values)
-    with current_app.test_request_context():
-        return external_url(endpoint, **values)
-
-
 def signing_link(token: str) -> str:
     try:
-        return absolute_url("signing.open", token=token)
+        return external_url("signing.open", token=token)
     except BuildError:  # the signer's blueprint is not installed in this app
         return f"{current_app.config['BASE_URL']}/s/{token}"
 
 
 def case_url(case: Case) -> str:
-    return absolute_url("cases.detail", case_id=case.id)
+    return external_url("cases.detail", case_id=case.id)
 
 
 def _officer_of(case: Case) -> Officer | None:
