@@ -45,15 +45,20 @@ def user_agent() -> str:
     return (request.headers.get("User-Agent") or "")[:500]
 
 
-def mask_personal_number(pnr: str | None) -> str:
-    """19800101-XXXX style: never log or show a full personal number."""
-    if not pnr:
+def mask_personal_number(number: str | None) -> str:
+    """19800101-1234 or 198001011234 -> 19800101-XXXX: the birth date stays readable; never log or
+    show a full personal number."""
+    if not number:
         return ""
-    digits = "".join(ch for ch in pnr if ch.isdigit())
-    return f"{digits[:8]}-XXXX" if len(digits) >= 8 else "XXXX"
+    digits = "".join(c for c in number if c.isdigit())
+    return f"{digits[:-4]}-XXXX" if len(digits) > 4 else "XXXX"
 
 
 def mask_phone(phone: str | None) -> str:
+    """+46701234567 -> +4670XXXXX67: enough to recognise, not enough to call."""
     if not phone:
         return ""
-    return phone[:4] + "*" * max(0, len(phone) - 6) + phone[-2:]
+    compact = "".join(c for c in phone if c.isdigit() or c == "+")
+    if len(compact) <= 6:
+        return "X" * len(compact)
+    return compact[:5] + "X" * (len(compact) - 7) + compact[-2:]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from core.security import mask_personal_number
+
 _TWELVE_DIGITS = re.compile(r"^\d{12}$")
 
 
@@ -13,10 +15,5 @@ def is_well_formed(personal_number: str) -> bool:
 
 
 def mask(personal_number: str | None) -> str:
-    """Hide the last four digits (19800101-XXXX), so logs and receipts never carry the full number."""
-    if not personal_number:
-        return "-"
-    digits = personal_number.replace("-", "")
-    if len(digits) < 8:
-        return "XXXX"
-    return f"{digits[:8]}-XXXX"
+    """Hide the last four digits (19800101-XXXX), so logs never carry the full number."""
+    return mask_personal_number(personal_number) or "-"

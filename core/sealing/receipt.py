@@ -26,6 +26,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.sealing.stamp import open_writer, page_refs, text_font, write
+from core.security import mask_personal_number, mask_phone
 
 Language = Literal["sv", "en"]
 SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
@@ -173,20 +174,6 @@ class ReceiptData:
     verify_url: str
     seal: ReceiptSeal
     extra_sections: tuple[ReceiptSection, ...] = field(default_factory=tuple)
-
-
-def mask_personal_number(number: str) -> str:
-    """19800101-1234 or 198001011234 -> 19800101-XXXX: the birth date stays readable."""
-    digits = "".join(c for c in number if c.isdigit())
-    return f"{digits[:-4]}-XXXX" if len(digits) > 4 else "XXXX"
-
-
-def mask_phone(phone: str) -> str:
-    """+46701234567 -> +4670XXXXX67: enough to recognise, not enough to call."""
-    compact = "".join(c for c in phone if c.isdigit() or c == "+")
-    if len(compact) <= 6:
-        return "X" * len(compact)
-    return compact[:5] + "X" * (len(compact) - 7) + compact[-2:]
 
 
 def render_receipt(receipt: ReceiptData, language: Language) -> bytes:
