@@ -238,11 +238,9 @@ def audit_verify(case_id: int | None) -> None:
     """Check the event chain of one case (or of every case); exit 1 if any event was edited, removed or moved."""
     from core.cases.service import verify_cases
 
-    results = verify_cases(case_id)
-    if case_id is not None and not results:
-        raise click.ClickException(f"no case with id {case_id}")
-    failed = 0
-    for case, problems in results:
+    checked = failed = 0
+    for case, problems in verify_cases(case_id):
+        checked += 1
         if problems:
             failed += 1
             click.echo(f"case {case.id}: BROKEN")
@@ -250,7 +248,9 @@ def audit_verify(case_id: int | None) -> None:
                 click.echo(f"  - {problem}")
         elif case_id is not None:
             click.echo(f"case {case.id}: ok ({case.event_count} events)")
-    click.echo(f"{len(results)} case(s) checked, {failed} with problems")
+    if case_id is not None and not checked:
+        raise click.ClickException(f"no case with id {case_id}")
+    click.echo(f"{checked} case(s) checked, {failed} with problems")
     if failed:
         raise SystemExit(1)
 

@@ -8,6 +8,7 @@ periodic tasks (`send_due_reminders`, `expire_due_cases`), which commit case by 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -515,12 +516,21 @@ def add_note(case: Case, officer: Officer, text: str) -> None:
 # --- audit ---------------------------------------------------------------------------------------
 
 
-def verify_cases(case_id: int | None = None) -> list[tuple[Case, list[str]]]:
-    """Check the event chains of one case or of every case (all tenants: for `sigill audit verify`)."""
-    stmt = sa.select(Case).order_by(Case.id).execution_options(all_tenants=True)
-    if case_id is not None:
-        stmt = stmt.where(Case.id == case_id)
-    return [(case, events.verify_chain(case)) for case in db.session.scalars(stmt)]
+def verify_cases(case_id: int | None = None, batch: int = 500) -> Iterator[tuple[Case, list[str]]]:
+    """Check the event chains of one case or of every case (all tenants: for `sigill audit verify`),
+    a batch at a time so a large database is never held in memory."""
+    after = 0
+    while True:
+        stmt = sa.select(Case).where(Case.id > after).order_by(Case.id).limit(batch)
+        if case_id is not None:
+            stmt = stmt.where(Case.id == case_id)
+        cases = db.session.scalars(stmt.execution_options(all_tenants=True)).all()
+        if not cases:
+            return
+        for case in cases:
+            yield case, events.verify_chain(case)
+        after = cases[-1].id
+        db.session.expunge_all()
 
 
 # --- previews ------------------------------------------------------------------------------------

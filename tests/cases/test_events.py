@@ -97,3 +97,13 @@ def test_audit_verify_checks_every_case_without_an_argument(app, make_case, peop
 def test_audit_verify_of_an_unknown_case_says_so(app, people):
     result = _audit(app, 9999)
     assert result.exit_code != 0 and "no case with id 9999" in result.output
+
+
+def test_every_case_is_checked_a_batch_at_a_time(app, make_case):
+    from core.cases.service import verify_cases
+
+    ids = [make_case(title=f"Case {n}") for n in range(5)]
+    _tamper("UPDATE event SET data = :data WHERE case_id = :c AND kind = 'sent'", data='{"forged": true}', c=ids[4])
+    results = [(case.id, problems) for case, problems in verify_cases(batch=2)]
+    assert [case_id for case_id, _ in results] == ids
+    assert [case_id for case_id, problems in results if problems] == [ids[4]]
