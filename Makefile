@@ -60,7 +60,8 @@ run: setup
 			echo "BankID simulator did not start (see $(SIGILL_INSTANCE)/bankid-simulator.log): BankID is off"; \
 		fi; \
 	fi; \
-	$(SIGILL) serve --host 127.0.0.1 --port 5000
+	echo "Emails (no SMTP server configured): http://127.0.0.1:5000/dev/outbox"; \
+	DEBUG_OUTBOX=$${DEBUG_OUTBOX:-1} $(SIGILL) serve --host 127.0.0.1 --port 5000
 
 test: setup system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
