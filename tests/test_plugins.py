@@ -3,8 +3,10 @@
 import pytest
 from flask import Blueprint
 
+from core.cases.service import create_case
 from core.extensions import db
 from core.plugins import hookimpl, hooks_for, plugin_guard
+from tenants.scoping import tenant_context
 from tests import support
 
 
@@ -47,19 +49,31 @@ def app(app_factory, plugin):
         yield app
 
 
+def _draft(officer):
+    with tenant_context(officer.tenant_id):
+        case = create_case(officer, f"Case of {officer.name}", allowed_methods=["touch"])
+        db.session.commit()
+        return case
+
+
 def test_hooks_reach_the_plugin_only_for_tenants_that_enabled_it(app, plugin, people):
     people.acme.enabled_plugins = ["recorder"]
     db.session.commit()
-    assert hooks_for(people.acme).case_sent(case="acme case") == ["recorded"]
-    assert hooks_for(people.globex).case_sent(case="globex case") == []
-    assert plugin.sent == ["acme case"]
+    acme_case, globex_case = _draft(people.alice), _draft(people.charlie)
+    with tenant_context(people.acme.id):
+        assert hooks_for(people.acme).case_sent(case=acme_case) == ["recorded"]
+    with tenant_context(people.globex.id):
+        assert hooks_for(people.globex).case_sent(case=globex_case) == []
+    assert plugin.sent == [acme_case]
 
 
 def test_switching_off_stops_the_calls(app, plugin, people):
     people.acme.enabled_plugins = ["recorder"]
     people.acme.enabled_plugins = []
     db.session.commit()
-    assert hooks_for(people.acme).case_sent(case="x") == []
+    case = _draft(people.alice)
+    with tenant_context(people.acme.id):
+        assert hooks_for(people.acme).case_sent(case=case) == []
 
 
 def test_plugin_routes_answer_404_where_the_plugin_is_off(app, people):
