@@ -21,6 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image  # noqa: E402
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
+from pyhanko.sign import signers, timestamps  # noqa: E402
+from pyhanko.sign.fields import SigSeedSubFilter  # noqa: E402
+from pyhanko_certvalidator import ValidationContext  # noqa: E402
 
 from core.sealing.pipeline import prepare_document, seal_document  # noqa: E402
 from core.sealing.seal import seal_pdf  # noqa: E402
@@ -87,7 +91,18 @@ def bench_size(pages: int, pki, runs: int) -> str:
     def pyhanko_alone():
         return seal_pdf(prepared, pki.signer, "B-LT", pki.tsa_url, pki.validation_context())
 
-    ours, alone = timings(pipeline, pyhanko_alone, runs=runs)
+    stock_signer = signers.SimpleSigner(signing_cert=pki.signer.signing_cert, signing_key=pki.signer.signing_key,
+                                        cert_registry=pki.signer.cert_registry)
+
+    def pyhanko_as_shipped():
+        """The same B-LT seal the way pyHanko's documentation shows it: no tuning at all."""
+        meta = signers.PdfSignatureMetadata(
+            field_name="Seal", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256", embed_validation_info=True,
+            validation_context=ValidationContext(trust_roots=[pki.root], allow_fetching=True))
+        return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(prepared)), meta, signer=stock_signer,
+                                timestamper=timestamps.HTTPTimeStamper(pki.tsa_url))
+
+    ours, alone, shipped = timings(pipeline, pyhanko_alone, pyhanko_as_shipped, runs=runs)
     peak = traced_peak_mb(pipeline)
     target = TARGET_MS.get(pages)
     median = statistics.median(ours.wall)
@@ -98,7 +113,8 @@ def bench_size(pages: int, pki, runs: int) -> str:
         f"| {pages} | {median:.0f} | {p90(ours.wall):.0f} | {statistics.median(ours.cpu):.0f} "
         f"| {peak:.0f} | {max_rss_mb():.0f} | {statistics.median(alone.wall):.0f} "
         f"| {p90(alone.wall):.0f} | {statistics.median(alone.cpu):.0f} "
-        f"| {ratio:.2f} / {cpu_ratio:.2f} | {target or '-'} {verdict} |"
+        f"| {ratio:.2f} / {cpu_ratio:.2f} | {statistics.median(shipped.wall):.0f} "
+        f"| {median / statistics.median(shipped.wall):.2f} | {target or '-'} {verdict} |"
     )
 
 
@@ -127,7 +143,7 @@ def bench_verification(pki, runs: int) -> str:
     return (
         f"| verify {len(sealed) / 2**20:.1f} MB (sha256 + B-LT validation, offline) | "
         f"{median:.0f} | {p90(samples.wall):.0f} | {statistics.median(samples.cpu):.0f} | "
-        f"{traced_peak_mb(verify):.0f} | {max_rss_mb():.0f} | | | | | "
+        f"{traced_peak_mb(verify):.0f} | {max_rss_mb():.0f} | | | | | | | "
         f"{VERIFY_TARGET_MS} {verdict} |"
     )
 
@@ -141,8 +157,9 @@ def main(quick: bool = False) -> None:
             print(f"Load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
             print("| pages | pipeline median ms | p90 ms | CPU ms | tracemalloc peak MB "
                   "| max RSS MB | pyHanko alone median ms | p90 ms | CPU ms "
-                  "| ratio wall / CPU (target <= 1.5) | target ms |")
-            print("|---|---|---|---|---|---|---|---|---|---|---|")
+                  "| ratio wall / CPU (target <= 1.5) | pyHanko as shipped median ms | ratio to it "
+                  "| target ms |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for pages in SIZES:
                 runs = 3 if quick else (7 if pages >= 500 else 15)
                 print(bench_size(pages, pki, runs), flush=True)
