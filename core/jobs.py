@@ -263,7 +263,8 @@ def sweep() -> int:
     """Re-dispatch jobs never picked up (dispatch failed) and jobs whose worker died."""
     now = utcnow()
     db.session.execute(
-        sa.update(Job).where(Job.state == "running", Job.started_at < now - LEASE).values(state="pending")
+        sa.update(Job).where(Job.state == "running", Job.started_at < now - LEASE)
+        .values(state="pending", dispatched_at=None)  # its worker died: hand it out again now
     )
     stale = db.session.scalars(
         sa.select(Job.id).where(

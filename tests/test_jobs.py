@@ -153,3 +153,40 @@ def test_periodic_tasks_are_enqueued_by_rqs_cron_scheduler(app_factory, redis_ur
         enqueued = cron.enqueue_jobs()
         assert "sweep" in {job.args[0] for job in enqueued}
         assert jobs.rq_queue().count == len(jobs.PERIODIC)
+
+
+@pytest.mark.redis
+def test_a_job_whose_rq_worker_is_killed_mid_job_is_run_again_by_another(app_factory, redis_url, tmp_path):
+    import signal
+    from datetime import timedelta
+
+    app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis_url, RQ_QUEUE=f"test-kill-{os.getpid()}")
+    with app.app_context():
+        tenant = Tenant(slug="k", name="K", settings={}, enabled_plugins=[], plugin_settings={})
+        db.session.add(tenant)
+        db.session.commit()
+        job = jobs.enqueue("tests.jobs_support.slow_rename", tenant.id, "Survived", "k1", tenant_id=tenant.id)
+        db.session.commit()
+        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
+               "RQ_QUEUE": app.config["RQ_QUEUE"], "STORAGE_DIR": app.config["STORAGE_DIR"],
+               "SIGILL_INSTANCE": str(tmp_path / "worker-instance"), "SECRET_KEY": app.config["SECRET_KEY"]}
+        worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=env, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while "started k1" not in jobs_support.calls(app) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "started k1" in jobs_support.calls(app)
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse die mid-job
+        worker.wait(timeout=10)
+        assert _job(job.id).state == "running"
+        # The lease runs out (moved forward here instead of waiting 15 minutes); the sweeper re-queues it.
+        row = _job(job.id)
+        row.started_at -= jobs.LEASE + timedelta(seconds=1)
+        db.session.commit()
+        jobs.sweep()
+        result = subprocess.run([sys.executable, "-m", "core.cli", "worker", "--burst"],
+                                env={**env, "SLOW_JOB_SECONDS": "0"},
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert _job(job.id).state == "done" and _job(job.id).attempts == 2, result.stderr[-3000:]
+        assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "Survived"

@@ -40,3 +40,13 @@ def flaky(marker: str) -> None:
 def always_fails() -> None:
     _log("always_fails")
     raise RuntimeError("permanent failure")
+
+
+def slow_rename(tenant_id: int, name: str, marker: str) -> None:
+    """Announces that it started, then takes long enough to be killed mid-job."""
+    import os
+    import time
+
+    _log(f"started {marker}")
+    time.sleep(float(os.environ.get("SLOW_JOB_SECONDS", "30")))
+    rename_tenant(tenant_id, name)
