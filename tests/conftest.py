@@ -25,6 +25,8 @@ from core.app import create_app
 from core.extensions import db
 from tests import support
 
+pytest_plugins = ["tests.bankid_fixtures"]
+
 IN_CI = os.environ.get("CI") == "true"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

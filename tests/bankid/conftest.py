@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
 from core.bankid.client import BankIDClient, OrderStart
 from core.bankid.sim.orders import TEST_USERS
-from core.bankid.simulator import SimulatorHandle, start_in_thread
+from core.bankid.simulator import SimulatorHandle
+from tests.bankid_fixtures import control
 
 ALICE, BERTIL, CECILIA = TEST_USERS
 VISIBLE = "Sign **Lease agreement 12**\n\n- lease.pdf sha256 9f86d081884c7d65"
 NON_VISIBLE = "lease.pdf:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
-@pytest.fixture(scope="session")
-def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
-    handle = start_in_thread(certs_dir=tmp_path_factory.mktemp("bankid-certs"))
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def sim(simulator: SimulatorHandle) -> SimulatorHandle:
-    """The simulator with no orders, scripts, faults or clock offset left by earlier tests."""
-    control(simulator, "reset")
-    return simulator
-
-
 @pytest.fixture
 def bankid(sim: SimulatorHandle) -> BankIDClient:
     return BankIDClient(sim.url, sim.certs.rp_p12, sim.certs.rp_p12_password, sim.certs.ca, timeout=5)
-
-
-def control(sim: SimulatorHandle, path: str, expect: int = 200, **body: Any) -> dict[str, Any]:
-    """POST to the simulator's control API and check the status."""
-    response = requests.post(sim.control_url + path, json=body, timeout=5)
-    assert response.status_code == expect, response.text
-    return response.json()
 
 
 def scan(sim: SimulatorHandle, order: OrderStart, person: str = ALICE.personal_number,

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from core.bankid.sim.orders import TEST_USERS
-from core.bankid.simulator import SimulatorHandle, start_in_thread
+from core.bankid.simulator import SimulatorHandle
+from tests.bankid_fixtures import control  # noqa: F401  (re-exported for the tests here)
 from tests.conftest import free_port
 
 ALICE, BERTIL, _ = TEST_USERS
-
-
-@pytest.fixture(scope="session")
-def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
-    handle = start_in_thread(certs_dir=tmp_path_factory.mktemp("bankid-sim"))
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def sim(simulator: SimulatorHandle) -> SimulatorHandle:
-    """The simulator with no orders, scripts, faults or clock offset left by earlier tests."""
-    control(simulator, "reset")
-    return simulator
 
 
 def bankid_settings(sim: SimulatorHandle) -> dict[str, Any]:
@@ -63,13 +49,6 @@ def bankid_server(app_factory, sim, smtp):
     server.app = app
     yield server
     server.shutdown()
-
-
-def control(sim: SimulatorHandle, path: str, expect: int = 200, **body: Any) -> dict[str, Any]:
-    """POST to the simulator's control API (the phone app, time, faults) and check the status."""
-    response = requests.post(sim.control_url + path, json=body, timeout=5)
-    assert response.status_code == expect, response.text
-    return response.json()
 
 
 def orders(sim: SimulatorHandle) -> list[dict[str, Any]]:
