@@ -17,6 +17,13 @@ from core.models.base import utcnow
 from tests import jobs_support
 
 
+def worker_env(app, tmp_path) -> dict:
+    """The environment of a `sigill worker` process that shares this test app's database and queue."""
+    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+            "RQ_QUEUE": app.config["RQ_QUEUE"], "STORAGE_DIR": app.config["STORAGE_DIR"],
+            "SIGILL_INSTANCE": str(tmp_path / "worker-instance"), "SECRET_KEY": app.config["SECRET_KEY"]}
+
+
 def _job(job_id):
     db.session.expire_all()
     return db.session.get(Job, job_id)
@@ -133,9 +140,7 @@ def test_rq_worker_on_real_redis_runs_the_job(app_factory, redis_url, tmp_path):
         job = jobs.enqueue("tests.jobs_support.rename_tenant", tenant.id, "From RQ", tenant_id=tenant.id)
         db.session.commit()
         assert jobs.rq_queue().count == 1
-        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
-               "RQ_QUEUE": app.config["RQ_QUEUE"], "STORAGE_DIR": app.config["STORAGE_DIR"],
-               "SIGILL_INSTANCE": str(tmp_path / "worker-instance"), "SECRET_KEY": app.config["SECRET_KEY"]}
+        env = worker_env(app, tmp_path)
         result = subprocess.run([sys.executable, "-m", "core.cli", "worker", "--burst"], env=env,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
@@ -167,9 +172,7 @@ def test_a_job_whose_rq_worker_is_killed_mid_job_is_run_again_by_another(app_fac
         db.session.commit()
         job = jobs.enqueue("tests.jobs_support.slow_rename", tenant.id, "Survived", "k1", tenant_id=tenant.id)
         db.session.commit()
-        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
-               "RQ_QUEUE": app.config["RQ_QUEUE"], "STORAGE_DIR": app.config["STORAGE_DIR"],
-               "SIGILL_INSTANCE": str(tmp_path / "worker-instance"), "SECRET_KEY": app.config["SECRET_KEY"]}
+        env = worker_env(app, tmp_path)
         worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=env, start_new_session=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
