@@ -325,7 +325,8 @@ def app_link(auto_start_token: str) -> str:
 def visible_text(ctx: SigningContext) -> str:
     """What the BankID app shows (simpleMarkdownV1), in the party's language."""
     with force_locale(ctx.language):
-        lines = [f"# {_md(_('Sign documents'))}", "", f"*{_md(ctx.case.title)}*",
+        heading = _("Sign documents")  # outside the f-string, so the catalogue extractor finds it
+        lines = [f"# {_md(heading)}", "", f"*{_md(ctx.case.title)}*",
                  _md(_("From %(org)s", org=_organisation(ctx))), ""]
         for listed, document in enumerate(ctx.documents):
             entry = [f"## {_md(document.filename)}", _md(_("SHA-256: %(sha256)s", sha256=document.sha256)), ""]
