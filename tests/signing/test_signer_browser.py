@@ -38,8 +38,14 @@ def send_live_case(live_server, people, signers, **kwargs):
 
 
 def link_from_email(live_server, email: str) -> str:
-    [message] = live_server.smtp.wait_for(email)
-    return next(link for link in support.links_in(message) if "/s/" in link)
+    """The signing link from the invitation to `email`. Mails are delivered by background jobs, so
+    a later notice (e.g. "revoked") may arrive first: wait for the one that carries a link."""
+    for count in range(1, 4):
+        for message in live_server.smtp.wait_for(email, count=count):
+            links = [link for link in support.links_in(message) if "/s/" in link]
+            if links:
+                return links[0]
+    raise AssertionError(f"no signing link in the mails to {email}")
 
 
 def signatures(live_server, tenant_id: int) -> list[Signature]:
