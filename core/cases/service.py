@@ -632,9 +632,7 @@ def _expire(case_id: int, now: datetime) -> int:
         return 0
     case = db.session.get(Case, case_id)
     db.session.refresh(case)
-    for party in case.parties:
-        retire_link(party, "expired")
-        party.token_hash = None
+    _close(case, "expired", None, now)
     _system_event(case, "expired", expires_at=case.expires_at.isoformat() if case.expires_at else None)
     owner = _officer_of(case)
     if owner is not None:
