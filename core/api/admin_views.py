@@ -84,11 +84,16 @@ def create_key():
     return _page(new_key=secret)
 
 
-def _key_or_404(key_id: int) -> ApiKey:
-    key = key_id <= service.MAX_ID and db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_id))
-    if not key:
+def _one_or_404(model, row_id: int, *criteria):
+    """A row of this tenant (the scoping adds that) by id, or 404; ids past 32 bits are never rows."""
+    row = row_id <= service.MAX_ID and db.session.scalar(sa.select(model).where(model.id == row_id, *criteria))
+    if not row:
         abort(404)
-    return key
+    return row
+
+
+def _key_or_404(key_id: int) -> ApiKey:
+    return _one_or_404(ApiKey, key_id)
 
 
 @bp.post("/keys/<int:key_id>/revoke")
@@ -121,11 +126,7 @@ def create_webhook():
 
 
 def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
-    endpoint = endpoint_id <= service.MAX_ID and db.session.scalar(
-        sa.select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))
-    if not endpoint:
-        abort(404)
-    return endpoint
+    return _one_or_404(WebhookEndpoint, endpoint_id)
 
 
 @bp.get("/webhooks/<int:endpoint_id>")
@@ -164,10 +165,7 @@ def delete_webhook(endpoint_id: int):
 @admin_required
 def resend_delivery(endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
-    delivery = delivery_id <= service.MAX_ID and db.session.scalar(sa.select(WebhookDelivery).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id))
-    if not delivery:
-        abort(404)
+    delivery = _one_or_404(WebhookDelivery, delivery_id, WebhookDelivery.endpoint_id == endpoint.id)
     if ActionForm().validate_on_submit():
         service.resend(delivery)
         db.session.commit()
