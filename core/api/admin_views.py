@@ -52,7 +52,8 @@ def url_error_text(code: str) -> str:
         "invalid_url": _("Give a complete http:// or https:// address."),
         "credentials_in_url": _("Leave the user name and password out of the address."),
         "unknown_host": _("The host name of this address cannot be found."),
-        "forbidden_address": _("Webhooks cannot be sent to this address (a link-local or cloud metadata address)."),
+        "forbidden_address": _("Webhooks can only be sent to public internet addresses, not to this one "
+                               "(loopback, private network, link-local or cloud metadata)."),
         "no_events": _("Choose at least one event."),
     }.get(code, code)
 

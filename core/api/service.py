@@ -2,28 +2,32 @@
 
 Functions work in the caller's transaction and never commit, except the delivery job
 (`deliver_webhook`), which commits what happened to the delivery.
+
+Settings: `WEBHOOK_ALLOWED_NETWORKS` (CIDRs that webhooks may reach although not public, e.g. an
+on-premises receiver; none by default) and `WEBHOOK_CA_BUNDLE` (a CA file to verify receivers'
+certificates with instead of the public roots).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import requests
 import sqlalchemy as sa
+from flask import current_app
 
 from core import jobs
+from core.api import transport
 from core.api.models import WEBHOOK_EVENTS, ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
+from core.api.transport import WebhookUrlError
 from core.extensions import db
 from core.models import Officer
 from core.models.base import utcnow
@@ -141,45 +145,13 @@ def forget_old_records(now: datetime | None = None) -> int:
 # --- webhook endpoints ---------------------------------------------------------------------------
 
 
-class WebhookUrlError(ValueError):
-    """A URL webhooks may not be sent to; `code` is stable, the caller words the message."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-
-_FORBIDDEN_NETWORKS = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"),
-                       ipaddress.ip_network("0.0.0.0/8"), ipaddress.ip_network("fd00:ec2::254/128"))
-
-
-def _forbidden(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_multicast or ip.is_unspecified or any(ip in net for net in _FORBIDDEN_NETWORKS
-                                                       if ip.version == net.version)
+def _allowed_networks() -> tuple[transport.Network, ...]:
+    return transport.allowed_networks(current_app.config.get("WEBHOOK_ALLOWED_NETWORKS"))
 
 
 def check_webhook_url(url: str) -> str:
-    """Only http(s) URLs whose host does not resolve to a link-local (cloud metadata) address."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise WebhookUrlError("invalid_url") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
-        raise WebhookUrlError("invalid_url")
-    if parts.username or parts.password:
-        raise WebhookUrlError("credentials_in_url")
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)}
-    except (socket.gaierror, UnicodeError):
-        raise WebhookUrlError("unknown_host") from None
-    if any(_forbidden(address) for address in addresses):
-        raise WebhookUrlError("forbidden_address")
-    return url
+    """Only http(s) URLs whose host resolves to public addresses (or to a network the operator allowed)."""
+    return transport.resolve(url, _allowed_networks()).url
 
 
 def add_endpoint(url: str, events: list[str]) -> WebhookEndpoint:
@@ -270,16 +242,18 @@ def deliver_webhook(delivery_id: int) -> None:
 
 
 def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[str | None, int | None]:
-    """Send once; returns (error or None, HTTP status or None)."""
+    """Send once, to the addresses checked just now; returns (error or None, HTTP status or None)."""
     body = payload_body(delivery)
+    headers = {"Content-Type": "application/json", "User-Agent": "Sigill-Webhooks/1",
+               "Sigill-Signature": signature_header(endpoint.secret, body), "Sigill-Event": delivery.event,
+               "Sigill-Delivery": delivery.uid}
     try:
-        check_webhook_url(endpoint.url)
-        response = requests.post(endpoint.url, data=body, timeout=DELIVERY_TIMEOUT, allow_redirects=False, headers={
-            "Content-Type": "application/json", "User-Agent": "Sigill-Webhooks/1",
-            "Sigill-Signature": signature_header(endpoint.secret, body), "Sigill-Event": delivery.event,
-            "Sigill-Delivery": delivery.uid})
+        target = transport.resolve(endpoint.url, _allowed_networks())
+        response = transport.post(target, body, headers, DELIVERY_TIMEOUT,
+                                  verify=current_app.config.get("WEBHOOK_CA_BUNDLE") or True)
     except WebhookUrlError as exc:
-        return f"refused URL: {exc.code}", None
+        log.warning("webhook delivery %s to endpoint %s refused: %s", delivery.id, endpoint.id, exc.detail)
+        return f"Refused, nothing sent: {exc.detail}.", None
     except requests.RequestException as exc:
         return f"{type(exc).__name__}: {exc}", None
     if 200 <= response.status_code < 300:

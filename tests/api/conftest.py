@@ -1,9 +1,15 @@
-"""API fixtures: keys made through the service, a client that sends them, a local webhook receiver."""
+"""API fixtures: keys made through the service, a client that sends them, local webhook receivers.
+
+The receivers listen on loopback, where webhooks may not go by default: every app of these tests
+allows loopback explicitly (`WEBHOOK_ALLOWED_NETWORKS`), as an operator would for an on-premises
+receiver.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +19,19 @@ import pytest
 from core.api import service
 from core.extensions import db
 from tests.cases import pdfs
+
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+
+
+@pytest.fixture
+def app_factory(app_factory):
+    """The shared factory, with loopback opened for webhooks unless a test says otherwise."""
+
+    def make(**extra):
+        extra.setdefault("WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
+        return app_factory(**extra)
+
+    return make
 
 
 def make_key(officer, name: str = "HR system") -> str:
@@ -102,10 +121,11 @@ class Received:
 
 @dataclass
 class Receiver:
-    """An HTTP server on loopback that records every POST; answers `statuses` in turn, then 200."""
+    """An HTTP(S) server on loopback that records every POST; answers `statuses` in turn, then 200."""
 
     statuses: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None
 
     def start(self) -> None:
         receiver = self
@@ -124,9 +144,16 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/sigill"
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.url = self.url_at("127.0.0.1")
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def url_at(self, host: str) -> str:
+        """The receiver's URL with another host name (which the test makes resolve to loopback)."""
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}/hooks/sigill"
 
     def stop(self) -> None:
         self.server.shutdown()

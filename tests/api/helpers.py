@@ -7,7 +7,7 @@ import hmac
 
 import sqlalchemy as sa
 
-from core.api.models import WebhookEndpoint
+from core.api.models import WebhookDelivery, WebhookEndpoint
 from core.extensions import db
 from core.jobs import drain
 from tenants.scoping import tenant_context
@@ -23,6 +23,11 @@ def register_webhook(client, url: str, events: list[str]):
 def endpoint_secret(tenant_id: int) -> str:
     with tenant_context(tenant_id):
         return db.session.scalars(sa.select(WebhookEndpoint)).one().secret
+
+
+def deliveries(tenant_id: int) -> list[WebhookDelivery]:
+    with tenant_context(tenant_id):
+        return db.session.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
 
 
 def signature_ok(secret: str, received) -> bool:

@@ -16,7 +16,7 @@ from core.models import Job
 from core.models.base import utcnow
 from tenants.scoping import tenant_context
 from tests import support
-from tests.api.helpers import endpoint_secret, register_webhook, signature_ok, signer_link
+from tests.api.helpers import deliveries, endpoint_secret, register_webhook, signature_ok, signer_link
 
 
 @pytest.fixture
@@ -38,11 +38,6 @@ def time_passes(seconds: int) -> None:
         if delivery.next_attempt_at is not None:
             delivery.next_attempt_at -= shift
     db.session.commit()
-
-
-def deliveries(tenant_id: int) -> list[WebhookDelivery]:
-    with tenant_context(tenant_id):
-        return db.session.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
 
 
 def test_the_endpoint_page_shows_url_events_and_secret(client, hooked, receiver, people):
@@ -160,7 +155,9 @@ def test_a_delivery_to_an_address_that_became_link_local_is_refused(api, new_cas
     api.post(f"/api/v1/cases/{new_case()['id']}/send")
     drain()
     [delivery] = deliveries(people.acme.id)
-    assert delivery.last_error == "refused URL: forbidden_address" and receiver.received == []
+    assert delivery.last_error == ("Refused, nothing sent: 169.254.169.254 is a link-local (cloud metadata) "
+                                   "address; webhooks go to public addresses only.")
+    assert receiver.received == []
 
 
 def test_charlie_gets_404_for_acme_endpoints_and_deliveries(app, api, new_case, hooked, receiver, people):
