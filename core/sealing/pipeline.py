@@ -2,6 +2,12 @@
 
 Order matters: every page change (footer, receipt pages) has to happen before the seal,
 because anything but signatures and validation data added after it breaks the seal.
+
+Speed: `seal_document` does not write the prepared document and parse it again for the
+seal. It hands pyHanko's signer the writer that holds the footer and receipt changes, so
+they are written once, in the seal's revision (one incremental update after the
+original: the original's bytes stay a prefix, and the seal covers the whole file).
+`prepare_document` gives the same document as bytes, for tests and the benchmark.
 """
 
 import hashlib
@@ -12,7 +18,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from core.sealing.receipt import Language, ReceiptData, append_pages, render_receipt
 from core.sealing.seal import Level, seal_pdf
-from core.sealing.stamp import footer_text, open_writer, stamp_pages, write
+from core.sealing.stamp import StampWriter, footer_text, open_writer, stamp_pages, write
 
 
 @dataclass(frozen=True)
@@ -35,10 +41,15 @@ def prepare_document(
     so the original's SHA-256 printed on the receipt can be checked on the sealed file
     (unless the original was damaged and had to be rewritten, see stamp.open_writer).
     """
+    receipt_pdf = render_receipt(receipt, language)
+    return write(_prepared_writer(original_pdf, footer_text(fingerprint, verify_url), receipt_pdf))
+
+
+def _prepared_writer(original_pdf: bytes, footer: str, receipt_pdf: bytes) -> StampWriter:
     writer = open_writer(original_pdf)
-    append_pages(writer, render_receipt(receipt, language))
-    stamp_pages(writer, footer_text(fingerprint, verify_url))
-    return write(writer)
+    append_pages(writer, receipt_pdf)
+    stamp_pages(writer, footer)
+    return writer
 
 
 def seal_document(
@@ -55,8 +66,16 @@ def seal_document(
     """Stamp, append the receipt and seal `original_pdf`; return the sealed file and hash.
 
     Always starts from the original, so running it again after a crash gives an
-    equivalent sealed file (only the signing time and timestamp differ).
+    equivalent sealed file (only the signing time and timestamp differ). The prepared
+    document is the one `prepare_document` returns, sealed in the same revision.
     """
-    prepared = prepare_document(original_pdf, fingerprint, verify_url, receipt, language)
-    sealed = seal_pdf(prepared, signer, level, tsa_url, validation_context)
+    footer = footer_text(fingerprint, verify_url)
+    receipt_pdf = render_receipt(receipt, language)
+
+    def prepared_writer() -> StampWriter:
+        writer = _prepared_writer(original_pdf, footer, receipt_pdf)
+        writer.start_seal_revision()
+        return writer
+
+    sealed = seal_pdf(prepared_writer, signer, level, tsa_url, validation_context)
     return SealedResult(pdf=sealed, sha256=hashlib.sha256(sealed).hexdigest())

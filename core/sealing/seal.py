@@ -3,7 +3,7 @@
 import io
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from asn1crypto import x509
@@ -45,13 +45,18 @@ class SealingError(Exception):
 
 
 def seal_pdf(
-    pdf_bytes: bytes,
+    pdf: bytes | Callable[[], IncrementalPdfFileWriter],
     signer: signers.Signer,
     level: Level = "B-B",
     tsa_url: str | None = None,
     validation_context: ValidationContext | None = None,
 ) -> bytes:
-    """Return `pdf_bytes` with a PAdES seal at `level` appended as an incremental update.
+    """Return the PDF with a PAdES seal at `level` appended as an incremental update.
+
+    `pdf` is the file's bytes, or a function returning a new incremental writer whose
+    pending changes then go into the seal's revision (saving a write and a parse of the
+    file in between). It is called again if the seal has to be retried: a writer cannot
+    be used for a second signing attempt.
 
     B-T and above need `tsa_url`; B-LT and B-LTA also need a `validation_context` that
     trusts the seal's and the TSA's roots and may fetch OCSP/CRL answers to embed.
@@ -73,11 +78,11 @@ def seal_pdf(
     if key in _used_cms_bytes:
         reserved = 2 * (_used_cms_bytes[key] + CMS_SLACK)
     try:
-        sealed = _sign(pdf_bytes, meta, signer, timestamper, reserved)
+        sealed = _sign(pdf, meta, signer, timestamper, reserved)
     except SigningError as error:
         if "larger than expected" not in str(error):
             raise
-        sealed = _sign(pdf_bytes, meta, signer, timestamper, 4 * reserved)
+        sealed = _sign(pdf, meta, signer, timestamper, 4 * reserved)
     _used_cms_bytes[key] = _cms_size(sealed)
     return sealed
 
@@ -106,8 +111,9 @@ def _cms_size(sealed: bytes) -> int:
     return max(sizes)
 
 
-def _sign(pdf_bytes: bytes, meta, signer, timestamper, bytes_reserved: int) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
+def _sign(pdf, meta, signer, timestamper, bytes_reserved: int) -> bytes:
+    is_bytes = isinstance(pdf, bytes)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False) if is_bytes else pdf()
     out = signers.sign_pdf(
         writer, meta, signer=signer, timestamper=timestamper, bytes_reserved=bytes_reserved
     )

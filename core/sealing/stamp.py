@@ -33,6 +33,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from core.sealing import rawpages
+
 log = logging.getLogger(__name__)
 
 STRIP = 4 * mm
@@ -95,15 +97,25 @@ class EncryptedPdfError(ValueError):
 
 
 class StampWriter(IncrementalPdfFileWriter):
-    """Incremental writer that leaves document metadata alone.
+    """Incremental writer that leaves document metadata alone until it seals.
 
     pyHanko's writer stamps /ModDate (and XMP) with the current time on every write; we
     want the same input to give the same bytes, and PDF/A files keep Info and XMP in
-    step as their producer wrote them. The seal's own revision updates them later.
+    step as their producer wrote them. The seal's revision updates them.
     """
 
+    sealing = False
+
+    def start_seal_revision(self) -> None:
+        """The pending changes go into the seal's revision: date it and give it a new ID."""
+        self.sealing = True
+        self._document_id = generic.ArrayObject(
+            [self._document_id[0], generic.ByteStringObject(os.urandom(16))]
+        )
+
     def _update_meta(self) -> None:
-        return None
+        if self.sealing:
+            super()._update_meta()
 
 
 def open_writer(pdf_bytes: bytes) -> StampWriter:
@@ -154,31 +166,286 @@ def page_refs(handler) -> list[generic.IndirectObject]:
 
 
 def stamp_pages(writer: IncrementalPdfFileWriter, text: str) -> None:
-    """Grow every page by the footer strip and draw `text` in it."""
-    refs = page_refs(writer)
-    pages = [ref.get_object() for ref in refs]
-    geometries = [_grow(page) for page in pages]
-    xobjects = _footer_xobjects(writer, sorted(set(geometries), key=repr), text)
+    """Grow every page by the footer strip and draw `text` in it.
+
+    Plain page dictionaries of the original file are edited as bytes (see rawpages);
+    the others, and always the first page (the seal's widget is added to its /Annots
+    later, through pyHanko's objects), as pyHanko objects.
+    """
+    data = _original_bytes(writer)
+    byte_pages = _BytePages(writer, data) if data is not None else None
+    entries = []  # (ref, page object or None, byte-level plan or None, geometry)
+    for index, (ref, raw) in enumerate(_page_tree(writer, data)):
+        plan = byte_pages.plan(raw) if raw is not None and index > 0 else None
+        if plan is not None:
+            entries.append((ref, None, plan, plan.geometry))
+        else:
+            page = ref.get_object()
+            entries.append((ref, page, None, _grow(page)))
+    geometries = sorted({entry[3] for entry in entries}, key=repr)
+    xobjects = _footer_xobjects(writer, geometries, text)
     open_stream = writer.add_object(_stream(b"q\n"))
     close_streams = {
         geometry: writer.add_object(_stream(f"\nQ q {name} Do Q\n".encode()))
         for geometry, (name, _) in xobjects.items()
     }
-    for ref, page, geometry in zip(refs, pages, geometries, strict=True):
+    for ref, page, plan, geometry in entries:
         name, xobject = xobjects[geometry]
+        if plan is not None:
+            writer.objects[(ref.generation, ref.idnum)] = byte_pages.apply(
+                plan, name, xobject, open_stream, close_streams[geometry]
+            )
+            continue
         _add_xobject(writer, page, name, xobject)
         page[pdf_name("/Contents")] = generic.ArrayObject(
-            [open_stream, *_content_refs(page), close_streams[geometry]]
+            [open_stream, *_content_refs(writer, data, page), close_streams[geometry]]
         )
         writer.mark_update(ref)
 
 
-def _content_refs(page: generic.DictionaryObject) -> list:
+def _original_bytes(writer: IncrementalPdfFileWriter) -> bytes | None:
+    """The bytes the writer appends to, if in memory and unencrypted (for the fast path)."""
+    stream = writer.prev.stream
+    if writer.prev.encrypted or not isinstance(stream, io.BytesIO):
+        return None
+    return stream.getvalue()
+
+
+def _page_tree(
+    writer: IncrementalPdfFileWriter, data: bytes | None
+) -> list[tuple[generic.IndirectObject, rawpages.RawDict | None]]:
+    """All pages in order, as `page_refs`, with the byte-level dictionary when it has one.
+
+    Kids are first looked at as bytes, so a leaf page is never parsed by pyHanko unless
+    it is not plain; page tree nodes are.
+    """
+    pages: list[tuple[generic.IndirectObject, rawpages.RawDict | None]] = []
+    stack = [writer.root.raw_get("/Pages")]
+    while stack:
+        ref = stack.pop()
+        raw = _raw_dict(writer, data, ref)
+        if raw is not None and b"/Kids" not in raw.entries and raw.value(b"/Type") != b"/Pages":
+            pages.append((ref, raw))
+            continue
+        node = ref.get_object()
+        if node.get("/Type") == "/Pages" or "/Kids" in node:
+            stack.extend(reversed(list(node["/Kids"])))
+        else:
+            pages.append((ref, None))
+    return pages
+
+
+def _raw_location(writer: IncrementalPdfFileWriter, ref) -> int | None:
+    """Offset of the original's plain object `ref`, unless the writer has changed it."""
+    if not isinstance(ref, generic.IndirectObject) or ref.get_pdf_handler() is not writer.prev:
+        return None
+    if (ref.generation, ref.idnum) in writer.objects:
+        return None
+    marker = writer.prev.xrefs[ref.reference]
+    return marker if isinstance(marker, int) else None
+
+
+def _raw_dict(writer, data: bytes | None, ref) -> rawpages.RawDict | None:
+    offset = None if data is None else _raw_location(writer, ref)
+    if offset is None:
+        return None
+    return rawpages.read_indirect_dict(data, offset, ref.reference)
+
+
+def _surely_not_an_array(writer, data: bytes | None, ref) -> bool:
+    """True if object `ref` of the original starts with "<<" (a stream), from its bytes."""
+    offset = None if data is None else _raw_location(writer, ref)
+    return offset is not None and rawpages.starts_with(data, offset, ref.reference, b"<<")
+
+
+def _content_refs(writer, data: bytes | None, page: generic.DictionaryObject) -> list:
     if "/Contents" not in page:
         return []
     contents = page.raw_get("/Contents")
+    # A content stream is kept as a reference; resolving it would parse the stream.
+    if _surely_not_an_array(writer, data, contents):
+        return [contents]
     resolved = contents.get_object()
     return list(resolved) if isinstance(resolved, generic.ArrayObject) else [contents]
+
+
+@dataclass
+class _RawPlan:
+    """How a plain page dictionary changes, decided before anything is changed."""
+
+    raw: rawpages.RawDict
+    geometry: Geometry
+    boxes: dict[bytes, bytes]  # new /MediaBox and /CropBox
+    contents: tuple[bytes, ...]  # the page's content references, as bytes
+    inline_resources: bytes | None  # the /Resources value if it is a dictionary
+    shared: generic.IndirectObject | None  # resources, or their /XObject, in an object
+    shared_is_xobjects: bool
+
+
+class _BytePages:
+    """Plans and applies byte-level page edits; remembers what pages have in common.
+
+    Pages of one document mostly share sizes, parents and resource dictionaries, so
+    boxes, inherited values and edited resources are worked out once per distinct value.
+    """
+
+    def __init__(self, writer: IncrementalPdfFileWriter, data: bytes):
+        self.writer = writer
+        self.data = data
+        self._boxes: dict[tuple, tuple[dict[bytes, bytes], Geometry]] = {}
+        self._inherited: dict[tuple[bytes, bytes], object] = {}
+        self._resources: dict[bytes, tuple | None] = {}
+        self._edited_resources: dict[tuple[bytes, str], bytes] = {}
+
+    def plan(self, raw: rawpages.RawDict) -> _RawPlan | None:
+        """The changes for a plain page, or None to take pyHanko's objects."""
+        rotation = self._attribute(raw, b"/Rotate", rawpages.integer, int)
+        media = self._attribute(raw, b"/MediaBox", rawpages.numbers, _box_from_object)
+        crop = self._attribute(raw, b"/CropBox", rawpages.numbers, _box_from_object)
+        if rotation is _ABSENT:
+            rotation = 0
+        if crop is _ABSENT:
+            crop = ()
+        if rotation is None or media is None or media is _ABSENT or len(media) != 4:
+            return None
+        if crop is None or len(crop) not in (0, 4):
+            return None
+        key = (tuple(media), tuple(crop), rotation % 360)
+        if key not in self._boxes:
+            new_media, new_crop, geometry = _grown(media, list(crop) or None, rotation % 360)
+            boxes = {b"/MediaBox": _rect_bytes(new_media), b"/CropBox": _rect_bytes(new_crop)}
+            self._boxes[key] = (boxes, geometry)
+        boxes, geometry = self._boxes[key]
+        contents = _raw_contents(self.writer, self.data, raw)
+        if contents is None:
+            return None
+        kind = raw.kind(b"/Resources")
+        value = raw.value(b"/Resources")
+        if kind == rawpages.REF:
+            shared = _indirect(self.writer, value)
+            if not isinstance(shared.get_object(), generic.DictionaryObject):
+                return None
+            return _RawPlan(raw, geometry, boxes, contents, None, shared, False)
+        if kind not in (rawpages.FLAT, rawpages.OPEN):
+            return None  # inherited or odd resources: pyHanko's objects handle them
+        if value not in self._resources:
+            self._resources[value] = self._inline_resources(value)
+        parsed = self._resources[value]
+        if parsed is None:
+            return None
+        shared = parsed[2]
+        return _RawPlan(raw, geometry, boxes, contents, value, shared, shared is not None)
+
+    def _inline_resources(self, value: bytes) -> tuple | None:
+        """(resources, inline /XObject or None, indirect /XObject or None), or None if odd."""
+        resources = rawpages.parse_dict(value, 0)
+        if resources is None:
+            return None
+        kind = resources.kind(b"/XObject")
+        if kind == rawpages.REF:
+            shared = _indirect(self.writer, resources.value(b"/XObject"))
+            if not isinstance(shared.get_object(), generic.DictionaryObject):
+                return None
+            return resources, None, shared
+        if kind in (rawpages.FLAT, rawpages.OPEN):
+            xobjects = rawpages.parse_dict(resources.value(b"/XObject"), 0)
+            return None if xobjects is None else (resources, xobjects, None)
+        return None if kind is not None else (resources, None, None)
+
+    def apply(self, plan: _RawPlan, name: str, xobject, open_stream, close_stream):
+        """The page's new dictionary, as an object for the writer; registers the footer."""
+        changes = dict(plan.boxes)
+        changes[b"/Contents"] = b"[" + b" ".join(
+            (_ref_bytes(open_stream), *plan.contents, _ref_bytes(close_stream))
+        ) + b"]"
+        if plan.shared is not None:
+            shared = plan.shared.get_object()
+            if plan.shared_is_xobjects:
+                shared[pdf_name(name)] = xobject
+                self.writer.update_container(shared)
+            else:
+                _register_xobject(self.writer, shared, name, xobject)
+        if plan.inline_resources is not None:
+            key = (plan.inline_resources, name)
+            if key not in self._edited_resources:
+                self._edited_resources[key] = self._edited(plan.inline_resources, name, xobject)
+            changes[b"/Resources"] = self._edited_resources[key]
+        return rawpages.RawObject(rawpages.replaced(plan.raw, changes))
+
+    def _edited(self, value: bytes, name: str, xobject) -> bytes:
+        resources, xobjects, shared = self._resources[value]
+        if shared is not None:
+            return value  # the footer went into the /XObject object
+        entry = {name.encode(): _ref_bytes(xobject)}  # our own names need no escaping
+        if xobjects is not None:
+            return rawpages.replaced(resources, {b"/XObject": rawpages.replaced(xobjects, entry)})
+        xobjects = b"<<" + b"".join(key + b" " + ref for key, ref in entry.items()) + b">>"
+        return rawpages.replaced(resources, {b"/XObject": xobjects})
+
+    def _attribute(self, raw: rawpages.RawDict, key: bytes, from_bytes, from_object):
+        """A page attribute from its bytes or its ancestors' objects; None if odd."""
+        if key in raw.entries:
+            return from_bytes(raw.value(key))
+        parent = raw.value(b"/Parent")
+        if parent is None:
+            return _ABSENT
+        if (parent, key) not in self._inherited:
+            self._inherited[parent, key] = self._from_parent(parent, key, from_object)
+        return self._inherited[parent, key]
+
+    def _from_parent(self, parent: bytes, key: bytes, from_object):
+        if rawpages.reference(parent) is None:
+            return None
+        value = _inherited(_indirect(self.writer, parent).get_object(), key.decode())
+        if value is None:
+            return _ABSENT
+        try:
+            return from_object(value)
+        except (TypeError, ValueError):
+            return None
+
+
+_ABSENT = object()
+
+
+def _box_from_object(value) -> list[float]:
+    return [float(v) for v in value]
+
+
+def _raw_contents(writer, data: bytes, raw: rawpages.RawDict) -> tuple[bytes, ...] | None:
+    """The page's content stream references as bytes, or None if odd."""
+    kind = raw.kind(b"/Contents")
+    if kind is None:
+        return ()
+    value = raw.value(b"/Contents")
+    if kind == rawpages.REF:
+        ref = _indirect(writer, value)
+        if _surely_not_an_array(writer, data, ref):
+            return (value,)
+        resolved = ref.get_object()
+        if not isinstance(resolved, generic.ArrayObject):
+            return (value,)
+        if all(isinstance(part, generic.IndirectObject) for part in resolved):
+            return tuple(_ref_bytes(part) for part in resolved)
+        return None
+    if kind == rawpages.FLAT and value.startswith(b"["):
+        inner = value[1:-1].strip()
+        return (inner,) if inner else ()
+    return None
+
+
+def _indirect(writer, value: bytes) -> generic.IndirectObject:
+    """The reference `value` (like b"12 0 R") as an object of the original file."""
+    idnum, generation = rawpages.reference(value)
+    return generic.IndirectObject(idnum, generation, writer.prev)
+
+
+def _ref_bytes(ref: generic.IndirectObject) -> bytes:
+    return b"%d %d R" % (ref.idnum, ref.generation)
+
+
+def _rect_bytes(values: list[float]) -> bytes:
+    return b"[" + b" ".join(repr(v).encode() for v in _rect(*values)) + b"]"
 
 
 def _grow(page: generic.DictionaryObject) -> Geometry:
@@ -186,7 +453,18 @@ def _grow(page: generic.DictionaryObject) -> Geometry:
     rotation = int(_inherited(page, "/Rotate") or 0) % 360
     media = [float(v) for v in _inherited(page, "/MediaBox")]
     crop_box = _inherited(page, "/CropBox")
-    left, bottom, right, top = [float(v) for v in crop_box] if crop_box else media
+    crop = [float(v) for v in crop_box] if crop_box else None
+    new_media, new_crop, geometry = _grown(media, crop, rotation)
+    page[pdf_name("/MediaBox")] = _rect(*new_media)
+    page[pdf_name("/CropBox")] = _rect(*new_crop)
+    return geometry
+
+
+def _grown(
+    media: list[float], crop: list[float] | None, rotation: int
+) -> tuple[list[float], list[float], Geometry]:
+    """New media box, crop box and geometry of a page (rotation in 0, 90, 180, 270)."""
+    left, bottom, right, top = crop or media
     left, right = min(left, right), max(left, right)
     bottom, top = min(bottom, top), max(bottom, top)
     # The edge that is at the bottom when viewed: y-min, x-max, y-max, x-min for 0/90/180/270.
@@ -198,14 +476,13 @@ def _grow(page: generic.DictionaryObject) -> Geometry:
         top += STRIP
     else:
         left -= STRIP
-    page[pdf_name("/MediaBox")] = _rect(
+    new_media = [
         min(left, media[0], media[2]),
         min(bottom, media[1], media[3]),
         max(right, media[0], media[2]),
         max(top, media[1], media[3]),
-    )
-    page[pdf_name("/CropBox")] = _rect(left, bottom, right, top)
-    return Geometry(left, bottom, right, top, rotation)
+    ]
+    return new_media, [left, bottom, right, top], Geometry(left, bottom, right, top, rotation)
 
 
 def _rect(*values: float) -> generic.ArrayObject:
@@ -291,14 +568,17 @@ def _add_xobject(writer, page: generic.DictionaryObject, name: str, xobject) -> 
     if resources is None:
         resources = generic.DictionaryObject()
     page[pdf_name("/Resources")] = resources
-    resolved = resources.get_object()
-    if "/XObject" not in resolved:
-        resolved[pdf_name("/XObject")] = generic.DictionaryObject()
-    xobjects = resolved["/XObject"]
+    _register_xobject(writer, resources.get_object(), name, xobject)
+
+
+def _register_xobject(writer, resources: generic.DictionaryObject, name: str, xobject) -> None:
+    if "/XObject" not in resources:
+        resources[pdf_name("/XObject")] = generic.DictionaryObject()
+    xobjects = resources["/XObject"]
     xobjects[pdf_name(name)] = xobject
     # Shared or indirect resource dictionaries live in their own objects: rewrite those.
     writer.update_container(xobjects)
-    writer.update_container(resolved)
+    writer.update_container(resources)
 
 
 def _inherited(page: generic.DictionaryObject, key: str, raw: bool = False):

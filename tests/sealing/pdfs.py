@@ -3,6 +3,7 @@
 import io
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -127,3 +128,69 @@ def libreoffice_pdf(directory: Path) -> bytes | None:
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(directory),
                     str(source)], check=True, capture_output=True, timeout=120)
     return (directory / "letter.pdf").read_bytes()
+
+
+def page_variants_pdf() -> bytes:
+    """Eight pages whose dictionaries are written in the ways stamping must handle.
+
+    1: as reportlab writes it; 2: resources in their own object; 3: an inline /XObject
+    dictionary; 4: /XObject in its own object; 5: /Contents as an inline array;
+    6: /Contents as an array in its own object; 7: /MediaBox, /CropBox and /Rotate
+    inherited from the page tree; 8: a literal string in the page dictionary.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, TextStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(reportlab_pdf(8))))
+    pages = writer.pages
+    form = writer._add_object(_empty_form())
+
+    def resources(page):
+        return page["/Resources"].get_object()
+
+    pages[1][NameObject("/Resources")] = writer._add_object(DictionaryObject(resources(pages[1])))
+    resources(pages[2])[NameObject("/XObject")] = DictionaryObject({NameObject("/Existing"): form})
+    resources(pages[3])[NameObject("/XObject")] = writer._add_object(
+        DictionaryObject({NameObject("/Existing"): form})
+    )
+    pages[4][NameObject("/Contents")] = ArrayObject([pages[4].raw_get("/Contents")])
+    pages[5][NameObject("/Contents")] = writer._add_object(
+        ArrayObject([pages[5].raw_get("/Contents")])
+    )
+    tree = writer.root_object["/Pages"]
+    tree[NameObject("/MediaBox")] = RectangleObject([0, 0, 595.2756, 841.8898])
+    tree[NameObject("/CropBox")] = RectangleObject([10, 10, 585, 830])
+    tree[NameObject("/Rotate")] = NumberObject(90)
+    for page in pages:
+        if page is not pages[6]:
+            page[NameObject("/Rotate")] = NumberObject(0)
+    del pages[6]["/MediaBox"]
+    del pages[6]["/Rotate"]
+    pages[7][NameObject("/SigillNote")] = TextStringObject("a (nested) string")
+    pages[7][NameObject("/UserUnit")] = FloatObject(1)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _empty_form():
+    from pypdf.generic import DecodedStreamObject
+
+    form = DecodedStreamObject()
+    form.set_data(b"")
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): RectangleObject([0, 0, 1, 1]),
+    })
+    return form
+
+
+def with_object_streams(pdf: bytes) -> bytes | None:
+    """The same document rewritten by qpdf with objects (pages too) in object streams."""
+    if shutil.which("qpdf") is None:
+        return None
+    with tempfile.TemporaryDirectory() as directory:
+        source, target = Path(directory) / "in.pdf", Path(directory) / "out.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(["qpdf", "--object-streams=generate", str(source), str(target)], check=True)
+        return target.read_bytes()

@@ -1,0 +1,117 @@
+"""Stamping plain page dictionaries as bytes gives the same pages as pyHanko's objects."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NumberObject, StreamObject
+
+from core.sealing import rawpages, stamp
+from tests.sealing.checks import qpdf_check
+from tests.sealing.conftest import FINGERPRINT, VERIFY_URL
+from tests.sealing.pdfs import (
+    MIXED_SIZES,
+    page_variants_pdf,
+    reportlab_pdf,
+    rotated_pdf,
+    with_object_streams,
+)
+
+TEXT = stamp.footer_text(FINGERPRINT, VERIFY_URL)
+
+
+def stamped(pdf: bytes, byte_level: bool, monkeypatch) -> tuple[bytes, int]:
+    """The stamped file and how many pages were edited as bytes."""
+    with monkeypatch.context() as patch:
+        if not byte_level:
+            patch.setattr(stamp, "_original_bytes", lambda writer: None)
+        writer = stamp.open_writer(pdf)
+        stamp.stamp_pages(writer, TEXT)
+        edited = sum(isinstance(o, rawpages.RawObject) for o in writer.objects.values())
+        return stamp.write(writer), edited
+
+
+def canonical(obj, depth: int = 0):
+    """An object with references resolved and streams decoded, for comparing documents."""
+    obj = obj.get_object()
+    if depth > 8:
+        return "..."
+    if isinstance(obj, StreamObject):
+        return ("stream", obj.get_data(), canonical(DictionaryObject(
+            {k: v for k, v in obj.items() if k not in ("/Length", "/Filter", "/DecodeParms")}
+        ), depth + 1))
+    if isinstance(obj, DictionaryObject):
+        return {k: canonical(v, depth + 1) for k, v in obj.items() if k != "/Parent"}
+    if isinstance(obj, ArrayObject):
+        return [canonical(v, depth + 1) for v in obj]
+    if isinstance(obj, FloatObject | NumberObject):
+        return round(float(obj), 3)
+    return obj
+
+
+def pages(pdf: bytes) -> list:
+    reader = PdfReader(io.BytesIO(pdf))
+    result = []
+    for page in reader.pages:
+        entries = canonical(page)
+        entries["/Contents"] = page.get_contents().get_data()
+        entries["inherited"] = [page.mediabox, page.cropbox, page.rotation]
+        result.append(entries)
+    return result
+
+
+@pytest.mark.parametrize(
+    "make, byte_level_pages",
+    [
+        (lambda: reportlab_pdf(7, MIXED_SIZES), 6),  # all but the first page
+        (rotated_pdf, 4),
+        (page_variants_pdf, 6),  # not the first, nor the one with a string
+        (lambda: with_object_streams(page_variants_pdf()), 0),
+    ],
+    ids=["reportlab", "rotated", "variants", "object-streams"],
+)
+def test_byte_level_stamping_gives_the_same_pages(make, byte_level_pages, monkeypatch):
+    original = make()
+    if original is None:
+        pytest.skip("qpdf is not installed")
+    fast, edited = stamped(original, True, monkeypatch)
+    slow, _ = stamped(original, False, monkeypatch)
+    assert edited == byte_level_pages
+    qpdf_check(fast)
+    assert fast.startswith(original)
+    assert pages(fast) == pages(slow)
+
+
+def test_existing_xobjects_stay_next_to_the_footer(monkeypatch):
+    fast, _ = stamped(page_variants_pdf(), True, monkeypatch)
+    reader = PdfReader(io.BytesIO(fast))
+    for index in (2, 3):
+        names = set(reader.pages[index]["/Resources"]["/XObject"])
+        assert "/Existing" in names
+        assert any(name.startswith("/SigillFooter") for name in names)
+
+
+@pytest.mark.parametrize(
+    "source, entries",
+    [
+        (b"<</Type/Page/Parent 3 0 R/Contents 5 0 R>>",
+         {b"/Type": b"/Page", b"/Parent": b"3 0 R", b"/Contents": b"5 0 R"}),
+        (b" << /A [1 2 [3]] /B <</C 1 0 R>> /D <a1> /E true /F[/X]>>",
+         {b"/A": b"[1 2 [3]]", b"/B": b"<</C 1 0 R>>", b"/D": b"<a1>", b"/E": b"true",
+          b"/F": b"[/X]"}),
+        (b"<<>>", {}),
+    ],
+)
+def test_plain_dictionaries_are_read_as_spans(source, entries):
+    raw = rawpages.parse_dict(source, 0)
+    assert {key: raw.value(key) for key in raw.entries} == entries
+    assert source[raw.start : raw.end] == source.strip()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [b"<</A (x)>>", b"<</A 1 /A 2>>", b"<</A>>", b"<</A [1 2>>", b"<</A [1 2>>]>>", b"[1 2]",
+     b"<</A 1 % comment\n>>", b"<</A {1}>>"],
+)
+def test_anything_unusual_is_left_to_pyhanko(source):
+    assert rawpages.parse_dict(source, 0) is None
