@@ -71,6 +71,22 @@ ROUTES: list[tuple[str, str, dict]] = [
         "operationId": "getCase", "summary": "Get a case", "parameters": [CASE_ID],
         "responses": {"200": {"description": "The case.", "content": _json("Case")}, **NOT_FOUND},
     }),
+    ("/cases/{case_id}", "patch", {
+        "operationId": "changeDraft", "summary": "Change a draft",
+        "description": "Only the fields given change; `null` is not a value here. `parties`, when given, is the "
+                       "whole list in signing order: an entry with `id` keeps that party and changes the fields "
+                       "it gives, an entry without `id` adds a party (`name` and `email` needed), and a party "
+                       "left out is removed. Every change is recorded in the case's events. A sent case "
+                       "cannot be changed (409).",
+        "parameters": [CASE_ID, IDEMPOTENCY_KEY],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": "CaseChangeIn"}}},
+        "responses": {"200": {"description": "The changed draft.", "content": _json("Case")},
+                      "400": _error("The body is missing or is not valid JSON."),
+                      "409": _error("The case is not a draft (`code`: not_draft), or the Idempotency-Key was "
+                                    "used for a different request."),
+                      "415": _error("The body is not JSON."), **NOT_FOUND,
+                      "422": _error("Fields not valid, or the key's officer is no longer active.")},
+    }),
     ("/cases/{case_id}", "delete", {
         "operationId": "deleteDraft", "summary": "Delete a draft", "parameters": [CASE_ID],
         "responses": {"204": {"description": "Deleted."}, **NOT_FOUND, **CONFLICT, **INVALID},
@@ -155,6 +171,7 @@ def openapi_spec() -> dict:
     for name, schema in (("Case", schemas.CaseOut), ("CasePage", schemas.CasePageOut),
                          ("EventList", schemas.EventListOut), ("Error", schemas.ErrorOut),
                          ("CaseIn", schemas.CaseIn), ("CaseMultipartIn", schemas.CaseMultipartIn),
+                         ("CaseChangeIn", schemas.CaseChangeIn),
                          ("RevokeIn", schemas.RevokeIn)):
         spec.components.schema(name, schema=schema)
     paths: dict[str, dict] = {}
@@ -166,4 +183,14 @@ def openapi_spec() -> dict:
         paths.setdefault(path, {})[method] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _changes_only(document["components"]["schemas"]["CaseChangeIn"])
+    return document
+
+
+def _changes_only(schema: dict) -> None:
+    """A change to a draft has no defaults and no nulls: a field left out stays as it is."""
+    for prop in schema["properties"].values():
+        prop.pop("default", None)
+        if prop.pop("nullable", False) and None in prop.get("enum", ()):
+            prop["enum"].remove(None)

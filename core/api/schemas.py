@@ -87,9 +87,10 @@ class PartyIn(Schema):
     @post_load
     def normalise(self, data: dict, **_kwargs) -> dict:
         errors = {}
-        if not data["name"].strip():
+        if "name" in data and not data["name"].strip():
             errors["name"] = [_("Give the party's name.")]
-        data["email"] = data["email"].strip().lower()
+        if "email" in data:
+            data["email"] = data["email"].strip().lower()
         if data.get("phone"):
             try:
                 data["phone"] = normalise_phone(data["phone"])
@@ -106,8 +107,18 @@ class PartyIn(Schema):
         return data
 
 
-class CaseIn(Schema):
-    """A new case: settings, parties in signing order and (in JSON) documents as base64."""
+def sms_phone_errors(parties: list[dict], case_methods: list[str] | None) -> dict:
+    """Field errors for signers who may sign with an SMS code but have no mobile number, by position."""
+    errors = {}
+    for index, party in enumerate(parties):
+        methods = party.get("methods") or case_methods or []
+        if party.get("role", "signer") == "signer" and "sms" in methods and not party.get("phone"):
+            errors[index] = {"phone": [_("A mobile number is needed when the party may sign with an SMS code.")]}
+    return errors
+
+
+class CaseSettingsIn(Schema):
+    """A case's settings: what a new case has, and what a change to a draft may change besides parties."""
 
     class Meta:
         unknown = RAISE
@@ -128,8 +139,11 @@ class CaseIn(Schema):
     owner_email = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=254),
                              metadata={"description": "The case officer who owns the case; default: the officer "
                                                       "who created the API key."})
-    parties = fields.List(fields.Nested(PartyIn), load_default=list, validate=validate.Length(max=50))
-    documents = fields.List(fields.Nested(DocumentIn), load_default=list, validate=validate.Length(max=20))
+
+    @validates("title")
+    def _title(self, value: str, **_kwargs) -> None:
+        if not value.strip():
+            raise ValidationError(_("Give the case a title."))
 
     @validates("methods")
     def _methods(self, value: list[str], **_kwargs) -> None:
@@ -144,15 +158,63 @@ class CaseIn(Schema):
         if value > utcnow() + timedelta(days=366):
             raise ValidationError(_("The last day for signing can be at most a year ahead."))
 
+    @post_load
+    def _strip_title(self, data: dict, **_kwargs) -> dict:
+        if "title" in data:
+            data["title"] = data["title"].strip()
+        return data
+
+
+class CaseIn(CaseSettingsIn):
+    """A new case: settings, parties in signing order and (in JSON) documents as base64."""
+
+    parties = fields.List(fields.Nested(PartyIn), load_default=list, validate=validate.Length(max=50))
+    documents = fields.List(fields.Nested(DocumentIn), load_default=list, validate=validate.Length(max=20))
+
     @validates_schema
     def _sms_needs_phone(self, data: dict, **_kwargs) -> None:
-        errors = {}
-        for index, party in enumerate(data.get("parties") or []):
-            methods = party.get("methods") or data.get("methods") or []
-            if party.get("role") == "signer" and "sms" in methods and not party.get("phone"):
-                errors[index] = {"phone": [_("A mobile number is needed when the party may sign with an SMS code.")]}
+        errors = sms_phone_errors(data.get("parties") or [], data.get("methods"))
         if errors:
             raise ValidationError({"parties": errors})
+
+
+class _Changes(Schema):
+    """Always loaded partially: only the fields given change, nothing takes a default."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(**kwargs)
+
+
+class PartyChangeIn(_Changes, PartyIn):
+    """A party in a change of a draft: with `id`, the draft's party of that id (only the fields given
+    change); without, a new party, which needs at least `name` and `email`."""
+
+    id = fields.Int(validate=validate.Range(min=1),
+                    metadata={"description": "A party of this draft; leave it out for a new party."})
+
+    @validates_schema
+    def _new_party_complete(self, data: dict, **_kwargs) -> None:
+        if "id" not in data:
+            missing = {name: [_("A new party needs a name and an email address.")]
+                       for name in ("name", "email") if name not in data}
+            if missing:
+                raise ValidationError(missing)
+
+
+class CaseChangeIn(_Changes, CaseSettingsIn):
+    """A change to a draft: the settings given, and, if given, its parties (the whole list, in signing order)."""
+
+    parties = fields.List(fields.Nested(PartyChangeIn), validate=validate.Length(max=50),
+                          metadata={"description": "All parties after the change, in signing order: a party of "
+                                                   "the draft left out is removed."})
+
+    @validates_schema
+    def _no_nulls(self, data: dict, **_kwargs) -> None:
+        nulls = {name: [_("Give a value, or leave the field out to keep it as it is.")]
+                 for name, value in data.items() if value is None}
+        if nulls:
+            raise ValidationError(nulls)
 
 
 class CaseMultipartIn(Schema):

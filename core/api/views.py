@@ -155,8 +155,12 @@ def load(schema: Schema, data) -> dict:
     try:
         return schema.load(data)
     except ValidationError as error:
-        raise ApiError(422, "validation_failed", _("Some fields are not valid; see `fields`."),
-                       fields=_plain(error.messages)) from None
+        raise invalid_fields(error.messages) from None
+
+
+def invalid_fields(messages: dict) -> ApiError:
+    """The answer to field errors: 422 `validation_failed`, with the errors by field in `fields`."""
+    return ApiError(422, "validation_failed", _("Some fields are not valid; see `fields`."), fields=_plain(messages))
 
 
 def _plain(messages):
@@ -340,8 +344,7 @@ def _owner(email: str | None) -> Officer:
         return _acting_officer()
     owner = db.session.scalar(sa.select(Officer).where(Officer.email == email.strip().lower()))
     if owner is None or not owner.active:
-        raise ApiError(422, "validation_failed", _("Some fields are not valid; see `fields`."),
-                       fields={"owner_email": [_("No active case officer with this email in your organisation.")]})
+        raise invalid_fields({"owner_email": [_("No active case officer with this email in your organisation.")]})
     return owner
 
 
@@ -366,6 +369,56 @@ def _create_case() -> tuple[dict, int, dict]:
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int):
     return jsonify(case_json(_case_or_404(case_id)))
+
+
+@bp.patch("/cases/<int:case_id>")
+def change_case(case_id: int):
+    case = _case_or_404(case_id)
+
+    def change() -> tuple[dict, int, dict]:
+        if case.status != "draft":  # before the body: whatever it says, a sent case is not changed
+            raise ApiError(409, "not_draft", error_text(cases.CaseError("not_draft")))
+        values = load(schemas.CaseChangeIn(), json_body())
+        officer = _acting_officer(case)
+        owner = _owner(values.pop("owner_email")) if "owner_email" in values else None
+        if "methods" in values:
+            values["allowed_methods"] = values.pop("methods")
+        rows = _party_rows(case, values.pop("parties")) if "parties" in values else None
+        _check_sms_phones(case, values.get("allowed_methods", case.allowed_methods), rows)
+        run_case_action(lambda: cases.update_case(case, officer, **values))
+        if rows is not None:
+            run_case_action(lambda: cases.replace_parties(case, officer, rows))
+        if owner is not None:
+            run_case_action(lambda: cases.reassign_case(case, officer, owner))
+        return case_json(case), 200, {}
+
+    return idempotent(change)
+
+
+def _party_rows(case: Case, parties: list[dict]) -> list[dict]:
+    """The rows for `replace_parties`; each `id` must name a party of this draft, once."""
+    known = {p.id for p in case.parties}
+    errors, seen = {}, set()
+    for index, party in enumerate(parties):
+        if "id" not in party:
+            continue
+        if party["id"] not in known:
+            errors[index] = {"id": [_("The case has no party with this id.")]}
+        elif party["id"] in seen:
+            errors[index] = {"id": [_("Each party can be listed only once.")]}
+        seen.add(party["id"])
+    if errors:
+        raise invalid_fields({"parties": errors})
+    return parties
+
+
+def _check_sms_phones(case: Case, methods: list[str], rows: list[dict] | None) -> None:
+    """The parties after the change, as for a new case: an SMS signer needs a mobile number."""
+    current = {p.id: {"role": p.role, "methods": p.methods, "phone": p.phone} for p in case.parties}
+    rows = rows if rows is not None else [{"id": party_id} for party_id in current]
+    errors = schemas.sms_phone_errors([{**current.get(row.get("id"), {}), **row} for row in rows], methods)
+    if errors:
+        raise invalid_fields({"parties": errors})
 
 
 @bp.delete("/cases/<int:case_id>")

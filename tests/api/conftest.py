@@ -56,6 +56,9 @@ class ApiClient:
     def post(self, url: str, json=None, **kwargs):
         return self.client.post(url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
+    def patch(self, url: str, json=None, **kwargs):
+        return self.client.patch(url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
     def delete(self, url: str, **kwargs):
         return self.client.delete(url, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
