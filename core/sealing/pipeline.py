@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pyhanko.sign.signers import Signer
 from pyhanko_certvalidator import ValidationContext
 
-from core.sealing.receipt import Language, ReceiptData, append_pages, render_receipt
+from core.sealing.receipt import PAGE_SIZE, Language, ReceiptData, append_pages, render_receipt
 from core.sealing.seal import Level, seal_pdf
-from core.sealing.stamp import StampWriter, footer_text, open_writer, stamp_pages, write
+from core.sealing.stamp import Footer, StampWriter, footer_geometry, footer_text, open_writer, write
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,23 @@ def prepare_document(
     so the original's SHA-256 printed on the receipt can be checked on the sealed file
     (unless the original was damaged and had to be rewritten, see stamp.open_writer).
     """
-    receipt_pdf = render_receipt(receipt, language)
-    return write(_prepared_writer(original_pdf, footer_text(fingerprint, verify_url), receipt_pdf))
+    footer = footer_text(fingerprint, verify_url)
+    return write(_prepared_writer(original_pdf, footer, receipt, language))
 
 
-def _prepared_writer(original_pdf: bytes, footer: str, receipt_pdf: bytes) -> StampWriter:
+def _prepared_writer(
+    original_pdf: bytes, text: str, receipt: ReceiptData, language: Language
+) -> StampWriter:
+    """A writer with the receipt appended and the footer on every page, not yet written.
+
+    The footers are drawn as extra pages of the receipt document, after the receipt's
+    own: they share its embedded font, and one parse and import brings in both.
+    """
     writer = open_writer(original_pdf)
-    append_pages(writer, receipt_pdf)
-    stamp_pages(writer, footer)
+    footer = Footer(writer, text, more_geometries=[footer_geometry(*PAGE_SIZE)])
+    receipt_pdf = render_receipt(receipt, language, extra_pages=footer.draw)
+    added, overlay = append_pages(writer, receipt_pdf, overlay_pages=len(footer.geometries))
+    footer.apply(overlay, added)
     return writer
 
 
@@ -70,10 +79,9 @@ def seal_document(
     document is the one `prepare_document` returns, sealed in the same revision.
     """
     footer = footer_text(fingerprint, verify_url)
-    receipt_pdf = render_receipt(receipt, language)
 
     def prepared_writer() -> StampWriter:
-        writer = _prepared_writer(original_pdf, footer, receipt_pdf)
+        writer = _prepared_writer(original_pdf, footer, receipt, language)
         writer.start_seal_revision()
         return writer
 

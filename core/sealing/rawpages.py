@@ -35,28 +35,48 @@ _TOKEN = re.compile(
     rb"|([^" + _WHITESPACE + rb"]))"  # 8 anything else: give up
 )
 _NAME, REF, FLAT, OPEN, _CLOSE, _HEX, _REGULAR_TOKEN, _OTHER = range(1, 9)
+NESTED = 9  # a container with flat containers inside (only from _ENTRY)
 _HEADER = re.compile(rb"[" + _WHITESPACE + rb"]*(\d+)[" + _WHITESPACE + rb"]+(\d+)["
                      + _WHITESPACE + rb"]+obj[" + _WHITESPACE + rb"]*")
 _NUMBER = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)")
+_PLAIN = rb"[^\[\]()<>{}%]"  # inside a container: no containers, strings or comments
+_FLAT_VALUE = rb"\[" + _PLAIN + rb"*\]|<<" + _PLAIN + rb"*>>"
+# A whole "key value" entry, for the usual values; the group of the value gives its kind.
+# Most page dictionaries are read with a handful of these matches; anything else (deeper
+# nesting, hex strings in containers) goes through the token loop.
+_ENTRY = re.compile(
+    rb"[" + _WHITESPACE + rb"]*(/" + _REGULAR + rb"*+)[" + _WHITESPACE + rb"]*(?:"
+    rb"(/" + _REGULAR + rb"*+)"  # 2 name
+    rb"|(\d+[" + _WHITESPACE + rb"]+\d+[" + _WHITESPACE + rb"]+R)(?!" + _REGULAR + rb")"  # 3 ref
+    rb"|(" + _FLAT_VALUE + rb")"  # 4 flat container
+    rb"|(\[(?:" + _PLAIN + rb"|" + _FLAT_VALUE + rb")*\]"
+    rb"|<<(?:" + _PLAIN + rb"|" + _FLAT_VALUE + rb")*>>)"  # 5 nested once
+    rb"|(" + _REGULAR + rb"++))"  # 6 number, keyword
+)
+_ENTRY_KINDS = {2: _NAME, 3: REF, 4: FLAT, 5: NESTED, 6: _REGULAR_TOKEN}
+_END = re.compile(rb"[" + _WHITESPACE + rb"]*>>")
 
 
 @dataclass
 class RawDict:
-    """A dictionary's top-level entries as spans of `data`: key -> (key start, value span)."""
+    """A dictionary's top-level entries as spans of `data`.
+
+    entries: key -> (key start, value start, value end, kind of the value's first token).
+    """
 
     data: bytes
     start: int
     end: int
-    entries: dict[bytes, tuple[int, int, int]]
+    entries: dict[bytes, tuple[int, int, int, int]]
 
     def value(self, key: bytes) -> bytes | None:
         span = self.entries.get(key)
         return None if span is None else self.data[span[1] : span[2]]
 
     def kind(self, key: bytes) -> int | None:
-        """The token kind that starts the value of `key`."""
+        """REF, FLAT, OPEN, NESTED or another token kind, for the value of `key`."""
         span = self.entries.get(key)
-        return None if span is None else _TOKEN.match(self.data, span[1]).lastindex
+        return None if span is None else span[3]
 
 
 def parse_dict(data: bytes, pos: int) -> RawDict | None:
@@ -67,9 +87,29 @@ def parse_dict(data: bytes, pos: int) -> RawDict | None:
     start = first.start(first.lastindex)
     if not data.startswith(b"<<", start):
         return None
-    entries: dict[bytes, tuple[int, int, int]] = {}
+    entries: dict[bytes, tuple[int, int, int, int]] = {}
+    pos = start + 2
+    while True:
+        entry = _ENTRY.match(data, pos)
+        if entry is None:
+            break
+        key = entry.group(1)
+        if key in entries:
+            return None  # a duplicate key: let pyHanko decide
+        kind = entry.lastindex
+        entries[key] = (entry.start(1), entry.start(kind), entry.end(), _ENTRY_KINDS[kind])
+        pos = entry.end()
+    end = _END.match(data, pos)
+    if end is not None:
+        return RawDict(data, start, end.end(), entries)
+    return _parse_tokens(data, start)
+
+
+def _parse_tokens(data: bytes, start: int) -> RawDict | None:
+    """parse_dict for any nesting, a token at a time."""
+    entries: dict[bytes, tuple[int, int, int, int]] = {}
     key = None
-    key_start = value_start = 0
+    key_start = value_start = value_kind = 0
     stack: list[bytes] = []  # containers open inside a value
     for token in _TOKEN.finditer(data, start + 2):
         kind = token.lastindex
@@ -82,7 +122,7 @@ def parse_dict(data: bytes, pos: int) -> RawDict | None:
                 if stack.pop() != (b"<<" if token.group(kind) == b">>" else b"["):
                     return None
                 if not stack:
-                    entries[key] = (key_start, value_start, token.end())
+                    entries[key] = (key_start, value_start, token.end(), value_kind)
                     key = None
             continue
         if key is None:
@@ -94,13 +134,13 @@ def parse_dict(data: bytes, pos: int) -> RawDict | None:
             if kind == _CLOSE and token.group(kind) == b">>":
                 return RawDict(data, start, token.end(), entries)
             return None  # not a key
-        value_start = token.start(kind)
+        value_start, value_kind = token.start(kind), kind
         if kind == OPEN:
             stack.append(token.group(kind))
         elif kind == _CLOSE:
             return None
         else:
-            entries[key] = (key_start, value_start, token.end())
+            entries[key] = (key_start, value_start, token.end(), kind)
             key = None
     return None
 
@@ -149,7 +189,7 @@ def replaced(raw: RawDict, changes: dict[bytes, bytes]) -> bytes:
     """The dictionary's bytes with `changes` (key -> value bytes) set, others as they were."""
     parts = [b"<<"]
     data = raw.data
-    for key, (key_start, _, value_end) in raw.entries.items():
+    for key, (key_start, _, value_end, _) in raw.entries.items():
         if key in changes:
             parts.append(b"\n" + key + b" " + changes[key])
         else:

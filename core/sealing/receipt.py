@@ -6,7 +6,7 @@ it. Texts are plain dicts for Swedish and English: this module runs outside Flas
 """
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -23,13 +23,15 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from core.sealing.stamp import open_writer, page_refs, text_font, write
+from core.sealing.stamp import Overlay, import_overlay, open_writer, page_refs, text_font, write
 from core.security import mask_personal_number, mask_phone
 
 Language = Literal["sv", "en"]
 SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
+PAGE_SIZE = A4
 QR_SIZE = 32 * mm
 QR_MASK = 1  # any of the eight is valid QR; 1 flips whole rows, keeping horizontal runs
 INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
@@ -176,14 +178,22 @@ class ReceiptData:
     extra_sections: tuple[ReceiptSection, ...] = field(default_factory=tuple)
 
 
-def render_receipt(receipt: ReceiptData, language: Language) -> bytes:
-    """The receipt as a standalone A4 PDF, deterministic for the same data."""
+def render_receipt(
+    receipt: ReceiptData,
+    language: Language,
+    extra_pages: Callable[[canvas.Canvas], None] | None = None,
+) -> bytes:
+    """The receipt as a standalone A4 PDF, deterministic for the same data.
+
+    `extra_pages` may draw more pages after the receipt's own, in the same document (the
+    pipeline draws the footers there, see stamp.Footer).
+    """
     texts = TEXTS[language]
     styles = _styles()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=PAGE_SIZE,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
         topMargin=16 * mm,
@@ -192,8 +202,20 @@ def render_receipt(receipt: ReceiptData, language: Language) -> bytes:
         author=receipt.organisation,
         invariant=1,
     )
-    document.build(_story(receipt, texts, styles))
+    document.build(_story(receipt, texts, styles), canvasmaker=_canvas_maker(extra_pages))
     return buffer.getvalue()
+
+
+def _canvas_maker(extra_pages: Callable[[canvas.Canvas], None] | None):
+    if extra_pages is None:
+        return canvas.Canvas
+
+    class ReceiptCanvas(canvas.Canvas):
+        def save(self) -> None:
+            extra_pages(self)
+            super().save()
+
+    return ReceiptCanvas
 
 
 def append_receipt(pdf_bytes: bytes, receipt_pdf: bytes) -> bytes:
@@ -203,10 +225,17 @@ def append_receipt(pdf_bytes: bytes, receipt_pdf: bytes) -> bytes:
     return write(writer)
 
 
-def append_pages(writer: IncrementalPdfFileWriter, pdf_bytes: bytes) -> None:
-    """Add the pages of another PDF at the end of the writer's document."""
+def append_pages(
+    writer: IncrementalPdfFileWriter, pdf_bytes: bytes, overlay_pages: int = 0
+) -> tuple[list[generic.IndirectObject], Overlay]:
+    """Add the pages of another PDF at the end of the writer's document.
+
+    The last `overlay_pages` pages are not added but imported as footer drawings (see
+    stamp.Footer). Returns the added pages' references and the footer drawings.
+    """
     source = PdfFileReader(io.BytesIO(pdf_bytes))
     refs = page_refs(source)
+    refs = refs[: len(refs) - overlay_pages]
     for ref in refs:
         page = ref.get_object()
         for key in INHERITABLE:
@@ -215,9 +244,7 @@ def append_pages(writer: IncrementalPdfFileWriter, pdf_bytes: bytes) -> None:
                 page[pdf_name(key)] = value
         del page["/Parent"]  # or importing would drag the source's page tree along
     # One import call, so fonts and images shared by the pages are copied once.
-    source_tree = source.root["/Pages"]
-    source_tree[pdf_name("/Kids")] = generic.ArrayObject(refs)
-    imported = writer.import_object(source_tree.raw_get("/Kids"))
+    imported, overlay = import_overlay(writer, source, refs, overlay_pages)
     tree_ref = writer.root.raw_get("/Pages")
     tree = tree_ref.get_object()
     for page_ref in imported:
@@ -226,6 +253,7 @@ def append_pages(writer: IncrementalPdfFileWriter, pdf_bytes: bytes) -> None:
     tree[pdf_name("/Count")] = generic.NumberObject(tree["/Count"] + len(imported))
     writer.update_container(tree["/Kids"])
     writer.mark_update(tree_ref)
+    return imported, overlay
 
 
 def _styles() -> dict[str, ParagraphStyle]:

@@ -28,6 +28,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader, PdfWriter
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -166,41 +167,93 @@ def page_refs(handler) -> list[generic.IndirectObject]:
 
 
 def stamp_pages(writer: IncrementalPdfFileWriter, text: str) -> None:
-    """Grow every page by the footer strip and draw `text` in it.
+    """Grow every page by the footer strip and draw `text` in it."""
+    Footer(writer, text).apply()
+
+
+Overlay = list[tuple[generic.StreamObject, generic.PdfObject]]
+"""Drawn footer pages, one per geometry: (content stream, resources) in the writer."""
+
+
+class Footer:
+    """Footer stamping in two steps, so that the footers can be drawn with other pages.
+
+    `Footer(writer, text)` reads the writer's pages and works out their geometries (and
+    `more_geometries`, of pages to be added before `apply`); `draw` draws one footer page
+    per geometry on a reportlab canvas. The pipeline draws them after the receipt's
+    pages, in the same document, so they share its embedded font and are parsed and
+    imported with it; `apply(overlay, added)` then stamps every page, the `added` ones
+    too. Without an overlay, `apply` draws the footers in a document of their own.
 
     Plain page dictionaries of the original file are edited as bytes (see rawpages);
     the others, and always the first page (the seal's widget is added to its /Annots
     later, through pyHanko's objects), as pyHanko objects.
     """
-    data = _original_bytes(writer)
-    byte_pages = _BytePages(writer, data) if data is not None else None
-    entries = []  # (ref, page object or None, byte-level plan or None, geometry)
-    for index, (ref, raw) in enumerate(_page_tree(writer, data)):
-        plan = byte_pages.plan(raw) if raw is not None and index > 0 else None
+
+    def __init__(self, writer: IncrementalPdfFileWriter, text: str, more_geometries=()):
+        self.writer = writer
+        self.text = text
+        self.data = _original_bytes(writer)
+        self.byte_pages = _BytePages(writer, self.data) if self.data is not None else None
+        # (ref, page object or None, byte-level plan or None, geometry)
+        self.entries = [
+            self._entry(ref, raw if index > 0 else None)
+            for index, (ref, raw) in enumerate(_page_tree(writer, self.data))
+        ]
+        self.geometries = sorted({e[3] for e in self.entries} | set(more_geometries), key=repr)
+
+    def _entry(self, ref, raw: rawpages.RawDict | None) -> tuple:
+        plan = self.byte_pages.plan(raw) if raw is not None and self.byte_pages else None
         if plan is not None:
-            entries.append((ref, None, plan, plan.geometry))
-        else:
-            page = ref.get_object()
-            entries.append((ref, page, None, _grow(page)))
-    geometries = sorted({entry[3] for entry in entries}, key=repr)
-    xobjects = _footer_xobjects(writer, geometries, text)
-    open_stream = writer.add_object(_stream(b"q\n"))
-    close_streams = {
-        geometry: writer.add_object(_stream(f"\nQ q {name} Do Q\n".encode()))
-        for geometry, (name, _) in xobjects.items()
-    }
-    for ref, page, plan, geometry in entries:
-        name, xobject = xobjects[geometry]
-        if plan is not None:
-            writer.objects[(ref.generation, ref.idnum)] = byte_pages.apply(
-                plan, name, xobject, open_stream, close_streams[geometry]
+            return ref, None, plan, plan.geometry
+        page = ref.get_object()
+        return ref, page, None, _grow(page)  # the boxes of a pyHanko object grow now
+
+    def draw(self, drawing: canvas.Canvas) -> None:
+        """One page per geometry (in `self.geometries` order) with the footer on it."""
+        for geometry in self.geometries:
+            _draw_footer(drawing, geometry, self.text)
+            drawing.showPage()
+
+    def apply(self, overlay: Overlay | None = None, added=()) -> None:
+        """Stamp the pages read at the start and the `added` page references."""
+        writer = self.writer
+        entries = self.entries + [self._entry(ref, None) for ref in added]
+        geometries = list(self.geometries)
+        if overlay is None:
+            overlay = []
+            geometries = []
+        missing = sorted({e[3] for e in entries} - set(geometries), key=repr)
+        if missing:
+            overlay = overlay + _draw_overlay(writer, missing, self.text)
+            geometries += missing
+        xobjects = {
+            geometry: (f"{XOBJECT_PREFIX}{index}", _form(writer, geometry, *drawn))
+            for index, (geometry, drawn) in enumerate(zip(geometries, overlay, strict=True))
+        }
+        open_stream = writer.add_object(_stream(b"q\n"))
+        close_streams = {
+            geometry: writer.add_object(_stream(f"\nQ q {name} Do Q\n".encode()))
+            for geometry, (name, _) in xobjects.items()
+        }
+        for ref, page, plan, geometry in entries:
+            name, xobject = xobjects[geometry]
+            if plan is not None:
+                writer.objects[(ref.generation, ref.idnum)] = self.byte_pages.apply(
+                    plan, name, xobject, open_stream, close_streams[geometry]
+                )
+                continue
+            _add_xobject(writer, page, name, xobject)
+            page[pdf_name("/Contents")] = generic.ArrayObject(
+                [open_stream, *_content_refs(writer, self.data, page), close_streams[geometry]]
             )
-            continue
-        _add_xobject(writer, page, name, xobject)
-        page[pdf_name("/Contents")] = generic.ArrayObject(
-            [open_stream, *_content_refs(writer, data, page), close_streams[geometry]]
-        )
-        writer.mark_update(ref)
+            writer.mark_update(ref)
+
+
+def footer_geometry(width: float, height: float) -> Geometry:
+    """The geometry an upright page of this size (as reportlab writes it) will have."""
+    media = [float(fp_str(v)) for v in (0, 0, width, height)]
+    return _grown(media, None, 0)[2]
 
 
 def _original_bytes(writer: IncrementalPdfFileWriter) -> bytes | None:
@@ -296,9 +349,10 @@ class _BytePages:
         self._inherited: dict[tuple[bytes, bytes], object] = {}
         self._resources: dict[bytes, tuple | None] = {}
         self._edited_resources: dict[tuple[bytes, str], bytes] = {}
+        self._shared: dict[bytes, generic.IndirectObject | None] = {}
 
-    def plan(self, raw: rawpages.RawDict) -> _RawPlan | None:
-        """The changes for a plain page, or None to take pyHanko's objects."""
+    def _new_boxes(self, raw: rawpages.RawDict) -> tuple[dict[bytes, bytes], Geometry] | None:
+        """New /MediaBox and /CropBox values and the geometry, or None if odd."""
         rotation = self._attribute(raw, b"/Rotate", rawpages.integer, int)
         media = self._attribute(raw, b"/MediaBox", rawpages.numbers, _box_from_object)
         crop = self._attribute(raw, b"/CropBox", rawpages.numbers, _box_from_object)
@@ -310,23 +364,60 @@ class _BytePages:
             return None
         if crop is None or len(crop) not in (0, 4):
             return None
-        key = (tuple(media), tuple(crop), rotation % 360)
+        new_media, new_crop, geometry = _grown(media, list(crop) or None, rotation % 360)
+        return {b"/MediaBox": _rect_bytes(new_media), b"/CropBox": _rect_bytes(new_crop)}, geometry
+
+    def _contents(self, raw: rawpages.RawDict) -> tuple[bytes, ...] | None:
+        """The page's content stream references as bytes, or None if odd."""
+        kind = raw.kind(b"/Contents")
+        if kind is None:
+            return ()
+        value = raw.value(b"/Contents")
+        if kind == rawpages.REF:
+            idnum, generation = rawpages.reference(value)
+            ref = generic.Reference(idnum, generation)
+            offset = None
+            if (generation, idnum) not in self.writer.objects:
+                offset = self.writer.prev.xrefs[ref]
+            # A stream is kept as a reference; resolving it would parse the stream.
+            if isinstance(offset, int) and rawpages.starts_with(self.data, offset, ref, b"<<"):
+                return (value,)
+            resolved = _indirect(self.writer, value).get_object()
+            if not isinstance(resolved, generic.ArrayObject):
+                return (value,)
+            if all(isinstance(part, generic.IndirectObject) for part in resolved):
+                return tuple(_ref_bytes(part) for part in resolved)
+            return None
+        if kind == rawpages.FLAT and value.startswith(b"["):
+            inner = value[1:-1].strip()
+            return (inner,) if inner else ()
+        return None
+
+    def plan(self, raw: rawpages.RawDict) -> _RawPlan | None:
+        """The changes for a plain page, or None to take pyHanko's objects."""
+        key = (raw.value(b"/Rotate"), raw.value(b"/MediaBox"), raw.value(b"/CropBox"))
+        if None in key:  # something may be inherited: the parent is part of the key
+            key += (raw.value(b"/Parent"),)
         if key not in self._boxes:
-            new_media, new_crop, geometry = _grown(media, list(crop) or None, rotation % 360)
-            boxes = {b"/MediaBox": _rect_bytes(new_media), b"/CropBox": _rect_bytes(new_crop)}
-            self._boxes[key] = (boxes, geometry)
+            self._boxes[key] = self._new_boxes(raw)
+        if self._boxes[key] is None:
+            return None
         boxes, geometry = self._boxes[key]
-        contents = _raw_contents(self.writer, self.data, raw)
+        contents = self._contents(raw)
         if contents is None:
             return None
         kind = raw.kind(b"/Resources")
         value = raw.value(b"/Resources")
         if kind == rawpages.REF:
-            shared = _indirect(self.writer, value)
-            if not isinstance(shared.get_object(), generic.DictionaryObject):
+            if value not in self._shared:
+                shared = _indirect(self.writer, value)
+                valid = isinstance(shared.get_object(), generic.DictionaryObject)
+                self._shared[value] = shared if valid else None
+            shared = self._shared[value]
+            if shared is None:
                 return None
             return _RawPlan(raw, geometry, boxes, contents, None, shared, False)
-        if kind not in (rawpages.FLAT, rawpages.OPEN):
+        if kind not in (rawpages.FLAT, rawpages.OPEN, rawpages.NESTED):
             return None  # inherited or odd resources: pyHanko's objects handle them
         if value not in self._resources:
             self._resources[value] = self._inline_resources(value)
@@ -347,7 +438,7 @@ class _BytePages:
             if not isinstance(shared.get_object(), generic.DictionaryObject):
                 return None
             return resources, None, shared
-        if kind in (rawpages.FLAT, rawpages.OPEN):
+        if kind in (rawpages.FLAT, rawpages.OPEN, rawpages.NESTED):
             xobjects = rawpages.parse_dict(resources.value(b"/XObject"), 0)
             return None if xobjects is None else (resources, xobjects, None)
         return None if kind is not None else (resources, None, None)
@@ -412,28 +503,6 @@ def _box_from_object(value) -> list[float]:
     return [float(v) for v in value]
 
 
-def _raw_contents(writer, data: bytes, raw: rawpages.RawDict) -> tuple[bytes, ...] | None:
-    """The page's content stream references as bytes, or None if odd."""
-    kind = raw.kind(b"/Contents")
-    if kind is None:
-        return ()
-    value = raw.value(b"/Contents")
-    if kind == rawpages.REF:
-        ref = _indirect(writer, value)
-        if _surely_not_an_array(writer, data, ref):
-            return (value,)
-        resolved = ref.get_object()
-        if not isinstance(resolved, generic.ArrayObject):
-            return (value,)
-        if all(isinstance(part, generic.IndirectObject) for part in resolved):
-            return tuple(_ref_bytes(part) for part in resolved)
-        return None
-    if kind == rawpages.FLAT and value.startswith(b"["):
-        inner = value[1:-1].strip()
-        return (inner,) if inner else ()
-    return None
-
-
 def _indirect(writer, value: bytes) -> generic.IndirectObject:
     """The reference `value` (like b"12 0 R") as an object of the original file."""
     idnum, generation = rawpages.reference(value)
@@ -489,51 +558,67 @@ def _rect(*values: float) -> generic.ArrayObject:
     return generic.ArrayObject(generic.FloatObject(round(v, 3)) for v in values)
 
 
-def _footer_xobjects(
+def _draw_overlay(
     writer: IncrementalPdfFileWriter, geometries: list[Geometry], text: str
-) -> dict[Geometry, tuple[str, generic.IndirectObject]]:
-    """One reportlab page per geometry, imported as shared Form XObjects."""
+) -> Overlay:
+    """The footers drawn in a document of their own, imported into the writer."""
     buffer = io.BytesIO()
     drawing = canvas.Canvas(buffer, pageCompression=1, invariant=1)
     for geometry in geometries:
         _draw_footer(drawing, geometry, text)
         drawing.showPage()
     drawing.save()
-    overlay = PdfFileReader(buffer)
-    pages = [ref.get_object() for ref in page_refs(overlay)]
-    # Import all pages' resources in one call, so the embedded font is copied once, not
-    # once per geometry. Setting the array into a dict read from the overlay tells
-    # pyHanko where its references come from.
-    overlay.root[pdf_name("/SigillFooterResources")] = generic.ArrayObject(
-        page.raw_get("/Resources") for page in pages
+    return import_overlay(writer, PdfFileReader(buffer), [])[1]
+
+
+def import_overlay(
+    writer: IncrementalPdfFileWriter, source: PdfFileReader, kids: list, overlay_pages: int = -1
+) -> tuple[list, Overlay]:
+    """Import page references `kids` and the last `overlay_pages` pages (-1: all) of
+    `source` as footer drawings, in one call, so objects they share (the embedded font)
+    are copied once."""
+    refs = page_refs(source)
+    if overlay_pages >= 0:
+        refs = refs[len(refs) - overlay_pages :]
+    drawn = [ref.get_object() for ref in refs]
+    # Setting the array into a dict read from the source tells pyHanko where its
+    # references come from.
+    source.root[pdf_name("/SigillImport")] = generic.ArrayObject(
+        [generic.ArrayObject(kids), *(page.raw_get("/Resources") for page in drawn)]
     )
-    resources = writer.import_object(overlay.root.raw_get("/SigillFooterResources"))
-    result = {}
-    for index, (geometry, page, resource) in enumerate(
-        zip(geometries, pages, resources, strict=True)
-    ):
-        form = generic.StreamObject(
-            {
-                pdf_name("/Type"): pdf_name("/XObject"),
-                pdf_name("/Subtype"): pdf_name("/Form"),
-                # The footer may sit at negative coordinates: bound it by the page geometry.
-                pdf_name("/BBox"): _rect(
-                    geometry.left, geometry.bottom, geometry.right, geometry.top
-                ),
-                pdf_name("/Resources"): resource,
-            },
-            stream_data=_content_data(page),
-        )
+    kids, *resources = list(writer.import_object(source.root.raw_get("/SigillImport")))
+    overlay = [(_content_stream(page), res) for page, res in zip(drawn, resources, strict=True)]
+    return list(kids), overlay
+
+
+def _form(
+    writer: IncrementalPdfFileWriter, geometry: Geometry, content: generic.StreamObject, resources
+) -> generic.IndirectObject:
+    """A drawn footer page as a Form XObject."""
+    form = generic.StreamObject(
+        {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Form"),
+            # The footer may sit at negative coordinates: bound it by the page geometry.
+            pdf_name("/BBox"): _rect(geometry.left, geometry.bottom, geometry.right, geometry.top),
+            pdf_name("/Resources"): resources,
+            **{key: content[key] for key in ("/Filter", "/DecodeParms") if key in content},
+        },
+        encoded_data=content.encoded_data,
+    )
+    if "/Filter" not in form:
         form.compress()
-        result[geometry] = (f"{XOBJECT_PREFIX}{index}", writer.add_object(form))
-    return result
+    return writer.add_object(form)
 
 
-def _content_data(page: generic.DictionaryObject) -> bytes:
+def _content_stream(page: generic.DictionaryObject) -> generic.StreamObject:
+    """The page's content as one stream, compressed as it was if it is one already."""
     contents = page["/Contents"]
     if isinstance(contents, generic.ArrayObject):
-        return b"\n".join(part.get_object().data for part in contents)
-    return contents.data
+        return generic.StreamObject(
+            stream_data=b"\n".join(part.get_object().data for part in contents)
+        )
+    return contents
 
 
 def _draw_footer(drawing: canvas.Canvas, geometry: Geometry, text: str) -> None:

@@ -177,3 +177,12 @@ def test_the_original_document_is_recoverable_from_the_sealed_file(local_pki):
     original = reportlab_pdf(2)
     sealed = seal(original, local_pki, "B-B", tsa=False).pdf
     assert hashlib.sha256(sealed[: len(original)]).digest() == hashlib.sha256(original).digest()
+
+
+def test_the_footers_are_drawn_with_the_receipt_and_share_its_fonts():
+    prepared = prepare_document(reportlab_pdf(4, MIXED_SIZES), FINGERPRINT, VERIFY_URL, make_receipt(4), "sv")
+    qpdf_check(prepared)
+    assert prepared.count(b"/FontFile2") == 2  # DejaVu Sans and DejaVu Sans Bold, once each
+    texts = page_texts(prepared)
+    assert len(texts) > 4
+    assert all(f"Fingeravtryck: {FINGERPRINT}" in text for text in texts)
