@@ -4,13 +4,13 @@ pyHanko's object parser reads a byte at a time; for a 500-page document, reading
 page dictionaries with it and writing them back took far longer than the seal itself.
 Stamping changes only four entries of a page (/MediaBox, /CropBox, /Contents and an
 entry in /Resources /XObject), so for a page stored as a plain object (not in an object
-stream) we tokenize its dictionary with one regular expression, keep every other entry's
-bytes as they are and write the new dictionary as bytes too.
+stream) we read its dictionary's entries with regular expressions, keep every other
+entry's value bytes as they are and write the new dictionary as bytes too.
 
-Anything unusual makes `read_page` return None and the caller falls back to pyHanko's
-objects: literal strings and comments in the dictionary, values that are references
-where numbers are expected, inherited resources, an object stream, a header that does
-not match the cross-reference table. The fallback gives the same document, only slower.
+Anything unusual makes `read_indirect_dict` or `parse_dict` return None, and stamp.py
+falls back to pyHanko's objects: literal strings and comments in the dictionary,
+duplicate keys, an object stream, a header that does not match the cross-reference
+table. The fallback gives the same document, only slower.
 """
 
 import re
@@ -19,130 +19,135 @@ from dataclasses import dataclass
 from pyhanko.pdf_utils import generic
 
 _WHITESPACE = rb"\x00\t\n\x0c\r "
+_SPACE = rb"[" + _WHITESPACE + rb"]"
 _REGULAR = rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]"
-# One alternative per kind of token, after optional whitespace (matching it here is faster
-# than letting finditer skip it). Every other character (string and comment starts,
-# braces, a stray < or >) is a token of the last kind, which makes the reader give up.
+_PLAIN = rb"[^\[\]()<>{}%]"  # inside a container: no containers, strings or comments
+_FLAT_VALUE = rb"\[" + _PLAIN + rb"*\]|<<" + _PLAIN + rb"*>>"
+_REF_VALUE = rb"\d+" + _SPACE + rb"+\d+" + _SPACE + rb"+R(?!" + _REGULAR + rb")"
+
+# One match per dictionary entry ("key value"), the end of the dictionary, or anything
+# else (which makes the reader give up): findall reads a whole dictionary in one call.
+# Value groups: 1 name, 2 reference, 3 container with nothing nested, 4 container with
+# such containers nested, 5 number or keyword.
+_ENTRY = re.compile(
+    _SPACE + rb"*(?:(/" + _REGULAR + rb"*+)" + _SPACE + rb"*(?:"
+    rb"(/" + _REGULAR + rb"*+)"
+    rb"|(" + _REF_VALUE + rb")"
+    rb"|(" + _FLAT_VALUE + rb")"
+    rb"|(\[(?:" + _PLAIN + rb"|" + _FLAT_VALUE + rb")*\]"
+    rb"|<<(?:" + _PLAIN + rb"|" + _FLAT_VALUE + rb")*>>)"
+    rb"|(" + _REGULAR + rb"++))"
+    rb"|(>>)|([^" + _WHITESPACE + rb"]))"
+)
+NAME, REF, FLAT, NESTED, REGULAR = range(1, 6)  # value kinds: their index in a match tuple
+_END_GROUP = 6
+
+# Token by token, for dictionaries nested deeper than _ENTRY reads (rare in pages).
 _TOKEN = re.compile(
-    rb"[" + _WHITESPACE + rb"]*(?:"
+    _SPACE + rb"*(?:"
     rb"(/" + _REGULAR + rb"*)"  # 1 name
-    rb"|(\d+[" + _WHITESPACE + rb"]+\d+[" + _WHITESPACE + rb"]+R)(?!" + _REGULAR + rb")"  # 2 ref
-    rb"|(\[[^\[\]()<>{}%]*\]|<<[^\[\]()<>{}%]*>>)"  # 3 array or dictionary, nothing nested
+    rb"|(" + _REF_VALUE + rb")"  # 2 reference
+    rb"|(" + _FLAT_VALUE + rb")"  # 3 container with nothing nested
     rb"|(<<|\[)"  # 4 open
     rb"|(>>|\])"  # 5 close
     rb"|(<[0-9A-Fa-f" + _WHITESPACE + rb"]*>)"  # 6 hex string
     rb"|(" + _REGULAR + rb"+)"  # 7 number, keyword
     rb"|([^" + _WHITESPACE + rb"]))"  # 8 anything else: give up
 )
-_NAME, REF, FLAT, OPEN, _CLOSE, _HEX, _REGULAR_TOKEN, _OTHER = range(1, 9)
-NESTED = 9  # a container with flat containers inside (only from _ENTRY)
-_HEADER = re.compile(rb"[" + _WHITESPACE + rb"]*(\d+)[" + _WHITESPACE + rb"]+(\d+)["
-                     + _WHITESPACE + rb"]+obj[" + _WHITESPACE + rb"]*")
+_TOKEN_KINDS = {1: NAME, 2: REF, 3: FLAT, 4: NESTED, 6: REGULAR, 7: REGULAR}
+_OPEN, _CLOSE, _OTHER = 4, 5, 8
+_HEADER = re.compile(_SPACE + rb"*(\d+)" + _SPACE + rb"+(\d+)" + _SPACE + rb"+obj" + _SPACE + rb"*")
+_SPACES = re.compile(_SPACE + rb"*")
 _NUMBER = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)")
-_PLAIN = rb"[^\[\]()<>{}%]"  # inside a container: no containers, strings or comments
-_FLAT_VALUE = rb"\[" + _PLAIN + rb"*\]|<<" + _PLAIN + rb"*>>"
-# A whole "key value" entry, for the usual values; the group of the value gives its kind.
-# Most page dictionaries are read with a handful of these matches; anything else (deeper
-# nesting, hex strings in containers) goes through the token loop.
-_ENTRY = re.compile(
-    rb"[" + _WHITESPACE + rb"]*(/" + _REGULAR + rb"*+)[" + _WHITESPACE + rb"]*(?:"
-    rb"(/" + _REGULAR + rb"*+)"  # 2 name
-    rb"|(\d+[" + _WHITESPACE + rb"]+\d+[" + _WHITESPACE + rb"]+R)(?!" + _REGULAR + rb")"  # 3 ref
-    rb"|(" + _FLAT_VALUE + rb")"  # 4 flat container
-    rb"|(\[(?:" + _PLAIN + rb"|" + _FLAT_VALUE + rb")*\]"
-    rb"|<<(?:" + _PLAIN + rb"|" + _FLAT_VALUE + rb")*>>)"  # 5 nested once
-    rb"|(" + _REGULAR + rb"++))"  # 6 number, keyword
-)
-_ENTRY_KINDS = {2: _NAME, 3: REF, 4: FLAT, 5: NESTED, 6: _REGULAR_TOKEN}
-_END = re.compile(rb"[" + _WHITESPACE + rb"]*>>")
+_INTEGER = re.compile(rb"[+-]?\d+")
 
 
 @dataclass
 class RawDict:
-    """A dictionary's top-level entries as spans of `data`.
+    """A dictionary's top-level entries: key -> (key, value in the group of its kind...).
 
-    entries: key -> (key start, value start, value end, kind of the value's first token).
+    Each entry is a tuple like those `_ENTRY.findall` gives: the value's bytes sit at the
+    index of its kind, the other value slots are empty.
     """
 
-    data: bytes
-    start: int
-    end: int
-    entries: dict[bytes, tuple[int, int, int, int]]
+    entries: dict[bytes, tuple[bytes, ...]]
 
     def value(self, key: bytes) -> bytes | None:
-        span = self.entries.get(key)
-        return None if span is None else self.data[span[1] : span[2]]
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        return entry[1] or entry[2] or entry[3] or entry[4] or entry[5]
 
     def kind(self, key: bytes) -> int | None:
-        """REF, FLAT, OPEN, NESTED or another token kind, for the value of `key`."""
-        span = self.entries.get(key)
-        return None if span is None else span[3]
+        """NAME, REF, FLAT, NESTED or REGULAR, for the value of `key`."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        for kind in (REF, FLAT, NESTED, NAME):
+            if entry[kind]:
+                return kind
+        return REGULAR
 
 
-def parse_dict(data: bytes, pos: int) -> RawDict | None:
-    """The dictionary starting at `pos` (leading whitespace allowed), or None if unusual."""
-    first = _TOKEN.match(data, pos)
-    if first is None or first.lastindex not in (FLAT, OPEN):
-        return None
-    start = first.start(first.lastindex)
+def parse_dict(data: bytes, pos: int = 0, end: int | None = None) -> RawDict | None:
+    """The dictionary starting at `pos` (leading whitespace allowed) and ending before
+    `end`, or None if unusual."""
+    start = _SPACES.match(data, pos).end()
     if not data.startswith(b"<<", start):
         return None
-    entries: dict[bytes, tuple[int, int, int, int]] = {}
-    pos = start + 2
-    while True:
-        entry = _ENTRY.match(data, pos)
-        if entry is None:
-            break
-        key = entry.group(1)
-        if key in entries:
-            return None  # a duplicate key: let pyHanko decide
-        kind = entry.lastindex
-        entries[key] = (entry.start(1), entry.start(kind), entry.end(), _ENTRY_KINDS[kind])
-        pos = entry.end()
-    end = _END.match(data, pos)
-    if end is not None:
-        return RawDict(data, start, end.end(), entries)
-    return _parse_tokens(data, start)
+    found = _ENTRY.findall(data, start + 2, len(data) if end is None else end)
+    if found and found[-1][_END_GROUP]:
+        entries = {entry[0]: entry for entry in found[:-1]}
+        # Every other match is an entry with a key; no key repeats.
+        if b"" not in entries and len(entries) == len(found) - 1:
+            return RawDict(entries)
+    return _parse_tokens(data, start, end)
 
 
-def _parse_tokens(data: bytes, start: int) -> RawDict | None:
+def _parse_tokens(data: bytes, start: int, end: int | None) -> RawDict | None:
     """parse_dict for any nesting, a token at a time."""
-    entries: dict[bytes, tuple[int, int, int, int]] = {}
+    entries: dict[bytes, tuple[bytes, ...]] = {}
     key = None
-    key_start = value_start = value_kind = 0
+    value_start = value_kind = 0
     stack: list[bytes] = []  # containers open inside a value
-    for token in _TOKEN.finditer(data, start + 2):
+    for token in _TOKEN.finditer(data, start + 2, len(data) if end is None else end):
         kind = token.lastindex
         if kind == _OTHER:
             return None
         if stack:
-            if kind == OPEN:
+            if kind == _OPEN:
                 stack.append(token.group(kind))
             elif kind == _CLOSE:
                 if stack.pop() != (b"<<" if token.group(kind) == b">>" else b"["):
                     return None
                 if not stack:
-                    entries[key] = (key_start, value_start, token.end(), value_kind)
+                    entries[key] = _entry(key, value_kind, data[value_start : token.end()])
                     key = None
             continue
         if key is None:
-            if kind == _NAME:
-                key, key_start = token.group(kind), token.start(kind)
+            if kind == NAME:
+                key = token.group(kind)
                 if key in entries:
                     return None  # a duplicate key: let pyHanko decide
                 continue
             if kind == _CLOSE and token.group(kind) == b">>":
-                return RawDict(data, start, token.end(), entries)
+                return RawDict(entries)
             return None  # not a key
-        value_start, value_kind = token.start(kind), kind
-        if kind == OPEN:
+        if kind == _OPEN:
             stack.append(token.group(kind))
+            value_start, value_kind = token.start(kind), NESTED
         elif kind == _CLOSE:
             return None
         else:
-            entries[key] = (key_start, value_start, token.end(), kind)
+            entries[key] = _entry(key, _TOKEN_KINDS[kind], token.group(kind))
             key = None
     return None
+
+
+def _entry(key: bytes, kind: int, value: bytes) -> tuple[bytes, ...]:
+    entry = [key, b"", b"", b"", b"", b"", b"", b""]
+    entry[kind] = value
+    return tuple(entry)
 
 
 def read_indirect_dict(data: bytes, offset: int, ref: generic.Reference) -> RawDict | None:
@@ -150,7 +155,8 @@ def read_indirect_dict(data: bytes, offset: int, ref: generic.Reference) -> RawD
     header = _HEADER.match(data, offset)
     if header is None or (int(header[1]), int(header[2])) != (ref.idnum, ref.generation):
         return None
-    return parse_dict(data, header.end())
+    end = data.find(b"endobj", header.end())
+    return None if end < 0 else parse_dict(data, header.end(), end)
 
 
 def starts_with(data: bytes, offset: int, ref: generic.Reference, prefix: bytes) -> bool:
@@ -172,7 +178,7 @@ def numbers(value: bytes | None) -> list[float] | None:
 
 
 def integer(value: bytes | None) -> int | None:
-    if value is None or not re.fullmatch(rb"[+-]?\d+", value):
+    if value is None or not _INTEGER.fullmatch(value):
         return None
     return int(value)
 
@@ -188,14 +194,12 @@ def reference(value: bytes | None) -> tuple[int, int] | None:
 def replaced(raw: RawDict, changes: dict[bytes, bytes]) -> bytes:
     """The dictionary's bytes with `changes` (key -> value bytes) set, others as they were."""
     parts = [b"<<"]
-    data = raw.data
-    for key, (key_start, _, value_end, _) in raw.entries.items():
-        if key in changes:
-            parts.append(b"\n" + key + b" " + changes[key])
-        else:
-            parts.append(b"\n" + data[key_start:value_end])
-    parts.extend(b"\n" + key + b" " + value for key, value in changes.items()
-                 if key not in raw.entries)
+    for key, entry in raw.entries.items():
+        value = changes.get(key) or entry[1] or entry[2] or entry[3] or entry[4] or entry[5]
+        parts += (b"\n", key, b" ", value)
+    for key, value in changes.items():
+        if key not in raw.entries:
+            parts += (b"\n", key, b" ", value)
     parts.append(b"\n>>")
     return b"".join(parts)
 

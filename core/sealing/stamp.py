@@ -19,6 +19,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -236,11 +237,13 @@ class Footer:
             geometry: writer.add_object(_stream(f"\nQ q {name} Do Q\n".encode()))
             for geometry, (name, _) in xobjects.items()
         }
+        open_bytes = b"[" + _ref_bytes(open_stream)
+        close_bytes = {geometry: _ref_bytes(ref) for geometry, ref in close_streams.items()}
         for ref, page, plan, geometry in entries:
             name, xobject = xobjects[geometry]
             if plan is not None:
                 writer.objects[(ref.generation, ref.idnum)] = self.byte_pages.apply(
-                    plan, name, xobject, open_stream, close_streams[geometry]
+                    plan, name, xobject, open_bytes, close_bytes[geometry]
                 )
                 continue
             _add_xobject(writer, page, name, xobject)
@@ -280,12 +283,47 @@ def _page_tree(
         if raw is not None and b"/Kids" not in raw.entries and raw.value(b"/Type") != b"/Pages":
             pages.append((ref, raw))
             continue
+        if raw is not None:
+            _read_tree_node(writer, ref, raw)
         node = ref.get_object()
         if node.get("/Type") == "/Pages" or "/Kids" in node:
             stack.extend(reversed(list(node["/Kids"])))
         else:
             pages.append((ref, None))
     return pages
+
+
+_KID = re.compile(rb"(\d+)\s+(\d+)\s+R")
+_KIDS = re.compile(rb"\[\s*(?:\d+\s+\d+\s+R\s*)*\]")
+
+
+def _read_tree_node(writer, ref: generic.IndirectObject, raw: rawpages.RawDict) -> None:
+    """Put a page tree node into the reader's cache, its /Kids read from the bytes.
+
+    pyHanko parses a /Kids array of 500 references in about 2 ms; the other entries are
+    few and short, and pyHanko reads those.
+    """
+    reader = writer.prev
+    kids = raw.value(b"/Kids")
+    if kids is None or not _KIDS.fullmatch(kids) or any(b"#" in key for key in raw.entries):
+        return
+    if reader.cache_get_indirect_object(ref.generation, ref.idnum) is not None:
+        return
+    container = generic.Reference(ref.idnum, ref.generation, reader)
+    node = generic.DictionaryObject()
+    node.container_ref = container
+    for key in raw.entries:
+        if key == b"/Kids":
+            value = generic.ArrayObject(
+                generic.IndirectObject(int(idnum), int(generation), reader)
+                for idnum, generation in _KID.findall(kids)
+            )
+            for kid in value:
+                kid.container_ref = container
+        else:
+            value = generic.read_object(io.BytesIO(raw.value(key)), container)
+        node[pdf_name(key.decode())] = value
+    reader.cache_indirect_object(ref.generation, ref.idnum, node)
 
 
 def _raw_location(writer: IncrementalPdfFileWriter, ref) -> int | None:
@@ -417,7 +455,7 @@ class _BytePages:
             if shared is None:
                 return None
             return _RawPlan(raw, geometry, boxes, contents, None, shared, False)
-        if kind not in (rawpages.FLAT, rawpages.OPEN, rawpages.NESTED):
+        if kind not in (rawpages.FLAT, rawpages.NESTED):
             return None  # inherited or odd resources: pyHanko's objects handle them
         if value not in self._resources:
             self._resources[value] = self._inline_resources(value)
@@ -438,17 +476,19 @@ class _BytePages:
             if not isinstance(shared.get_object(), generic.DictionaryObject):
                 return None
             return resources, None, shared
-        if kind in (rawpages.FLAT, rawpages.OPEN, rawpages.NESTED):
+        if kind in (rawpages.FLAT, rawpages.NESTED):
             xobjects = rawpages.parse_dict(resources.value(b"/XObject"), 0)
             return None if xobjects is None else (resources, xobjects, None)
         return None if kind is not None else (resources, None, None)
 
-    def apply(self, plan: _RawPlan, name: str, xobject, open_stream, close_stream):
-        """The page's new dictionary, as an object for the writer; registers the footer."""
+    def apply(self, plan: _RawPlan, name: str, xobject, open_stream: bytes, close_stream: bytes):
+        """The page's new dictionary, as an object for the writer; registers the footer.
+
+        `open_stream` is "[" and the reference of the stream to put before the page's
+        content, `close_stream` the reference of the one after it.
+        """
         changes = dict(plan.boxes)
-        changes[b"/Contents"] = b"[" + b" ".join(
-            (_ref_bytes(open_stream), *plan.contents, _ref_bytes(close_stream))
-        ) + b"]"
+        changes[b"/Contents"] = b" ".join((open_stream, *plan.contents, close_stream)) + b"]"
         if plan.shared is not None:
             shared = plan.shared.get_object()
             if plan.shared_is_xobjects:
