@@ -11,12 +11,19 @@ Anything unusual makes `read_indirect_dict` or `parse_dict` return None, and sta
 falls back to pyHanko's objects: literal strings and comments in the dictionary,
 duplicate keys, an object stream, a header that does not match the cross-reference
 table. The fallback gives the same document, only slower.
+
+`FastReader` is pyHanko's reader with the same idea for whole objects: plain objects
+(names, numbers, references, arrays, dictionaries, streams with a direct length) are
+read with a regular expression into the objects pyHanko's parser would return; pyHanko
+reads everything else. It reads our receipt document and the files we stamp.
 """
 
+import io
 import re
 from dataclasses import dataclass
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 _WHITESPACE = rb"\x00\t\n\x0c\r "
 _SPACE = rb"[" + _WHITESPACE + rb"]"
@@ -212,3 +219,137 @@ class RawObject(generic.PdfObject):
 
     def write_to_stream(self, stream, handler=None, container_ref=None) -> None:
         stream.write(self.data)
+
+
+# --- whole objects, as pyHanko objects -----------------------------------------------------
+
+_OBJECT_TOKEN = re.compile(
+    _SPACE + rb"*(?:"
+    rb"(/" + _REGULAR + rb"*)"  # 1 name
+    rb"|(" + _REF_VALUE + rb")"  # 2 reference
+    rb"|(<<|\[)"  # 3 open
+    rb"|(>>|\])"  # 4 close
+    rb"|(" + _REGULAR + rb"+)"  # 5 number, keyword
+    rb"|([^" + _WHITESPACE + rb"]))"  # 6 anything else (strings, comments): give up
+)
+_PLAIN_NAME = re.compile(rb"/[!-~]*")  # printable ASCII: no # escapes to expand
+_FLOAT = re.compile(rb"[+-]?(?:\d+\.\d*|\.\d+)")
+_AFTER_OBJECT = re.compile(_SPACE + rb"*(?:(endobj)|stream(?:\r\n|\n))")
+_ENDSTREAM = re.compile(_SPACE + rb"*endstream")
+_KEYWORDS = {b"true": True, b"false": False, b"null": None}
+
+
+def read_plain_object(data: bytes, offset: int, ref: generic.Reference, reader):
+    """Object `ref` stored at `offset` as pyHanko's parser would return it, or None.
+
+    None for anything beyond names, numbers, references, booleans, null, arrays,
+    dictionaries and streams with a direct /Length that fits: pyHanko reads those.
+    """
+    header = _HEADER.match(data, offset)
+    if header is None or (int(header[1]), int(header[2])) != (ref.idnum, ref.generation):
+        return None
+    container = generic.Reference(ref.idnum, ref.generation, reader)
+    parsed = _read_value(data, header.end(), container, reader)
+    if parsed is None:
+        return None
+    result, pos = parsed
+    after = _AFTER_OBJECT.match(data, pos)
+    if after is None:
+        return None
+    if after.group(1):
+        return result
+    length = result.get("/Length") if isinstance(result, generic.DictionaryObject) else None
+    if not isinstance(length, generic.NumberObject) or isinstance(length, bool):
+        return None
+    start = after.end()
+    if _ENDSTREAM.match(data, start + length) is None:
+        return None
+    stream = generic.StreamObject(dict(result), encoded_data=data[start : start + length])
+    stream.container_ref = container
+    return stream
+
+
+def _read_value(data: bytes, pos: int, container, reader):
+    """(object, end position) for the object at `pos`, or None."""
+    stack: list[list] = []  # [container object, pending dictionary key]
+    for token in _OBJECT_TOKEN.finditer(data, pos):
+        kind = token.lastindex
+        text = token.group(kind)
+        if kind == 3:
+            stack.append([{} if text == b"<<" else [], None])
+            continue
+        if kind == 1:
+            if not _PLAIN_NAME.fullmatch(text):
+                return None
+            value = generic.NameObject(text.decode("ascii"))
+            if stack and isinstance(stack[-1][0], dict) and stack[-1][1] is None:
+                stack[-1][1] = value  # a key
+                continue
+        elif kind == 2:
+            idnum, generation, _ = text.split()
+            value = generic.IndirectObject(int(idnum), int(generation), reader)
+        elif kind == 4:
+            if not stack:
+                return None
+            items, key = stack.pop()
+            if isinstance(items, dict) != (text == b">>") or key is not None:
+                return None
+            value = generic.DictionaryObject(items) if text == b">>" else generic.ArrayObject(items)
+        elif kind == 5:
+            value = _regular(text)
+            if value is None:
+                return None
+        else:
+            return None
+        value.container_ref = container
+        if not stack:
+            return value, token.end()
+        items, key = stack[-1]
+        if isinstance(items, dict):
+            if key is None:
+                return None  # a value where a key should be
+            items.setdefault(key, value)  # pyHanko keeps the first of duplicate keys
+            stack[-1][1] = None
+        else:
+            items.append(value)
+    return None
+
+
+def _regular(text: bytes):
+    if text in _KEYWORDS:
+        keyword = _KEYWORDS[text]
+        return generic.NullObject() if keyword is None else generic.BooleanObject(keyword)
+    if _INTEGER.fullmatch(text):
+        return generic.NumberObject(int(text))
+    if _FLOAT.fullmatch(text):
+        return generic.FloatObject(text.decode("ascii"))
+    return None
+
+
+class FastReader(PdfFileReader):
+    """pyHanko's reader, reading plain objects with `read_plain_object` (pyHanko reads
+    the rest). For unencrypted files in memory."""
+
+    def __init__(self, stream: io.BytesIO, **kwargs):
+        self._data = stream.getvalue()
+        self._unencrypted: bool | None = None  # known once the trailer is read
+        super().__init__(stream, **kwargs)
+
+    def _read_object(self, ref, marker, never_decrypt=False, as_metadata_stream=False):
+        if isinstance(marker, int) and not as_metadata_stream and self._is_unencrypted():
+            result = read_plain_object(self._data, marker, ref, self)
+            if result is not None:
+                return result
+        return super()._read_object(ref, marker, never_decrypt, as_metadata_stream)
+
+    def _is_unencrypted(self) -> bool:
+        if self._unencrypted is None:
+            trailer = getattr(self, "trailer", None)
+            if trailer is None:
+                return False
+            try:
+                trailer.raw_get("/Encrypt")
+                self._unencrypted = False
+            except KeyError:
+                self._unencrypted = True
+        return self._unencrypted

@@ -6,9 +6,11 @@ it. Texts are plain dicts for Swedish and English: this module runs outside Flas
 """
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Literal
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -17,7 +19,6 @@ import qrcode
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -26,6 +27,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.sealing.rawpages import FastReader
 from core.sealing.stamp import Overlay, import_overlay, open_writer, page_refs, text_font, write
 from core.security import mask_personal_number, mask_phone
 
@@ -233,7 +235,7 @@ def append_pages(
     The last `overlay_pages` pages are not added but imported as footer drawings (see
     stamp.Footer). Returns the added pages' references and the footer drawings.
     """
-    source = PdfFileReader(io.BytesIO(pdf_bytes))
+    source = FastReader(io.BytesIO(pdf_bytes))
     refs = page_refs(source)
     refs = refs[: len(refs) - overlay_pages]
     for ref in refs:
@@ -256,6 +258,7 @@ def append_pages(
     return imported, overlay
 
 
+@cache
 def _styles() -> dict[str, ParagraphStyle]:
     regular, bold = text_font(), text_font(bold=True)
     body = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11)
@@ -272,7 +275,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _story(receipt: ReceiptData, texts: dict, styles: dict) -> list[Flowable]:
-    story: list[Flowable] = [Paragraph(escape(texts["title"]), styles["title"])]
+    story: list[Flowable] = [_paragraph(texts["title"], styles["title"])]
     story.append(
         _pairs(
             [
@@ -288,8 +291,8 @@ def _story(receipt: ReceiptData, texts: dict, styles: dict) -> list[Flowable]:
     story += _parties(receipt.parties, texts, styles)
     story += _evidence(receipt, texts, styles)
     for section in receipt.extra_sections:
-        story.append(Paragraph(escape(section.heading), styles["heading"]))
-        story += [Paragraph(escape(line), styles["body"]) for line in section.lines]
+        story.append(_paragraph(section.heading, styles["heading"]))
+        story += [_paragraph(line, styles["body"]) for line in section.lines]
     story += _verification(receipt, texts, styles)
     return story
 
@@ -298,13 +301,13 @@ def _documents(documents: Sequence[ReceiptDocument], texts: dict, styles: dict) 
     rows = [[texts["document"], texts["pages"], texts["original_sha256"]]]
     rows += [[doc.name, str(doc.pages), doc.sha256] for doc in documents]
     return [
-        Paragraph(escape(texts["documents"]), styles["heading"]),
+        _paragraph(texts["documents"], styles["heading"]),
         _table(rows, [60 * mm, 12 * mm, 102 * mm], styles, monospace_column=2),
     ]
 
 
 def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list:
-    flowables: list[Flowable] = [Paragraph(escape(texts["parties"]), styles["heading"])]
+    flowables: list[Flowable] = [_paragraph(texts["parties"], styles["heading"])]
     for party in parties:
         rows = [
             (texts["role"], texts.get(party.role, party.role)),
@@ -314,7 +317,7 @@ def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list
             (texts["viewed"], _when(party.viewed_at, texts)),
             (texts["signed"], _when(party.signed_at, texts)),
         ]
-        flowables.append(Paragraph(escape(party.name), styles["cellbold"]))
+        flowables.append(_paragraph(party.name, styles["cellbold"]))
         flowables.append(_pairs(rows, styles))
         flowables.append(Spacer(1, 3 * mm))
     return flowables
@@ -323,7 +326,7 @@ def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list
 def _evidence(receipt: ReceiptData, texts: dict, styles: dict) -> list:
     seal = receipt.seal
     return [
-        Paragraph(escape(texts["evidence"]), styles["heading"]),
+        _paragraph(texts["evidence"], styles["heading"]),
         _pairs(
             [
                 (texts["evidence_head"], receipt.evidence_head),
@@ -345,12 +348,12 @@ def _verification(receipt: ReceiptData, texts: dict, styles: dict) -> list:
         texts["step_4"].format(subject=receipt.seal.certificate_subject),
     ]
     text = [
-        Paragraph(f"{number}. {escape(step)}", styles["body"])
+        _paragraph(f"{number}. {step}", styles["body"])
         for number, step in enumerate(steps, 1)
     ]
     layout = Table([[text, QRCode(receipt.verify_url)]], colWidths=[136 * mm, 38 * mm])
     layout.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return [Paragraph(escape(texts["verify"]), styles["heading"]), layout]
+    return [_paragraph(texts["verify"], styles["heading"]), layout]
 
 
 def _identity(party: ReceiptParty) -> str:
@@ -375,6 +378,28 @@ def _when(moment: datetime | None, texts: dict) -> str:
     return f"{utc} ({local}, {texts['swedish_time']})"
 
 
+_PLAIN_TEXT = re.compile(r"[^&<>\s]+(?: [^&<>\s]+)*")
+
+
+def _paragraph(text: str, style: ParagraphStyle) -> Paragraph:
+    """A Paragraph of plain `text`, without reportlab's markup parser when it can be skipped.
+
+    Parsing markup is most of the cost of building a Paragraph, and receipt texts are
+    plain: text without markup characters or extra whitespace gets a copy of the parsed
+    fragment of a one-word paragraph in the same style, which is what parsing it yields.
+    """
+    if not _PLAIN_TEXT.fullmatch(text):
+        return Paragraph(escape(text), style)
+    frag = _template_fragment(style).clone(text=text, link=[], us_lines=[])
+    return Paragraph(text, style, frags=[frag])
+
+
+@cache
+def _template_fragment(style: ParagraphStyle):
+    [frag] = Paragraph("x", style).frags
+    return frag
+
+
 def _pairs(rows: Sequence[tuple[str, str]], styles: dict) -> Table:
     return _table([list(row) for row in rows], [50 * mm, 124 * mm], styles, header=False)
 
@@ -387,7 +412,7 @@ def _table(
     monospace_column: int | None = None,
 ) -> Table:
     cells = [
-        [Paragraph(escape(value), styles["small" if col == monospace_column else "cell"])
+        [_paragraph(value, styles["small" if col == monospace_column else "cell"])
          for col, value in enumerate(row)]
         for row in rows
     ]

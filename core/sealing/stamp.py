@@ -13,6 +13,13 @@ dictionary edits, not a content merge. The changes are written as an incremental
 with pyHanko's writer: the original bytes stay a prefix of the output (so the original's
 SHA-256 on the receipt can be checked from the sealed file) and only the edited page
 dictionaries are written, instead of re-serialising every object of a 500-page file.
+
+pyHanko's parser reads a byte at a time, so the per-page work avoids it: plain page
+dictionaries of the original are read and rewritten as bytes (rawpages), a content
+stream is recognised from the bytes after its object header instead of being parsed,
+and other objects are read by rawpages.FastReader. `Footer` plans the pages before the
+footers are drawn, so the pipeline can draw them in the receipt's document (one
+embedded font, one parse and import for both; see pipeline).
 """
 
 import hashlib
@@ -127,11 +134,11 @@ def open_writer(pdf_bytes: bytes) -> StampWriter:
     ones, at the price that the original bytes are no longer a prefix of the result.
     """
     try:
-        writer = StampWriter(io.BytesIO(pdf_bytes), strict=False)
+        writer = _stamp_writer(pdf_bytes)
     except PdfReadError as error:
         log.warning("Rewriting a damaged PDF before stamping: %s", error)
         pdf_bytes = _rewritten(pdf_bytes)
-        writer = StampWriter(io.BytesIO(pdf_bytes), strict=False)
+        writer = _stamp_writer(pdf_bytes)
     if writer.prev.encrypted:
         raise EncryptedPdfError("An encrypted PDF cannot be stamped or sealed")
     # The second ID half marks this revision; derive it from the input, not randomness.
@@ -139,6 +146,11 @@ def open_writer(pdf_bytes: bytes) -> StampWriter:
     revision_id = hashlib.sha256(pdf_bytes).digest()[:16]
     writer._document_id = generic.ArrayObject([first_id, generic.ByteStringObject(revision_id)])
     return writer
+
+
+def _stamp_writer(pdf_bytes: bytes) -> StampWriter:
+    stream = io.BytesIO(pdf_bytes)
+    return StampWriter(stream, prev=rawpages.FastReader(stream, strict=False))
 
 
 def _rewritten(pdf_bytes: bytes) -> bytes:
@@ -608,7 +620,7 @@ def _draw_overlay(
         _draw_footer(drawing, geometry, text)
         drawing.showPage()
     drawing.save()
-    return import_overlay(writer, PdfFileReader(buffer), [])[1]
+    return import_overlay(writer, rawpages.FastReader(buffer), [])[1]
 
 
 def import_overlay(

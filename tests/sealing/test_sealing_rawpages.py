@@ -1,16 +1,22 @@
-"""Stamping plain page dictionaries as bytes gives the same pages as pyHanko's objects."""
+"""The byte-level readers: stamping plain page dictionaries as bytes gives the same pages as
+pyHanko's objects, and the fast reader gives the objects pyHanko's parser gives."""
 
 import io
 
 import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NumberObject, StreamObject
 
 from core.sealing import rawpages, stamp
+from core.sealing.receipt import render_receipt
 from tests.sealing.checks import qpdf_check
-from tests.sealing.conftest import FINGERPRINT, VERIFY_URL
+from tests.sealing.conftest import FINGERPRINT, VERIFY_URL, make_receipt
 from tests.sealing.pdfs import (
     MIXED_SIZES,
+    acroform_pdf,
+    ghostscript_pdf,
     page_variants_pdf,
     reportlab_pdf,
     rotated_pdf,
@@ -116,3 +122,57 @@ def test_plain_dictionaries_are_read_entry_by_entry(source, entries):
 )
 def test_anything_unusual_is_left_to_pyhanko(source):
     assert rawpages.parse_dict(source, 0) is None
+
+
+def same_object(a, b) -> bool:
+    """Equal pyHanko objects of the same types, container references included."""
+    if type(a) is not type(b) or getattr(a, "container_ref", None) != getattr(b, "container_ref", None):
+        return False
+    if isinstance(a, generic.StreamObject) and a.encoded_data != b.encoded_data:
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(
+            same_object(dict.__getitem__(a, key), dict.__getitem__(b, key)) for key in a
+        )
+    if isinstance(a, list):
+        return len(a) == len(b) and all(
+            same_object(x, y) for x, y in zip(list.__iter__(a), list.__iter__(b), strict=True)
+        )
+    if isinstance(a, generic.IndirectObject):
+        return a.reference == b.reference
+    if isinstance(a, generic.BooleanObject):
+        return a.value == b.value
+    return isinstance(a, generic.NullObject) or (a == b and str(a) == str(b))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda tmp: reportlab_pdf(3, MIXED_SIZES),
+        lambda tmp: rotated_pdf(),
+        lambda tmp: ghostscript_pdf(tmp, pdfa=True),
+        lambda tmp: acroform_pdf(),
+        lambda tmp: page_variants_pdf(),
+        lambda tmp: with_object_streams(page_variants_pdf()),
+        lambda tmp: render_receipt(make_receipt(3), "sv"),
+    ],
+    ids=["reportlab", "rotated", "pdfa", "acroform", "variants", "object-streams", "receipt"],
+)
+def test_the_fast_reader_reads_every_object_as_pyhanko_does(make, tmp_path):
+    pdf = make(tmp_path)
+    if pdf is None:
+        pytest.skip("qpdf is not installed")
+    slow = PdfFileReader(io.BytesIO(pdf), strict=False)
+    fast = rawpages.FastReader(io.BytesIO(pdf), strict=False)
+    read_fast = 0
+    for idnum in range(1, slow.trailer["/Size"]):
+        marker = slow.xrefs[generic.Reference(idnum, 0)]
+        if marker is None:
+            continue
+        expected = slow.get_object(generic.Reference(idnum, 0, slow))
+        assert same_object(fast.get_object(generic.Reference(idnum, 0, fast)), expected), idnum
+        if isinstance(marker, int):
+            read_fast += rawpages.read_plain_object(
+                pdf, marker, generic.Reference(idnum, 0, fast), fast
+            ) is not None
+    assert read_fast > 0
