@@ -29,7 +29,7 @@ _WHITESPACE = rb"\x00\t\n\x0c\r "
 _SPACE = rb"[" + _WHITESPACE + rb"]"
 _REGULAR = rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]"
 _PLAIN = rb"[^\[\]()<>{}%]"  # inside a container: no containers, strings or comments
-_FLAT_VALUE = rb"\[" + _PLAIN + rb"*\]|<<" + _PLAIN + rb"*>>"
+_FLAT_VALUE = rb"\[" + _PLAIN + rb"*+\]|<<" + _PLAIN + rb"*+>>"
 _REF_VALUE = rb"\d+" + _SPACE + rb"+\d+" + _SPACE + rb"+R(?!" + _REGULAR + rb")"
 
 # One match per dictionary entry ("key value"), the end of the dictionary, or anything
@@ -41,8 +41,8 @@ _ENTRY = re.compile(
     rb"(/" + _REGULAR + rb"*+)"
     rb"|(" + _REF_VALUE + rb")"
     rb"|(" + _FLAT_VALUE + rb")"
-    rb"|(\[(?:" + _PLAIN + rb"|" + _FLAT_VALUE + rb")*\]"
-    rb"|<<(?:" + _PLAIN + rb"|" + _FLAT_VALUE + rb")*>>)"
+    rb"|(\[(?:" + _PLAIN + rb"++|" + _FLAT_VALUE + rb")*+\]"
+    rb"|<<(?:" + _PLAIN + rb"++|" + _FLAT_VALUE + rb")*+>>)"
     rb"|(" + _REGULAR + rb"++))"
     rb"|(>>)|([^" + _WHITESPACE + rb"]))"
 )
@@ -159,19 +159,28 @@ def _entry(key: bytes, kind: int, value: bytes) -> tuple[bytes, ...]:
 
 def read_indirect_dict(data: bytes, offset: int, ref: generic.Reference) -> RawDict | None:
     """The dictionary of object `ref` stored at `offset`, if it is one and looks plain."""
-    header = _HEADER.match(data, offset)
-    if header is None or (int(header[1]), int(header[2])) != (ref.idnum, ref.generation):
+    start = _after_header(data, offset, ref)
+    if start is None:
         return None
-    end = data.find(b"endobj", header.end())
-    return None if end < 0 else parse_dict(data, header.end(), end)
+    end = data.find(b"endobj", start)
+    return None if end < 0 else parse_dict(data, start, end)
 
 
 def starts_with(data: bytes, offset: int, ref: generic.Reference, prefix: bytes) -> bool:
     """Whether object `ref`, stored at `offset`, starts with `prefix` after its header."""
-    header = _HEADER.match(data, offset)
-    if header is None or (int(header[1]), int(header[2])) != (ref.idnum, ref.generation):
-        return False
-    return data.startswith(prefix, header.end())
+    start = _after_header(data, offset, ref)
+    return start is not None and data.startswith(prefix, _SPACES.match(data, start).end())
+
+
+def _after_header(data: bytes, offset: int, ref: generic.Reference) -> int | None:
+    """Where object `ref`'s value starts, if its header at `offset` names it."""
+    header = b"%d %d obj" % (ref.idnum, ref.generation)
+    if data.startswith(header, offset):  # as almost every writer writes it
+        return offset + len(header)
+    match = _HEADER.match(data, offset)
+    if match is None or (int(match[1]), int(match[2])) != (ref.idnum, ref.generation):
+        return None
+    return match.end()
 
 
 def numbers(value: bytes | None) -> list[float] | None:
@@ -245,11 +254,11 @@ def read_plain_object(data: bytes, offset: int, ref: generic.Reference, reader):
     None for anything beyond names, numbers, references, booleans, null, arrays,
     dictionaries and streams with a direct /Length that fits: pyHanko reads those.
     """
-    header = _HEADER.match(data, offset)
-    if header is None or (int(header[1]), int(header[2])) != (ref.idnum, ref.generation):
+    start = _after_header(data, offset, ref)
+    if start is None:
         return None
     container = generic.Reference(ref.idnum, ref.generation, reader)
-    parsed = _read_value(data, header.end(), container, reader)
+    parsed = _read_value(data, start, container, reader)
     if parsed is None:
         return None
     result, pos = parsed

@@ -289,9 +289,12 @@ def _page_tree(
     """
     pages: list[tuple[generic.IndirectObject, rawpages.RawDict | None]] = []
     stack = [writer.root.raw_get("/Pages")]
+    offsets = _Offsets(writer) if data is not None else None
     while stack:
         ref = stack.pop()
-        raw = _raw_dict(writer, data, ref)
+        raw = None
+        if offsets is not None and isinstance(ref, generic.IndirectObject):
+            raw = offsets.read_dict(data, ref)
         if raw is not None and b"/Kids" not in raw.entries and raw.value(b"/Type") != b"/Pages":
             pages.append((ref, raw))
             continue
@@ -338,27 +341,56 @@ def _read_tree_node(writer, ref: generic.IndirectObject, raw: rawpages.RawDict) 
     reader.cache_indirect_object(ref.generation, ref.idnum, node)
 
 
-def _raw_location(writer: IncrementalPdfFileWriter, ref) -> int | None:
-    """Offset of the original's plain object `ref`, unless the writer has changed it."""
-    if not isinstance(ref, generic.IndirectObject) or ref.get_pdf_handler() is not writer.prev:
-        return None
-    if (ref.generation, ref.idnum) in writer.objects:
-        return None
-    marker = writer.prev.xrefs[ref.reference]
-    return marker if isinstance(marker, int) else None
+class _Offsets:
+    """Where the original's plain objects are, for objects the writer has not changed."""
 
+    def __init__(self, writer: IncrementalPdfFileWriter):
+        self.writer = writer
+        xrefs = writer.prev.xrefs
+        self.lookup = xrefs.__getitem__
+        if xrefs.total_revisions == 1:  # the usual case: one section, ask it directly
+            self.lookup = self._in_section(xrefs.get_xref_data(0))
 
-def _raw_dict(writer, data: bytes | None, ref) -> rawpages.RawDict | None:
-    offset = None if data is None else _raw_location(writer, ref)
-    if offset is None:
-        return None
-    return rawpages.read_indirect_dict(data, offset, ref.reference)
+    @staticmethod
+    def _in_section(section):
+        def lookup(ref):
+            try:
+                return section.try_resolve(ref)
+            except KeyError:
+                return None
+
+        return lookup
+
+    def offset(self, reference: generic.Reference) -> int | None:
+        if (reference.generation, reference.idnum) in self.writer.objects:
+            return None
+        marker = self.lookup(reference)
+        return marker if isinstance(marker, int) else None
+
+    def read_dict(self, data: bytes, ref: generic.IndirectObject) -> rawpages.RawDict | None:
+        """The object's dictionary read from the bytes, if it is plain (else None)."""
+        if ref.get_pdf_handler() is not self.writer.prev:
+            return None
+        reference = ref.reference
+        offset = self.offset(reference)
+        if offset is None:
+            return None
+        return rawpages.read_indirect_dict(data, offset, reference)
+
+    def is_stream(self, data: bytes, idnum: int, generation: int) -> bool:
+        """True if the object surely is a stream (or a dictionary): it starts with "<<"."""
+        reference = generic.Reference(idnum, generation)
+        offset = self.offset(reference)
+        return offset is not None and rawpages.starts_with(data, offset, reference, b"<<")
 
 
 def _surely_not_an_array(writer, data: bytes | None, ref) -> bool:
     """True if object `ref` of the original starts with "<<" (a stream), from its bytes."""
-    offset = None if data is None else _raw_location(writer, ref)
-    return offset is not None and rawpages.starts_with(data, offset, ref.reference, b"<<")
+    if data is None or not isinstance(ref, generic.IndirectObject):
+        return False
+    if ref.get_pdf_handler() is not writer.prev:
+        return False
+    return _Offsets(writer).is_stream(data, ref.idnum, ref.generation)
 
 
 def _content_refs(writer, data: bytes | None, page: generic.DictionaryObject) -> list:
@@ -400,6 +432,7 @@ class _BytePages:
         self._resources: dict[bytes, tuple | None] = {}
         self._edited_resources: dict[tuple[bytes, str], bytes] = {}
         self._shared: dict[bytes, generic.IndirectObject | None] = {}
+        self.offsets = _Offsets(writer)
 
     def _new_boxes(self, raw: rawpages.RawDict) -> tuple[dict[bytes, bytes], Geometry] | None:
         """New /MediaBox and /CropBox values and the geometry, or None if odd."""
@@ -424,13 +457,8 @@ class _BytePages:
             return ()
         value = raw.value(b"/Contents")
         if kind == rawpages.REF:
-            idnum, generation = rawpages.reference(value)
-            ref = generic.Reference(idnum, generation)
-            offset = None
-            if (generation, idnum) not in self.writer.objects:
-                offset = self.writer.prev.xrefs[ref]
             # A stream is kept as a reference; resolving it would parse the stream.
-            if isinstance(offset, int) and rawpages.starts_with(self.data, offset, ref, b"<<"):
+            if self.offsets.is_stream(self.data, *rawpages.reference(value)):
                 return (value,)
             resolved = _indirect(self.writer, value).get_object()
             if not isinstance(resolved, generic.ArrayObject):
