@@ -6,8 +6,11 @@ because anything but signatures and validation data added after it breaks the se
 Speed: `seal_document` does not write the prepared document and parse it again for the
 seal. It hands pyHanko's signer the writer that holds the footer and receipt changes, so
 they are written once, in the seal's revision (one incremental update after the
-original: the original's bytes stay a prefix, and the seal covers the whole file).
-`prepare_document` gives the same document as bytes, for tests and the benchmark.
+original: the original's bytes stay a prefix, and the seal covers the whole file; the
+sealed file has two revisions, the original's and the seal's). `prepare_document` gives
+the same document as bytes, for tests and the benchmark. The footers are drawn as extra
+pages of the receipt's document (see `_prepared_writer`), and the page dictionaries
+are edited as bytes (see stamp).
 """
 
 import hashlib
