@@ -86,6 +86,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SCHEDULER_INTERVAL": _env_int("SCHEDULER_INTERVAL", 60),
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10/300"),
         "TOKEN_RATE_LIMIT": _env("TOKEN_RATE_LIMIT", "30/60"),
+        # Rendered signer pages kept per worker (core/signing/page.py); 0 turns the cache off.
+        "SIGNER_PAGE_CACHE": _env_int("SIGNER_PAGE_CACHE", 256),
         "API_RATE_LIMIT": _env("API_RATE_LIMIT", "120/60"),
         "DEBUG_OUTBOX": _env_bool("DEBUG_OUTBOX", False),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -58,31 +58,40 @@ def find_party(token: str) -> Party | None:
     says why; `link_state` never lets a closed case's link act).
 
     One query loads the party with its case, the case's documents and owner and the party's
-    signature: the signer page is the busiest page and must stay cheap.
+    signature: the signer page is the busiest page and must stay cheap (the statements are built
+    once; SQLAlchemy caches their compiled form).
     """
     if not token or len(token) > 200:
         return None
     token_hash = hash_token(token)
     # The completion email's link (result_token_hash) opens the same page once the case is done.
-    party = _load_party(sa.or_(Party.token_hash == token_hash, Party.result_token_hash == token_hash))
+    party = _load_party(_PARTY_BY_TOKEN, token_hash)
     if party is not None:
         return party
-    retired = db.session.execute(
-        sa.select(RetiredLink.party_id).where(RetiredLink.token_hash == token_hash)
-        .execution_options(all_tenants=True)
-    ).scalar_one_or_none()
-    return None if retired is None else _load_party(Party.id == retired)
+    retired = db.session.execute(_RETIRED_PARTY, {"token_hash": token_hash}).scalar_one_or_none()
+    return None if retired is None else _load_party(_PARTY_BY_ID, retired)
 
 
-def _load_party(condition) -> Party | None:
+def _party_query(condition):
     # all_tenants: the link itself says whose it is; everything loaded hangs off this party. The
     # tenant comes along into the identity map, so `link_state` gets it without another query.
-    row = db.session.execute(
+    return (
         sa.select(Party, Tenant).join(Tenant, Tenant.id == Party.tenant_id).where(condition)
         .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner),
                  joinedload(Party.signature))
         .execution_options(all_tenants=True)
-    ).unique().first()
+    )
+
+
+_PARTY_BY_TOKEN = _party_query(sa.or_(Party.token_hash == sa.bindparam("key"),
+                                      Party.result_token_hash == sa.bindparam("key")))
+_PARTY_BY_ID = _party_query(Party.id == sa.bindparam("key"))
+_RETIRED_PARTY = (sa.select(RetiredLink.party_id).where(RetiredLink.token_hash == sa.bindparam("token_hash"))
+                  .execution_options(all_tenants=True))
+
+
+def _load_party(statement, key) -> Party | None:
+    row = db.session.execute(statement, {"key": key}).unique().first()
     return row[0] if row else None
 
 

@@ -31,7 +31,7 @@ from core.models import Document
 from core.sealing.service import within_retention
 from core.security import client_ip, user_agent
 from core.signing import compare as comparing
-from core.signing import pages, service
+from core.signing import page, pages, service
 from core.signing.methods import methods_for
 from core.storage import BlobNotFound, blobs
 from tenants import scoping
@@ -110,12 +110,7 @@ def _context(link: service.Link):
 def _render_open(token: str, link: service.Link, error: str | None = None, status: int = 200, form=None):
     ctx = _context(link)
     methods = methods_for(link.party) if link.state == "open" and link.party.role == "signer" else []
-    method_contexts = {m.name: m.template_context(ctx) for m in methods}
-    return render_template(
-        "signing/open.html", link=link, token=token, case=link.case, party=link.party, ctx=ctx,
-        sender=service.sender_of(link.case), methods=methods, method_contexts=method_contexts,
-        widths=pages.WIDTHS, error=error, form=form or {},
-    ), status
+    return page.render(page.build(link, ctx, methods), token, g.locale, error=error, form=form), status
 
 
 @bp.get("/<token>")
