@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -81,9 +82,14 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if _touches_scoped_entity(state):
             raise NoTenantError("tenant-scoped query with no tenant in context")
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
-    )
+    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tenant_criteria(tenant_id: int):
+    """The loader criteria for one tenant, built once: building it (and analysing its lambda) for
+    every statement cost more than the rest of a small query."""
+    return with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
 
 
 def _touches_scoped_entity(state: ORMExecuteState) -> bool:
