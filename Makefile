@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SIGILL := $(VENV)/bin/sigill
 export SIGILL_INSTANCE ?= $(CURDIR)/instance
-APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools libreoffice-writer-nogui
+APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools libreoffice-writer-nogui wrk
 
 .PHONY: run test bench lint setup system-deps translations clean
 
