@@ -5,8 +5,9 @@ from __future__ import annotations
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask.globals import _cv_app
-from flask_babel import force_locale, get_locale, lazy_gettext
+from flask_babel import force_locale, get_locale
 from flask_babel import get_translations as _babel_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 _NULL = NullTranslations()
@@ -45,6 +46,11 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
 def pgettext(context: str, string: str, **variables) -> str:
     text = translations().upgettext(context, string)
     return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """A message translated when it is used (labels defined at import time)."""
+    return LazyString(gettext, string, **variables)
 
 
 _ = gettext
