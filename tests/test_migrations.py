@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 
 from core.app import create_app
 from core.extensions import db
+from core.models.base import include_object
 from tests import support
 from tests.conftest import base_config
 
@@ -15,7 +16,8 @@ def _diff_after_upgrade(app) -> list:
     with app.app_context():
         support.upgrade_database()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True, "render_as_batch": True, "include_object": include_object(conn.dialect.name)})
             return compare_metadata(context, db.metadata)
 
 

@@ -30,3 +30,24 @@ def test_login_and_isolation_on_postgres(pg_app):
 
 def test_health_on_postgres(pg_app):
     assert pg_app.test_client().get("/healthz").json == {"ok": True, "database": "ok"}
+
+
+def test_free_text_search_uses_the_trigram_indexes(pg_app):
+    """A title or name substring is looked up in pg_trgm indexes, not by scanning every case."""
+    from core.cases import listing
+
+    people = support.make_people()
+    with tenant_context(people.acme.id):
+        for n in range(30):
+            case = Case(title=f"Lease {n} Storgatan", allowed_methods=["touch"])
+            db.session.add(case)
+        db.session.add(Case(title="Hyresavtal Kungsgatan 7", allowed_methods=["touch"]))
+        db.session.commit()
+        assert [c.title for c in listing.list_cases(q="ungsgatan").cases] == ["Hyresavtal Kungsgatan 7"]
+        # Few rows: tell the planner scanning is expensive, as it is at 100,000 cases.
+        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        statement = sa.select(Case.id).where(listing._search_condition("ungsgatan"))
+        compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(db.session.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
+        db.session.rollback()
+    assert "ix_case_title_trgm" in plan and "ix_party_name_trgm" in plan, plan

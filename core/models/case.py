@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
-from core.models.base import UTCDateTime, utcnow
+from core.models.base import PG_TRGM, UTCDateTime, trigram_index, utcnow
 from tenants.scoping import TenantScoped
 
 CASE_STATUSES = ("draft", "pending", "completed", "declined", "revoked", "expired")
@@ -25,6 +25,8 @@ class Case(TenantScoped, db.Model):
         sa.Index("ix_case_tenant_owner_activity", "tenant_id", "owner_id", "last_activity_at"),
         # "My cases" tab counts: GROUP BY status from the index alone.
         sa.Index("ix_case_tenant_owner_status", "tenant_id", "owner_id", "status"),
+        # Free-text search (core/cases/listing.py): title ILIKE '%text%'.
+        trigram_index("ix_case_title_trgm", "title"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,6 +89,8 @@ class Party(TenantScoped, db.Model):
     __table_args__ = (
         sa.Index("ix_party_tenant_email", "tenant_id", "email"),
         sa.Index("ix_party_tenant_name", "tenant_id", "name"),
+        trigram_index("ix_party_name_trgm", "name"),
+        trigram_index("ix_party_email_trgm", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,3 +164,6 @@ class Event(TenantScoped, db.Model):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
     case = relationship(Case, back_populates="events")
+
+
+sa.event.listen(db.metadata, "before_create", PG_TRGM)
