@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import render_template_string
 
-from core.i18n import _, _l, force_locale, ngettext
+from core.i18n import _, _l, force_locale, ngettext, pgettext
 
 
 def test_messages_follow_the_request_and_forced_languages(app):
@@ -32,3 +32,10 @@ def test_plurals_and_placeholders(app):
 def test_without_an_app_messages_stay_as_written():
     assert _("Decline to sign") == "Decline to sign"
     assert str(_l("Decline to sign")) == "Decline to sign"
+
+
+def test_contexts_tell_a_case_status_from_a_party_status(app):
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        assert render_template_string('{{ _("Signed") }}') == "Signerat"  # a case
+        assert render_template_string('{{ pgettext("party status", "Signed") }}') == "Har skrivit under"
+        assert pgettext("API key", "Revoked") == "Återkallad"

@@ -41,7 +41,7 @@ from core.bankid import (
 from core.bankid.models import BankIDOrder
 from core.bankid.personal_number import is_well_formed
 from core.extensions import db
-from core.i18n import _, _l, force_locale
+from core.i18n import _, _l, force_locale, ngettext
 from core.models.base import utcnow
 from core.security import mask_personal_number
 from core.signing.methods import ActionResult, MethodRefused, MethodResult, SigningContext, SigningMethod
@@ -331,8 +331,9 @@ def visible_text(ctx: SigningContext) -> str:
         for listed, document in enumerate(ctx.documents):
             entry = [f"## {_md(document.filename)}", _md(_("SHA-256: %(sha256)s", sha256=document.sha256)), ""]
             if sum(len(line) + 1 for line in lines + entry) > VISIBLE_LIMIT:
-                lines.append(_md(_("… and %(count)d more documents; their hashes are in the signature.",
-                                   count=len(ctx.documents) - listed)))
+                lines.append(_md(ngettext("… and %(num)d more document; its hash is in the signature.",
+                                          "… and %(num)d more documents; their hashes are in the signature.",
+                                          len(ctx.documents) - listed)))
                 break
             lines.extend(entry)
     return "\n".join(lines).strip() + "\n"

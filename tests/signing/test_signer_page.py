@@ -222,3 +222,25 @@ def test_an_officer_of_another_tenant_opening_a_link_sees_only_that_link(client,
     assert "Lease 12" in html and "Acme AB" in html
     office = client.get("/cases/").get_data(as_text=True)
     assert "Lease 12" not in office  # Charlie's office is still scoped to Globex
+
+
+def test_bankid_text_counts_the_documents_it_leaves_out_in_the_partys_language(app, people, monkeypatch):
+    from core.signing import bankid_method
+    from core.signing import service as signing
+
+    with tenant_context(people.bob.tenant_id):
+        case = cases.create_case(people.bob, "Avtal", allowed_methods=["touch"])
+        for n in (1, 2, 3):
+            cases.add_document(case, f"bilaga-{n}.pdf", pdf(lines=[f"Bilaga {n}"]))
+        party = cases.add_party(case, **signer(language="sv"))
+        cases.send_case(case, people.bob)
+        db.session.commit()
+        link = signing.link_state(party)
+        ctx = signing.signing_context(link, "127.0.0.1", "test", "sv")
+        full = bankid_method.visible_text(ctx)
+        assert all(d.filename in full for d in ctx.documents) and "till." not in full
+        # Room for the heading and one document only: the text says how many more there are.
+        monkeypatch.setattr(bankid_method, "VISIBLE_LIMIT", full.index("## bilaga-2.pdf"))
+        assert "… och 2 handlingar till." in bankid_method.visible_text(ctx)
+        monkeypatch.setattr(bankid_method, "VISIBLE_LIMIT", full.index("## bilaga-3.pdf"))
+        assert "… och 1 handling till. Dess kontrollsumma finns i signaturen." in bankid_method.visible_text(ctx)
