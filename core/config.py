@@ -89,6 +89,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Rendered signer pages kept per worker (core/signing/page.py); 0 turns the cache off.
         "SIGNER_PAGE_CACHE": _env_int("SIGNER_PAGE_CACHE", 256),
         "API_RATE_LIMIT": _env("API_RATE_LIMIT", "120/60"),
+        # Webhooks go to public addresses only; these CIDRs (comma- or space-separated) are opened
+        # explicitly, e.g. an on-premises receiver. A CA file verifies receivers with a private CA.
+        "WEBHOOK_ALLOWED_NETWORKS": _env("WEBHOOK_ALLOWED_NETWORKS", ""),
+        "WEBHOOK_CA_BUNDLE": _env("WEBHOOK_CA_BUNDLE"),
         "DEBUG_OUTBOX": _env_bool("DEBUG_OUTBOX", False),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }

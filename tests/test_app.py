@@ -59,3 +59,16 @@ def test_https_base_url_from_environment_makes_cookies_secure(tmp_path, monkeypa
 def test_pages_forbid_scripts_from_elsewhere(client):
     csp = client.get("/login").headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_webhook_network_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from core.api import transport
+    from core.config import load_config
+
+    assert transport.allowed_networks(load_config(str(tmp_path))["WEBHOOK_ALLOWED_NETWORKS"]) == ()
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", "10.1.0.0/16, 192.168.7.0/24")
+    monkeypatch.setenv("WEBHOOK_CA_BUNDLE", "/etc/sigill/receivers-ca.pem")
+    config = load_config(str(tmp_path))
+    assert [str(n) for n in transport.allowed_networks(config["WEBHOOK_ALLOWED_NETWORKS"])] == [
+        "10.1.0.0/16", "192.168.7.0/24"]
+    assert config["WEBHOOK_CA_BUNDLE"] == "/etc/sigill/receivers-ca.pem"

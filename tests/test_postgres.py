@@ -51,3 +51,28 @@ def test_free_text_search_uses_the_trigram_indexes(pg_app):
         plan = "\n".join(db.session.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
         db.session.rollback()
     assert "ix_case_title_trgm" in plan and "ix_party_name_trgm" in plan, plan
+
+
+def test_a_draft_edit_after_another_request_sent_the_case_is_refused(pg_app):
+    """The editing request loaded the case while it was a draft; another request sends it; the
+    edit must then see the sent case (row lock + fresh status), not change it."""
+    from core.cases import service as cases
+    from core.models import Officer
+    from tests.signing.helpers import pdf
+
+    people = support.make_people()
+    with tenant_context(people.acme.id):
+        case = cases.create_case(people.alice, "Race", allowed_methods=["touch"])
+        cases.add_document(case, "a.pdf", pdf())
+        cases.add_party(case, "Sara Svensson", "sara@example.com")
+        db.session.commit()
+        case_id, alice_id = case.id, people.alice.id
+        stale = db.session.get(Case, case_id)
+        assert stale.status == "draft"
+        with pg_app.app_context():  # another request, its own session
+            cases.send_case(db.session.get(Case, case_id), db.session.get(Officer, alice_id))
+            db.session.commit()
+        with pytest.raises(cases.CaseError):
+            cases.update_case(stale, people.alice, title="Changed after sending")
+        db.session.rollback()
+        assert db.session.get(Case, case_id).title == "Race"

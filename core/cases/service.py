@@ -90,6 +90,14 @@ def _require_status(case: Case, *statuses: str) -> None:
         raise CaseError(f"not_{'_or_'.join(statuses)}", f"case is {case.status}")
 
 
+def _require_draft(case: Case) -> None:
+    """Edits of a draft take the case's row lock first, as sending does: an edit racing a send
+    either lands before it or is refused, never changes a case that has just been sent."""
+    if sa.inspect(case).persistent:
+        _lock(case)
+    _require_status(case, "draft")
+
+
 def _lock(case: Case) -> None:
     """Serialise state changes of one case (PostgreSQL row lock; SQLite serialises writers itself)."""
     db.session.flush()
@@ -128,7 +136,7 @@ def create_case(officer: Officer, title: str, message: str = "", allowed_methods
 
 def update_case(case: Case, officer: Officer, **fields) -> None:
     """Change the settings of a draft (title, message, methods, order, language, expiry, reminders)."""
-    _require_status(case, "draft")
+    _require_draft(case)
     allowed = {"title", "message", "allowed_methods", "signing_order", "language", "expires_at",
                "reminder_interval_days", "reminder_max"}
     changed = []
@@ -158,7 +166,7 @@ def check_upload(tenant: Tenant, filename: str, data: bytes) -> int:
 
 def add_document(case: Case, filename: str, data: bytes, officer: Officer | None = None) -> Document:
     """Validate the PDF, store it as a blob and attach it to the draft."""
-    _require_status(case, "draft")
+    _require_draft(case)
     filename = _clean_filename(filename)
     page_count = check_upload(tenant_of(case), filename, data)
     sha256 = blobs().put(data)
@@ -181,7 +189,7 @@ def _clean_filename(filename: str) -> str:
 
 
 def remove_document(case: Case, document: Document, officer: Officer) -> None:
-    _require_status(case, "draft")
+    _require_draft(case)
     _officer_event(case, "document_removed", officer, document_id=document.id, filename=document.filename)
     case.documents.remove(document)
     db.session.flush()
@@ -191,7 +199,7 @@ def add_party(case: Case, name: str, email: str, phone: str | None = None, perso
               role: str = "signer", language: str = "sv", methods: list[str] | None = None,
               officer: Officer | None = None) -> Party:
     """Add a party to a draft (input already validated and normalised by the form)."""
-    _require_status(case, "draft")
+    _require_draft(case)
     position = max((p.position for p in case.parties), default=-1) + 1
     party = Party(case=case, tenant_id=case.tenant_id, position=position, name=name.strip(),
                   email=email.strip().lower(), phone=phone or None, personal_number=personal_number or None,
@@ -208,7 +216,7 @@ def add_party(case: Case, name: str, email: str, phone: str | None = None, perso
 
 def replace_parties(case: Case, officer: Officer, rows: list[dict]) -> None:
     """Make the draft's parties exactly `rows` (in order), keeping rows that did not change."""
-    _require_status(case, "draft")
+    _require_draft(case)
     existing = {p.id: p for p in case.parties}
     keep = set()
     for position, row in enumerate(rows):
@@ -231,7 +239,7 @@ def replace_parties(case: Case, officer: Officer, rows: list[dict]) -> None:
 
 
 def delete_draft(case: Case, officer: Officer) -> None:
-    _require_status(case, "draft")
+    _require_draft(case)
     log.info("draft case %s deleted by officer %s", case.id, officer.id)
     db.session.delete(case)
     db.session.flush()
