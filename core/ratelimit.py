@@ -1,4 +1,9 @@
-"""Fixed-window rate limits, shared by every web process: Redis when configured, else the database."""
+"""Rate limits shared by every web process: Redis when configured, else the database.
+
+Sliding-window counters: hits are counted per fixed window, and a request is judged by this
+window's count plus the previous window's, weighted by how much of it still lies within the last
+`seconds`. Plain fixed windows would let 2x the limit through around a window boundary.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ def parse(rule: str) -> tuple[int, int]:
 def hit(bucket: str, subject: str, rule: str) -> bool:
     """Count one hit; True while within the limit. The subject (IP, email) is stored keyed-hashed."""
     limit, seconds = parse(rule)
-    window = int(time.time()) // seconds
+    now = time.time()
+    window = int(now) // seconds
     key = f"{bucket}:{keyed_hash(bucket, subject)[:32]}"
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
@@ -29,14 +35,18 @@ def hit(bucket: str, subject: str, rule: str) -> bool:
         rkey = f"sigill:rl:{key}:{window}"
         pipe = conn.pipeline()
         pipe.incr(rkey)
-        pipe.expire(rkey, seconds + 5)
-        count = pipe.execute()[0]
+        pipe.expire(rkey, 2 * seconds + 5)
+        pipe.get(f"sigill:rl:{key}:{window - 1}")
+        count, _expiry, previous = pipe.execute()
+        previous = int(previous or 0)
     else:
-        count = _db_hit(key, window)
-    return count <= limit
+        count, previous = _db_hit(key, window)
+    elapsed = (now - window * seconds) / seconds  # share of this window gone by
+    return previous * (1 - elapsed) + count <= limit
 
 
-def _db_hit(key: str, window: int) -> int:
+def _db_hit(key: str, window: int) -> tuple[int, int]:
+    """Count a hit in `window`; returns (this window's count, the previous window's count)."""
     from core.models import RateLimitHit
 
     # A separate connection so the count survives a rollback of the request's work.
@@ -53,11 +63,12 @@ def _db_hit(key: str, window: int) -> int:
                 conn.execute(
                     table.update().where(table.c.key == key, table.c.window == window).values(count=table.c.count + 1)
                 )
-        count = conn.execute(
-            table.select().with_only_columns(table.c.count).where(table.c.key == key, table.c.window == window)
-        ).scalar_one()
+        counts = dict(conn.execute(
+            table.select().with_only_columns(table.c.window, table.c.count)
+            .where(table.c.key == key, table.c.window >= window - 1)
+        ).all())
         conn.execute(table.delete().where(table.c.key == key, table.c.window < window - 1))
-    return count
+    return counts.get(window, 0), counts.get(window - 1, 0)
 
 
 def limit_or_429(bucket: str, subject: str, rule: str) -> None:
