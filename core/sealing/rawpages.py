@@ -7,6 +7,11 @@ entry in /Resources /XObject), so for a page stored as a plain object (not in an
 stream) we read its dictionary's entries with regular expressions, keep every other
 entry's value bytes as they are and write the new dictionary as bytes too.
 
+Pages of one document are mostly written alike, differing only in their /Contents
+reference: stamp.py reads and edits such a page "template" once (the dictionary with
+that reference replaced by PLACEHOLDER) and puts each page's own reference back into
+the edited bytes, after checking that it points at a content stream.
+
 Anything unusual makes `read_indirect_dict` or `parse_dict` return None, and stamp.py
 falls back to pyHanko's objects: literal strings and comments in the dictionary,
 duplicate keys, an object stream, a header that does not match the cross-reference
@@ -164,6 +169,21 @@ def read_indirect_dict(data: bytes, offset: int, ref: generic.Reference) -> RawD
         return None
     end = data.find(b"endobj", start)
     return None if end < 0 else parse_dict(data, start, end)
+
+
+def read_indirect_body(data: bytes, offset: int, ref: generic.Reference) -> bytes | None:
+    """The bytes of object `ref` stored at `offset`, between its header and "endobj"."""
+    start = _after_header(data, offset, ref)
+    if start is None:
+        return None
+    end = data.find(b"endobj", start)
+    return None if end < 0 else data[start:end]
+
+
+# The first "/Contents <reference>" in a page dictionary's bytes (stamp.py checks that it
+# is the top-level entry), and what stands in for it in a page template.
+CONTENTS_REF = re.compile(rb"/Contents" + _SPACE + rb"*+(" + _REF_VALUE + rb")")
+PLACEHOLDER = b"2147483647 65535 R"
 
 
 def starts_with(data: bytes, offset: int, ref: generic.Reference, prefix: bytes) -> bool:

@@ -210,13 +210,13 @@ class Footer:
         self.byte_pages = _BytePages(writer, self.data) if self.data is not None else None
         # (ref, page object or None, byte-level plan or None, geometry)
         self.entries = [
-            self._entry(ref, raw if index > 0 else None)
-            for index, (ref, raw) in enumerate(_page_tree(writer, self.data))
+            self._entry(ref, plain if index > 0 else None)
+            for index, (ref, plain) in enumerate(_page_tree(writer, self.data))
         ]
         self.geometries = sorted({e[3] for e in self.entries} | set(more_geometries), key=repr)
 
-    def _entry(self, ref, raw: rawpages.RawDict | None) -> tuple:
-        plan = self.byte_pages.plan(raw) if raw is not None and self.byte_pages else None
+    def _entry(self, ref, plain: "_PlainPage | None") -> tuple:
+        plan = self.byte_pages.plan_page(plain) if plain is not None else None
         if plan is not None:
             return ref, None, plan, plan.geometry
         page = ref.get_object()
@@ -279,33 +279,69 @@ def _original_bytes(writer: IncrementalPdfFileWriter) -> bytes | None:
     return stream.getvalue()
 
 
+@dataclass
+class _PlainPage:
+    """A page dictionary of the original, as bytes.
+
+    Pages of a document are mostly written alike: `template` is the dictionary with its
+    /Contents reference replaced by rawpages.PLACEHOLDER (parsed once for all the pages
+    whose bytes differ only there), `contents` the page's own reference.
+    """
+
+    body: bytes
+    template: bytes
+    contents: bytes | None
+
+
 def _page_tree(
     writer: IncrementalPdfFileWriter, data: bytes | None
-) -> list[tuple[generic.IndirectObject, rawpages.RawDict | None]]:
-    """All pages in order, as `page_refs`, with the byte-level dictionary when it has one.
+) -> list[tuple[generic.IndirectObject, _PlainPage | None]]:
+    """All pages in order, as `page_refs`, with the page's bytes when it is plain.
 
     Kids are first looked at as bytes, so a leaf page is never parsed by pyHanko unless
     it is not plain; page tree nodes are.
     """
-    pages: list[tuple[generic.IndirectObject, rawpages.RawDict | None]] = []
+    pages: list[tuple[generic.IndirectObject, _PlainPage | None]] = []
     stack = [writer.root.raw_get("/Pages")]
     offsets = _Offsets(writer) if data is not None else None
+    kinds: dict[bytes, str] = {}  # template -> "page", "node" or "odd"
     while stack:
         ref = stack.pop()
-        raw = None
+        body = None
         if offsets is not None and isinstance(ref, generic.IndirectObject):
-            raw = offsets.read_dict(data, ref)
-        if raw is not None and b"/Kids" not in raw.entries and raw.value(b"/Type") != b"/Pages":
-            pages.append((ref, raw))
-            continue
-        if raw is not None:
-            _read_tree_node(writer, ref, raw)
+            body = offsets.read_body(data, ref)
+        if body is not None:
+            plain = _plain_page(body)
+            if plain.template not in kinds:
+                kinds[plain.template] = _kind_of(body)
+            if kinds[plain.template] == "page":
+                pages.append((ref, plain))
+                continue
+            if kinds[plain.template] == "node":
+                _read_tree_node(writer, ref, rawpages.parse_dict(body))
         node = ref.get_object()
         if node.get("/Type") == "/Pages" or "/Kids" in node:
             stack.extend(reversed(list(node["/Kids"])))
         else:
             pages.append((ref, None))
     return pages
+
+
+def _plain_page(body: bytes) -> _PlainPage:
+    found = rawpages.CONTENTS_REF.search(body)
+    if found is None or rawpages.PLACEHOLDER in body:
+        return _PlainPage(body, body, None)
+    start, end = found.span(1)
+    return _PlainPage(body, body[:start] + rawpages.PLACEHOLDER + body[end:], found.group(1))
+
+
+def _kind_of(body: bytes) -> str:
+    raw = rawpages.parse_dict(body)
+    if raw is None:
+        return "odd"
+    if b"/Kids" in raw.entries or raw.value(b"/Type") == b"/Pages":
+        return "node"
+    return "page"
 
 
 _KID = re.compile(rb"(\d+)\s+(\d+)\s+R")
@@ -319,6 +355,8 @@ def _read_tree_node(writer, ref: generic.IndirectObject, raw: rawpages.RawDict) 
     few and short, and pyHanko reads those.
     """
     reader = writer.prev
+    if raw is None:
+        return
     kids = raw.value(b"/Kids")
     if kids is None or not _KIDS.fullmatch(kids) or any(b"#" in key for key in raw.entries):
         return
@@ -367,15 +405,15 @@ class _Offsets:
         marker = self.lookup(reference)
         return marker if isinstance(marker, int) else None
 
-    def read_dict(self, data: bytes, ref: generic.IndirectObject) -> rawpages.RawDict | None:
-        """The object's dictionary read from the bytes, if it is plain (else None)."""
+    def read_body(self, data: bytes, ref: generic.IndirectObject) -> bytes | None:
+        """The object's bytes, if it is a plain object of the original (else None)."""
         if ref.get_pdf_handler() is not self.writer.prev:
             return None
         reference = ref.reference
         offset = self.offset(reference)
         if offset is None:
             return None
-        return rawpages.read_indirect_dict(data, offset, reference)
+        return rawpages.read_indirect_body(data, offset, reference)
 
     def is_stream(self, data: bytes, idnum: int, generation: int) -> bool:
         """True if the object surely is a stream (or a dictionary): it starts with "<<"."""
@@ -417,6 +455,19 @@ class _RawPlan:
     shared_is_xobjects: bool
 
 
+@dataclass
+class _TemplatePlan:
+    """A page planned through its template (see _PlainPage)."""
+
+    plan: _RawPlan  # of the template
+    template: bytes
+    contents: bytes  # the page's /Contents reference, for the placeholder
+
+    @property
+    def geometry(self) -> Geometry:
+        return self.plan.geometry
+
+
 class _BytePages:
     """Plans and applies byte-level page edits; remembers what pages have in common.
 
@@ -432,7 +483,31 @@ class _BytePages:
         self._resources: dict[bytes, tuple | None] = {}
         self._edited_resources: dict[tuple[bytes, str], bytes] = {}
         self._shared: dict[bytes, generic.IndirectObject | None] = {}
+        self._templates: dict[bytes, _RawPlan | None] = {}
+        self._applied: dict[bytes, list[bytes]] = {}
         self.offsets = _Offsets(writer)
+
+    def plan_page(self, page: _PlainPage) -> "_RawPlan | _TemplatePlan | None":
+        """The changes for a plain page, or None to take pyHanko's objects.
+
+        The template is planned once; a page of it only needs its own /Contents checked
+        (a content stream, not an array). Other pages are read and planned on their own.
+        """
+        if page.contents is not None:
+            if page.template not in self._templates:
+                self._templates[page.template] = self._template_plan(page)
+            plan = self._templates[page.template]
+            contents = rawpages.reference(page.contents)
+            if plan is not None and self.offsets.is_stream(self.data, *contents):
+                return _TemplatePlan(plan, page.template, page.contents)
+        raw = rawpages.parse_dict(page.body)
+        return None if raw is None else self.plan(raw)
+
+    def _template_plan(self, page: _PlainPage) -> _RawPlan | None:
+        raw = rawpages.parse_dict(page.template)
+        if raw is None or raw.value(b"/Contents") != rawpages.PLACEHOLDER:
+            return None  # odd, or the reference replaced was not the page's own /Contents
+        return self.plan(raw, check_contents=False)
 
     def _new_boxes(self, raw: rawpages.RawDict) -> tuple[dict[bytes, bytes], Geometry] | None:
         """New /MediaBox and /CropBox values and the geometry, or None if odd."""
@@ -450,15 +525,18 @@ class _BytePages:
         new_media, new_crop, geometry = _grown(media, list(crop) or None, rotation % 360)
         return {b"/MediaBox": _rect_bytes(new_media), b"/CropBox": _rect_bytes(new_crop)}, geometry
 
-    def _contents(self, raw: rawpages.RawDict) -> tuple[bytes, ...] | None:
-        """The page's content stream references as bytes, or None if odd."""
+    def _contents(self, raw: rawpages.RawDict, check: bool) -> tuple[bytes, ...] | None:
+        """The page's content stream references as bytes, or None if odd.
+
+        A reference is checked to be a stream unless `check` is false (the caller does).
+        """
         kind = raw.kind(b"/Contents")
         if kind is None:
             return ()
         value = raw.value(b"/Contents")
         if kind == rawpages.REF:
             # A stream is kept as a reference; resolving it would parse the stream.
-            if self.offsets.is_stream(self.data, *rawpages.reference(value)):
+            if not check or self.offsets.is_stream(self.data, *rawpages.reference(value)):
                 return (value,)
             resolved = _indirect(self.writer, value).get_object()
             if not isinstance(resolved, generic.ArrayObject):
@@ -471,7 +549,7 @@ class _BytePages:
             return (inner,) if inner else ()
         return None
 
-    def plan(self, raw: rawpages.RawDict) -> _RawPlan | None:
+    def plan(self, raw: rawpages.RawDict, check_contents: bool = True) -> _RawPlan | None:
         """The changes for a plain page, or None to take pyHanko's objects."""
         key = (raw.value(b"/Rotate"), raw.value(b"/MediaBox"), raw.value(b"/CropBox"))
         if None in key:  # something may be inherited: the parent is part of the key
@@ -481,7 +559,7 @@ class _BytePages:
         if self._boxes[key] is None:
             return None
         boxes, geometry = self._boxes[key]
-        contents = self._contents(raw)
+        contents = self._contents(raw, check_contents)
         if contents is None:
             return None
         kind = raw.kind(b"/Resources")
@@ -521,12 +599,23 @@ class _BytePages:
             return None if xobjects is None else (resources, xobjects, None)
         return None if kind is not None else (resources, None, None)
 
-    def apply(self, plan: _RawPlan, name: str, xobject, open_stream: bytes, close_stream: bytes):
+    def apply(self, plan, name: str, xobject, open_stream: bytes, close_stream: bytes):
         """The page's new dictionary, as an object for the writer; registers the footer.
 
         `open_stream` is "[" and the reference of the stream to put before the page's
         content, `close_stream` the reference of the one after it.
         """
+        if isinstance(plan, _TemplatePlan):
+            # The template's new dictionary, with the page's /Contents reference put in.
+            if plan.template not in self._applied:
+                edited = self._edited_page(plan.plan, name, xobject, open_stream, close_stream)
+                self._applied[plan.template] = edited.split(rawpages.PLACEHOLDER)
+            return rawpages.RawObject(plan.contents.join(self._applied[plan.template]))
+        return rawpages.RawObject(
+            self._edited_page(plan, name, xobject, open_stream, close_stream)
+        )
+
+    def _edited_page(self, plan: _RawPlan, name: str, xobject, open_stream, close_stream) -> bytes:
         changes = dict(plan.boxes)
         changes[b"/Contents"] = b" ".join((open_stream, *plan.contents, close_stream)) + b"]"
         if plan.shared is not None:
@@ -541,7 +630,7 @@ class _BytePages:
             if key not in self._edited_resources:
                 self._edited_resources[key] = self._edited(plan.inline_resources, name, xobject)
             changes[b"/Resources"] = self._edited_resources[key]
-        return rawpages.RawObject(rawpages.replaced(plan.raw, changes))
+        return rawpages.replaced(plan.raw, changes)
 
     def _edited(self, value: bytes, name: str, xobject) -> bytes:
         resources, xobjects, shared = self._resources[value]

@@ -2,6 +2,7 @@
 pyHanko's objects, and the fast reader gives the objects pyHanko's parser gives."""
 
 import io
+import re
 
 import pytest
 from pyhanko.pdf_utils import generic
@@ -176,3 +177,13 @@ def test_the_fast_reader_reads_every_object_as_pyhanko_does(make, tmp_path):
                 pdf, marker, generic.Reference(idnum, 0, fast), fast
             ) is not None
     assert read_fast > 0
+
+
+@pytest.mark.parametrize("make", [lambda: reportlab_pdf(12, MIXED_SIZES), page_variants_pdf])
+def test_pages_read_through_a_template_get_the_same_bytes_as_read_one_by_one(make, monkeypatch):
+    original = make()
+    templated, _ = stamped(original, True, monkeypatch)
+    # A /Contents pattern that never matches: every page is read and planned on its own.
+    monkeypatch.setattr(rawpages, "CONTENTS_REF", re.compile(rb"(?!)"))
+    one_by_one, _ = stamped(original, True, monkeypatch)
+    assert templated == one_by_one
