@@ -186,3 +186,22 @@ def test_the_footers_are_drawn_with_the_receipt_and_share_its_fonts():
     texts = page_texts(prepared)
     assert len(texts) > 4
     assert all(f"Fingeravtryck: {FINGERPRINT}" in text for text in texts)
+
+
+def test_the_pipeline_retries_a_seal_too_big_with_a_new_writer(local_pki, monkeypatch):
+    monkeypatch.setattr(seal_module, "_used_cms_bytes", {})
+    monkeypatch.setattr(seal_module, "bytes_reserved", lambda signer, timestamped: 1024)
+    attempts = []
+    sign = seal_module._sign
+
+    def recording_sign(pdf, meta, signer, timestamper, bytes_reserved):
+        attempts.append(bytes_reserved)
+        return sign(pdf, meta, signer, timestamper, bytes_reserved)
+
+    monkeypatch.setattr(seal_module, "_sign", recording_sign)
+    original = reportlab_pdf(3)
+    sealed = seal(original, local_pki, "B-B", tsa=False).pdf
+    assert attempts == [1024, 4096]
+    assert sealed.startswith(original)
+    assert validate_sealed(sealed, [local_pki.root]).verdict == "authentic"
+    assert all(FINGERPRINT in text for text in page_texts(sealed))
