@@ -205,3 +205,12 @@ def test_the_pipeline_retries_a_seal_too_big_with_a_new_writer(local_pki, monkey
     assert sealed.startswith(original)
     assert validate_sealed(sealed, [local_pki.root]).verdict == "authentic"
     assert all(FINGERPRINT in text for text in page_texts(sealed))
+
+
+def test_the_sealed_document_is_the_prepared_document(local_pki):
+    original = reportlab_pdf(5, MIXED_SIZES)
+    prepared = prepare_document(original, FINGERPRINT, VERIFY_URL, make_receipt(5), "sv")
+    sealed = seal(original, local_pki, "B-B", tsa=False).pdf
+    assert page_texts(sealed) == page_texts(prepared)
+    before, after = PdfReader(io.BytesIO(prepared)), PdfReader(io.BytesIO(sealed))
+    assert [p.mediabox for p in after.pages] == [p.mediabox for p in before.pages]
