@@ -12,7 +12,7 @@ reference: stamp.py reads and edits such a page "template" once (the dictionary 
 that reference replaced by PLACEHOLDER) and puts each page's own reference back into
 the edited bytes, after checking that it points at a content stream.
 
-Anything unusual makes `read_indirect_dict` or `parse_dict` return None, and stamp.py
+Anything unusual makes `read_indirect_body` or `parse_dict` return None, and stamp.py
 falls back to pyHanko's objects: literal strings and comments in the dictionary,
 duplicate keys, an object stream, a header that does not match the cross-reference
 table. The fallback gives the same document, only slower.
@@ -160,15 +160,6 @@ def _entry(key: bytes, kind: int, value: bytes) -> tuple[bytes, ...]:
     entry = [key, b"", b"", b"", b"", b"", b"", b""]
     entry[kind] = value
     return tuple(entry)
-
-
-def read_indirect_dict(data: bytes, offset: int, ref: generic.Reference) -> RawDict | None:
-    """The dictionary of object `ref` stored at `offset`, if it is one and looks plain."""
-    start = _after_header(data, offset, ref)
-    if start is None:
-        return None
-    end = data.find(b"endobj", start)
-    return None if end < 0 else parse_dict(data, start, end)
 
 
 def read_indirect_body(data: bytes, offset: int, ref: generic.Reference) -> bytes | None:
