@@ -1,8 +1,10 @@
 import io
+import re
 from dataclasses import replace
 
 from pypdf import PdfReader
 
+from core.sealing import receipt as receipt_module
 from core.sealing.receipt import append_receipt, mask_personal_number, mask_phone, render_receipt
 from tests.sealing.checks import decode_qr, page_texts, qpdf_check, render
 from tests.sealing.conftest import FINGERPRINT, VERIFY_URL
@@ -75,3 +77,10 @@ def test_masking_helpers():
     assert mask_personal_number("19800101-1234") == "19800101-XXXX"
     assert mask_personal_number("800101-1234") == "800101-XXXX"
     assert mask_phone("+46 70 123 45 67") == "+4670XXXXX67"
+
+
+def test_plain_paragraphs_skip_the_markup_parser_without_changing_the_receipt(receipt, monkeypatch):
+    odd = replace(receipt, organisation="A & B <C>  D", case_title="  two  spaces ")
+    fast = [render_receipt(r, language) for r in (receipt, odd) for language in ("sv", "en")]
+    monkeypatch.setattr(receipt_module, "_PLAIN_TEXT", re.compile("(?!)"))  # parse everything
+    assert [render_receipt(r, language) for r in (receipt, odd) for language in ("sv", "en")] == fast
