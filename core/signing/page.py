@@ -102,11 +102,14 @@ def build(link: service.Link, ctx: SigningContext, methods: list[SigningMethod])
 
 
 class _LRU:
-    """A small thread-safe LRU; its size is the app's SIGNER_PAGE_CACHE (a page is ~10 kB plus
-    ~0.8 kB per document page), 0 keeps nothing."""
+    """A small thread-safe LRU of strings, bounded by count (the app's SIGNER_PAGE_CACHE; 0 keeps
+    nothing) and by total characters (MAX_CHARS), since a page grows by ~0.8 kB per document page."""
+
+    MAX_CHARS = 16 * 2**20
 
     def __init__(self):
         self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._chars = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> str | None:
@@ -117,15 +120,21 @@ class _LRU:
             return value
 
     def put(self, key: tuple, value: str, size: int) -> None:
+        if len(value) > self.MAX_CHARS // 4:  # one huge document must not push out everything else
+            return
         with self._lock:
+            previous = self._items.pop(key, None)
+            self._chars -= len(previous) if previous is not None else 0
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > size:
-                self._items.popitem(last=False)
+            self._chars += len(value)
+            while self._items and (len(self._items) > size or self._chars > self.MAX_CHARS):
+                _key, evicted = self._items.popitem(last=False)
+                self._chars -= len(evicted)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._chars = 0
 
     def __len__(self) -> int:
         return len(self._items)

@@ -86,3 +86,13 @@ def test_the_cache_is_bounded_and_can_be_turned_off(app, people):
     app.config["SIGNER_PAGE_CACHE"] = 0
     html = page(app.test_client(), made.path("Signer 0"))
     assert "Signer 0" in html and len(signer_page._pages) == 0
+
+
+def test_the_cache_is_bounded_by_size_too(monkeypatch):
+    cache = signer_page._LRU()
+    monkeypatch.setattr(signer_page._LRU, "MAX_CHARS", 1000)
+    for n in range(5):
+        cache.put(("page", n), "x" * 240, size=100)
+    assert len(cache) == 4 and cache.get(("page", 0)) is None and cache.get(("page", 4))
+    cache.put(("huge",), "x" * 300, size=100)  # over a quarter of the budget: not kept
+    assert cache.get(("huge",)) is None and len(cache) == 4
