@@ -34,8 +34,11 @@ def create_app(config: dict | None = None, plugins: list | None = None) -> Flask
 
 
 def _configure_logging(app: Flask) -> None:
+    from core import logging_filters
+
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging_filters.install(app)  # link tokens in logged request paths are masked
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
