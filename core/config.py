@@ -94,7 +94,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WEBHOOK_ALLOWED_NETWORKS": _env("WEBHOOK_ALLOWED_NETWORKS", ""),
         "WEBHOOK_CA_BUNDLE": _env("WEBHOOK_CA_BUNDLE"),
         "DEBUG_OUTBOX": _env_bool("DEBUG_OUTBOX", False),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error's text (logged, and kept as a job's last error) names the
+        # statement but not its values, which can be phone and personal numbers or secrets.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     }
     config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_MB"] * 1024 * 1024
     if config["BASE_URL"].startswith("https://") and "SESSION_COOKIE_SECURE" not in os.environ:
