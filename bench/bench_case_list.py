@@ -384,7 +384,7 @@ def scenarios(tenant_id: int) -> list[tuple[str, dict, bool]]:
         ("signed archive + fingerprint", {"status": "completed", "q": fingerprint}, True),
         ("my cases", {"owner_id": owner}, False),
         ("second page (keyset)", {"cursor": "next"}, False),
-        ("search: free text in title (scan)", {"q": "agreement 4711"}, False),
+        ("search: free text in title (SQLite scans; PostgreSQL: pg_trgm index)", {"q": "agreement 4711"}, False),
     ]
     return rows
 
