@@ -11,7 +11,7 @@ APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-t
 
 setup: $(VENV)/.installed translations
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml package.json package-lock.json
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[test]'
