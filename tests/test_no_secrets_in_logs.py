@@ -41,7 +41,7 @@ from core.bankid.sim.orders import TEST_USERS
 from core.extensions import db
 from core.jobs import drain
 from core.models import Case
-from core.security import mask_personal_number, mask_phone
+from core.security import hash_token, mask_link_tokens, mask_personal_number, mask_phone
 from tenants.scoping import tenant_context
 from tests import support
 from tests.api.conftest import LOOPBACK, Receiver, case_body
@@ -372,6 +372,23 @@ def test_a_crash_on_a_signer_link_is_logged_without_the_token(app_factory, logs,
     assert app.test_client().get(f"/s/{token}?next=%2Fs%2F{token}").status_code == 500
     assert "Exception on /s/[sha256:" in logs.text and "the database went away" in logs.text
     assert_not_logged(logs, {"link token": token})
+
+
+TOKEN = "tOk3n-_" * 6 + "x"
+
+
+@pytest.mark.parametrize("path", [f"/s/{TOKEN}", f"/s/{TOKEN}/receipt/1", f"/e-delivery/s/{TOKEN}/2",
+                                  f"/reset/{TOKEN}", f"/invite/{TOKEN}", f"/lang/sv?next=%2Fs%2F{TOKEN}%2Fsigned%2F1",
+                                  f"https://sign.example.se/s/{TOKEN}"])
+def test_every_kind_of_link_token_is_masked(path):
+    masked = mask_link_tokens(path)
+    assert TOKEN not in masked and f"[sha256:{hash_token(TOKEN)[:8]}]" in masked
+
+
+@pytest.mark.parametrize("path", ["/cases/12/parties/3/resend", "/static/app.css", "/verify/ABCD-EFGH",
+                                  "/api/v1/cases?status=sent", "/sim/orders", "/admin/api/keys/1/revoke"])
+def test_other_paths_are_left_alone(path):
+    assert mask_link_tokens(path) == path
 
 
 def store_a_party_of_a_missing_case() -> None:
