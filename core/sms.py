@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from core.models.base import utcnow
 from core.security import mask_phone
 
 log = logging.getLogger(__name__)
+_PHONE_LIKE = re.compile(r"\+?\d[\d \-]{6,}\d")
 
 
 class SmsError(RuntimeError):
@@ -106,7 +108,8 @@ class ElksGateway:
             raise SmsError("gateway unreachable") from exc
         if response.status_code >= 300:
             # 46elks answers errors as short plain text ("Invalid to number", "Not enough credits").
-            log.warning("46elks refused sms to %s: %s %s", mask_phone(to), response.status_code, response.text[:200])
+            answer = _PHONE_LIKE.sub("[number]", response.text[:200])  # in case it echoes the number
+            log.warning("46elks refused sms to %s: %s %s", mask_phone(to), response.status_code, answer)
             raise SmsError(f"gateway answered {response.status_code}")
         try:
             answer = response.json()

@@ -452,3 +452,40 @@ def test_gunicorn_access_log_with_the_masking_logger(tmp_path):
     everything = logged + errors.read_text() + errors.with_suffix(".stderr").read_text()
     leaked = {name for name, value in secrets.items() if value in everything}
     assert not leaked, everything
+
+
+def test_a_failed_webhook_and_a_refused_text_message_keep_secrets_out_of_the_log(app, caplog):
+    """A receiver URL may carry a token in its query; a gateway may echo the number it refused."""
+    import http.server
+    import logging
+    import threading
+
+    from core.api import service as api
+    from core.sms import ElksGateway, SmsError
+
+    secret_url = "https://hooks.example.net/in?token=s3cr3t-hook-token"
+    assert "s3cr3t" not in api._without_secrets(secret_url)
+    assert api._without_secrets("https://user:pw@hooks.example.net:8443/in?x=1") == "https://hooks.example.net:8443/in"
+
+    class Refusing(http.server.BaseHTTPRequestHandler):  # a gateway that echoes the number it refuses
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = b"Invalid to number +46701234567"
+            self.send_response(400)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    caplog.set_level(logging.WARNING, logger="core.sms")
+    try:
+        gateway = ElksGateway(f"http://127.0.0.1:{server.server_port}", "user", "password", "Acme", timeout=5)
+        with pytest.raises(SmsError):
+            gateway.send("+46701234567", "Your code is 123456")
+    finally:
+        server.shutdown()
+    assert "701234567" not in caplog.text and "[number]" in caplog.text

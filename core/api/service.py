@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import sqlalchemy as sa
@@ -255,7 +256,8 @@ def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[str | N
         log.warning("webhook delivery %s to endpoint %s refused: %s", delivery.id, endpoint.id, exc.detail)
         return f"Refused, nothing sent: {exc.detail}.", None
     except requests.RequestException as exc:
-        return f"{type(exc).__name__}: {exc}", None
+        # requests names the URL; a receiver's URL may carry a secret in its query or user info.
+        return f"{type(exc).__name__}: {exc}".replace(endpoint.url, _without_secrets(endpoint.url)), None
     if 200 <= response.status_code < 300:
         return None, response.status_code
     return f"HTTP {response.status_code}", response.status_code
@@ -270,3 +272,9 @@ def resend(delivery: WebhookDelivery) -> None:
     delivery.next_attempt_at = now
     delivery.last_error = None
     jobs.enqueue(DELIVER_JOB, delivery.id, tenant_id=delivery.tenant_id)
+
+
+def _without_secrets(url: str) -> str:
+    """`url` without user info and query, for logs and the delivery list."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
