@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from core.i18n import _l
+from core.pdfium import LOCK as PDFIUM
 
 log = logging.getLogger(__name__)
 
@@ -75,35 +76,36 @@ def _is_encrypted(data: bytes) -> bool:
 def _page_count(data: bytes) -> int:
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise PdfProblem("encrypted", "pdfium: password") from exc
-        raise PdfProblem("corrupt", f"pdfium: {exc}") from exc
-    try:
-        count = len(pdf)
-        if count:
-            pdf[0].get_size()  # the first page must at least load
-        return count
-    except pdfium.PdfiumError as exc:
-        raise PdfProblem("corrupt", f"pdfium: {exc}") from exc
-    finally:
-        pdf.close()
+    with PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise PdfProblem("encrypted", "pdfium: password") from exc
+            raise PdfProblem("corrupt", f"pdfium: {exc}") from exc
+        try:
+            count = len(pdf)
+            if count:
+                pdf[0].get_size()  # the first page must at least load
+            return count
+        except pdfium.PdfiumError as exc:
+            raise PdfProblem("corrupt", f"pdfium: {exc}") from exc
+        finally:
+            pdf.close()
 
 
 def render_page_png(data: bytes, page_number: int, width: int = PREVIEW_WIDTH) -> bytes:
     """Page `page_number` (1-based) as a PNG `width` pixels wide."""
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(data)
-    try:
-        page = pdf[page_number - 1]
-        page_width, _height = page.get_size()
-        bitmap = page.render(scale=width / page_width)
-        image = bitmap.to_pil()
-        out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
-        return out.getvalue()
-    finally:
-        pdf.close()
+    with PDFIUM:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            page = pdf[page_number - 1]
+            page_width, _height = page.get_size()
+            image = page.render(scale=width / page_width).to_pil().copy()  # a copy: the bitmap is pdfium's
+        finally:
+            pdf.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

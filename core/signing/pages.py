@@ -7,37 +7,35 @@ in current Chromium, Firefox and Safari without any PDF viewer in the browser.
 from __future__ import annotations
 
 import io
-import threading
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
 from core.models import Document
+from core.pdfium import LOCK as PDFIUM
 from core.signing.models import PageImage
 from core.storage import blobs
 
 WIDTHS = (800, 1600)
 MIME = "image/webp"
-# pdfium is not thread-safe: one render at a time per process.
-_PDFIUM = threading.Lock()
 
 
 def render_page(pdf: bytes, page_number: int, width: int) -> tuple[bytes, int]:
     """Page `page_number` (1-based) as WebP `width` pixels wide; returns (image, height)."""
     import pypdfium2 as pdfium
 
-    with _PDFIUM:
+    with PDFIUM:
         document = pdfium.PdfDocument(pdf)
         try:
             page = document[page_number - 1]
             page_width, _ = page.get_size()
-            image = page.render(scale=width / page_width, draw_annots=True).to_pil()
+            image = page.render(scale=width / page_width, draw_annots=True).to_pil().convert("RGB")
             page.close()
         finally:
             document.close()
     out = io.BytesIO()
-    image.convert("RGB").save(out, format="WEBP", quality=82, method=4)
+    image.save(out, format="WEBP", quality=82, method=4)
     return out.getvalue(), image.height
 
 

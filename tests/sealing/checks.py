@@ -9,6 +9,8 @@ import pypdfium2
 from PIL import Image
 from pypdf import PdfReader
 
+from core.pdfium import LOCK as PDFIUM
+
 
 def run_on_file(command: list[str], pdf: bytes, suffix: str = ".pdf") -> subprocess.CompletedProcess:
     with tempfile.NamedTemporaryFile(suffix=suffix) as file:
@@ -44,11 +46,12 @@ def render(pdf: bytes, index: int, scale: float = 1.0, crop=(0, 0, 0, 0)) -> Ima
 
     `crop` cuts points off the viewed left, bottom, right and top edges.
     """
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return document[index].render(scale=scale, crop=crop).to_pil().convert("L")
-    finally:
-        document.close()
+    with PDFIUM:  # the app may be rendering in a live server's thread
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            return document[index].render(scale=scale, crop=crop).to_pil().convert("L")
+        finally:
+            document.close()
 
 
 def dark_rows(image: Image.Image, threshold: int = 128) -> list[int]:
@@ -92,12 +95,13 @@ def footer_directions(pdf: bytes, marker: str) -> list[tuple[int, int]]:
 
 def text_box(pdf: bytes, index: int, text: str) -> tuple[float, float, float, float]:
     """Union of pdfium's character boxes for `text` on a page, in user space (l, b, r, t)."""
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        text_page = document[index].get_textpage()
-        start = text_page.get_text_range().index(text)
-        boxes = [text_page.get_charbox(i) for i in range(start, start + len(text))]
-    finally:
-        document.close()
+    with PDFIUM:
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            text_page = document[index].get_textpage()
+            start = text_page.get_text_range().index(text)
+            boxes = [text_page.get_charbox(i) for i in range(start, start + len(text))]
+        finally:
+            document.close()
     return (min(b[0] for b in boxes), min(b[1] for b in boxes),
             max(b[2] for b in boxes), max(b[3] for b in boxes))
