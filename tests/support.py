@@ -81,6 +81,15 @@ def login(client, email: str, password: str = PASSWORD):
     return post(client, "/login", {"email": email, "password": password})
 
 
+def browser_login(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Log in through the login form in a Playwright page; returns on the case list."""
+    page.goto(base_url + "/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("button[type=submit]").click()
+    page.wait_for_url("**/cases/**")
+
+
 # --- mail ----------------------------------------------------------------------------------------
 
 

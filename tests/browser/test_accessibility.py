@@ -61,11 +61,7 @@ def test_pages_have_no_serious_accessibility_violations(live_server, people, axe
     for path in ("/login", "/verify/", "/verify/?code=ABCD-EFGH", made.path("Sara Svensson"), waiting):
         page.goto(live_server.url + path)
         found[path] = violations(page)
-    page.goto(live_server.url + "/login")
-    page.locator("#email").fill("alice@acme.example")
-    page.locator("#password").fill(support.PASSWORD)
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/cases/**")
+    support.browser_login(page, live_server.url, "alice@acme.example")
     for path in ("/cases/", "/cases/new", f"/cases/{case_id}", "/admin/", "/account", "/admin/api"):
         page.goto(live_server.url + path)
         found[path] = violations(page)

@@ -32,11 +32,7 @@ def test_office_and_public_pages_fit_a_360_px_phone(live_server, people, narrow_
     for path in ("/login", "/verify/", "/o/acme"):
         page.goto(live_server.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
-    page.goto(live_server.url + "/login")
-    page.locator("#email").fill("alice@acme.example")
-    page.locator("#password").fill(support.PASSWORD)
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/cases/**")
+    support.browser_login(page, live_server.url, "alice@acme.example")
     for path in ("/cases/", "/cases/new", f"/cases/{case_id}", "/admin/", "/account", "/admin/api"):
         page.goto(live_server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
