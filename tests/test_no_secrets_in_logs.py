@@ -93,14 +93,10 @@ class Capture(logging.Handler):
 
 @pytest.fixture
 def logs():
-    """The capture, with every logger on: Alembic's fileConfig (tests/test_migrations.py, in this
-    process) disables the loggers that exist when it runs, which would leave nothing to check."""
+    """Everything logged at DEBUG and above while the test runs."""
     root = logging.getLogger()
     capture = Capture()
     level, disabled_below = root.level, root.manager.disable
-    disabled = [lg for lg in root.manager.loggerDict.values() if isinstance(lg, logging.Logger) and lg.disabled]
-    for logger in disabled:
-        logger.disabled = False
     logging.disable(logging.NOTSET)
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
@@ -108,8 +104,6 @@ def logs():
     root.removeHandler(capture)
     root.setLevel(level)
     logging.disable(disabled_below)
-    for logger in disabled:
-        logger.disabled = True
 
 
 # --- the service over HTTP ------------------------------------------------------------------------
