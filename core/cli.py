@@ -236,7 +236,7 @@ def audit() -> None:
 @with_appcontext
 def audit_verify(case_id: int | None) -> None:
     """Check the event chain of one case (or of every case); exit 1 if any event was edited, removed or moved."""
-    from core.cases.service import verify_cases
+    from core.cases.audit import verify_cases
 
     checked = failed = 0
     for case, problems in verify_cases(case_id):

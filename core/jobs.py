@@ -38,8 +38,8 @@ _PENDING_KEY = "sigill_jobs_after_commit"
 # name -> (dotted function, interval seconds). Plugins add theirs with `register_periodic`.
 PERIODIC: dict[str, tuple[str, int]] = {
     "sweep": ("core.jobs.sweep", 30),
-    "case_reminders": ("core.cases.service.send_due_reminders", 600),
-    "case_expiry": ("core.cases.service.expire_due_cases", 300),
+    "case_reminders": ("core.cases.periodic.send_due_reminders", 600),
+    "case_expiry": ("core.cases.periodic.expire_due_cases", 300),
     "api_cleanup": ("core.api.service.forget_old_records", 3600),
 }
 

@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from core import ratelimit
 from core.api import schemas
 from core.api import service as api
-from core.cases import listing
+from core.cases import followup, listing
 from core.cases import service as cases
 from core.cases.messages import error_text
 from core.downloads import attachment
@@ -389,7 +389,7 @@ def change_case(case_id: int):
         if rows is not None:
             run_case_action(lambda: cases.replace_parties(case, officer, rows))
         if owner is not None:
-            run_case_action(lambda: cases.reassign_case(case, officer, owner))
+            run_case_action(lambda: followup.reassign_case(case, officer, owner))
         return case_json(case), 200, {}
 
     return idempotent(change)
@@ -443,7 +443,7 @@ def send_case(case_id: int):
 def remind_party(case_id: int, party_id: int):
     case = _case_or_404(case_id)
     party = _party_or_404(case, party_id)
-    run_case_action(lambda: cases.remind_party(case, party, officer=_acting_officer(case)))
+    run_case_action(lambda: followup.remind_party(case, party, officer=_acting_officer(case)))
     return committed(case_json(case))
 
 

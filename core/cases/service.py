@@ -1,41 +1,37 @@
-"""Signing cases: creation, sending, follow-up. Every state change records an event and fires its hook.
+"""The life of a signing case: draft, send, sign, close. Every state change records an event and fires its hook.
 
-The signer's side calls `find_party_by_token`, `party_viewed`, `party_signed` and `party_declined`;
-the office calls the rest. Functions work in the caller's transaction and never commit, except the
-periodic tasks (`send_due_reminders`, `expire_due_cases`), which commit case by case.
+This is the state machine; around it are `followup` (reminders, new links, corrections, hand-overs,
+notes), `previews` (page images for the office), `periodic` (the scheduler's work over every
+tenant) and `audit` (checking event chains). The signer's side calls `party_viewed`,
+`party_signed` and `party_declined`; the office, the API and jobs call the rest. Functions work in
+the caller's transaction and never commit.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
-from werkzeug.routing import BuildError
 
 from core import jobs
 from core.cases import events
-from core.cases.documents import PdfProblem, check_pdf, problem_message, render_page_png
+from core.cases.documents import PdfProblem, check_pdf, problem_message
 from core.extensions import db
 from core.mail import send_mail
 from core.models import Case, Document, Officer, Party
 from core.models.base import utcnow
 from core.plugins import hooks_for
-from core.security import hash_token, new_token
+from core.security import new_token
 from core.signing.models import retire_link
 from core.storage import blobs
 from core.urls import external_url
 from tenants.models import Tenant
-from tenants.scoping import tenant_context
 
 log = logging.getLogger(__name__)
 
 SEAL_JOB = "core.sealing.jobs.seal_case"
-REMIND_GAP = timedelta(hours=1)
-OPEN_PARTY_STATUSES = ("waiting", "invited", "viewed")
 
 
 class CaseError(ValueError):
@@ -72,7 +68,7 @@ def officer_label(officer: Officer) -> str:
     return f"{officer.name} <{officer.email}>"
 
 
-def _officer_event(case: Case, kind: str, officer: Officer, **data) -> None:
+def officer_event(case: Case, kind: str, officer: Officer, **data) -> None:
     events.record(case, kind, "officer", actor_id=officer.id, actor_label=officer_label(officer), data=data)
 
 
@@ -81,11 +77,11 @@ def _party_event(case: Case, kind: str, party: Party, **data) -> None:
                   data=data)
 
 
-def _system_event(case: Case, kind: str, **data) -> None:
+def system_event(case: Case, kind: str, **data) -> None:
     events.record(case, kind, "system", actor_label="Sigill", data=data)
 
 
-def _require_status(case: Case, *statuses: str) -> None:
+def require_status(case: Case, *statuses: str) -> None:
     if case.status not in statuses:
         raise CaseError(f"not_{'_or_'.join(statuses)}", f"case is {case.status}")
 
@@ -95,7 +91,7 @@ def _require_draft(case: Case) -> None:
     either lands before it or is refused, never changes a case that has just been sent."""
     if sa.inspect(case).persistent:
         _lock(case)
-    _require_status(case, "draft")
+    require_status(case, "draft")
 
 
 def _lock(case: Case) -> None:
@@ -129,7 +125,7 @@ def create_case(officer: Officer, title: str, message: str = "", allowed_methods
                 owner_id=officer.id, tenant_id=officer.tenant_id, status="draft", last_activity_at=utcnow())
     db.session.add(case)
     db.session.flush()
-    _officer_event(case, "created", officer, title=case.title)
+    officer_event(case, "created", officer, title=case.title)
     _hooks(case).case_created(case=case)
     return case
 
@@ -147,7 +143,7 @@ def update_case(case: Case, officer: Officer, **fields) -> None:
             setattr(case, name, value)
             changed.append(name)
     if changed:
-        _officer_event(case, "updated", officer, fields=sorted(changed))
+        officer_event(case, "updated", officer, fields=sorted(changed))
 
 
 def upload_limit_mb(tenant: Tenant) -> int:
@@ -177,9 +173,9 @@ def add_document(case: Case, filename: str, data: bytes, officer: Officer | None
     db.session.flush()
     data_ = {"document_id": document.id, "filename": filename, "sha256": sha256, "pages": page_count}
     if officer is not None:
-        _officer_event(case, "document_added", officer, **data_)
+        officer_event(case, "document_added", officer, **data_)
     else:
-        _system_event(case, "document_added", **data_)
+        system_event(case, "document_added", **data_)
     return document
 
 
@@ -190,7 +186,7 @@ def _clean_filename(filename: str) -> str:
 
 def remove_document(case: Case, document: Document, officer: Officer) -> None:
     _require_draft(case)
-    _officer_event(case, "document_removed", officer, document_id=document.id, filename=document.filename)
+    officer_event(case, "document_removed", officer, document_id=document.id, filename=document.filename)
     case.documents.remove(document)
     db.session.flush()
 
@@ -208,9 +204,9 @@ def add_party(case: Case, name: str, email: str, phone: str | None = None, perso
     db.session.flush()
     data = {**party_label(party), "role": role}
     if officer is not None:
-        _officer_event(case, "party_added", officer, **data)
+        officer_event(case, "party_added", officer, **data)
     else:
-        _system_event(case, "party_added", **data)
+        system_event(case, "party_added", **data)
     return party
 
 
@@ -228,12 +224,12 @@ def replace_parties(case: Case, officer: Officer, rows: list[dict]) -> None:
             for key in changed:
                 setattr(party, key, row[key])
             if changed:
-                _officer_event(case, "party_updated", officer, **party_label(party), fields=sorted(changed))
+                officer_event(case, "party_updated", officer, **party_label(party), fields=sorted(changed))
         party.position = position
         keep.add(party.id)
     for party in list(case.parties):
         if party.id not in keep:
-            _officer_event(case, "party_removed", officer, **party_label(party))
+            officer_event(case, "party_removed", officer, **party_label(party))
             case.parties.remove(party)
     db.session.flush()
 
@@ -263,14 +259,14 @@ def ready_problems(case: Case) -> list[str]:
 def send_case(case: Case, officer: Officer) -> None:
     """Send a draft for signing: signers get their links (sequential: only the first one)."""
     _lock(case)
-    _require_status(case, "draft")
+    require_status(case, "draft")
     problems = ready_problems(case)
     if problems:
         raise CaseError(problems[0])
     now = utcnow()
     case.status = "pending"
     case.sent_at = now
-    _officer_event(case, "sent", officer, signing_order=case.signing_order,
+    officer_event(case, "sent", officer, signing_order=case.signing_order,
                    documents=[{"filename": d.filename, "sha256": d.sha256} for d in case.documents])
     for party in _parties_to_invite(case):
         invite_party(case, party, officer=officer)
@@ -289,27 +285,20 @@ def issue_party_link(party: Party) -> str:
     """A new personal link for the party; any earlier link stops working. Only the token's hash is kept."""
     token, token_hash = new_token()
     party.token_hash = token_hash
-    return signing_link(token)
-
-
-def signing_link(token: str) -> str:
-    try:
-        return external_url("signing.open", token=token)
-    except BuildError:  # the signer's blueprint is not installed in this app
-        return f"{current_app.config['BASE_URL']}/s/{token}"
+    return external_url("signing.open", token=token)
 
 
 def case_url(case: Case) -> str:
     return external_url("cases.detail", case_id=case.id)
 
 
-def _officer_of(case: Case) -> Officer | None:
+def officer_of(case: Case) -> Officer | None:
     return db.session.get(Officer, case.owner_id) if case.owner_id else None
 
 
-def _mail_party(case: Case, party: Party, template: str, **context) -> None:
+def mail_party(case: Case, party: Party, template: str, **context) -> None:
     send_mail(party.email, template, party.language or case.language, tenant=tenant_of(case), case=case,
-              party=party, sender=_officer_of(case), **context)
+              party=party, sender=officer_of(case), **context)
 
 
 def invite_party(case: Case, party: Party, officer: Officer | None = None, kind: str = "invited") -> None:
@@ -319,26 +308,15 @@ def invite_party(case: Case, party: Party, officer: Officer | None = None, kind:
     if party.status == "waiting":
         party.status = "invited"
     party.invited_at = party.invited_at or now
-    _mail_party(case, party, "sign_request", link=link, again=(kind != "invited"))
+    mail_party(case, party, "sign_request", link=link, again=(kind != "invited"))
     data = party_label(party)
     if officer is not None:
-        _officer_event(case, kind, officer, **data)
+        officer_event(case, kind, officer, **data)
     else:
-        _system_event(case, kind, **data)
+        system_event(case, kind, **data)
 
 
 # --- the signer's side ---------------------------------------------------------------------------
-
-
-def find_party_by_token(token: str) -> Party | None:
-    """The party a link belongs to, in any tenant (the caller then sets the tenant context)."""
-    if not token or len(token) > 200:
-        return None
-    return db.session.execute(
-        sa.select(Party)
-        .where(sa.or_(Party.token_hash == hash_token(token), Party.result_token_hash == hash_token(token)))
-        .execution_options(all_tenants=True)
-    ).scalar_one_or_none()
 
 
 def party_viewed(case: Case, party: Party) -> None:
@@ -388,7 +366,7 @@ def queue_sealing(case: Case) -> bool:
     if claimed != 1:
         return False
     set_committed_value(case, "seal_state", "queued")
-    _system_event(case, "seal_queued")
+    system_event(case, "seal_queued")
     jobs.enqueue(SEAL_JOB, case.id, tenant_id=case.tenant_id)
     return True
 
@@ -403,9 +381,9 @@ def party_declined(case: Case, party: Party, reason: str) -> None:
     _party_event(case, "declined", party, reason=party.decline_reason)
     if case.status == "pending":
         _close(case, "declined", party.decline_reason, now)
-        owner = _officer_of(case)
+        owner = officer_of(case)
         if owner is not None:
-            _mail_owner(case, owner, "case_declined", party=party)
+            mail_owner(case, owner, "case_declined", party=party)
     _hooks(case).case_declined(case=case, party=party)
 
 
@@ -418,233 +396,41 @@ def _close(case: Case, status: str, reason: str | None, now: datetime) -> None:
         party.token_hash = None
 
 
-def _mail_owner(case: Case, owner: Officer, template: str, **context) -> None:
+def mail_owner(case: Case, owner: Officer, template: str, **context) -> None:
     tenant = tenant_of(case)
     language = owner.language or tenant.setting("default_language") or "sv"
     send_mail(owner.email, template, language, tenant=tenant, case=case, owner=owner, case_url=case_url(case),
               **context)
 
 
-# --- follow-up -----------------------------------------------------------------------------------
-
-
-def _open_party(case: Case, party: Party) -> None:
-    _require_status(case, "pending")
-    if party.case_id != case.id or party.status not in OPEN_PARTY_STATUSES:
-        raise CaseError("party_done")
-
-
-def remind_party(case: Case, party: Party, officer: Officer | None = None, now: datetime | None = None) -> None:
-    """Send a reminder with a fresh link now. At most once per hour per party."""
-    _open_party(case, party)
-    if party.role != "signer" or party.status == "waiting":
-        raise CaseError("not_invited")
-    now = now or utcnow()
-    if party.last_reminded_at is not None and party.last_reminded_at > now - REMIND_GAP:
-        raise CaseError("reminded_recently")
-    claimed = db.session.execute(
-        sa.update(Party).where(Party.id == party.id, Party.reminders_sent == party.reminders_sent)
-        .values(reminders_sent=Party.reminders_sent + 1, last_reminded_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        raise CaseError("reminded_recently")
-    db.session.refresh(party, attribute_names=["reminders_sent", "last_reminded_at"])
-    _send_reminder(case, party, officer)
-
-
-def _send_reminder(case: Case, party: Party, officer: Officer | None) -> None:
-    link = issue_party_link(party)
-    _mail_party(case, party, "reminder", link=link)
-    data = {**party_label(party), "reminder": party.reminders_sent}
-    if officer is not None:
-        _officer_event(case, "reminded", officer, **data)
-    else:
-        _system_event(case, "reminded", **data)
-
-
-def resend_link(case: Case, party: Party, officer: Officer) -> None:
-    _open_party(case, party)
-    if party.status == "waiting":
-        raise CaseError("not_invited")
-    invite_party(case, party, officer=officer, kind="link_resent")
-
-
-def correct_party(case: Case, party: Party, officer: Officer, email: str | None = None,
-                  phone: str | None = None) -> None:
-    """Correct an unsigned party's email or phone; an invited party's old link dies and a new one is sent."""
-    _open_party(case, party)
-    changes = {}
-    if email is not None and email.strip().lower() != party.email:
-        changes["email"] = {"old": party.email, "new": email.strip().lower()}
-        party.email = email.strip().lower()
-    if phone is not None and (phone or None) != party.phone:
-        changes["phone"] = {"old": party.phone, "new": phone or None}
-        party.phone = phone or None
-    if not changes:
-        return
-    _officer_event(case, "party_corrected", officer, **party_label(party), changes=changes)
-    if party.status in ("invited", "viewed"):
-        invite_party(case, party, officer=officer, kind="link_resent")
-
-
 def revoke_case(case: Case, officer: Officer, reason: str) -> None:
     """Withdraw a pending case: links stop working at once; invited parties are told why."""
     _lock(case)
-    _require_status(case, "pending")
+    require_status(case, "pending")
     reason = (reason or "").strip()[:2000]
     told = [p for p in case.parties if p.status in ("invited", "viewed", "signed")]
     _close(case, "revoked", reason, utcnow())
-    _officer_event(case, "revoked", officer, reason=reason)
+    officer_event(case, "revoked", officer, reason=reason)
     for party in told:
-        _mail_party(case, party, "case_revoked", reason=reason)
+        mail_party(case, party, "case_revoked", reason=reason)
     _hooks(case).case_revoked(case=case, officer=officer)
 
 
-def reassign_case(case: Case, officer: Officer, new_owner: Officer) -> None:
-    if new_owner.tenant_id != case.tenant_id or not new_owner.active:
-        raise CaseError("unknown_officer")
-    if new_owner.id == case.owner_id:
-        return
-    old = _officer_of(case)
-    case.owner_id = new_owner.id
-    _officer_event(case, "reassigned", officer, old_owner=old.name if old else None, new_owner=new_owner.name,
-                   new_owner_id=new_owner.id)
-    if new_owner.id != officer.id:
-        _mail_owner(case, new_owner, "case_reassigned", by=officer)
-
-
-def add_note(case: Case, officer: Officer, text: str) -> None:
-    text = (text or "").strip()
-    if not text:
-        raise CaseError("empty_note")
-    _officer_event(case, "note", officer, text=text[:5000])
-
-
-# --- audit ---------------------------------------------------------------------------------------
-
-
-def verify_cases(case_id: int | None = None, batch: int = 500) -> Iterator[tuple[Case, list[str]]]:
-    """Check the event chains of one case or of every case (all tenants: for `sigill audit verify`),
-    a batch at a time so a large database is never held in memory."""
-    after = 0
-    while True:
-        stmt = sa.select(Case).where(Case.id > after).order_by(Case.id).limit(batch)
-        if case_id is not None:
-            stmt = stmt.where(Case.id == case_id)
-        cases = db.session.scalars(stmt.execution_options(all_tenants=True)).all()
-        if not cases:
-            return
-        for case in cases:
-            yield case, events.verify_chain(case)
-        after = cases[-1].id
-        db.session.expunge_all()
-
-
-# --- previews ------------------------------------------------------------------------------------
-
-
-def page_preview(document: Document, page_number: int) -> bytes:
-    """A PNG of one page, rendered once and kept as a blob."""
-    if not 1 <= page_number <= document.page_count:
-        raise CaseError("no_such_page")
-    store = blobs()
-    previews = dict(document.previews or {})
-    cached = previews.get(str(page_number))
-    if cached and store.exists(cached):
-        return store.get(cached)
-    try:
-        png = render_page_png(store.get(document.sha256), page_number)
-    except Exception as exc:  # noqa: BLE001  a page pdfium cannot draw gets no preview, not an error page
-        log.warning("no preview of page %s of document %s: %s", page_number, document.id, type(exc).__name__)
-        raise CaseError("no_preview") from exc
-    previews[str(page_number)] = store.put(png)
-    document.previews = previews
-    return png
-
-
-def upload_preview(sha256: str, page_number: int, width: int) -> bytes:
-    """A small PNG of a page of an accepted upload not yet attached to a case (rendered each time)."""
-    try:
-        return render_page_png(blobs().get(sha256), page_number, width=width)
-    except Exception as exc:  # noqa: BLE001  no preview, not an error page
-        log.warning("no preview of page %s of upload %s: %s", page_number, sha256[:12], type(exc).__name__)
-        raise CaseError("no_preview") from exc
-
-
-# --- periodic tasks ------------------------------------------------------------------------------
-
-
-def send_due_reminders(now: datetime | None = None) -> int:
-    """Automatic reminders per each case's policy. Safe to run twice at once: each reminder is claimed."""
-    now = now or utcnow()
-    candidates = db.session.execute(
-        sa.select(Party.id, Party.tenant_id, Party.reminders_sent, Party.invited_at, Party.last_reminded_at,
-                  Case.reminder_interval_days, Case.reminder_max)
-        .join(Case, Case.id == Party.case_id)
-        .where(Case.status == "pending", Case.reminder_interval_days > 0, Party.role == "signer",
-               Party.status.in_(("invited", "viewed")), Party.reminders_sent < Case.reminder_max)
-        .execution_options(all_tenants=True)
-    ).all()
-    db.session.rollback()
-    sent = 0
-    for row in candidates:
-        since = row.last_reminded_at or row.invited_at
-        if since is None or since > now - timedelta(days=row.reminder_interval_days):
-            continue
-        with tenant_context(row.tenant_id):
-            sent += _automatic_reminder(row.id, row.reminders_sent, row.last_reminded_at, now)
-    return sent
-
-
-def _automatic_reminder(party_id: int, seen_count: int, seen_last: datetime | None, now: datetime) -> int:
-    claimed = db.session.execute(
-        sa.update(Party).where(Party.id == party_id, Party.reminders_sent == seen_count,
-                               Party.last_reminded_at.is_(None) if seen_last is None
-                               else Party.last_reminded_at == seen_last)
-        .values(reminders_sent=seen_count + 1, last_reminded_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        return 0
-    party = db.session.get(Party, party_id)
-    db.session.refresh(party)
-    _send_reminder(party.case, party, officer=None)
-    db.session.commit()
-    return 1
-
-
-def expire_due_cases(now: datetime | None = None) -> int:
-    """Pending cases past their expiry become expired: links stop working, the owner is told."""
-    now = now or utcnow()
-    due = db.session.execute(
-        sa.select(Case.id, Case.tenant_id).where(Case.status == "pending", Case.expires_at <= now)
-        .execution_options(all_tenants=True)
-    ).all()
-    db.session.rollback()
-    expired = 0
-    for case_id, tenant_id in due:
-        with tenant_context(tenant_id):
-            expired += _expire(case_id, now)
-    return expired
-
-
-def _expire(case_id: int, now: datetime) -> int:
+def expire_case(case_id: int, now: datetime) -> bool:
+    """A pending case past its expiry becomes expired: links stop working, the owner is told.
+    False when the case was no longer pending (closed meanwhile, or expired by a parallel run)."""
     claimed = db.session.execute(
         sa.update(Case).where(Case.id == case_id, Case.status == "pending")
         .values(status="expired", closed_at=now).execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        db.session.rollback()
-        return 0
+        return False
     case = db.session.get(Case, case_id)
     db.session.refresh(case)
     _close(case, "expired", None, now)
-    _system_event(case, "expired", expires_at=case.expires_at.isoformat() if case.expires_at else None)
-    owner = _officer_of(case)
+    system_event(case, "expired", expires_at=case.expires_at.isoformat() if case.expires_at else None)
+    owner = officer_of(case)
     if owner is not None:
-        _mail_owner(case, owner, "case_expired")
+        mail_owner(case, owner, "case_expired")
     _hooks(case).case_expired(case=case)
-    db.session.commit()
-    return 1
+    return True

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from core.cases import listing, service
+from core.cases import followup, listing, previews, service
 from core.cases.forms import CaseForm, KeptFile, available_methods, method_labels, normalise_phone, valid_email
 from core.cases.messages import error_text
 from core.cases.service import CaseError, DocumentRejected
@@ -232,7 +232,7 @@ def _act(case: Case, action, success: str, anchor: str = ""):
 def remind(case_id: int, party_id: int):
     case = _case_or_404(case_id)
     party = _party_or_404(case, party_id)
-    return _act(case, lambda: service.remind_party(case, party, officer=current_user),
+    return _act(case, lambda: followup.remind_party(case, party, officer=current_user),
                 _("A reminder has been sent to %(name)s.", name=party.name))
 
 
@@ -240,7 +240,7 @@ def remind(case_id: int, party_id: int):
 def resend(case_id: int, party_id: int):
     case = _case_or_404(case_id)
     party = _party_or_404(case, party_id)
-    return _act(case, lambda: service.resend_link(case, party, current_user),
+    return _act(case, lambda: followup.resend_link(case, party, current_user),
                 _("A new link has been sent to %(name)s; the old one no longer works.", name=party.name))
 
 
@@ -262,7 +262,7 @@ def correct(case_id: int, party_id: int):
     elif "sms" in party.effective_methods and party.role == "signer":
         flash(_("A mobile number is needed when the party may sign with an SMS code."), "error")
         return redirect(url_for(".detail", case_id=case.id))
-    return _act(case, lambda: service.correct_party(case, party, current_user, email=email, phone=phone or None),
+    return _act(case, lambda: followup.correct_party(case, party, current_user, email=email, phone=phone or None),
                 _("The details of %(name)s have been corrected.", name=party.name))
 
 
@@ -285,14 +285,14 @@ def reassign(case_id: int):
     if colleague is None:
         flash(_("Choose a colleague in your organisation."), "error")
         return redirect(url_for(".detail", case_id=case.id))
-    return _act(case, lambda: service.reassign_case(case, current_user, colleague),
+    return _act(case, lambda: followup.reassign_case(case, current_user, colleague),
                 _("The case is now handled by %(name)s.", name=colleague.name))
 
 
 @bp.post("/<int:case_id>/notes")
 def note(case_id: int):
     case = _case_or_404(case_id)
-    return _act(case, lambda: service.add_note(case, current_user, request.form.get("text", "")),
+    return _act(case, lambda: followup.add_note(case, current_user, request.form.get("text", "")),
                 _("The note has been added."), anchor="#timeline")
 
 
@@ -309,7 +309,7 @@ def original(case_id: int, document_id: int):
 def preview(case_id: int, document_id: int, page: int):
     document = _document_or_404(_case_or_404(case_id), document_id)
     try:
-        png = service.page_preview(document, page)
+        png = previews.page_preview(document, page)
     except CaseError:
         abort(404)
     db.session.commit()
@@ -323,7 +323,7 @@ def upload_preview(page: int):
     if kept is None or not 1 <= page <= kept.pages:
         abort(404)
     try:
-        png = service.upload_preview(kept.sha256, page, width=PREVIEW_THUMB)
+        png = previews.upload_preview(kept.sha256, page, width=PREVIEW_THUMB)
     except CaseError:
         abort(404)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})

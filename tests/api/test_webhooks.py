@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from core.api import service
 from core.api.models import WebhookDelivery, WebhookEndpoint
-from core.cases import service as cases
+from core.cases import periodic
 from core.extensions import db
 from core.jobs import drain
 from core.models import Job
@@ -183,7 +183,7 @@ def test_declined_and_expired_cases_are_announced(app, client, login, api, new_c
     path = "/" + signer_link("sam@example.org").split("://", 1)[1].split("/", 1)[1]
     signer.get(path)
     support.post(signer, path + "/decline", {"reason": "The rent is wrong"}, token_from=path)
-    cases.expire_due_cases(now=utcnow() + timedelta(days=400))
+    periodic.expire_due_cases(now=utcnow() + timedelta(days=400))
     drain()
     assert receiver.events() == ["party.viewed", "case.declined", "case.expired"]
     assert receiver.received[1].json["data"]["party"]["decline_reason"] == "The rent is wrong"

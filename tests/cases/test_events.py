@@ -100,7 +100,7 @@ def test_audit_verify_of_an_unknown_case_says_so(app, people):
 
 
 def test_every_case_is_checked_a_batch_at_a_time(app, make_case):
-    from core.cases.service import verify_cases
+    from core.cases.audit import verify_cases
 
     ids = [make_case(title=f"Case {n}") for n in range(5)]
     _tamper("UPDATE event SET data = :data WHERE case_id = :c AND kind = 'sent'", data='{"forged": true}', c=ids[4])

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.cases import events, service
+from core.cases import events, periodic, service
 from core.extensions import db
 from core.models import Case, Job, Officer, Party, Signature
 from core.models.base import utcnow
@@ -98,7 +98,7 @@ def test_two_schedulers_at_once_send_each_reminder_once(pg_app, pg_case):
         for party in db.session.scalars(sa.select(Party).where(Party.case_id == case_id)):
             party.invited_at = utcnow() - timedelta(days=3)
         db.session.commit()
-    sent = _in_threads(pg_app, None, lambda _i: service.send_due_reminders(), count=3)
+    sent = _in_threads(pg_app, None, lambda _i: periodic.send_due_reminders(), count=3)
     assert sum(sent) == 2
     with tenant_context(tenant_id):
         counts = db.session.scalars(sa.select(Party.reminders_sent).where(Party.case_id == case_id)).all()
@@ -107,7 +107,7 @@ def test_two_schedulers_at_once_send_each_reminder_once(pg_app, pg_case):
 
 def test_two_schedulers_at_once_expire_a_case_once(pg_app, pg_case):
     tenant_id, case_id = pg_case
-    expired = _in_threads(pg_app, None, lambda _i: service.expire_due_cases(now=utcnow() + timedelta(days=40)),
+    expired = _in_threads(pg_app, None, lambda _i: periodic.expire_due_cases(now=utcnow() + timedelta(days=40)),
                           count=3)
     assert sum(expired) == 1
     with tenant_context(tenant_id):

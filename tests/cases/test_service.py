@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.cases import events, service
+from core.cases import events, followup, periodic, previews, service
 from core.extensions import db
 from core.jobs import drain
 from core.models import Case, Job, Party, Signature
 from core.models.base import utcnow
+from core.signing.service import find_party, link_state
 from tenants.scoping import tenant_context
 from tests import support
 from tests.cases import pdfs
@@ -112,8 +113,8 @@ def test_the_invitation_carries_a_personal_link_stored_only_hashed(acme, make_ca
     token = link.rsplit("/", 1)[-1]
     party = case.parties[0]
     assert len(token) >= 43 and token not in (party.token_hash or "")
-    assert service.find_party_by_token(token).id == party.id
-    assert service.find_party_by_token(token + "x") is None
+    assert find_party(token).id == party.id
+    assert find_party(token + "x") is None
 
 
 def test_the_last_signature_queues_sealing_exactly_once(acme, make_case):
@@ -147,7 +148,7 @@ def test_revoking_kills_every_link_and_tells_invited_parties(acme, make_case):
     service.revoke_case(case, acme.bob, "Sent by mistake")
     db.session.commit()
     drain()
-    assert case.status == "revoked" and service.find_party_by_token(token) is None
+    assert case.status == "revoked" and link_state(find_party(token)).state == "revoked"
     told = _mail_to("sam@example.org")[-1]
     assert "withdrawn" in told["Subject"] and "Sent by mistake" in support.body_text(told)
     assert not _mail_to("tove@example.org")
@@ -158,23 +159,23 @@ def test_revoking_kills_every_link_and_tells_invited_parties(acme, make_case):
 def test_correcting_an_email_kills_the_old_link_and_sends_a_new_one(acme, make_case):
     case = _case(make_case(parties=(("Sam Signer", "sam@exmaple.org"),)))
     old = support.links_in(_mail_to("sam@exmaple.org")[0])[0].rsplit("/", 1)[-1]
-    service.correct_party(case, case.parties[0], acme.alice, email="sam@example.org")
+    followup.correct_party(case, case.parties[0], acme.alice, email="sam@example.org")
     db.session.commit()
     drain()
     new = support.links_in(_mail_to("sam@example.org")[0])[0].rsplit("/", 1)[-1]
-    assert service.find_party_by_token(old) is None
-    assert service.find_party_by_token(new).email == "sam@example.org"
+    assert find_party(old) is None
+    assert find_party(new).email == "sam@example.org"
 
 
 def test_reminding_now_is_limited_to_once_an_hour(acme, make_case):
     case = _case(make_case())
     party = case.parties[0]
-    service.remind_party(case, party, officer=acme.alice)
+    followup.remind_party(case, party, officer=acme.alice)
     db.session.commit()
     with pytest.raises(service.CaseError) as error:
-        service.remind_party(case, party, officer=acme.alice)
+        followup.remind_party(case, party, officer=acme.alice)
     assert error.value.code == "reminded_recently"
-    service.remind_party(case, party, officer=acme.alice, now=utcnow() + timedelta(minutes=61))
+    followup.remind_party(case, party, officer=acme.alice, now=utcnow() + timedelta(minutes=61))
     assert party.reminders_sent == 2
 
 
@@ -190,11 +191,11 @@ def test_the_scheduler_sends_reminders_per_the_policy(app, people, make_case):
     with tenant_context(people.acme.id):
         case = _case(case_id)
         _age_invitations(case, 1)
-    assert service.send_due_reminders() == 0
-    assert service.send_due_reminders(now=utcnow() + timedelta(days=1, hours=1)) == 1
-    assert service.send_due_reminders(now=utcnow() + timedelta(days=1, hours=2)) == 0  # not again so soon
-    assert service.send_due_reminders(now=utcnow() + timedelta(days=3, hours=2)) == 1
-    assert service.send_due_reminders(now=utcnow() + timedelta(days=30)) == 0  # at most twice
+    assert periodic.send_due_reminders() == 0
+    assert periodic.send_due_reminders(now=utcnow() + timedelta(days=1, hours=1)) == 1
+    assert periodic.send_due_reminders(now=utcnow() + timedelta(days=1, hours=2)) == 0  # not again so soon
+    assert periodic.send_due_reminders(now=utcnow() + timedelta(days=3, hours=2)) == 1
+    assert periodic.send_due_reminders(now=utcnow() + timedelta(days=30)) == 0  # at most twice
     drain()
     reminders = [m for m in _mail_to("sam@example.org") if "Reminder" in m["Subject"]]
     assert len(reminders) == 2
@@ -204,9 +205,9 @@ def test_the_scheduler_sends_reminders_per_the_policy(app, people, make_case):
 
 def test_expiry_closes_the_case_and_tells_the_owner(app, people, make_case):
     case_id = make_case()
-    assert service.expire_due_cases() == 0
-    assert service.expire_due_cases(now=utcnow() + timedelta(days=31)) == 1
-    assert service.expire_due_cases(now=utcnow() + timedelta(days=32)) == 0
+    assert periodic.expire_due_cases() == 0
+    assert periodic.expire_due_cases(now=utcnow() + timedelta(days=31)) == 1
+    assert periodic.expire_due_cases(now=utcnow() + timedelta(days=32)) == 0
     drain()
     with tenant_context(people.acme.id):
         case = _case(case_id)
@@ -217,7 +218,7 @@ def test_expiry_closes_the_case_and_tells_the_owner(app, people, make_case):
 
 def test_reassigning_records_who_handed_over(acme, make_case):
     case = _case(make_case())
-    service.reassign_case(case, acme.bob, acme.bob)
+    followup.reassign_case(case, acme.bob, acme.bob)
     assert case.owner_id == acme.bob.id
     assert case.events[-1].kind == "reassigned" and case.events[-1].actor_id == acme.bob.id
 
@@ -225,22 +226,22 @@ def test_reassigning_records_who_handed_over(acme, make_case):
 def test_a_colleague_of_another_tenant_cannot_take_over(acme, make_case):
     case = _case(make_case())
     with pytest.raises(service.CaseError):
-        service.reassign_case(case, acme.alice, acme.charlie)
+        followup.reassign_case(case, acme.alice, acme.charlie)
 
 
 def test_page_previews_are_rendered_once_and_kept(acme, make_case):
     case = _case(make_case())
     document = case.documents[0]
-    png = service.page_preview(document, 2)
+    png = previews.page_preview(document, 2)
     assert png.startswith(b"\x89PNG") and document.previews["2"]
-    assert service.page_preview(document, 2) == png
+    assert previews.page_preview(document, 2) == png
     with pytest.raises(service.CaseError):
-        service.page_preview(document, 3)
+        previews.page_preview(document, 3)
 
 
 def test_the_new_owner_is_told_when_a_colleague_hands_a_case_over(acme, make_case):
     case = _case(make_case())
-    service.reassign_case(case, acme.alice, acme.bob)
+    followup.reassign_case(case, acme.alice, acme.bob)
     db.session.commit()
     drain()
     [notice] = [m for m in support.outbox_messages() if m["To"] == acme.bob.email and "handed you" in m["Subject"]]

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from core.cases import service
 from core.extensions import db
 from core.jobs import drain
 from core.models import Case, Document
@@ -346,4 +345,3 @@ def test_an_unknown_page_of_a_document_is_404(client, alice_in, make_case):
     with tenant_context(alice_in.acme.id):
         document_id = db.session.get(Case, case_id).documents[0].id
     assert client.get(f"/cases/{case_id}/documents/{document_id}/pages/9.png").status_code == 404
-    assert service.find_party_by_token("") is None

@@ -1,0 +1,111 @@
+"""Following up a sent case: reminders, new links, corrected contact details, hand-overs and notes.
+
+None of these changes the case's state (that is `service`); each records an event. Functions work
+in the caller's transaction and never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from core.cases.service import (
+    CaseError,
+    invite_party,
+    issue_party_link,
+    mail_owner,
+    mail_party,
+    officer_event,
+    officer_of,
+    party_label,
+    require_status,
+    system_event,
+)
+from core.extensions import db
+from core.models import Case, Officer, Party
+from core.models.base import utcnow
+
+REMIND_GAP = timedelta(hours=1)
+OPEN_PARTY_STATUSES = ("waiting", "invited", "viewed")
+
+
+def _open_party(case: Case, party: Party) -> None:
+    require_status(case, "pending")
+    if party.case_id != case.id or party.status not in OPEN_PARTY_STATUSES:
+        raise CaseError("party_done")
+
+
+def remind_party(case: Case, party: Party, officer: Officer | None = None, now: datetime | None = None) -> None:
+    """Send a reminder with a fresh link now. At most once per hour per party."""
+    _open_party(case, party)
+    if party.role != "signer" or party.status == "waiting":
+        raise CaseError("not_invited")
+    now = now or utcnow()
+    if party.last_reminded_at is not None and party.last_reminded_at > now - REMIND_GAP:
+        raise CaseError("reminded_recently")
+    claimed = db.session.execute(
+        sa.update(Party).where(Party.id == party.id, Party.reminders_sent == party.reminders_sent)
+        .values(reminders_sent=Party.reminders_sent + 1, last_reminded_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise CaseError("reminded_recently")
+    db.session.refresh(party, attribute_names=["reminders_sent", "last_reminded_at"])
+    send_reminder(case, party, officer)
+
+
+def send_reminder(case: Case, party: Party, officer: Officer | None) -> None:
+    """Mail the reminder the caller has claimed (the party's `reminders_sent` already counts it)."""
+    link = issue_party_link(party)
+    mail_party(case, party, "reminder", link=link)
+    data = {**party_label(party), "reminder": party.reminders_sent}
+    if officer is not None:
+        officer_event(case, "reminded", officer, **data)
+    else:
+        system_event(case, "reminded", **data)
+
+
+def resend_link(case: Case, party: Party, officer: Officer) -> None:
+    _open_party(case, party)
+    if party.status == "waiting":
+        raise CaseError("not_invited")
+    invite_party(case, party, officer=officer, kind="link_resent")
+
+
+def correct_party(case: Case, party: Party, officer: Officer, email: str | None = None,
+                  phone: str | None = None) -> None:
+    """Correct an unsigned party's email or phone; an invited party's old link dies and a new one is sent."""
+    _open_party(case, party)
+    changes = {}
+    if email is not None and email.strip().lower() != party.email:
+        changes["email"] = {"old": party.email, "new": email.strip().lower()}
+        party.email = email.strip().lower()
+    if phone is not None and (phone or None) != party.phone:
+        changes["phone"] = {"old": party.phone, "new": phone or None}
+        party.phone = phone or None
+    if not changes:
+        return
+    officer_event(case, "party_corrected", officer, **party_label(party), changes=changes)
+    if party.status in ("invited", "viewed"):
+        invite_party(case, party, officer=officer, kind="link_resent")
+
+
+def reassign_case(case: Case, officer: Officer, new_owner: Officer) -> None:
+    if new_owner.tenant_id != case.tenant_id or not new_owner.active:
+        raise CaseError("unknown_officer")
+    if new_owner.id == case.owner_id:
+        return
+    old = officer_of(case)
+    case.owner_id = new_owner.id
+    officer_event(case, "reassigned", officer, old_owner=old.name if old else None, new_owner=new_owner.name,
+                  new_owner_id=new_owner.id)
+    if new_owner.id != officer.id:
+        mail_owner(case, new_owner, "case_reassigned", by=officer)
+
+
+def add_note(case: Case, officer: Officer, text: str) -> None:
+    text = (text or "").strip()
+    if not text:
+        raise CaseError("empty_note")
+    officer_event(case, "note", officer, text=text[:5000])
