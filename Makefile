@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SIGILL := $(VENV)/bin/sigill
 export SIGILL_INSTANCE ?= $(CURDIR)/instance
-APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools libreoffice-writer-nogui wrk
+# tesseract-ocr reads the MRZ of ID documents (plugins/id_check); fonts-ocr-b draws its test specimens.
+APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools libreoffice-writer-nogui wrk tesseract-ocr tesseract-ocr-eng fonts-ocr-b
 
 .PHONY: run test bench lint setup system-deps translations clean
 
@@ -22,7 +23,8 @@ $(VENV)/.installed: pyproject.toml package.json package-lock.json
 translations: $(VENV)/.installed
 	@$(VENV)/bin/pybabel compile -q -d core/translations -f 2>/dev/null || $(VENV)/bin/pybabel compile -d core/translations -f
 
-# Debian packages the tests and the sealing pipeline use (Chromium for Playwright, pdfsig, qpdf ...).
+# Debian packages the tests and the sealing pipeline use (Chromium for Playwright, pdfsig, qpdf ...);
+# tesseract reads ID documents' MRZ, fonts-ocr-b draws the test specimens.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
