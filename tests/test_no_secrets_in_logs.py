@@ -422,7 +422,9 @@ def test_gunicorn_access_log_with_the_masking_logger(tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                # Long enough for the worker to boot on a busy machine: a request that times out is
+                # served later all the same and logged, and the log's lines are counted below.
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
                 break
             except requests.ConnectionError:
                 assert server.poll() is None and time.monotonic() < deadline, errors.read_text()
