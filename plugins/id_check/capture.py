@@ -29,6 +29,11 @@ MAX_GLARE = 0.01
 MIN_BRIGHTNESS = 40.0
 
 
+def limits() -> dict[str, float]:
+    """The limits, for the capture page to hand to the browser's twin of these checks."""
+    return {"minShortSide": MIN_SHORT_SIDE, "maxBlur": MAX_BLUR, "maxGlare": MAX_GLARE, "minBrightness": MIN_BRIGHTNESS}
+
+
 class Problem(StrEnum):
     TOO_SMALL = "too_small"
     BLURRED = "blurred"

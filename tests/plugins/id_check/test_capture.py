@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from core.i18n import force_locale
-from plugins.id_check.capture import Problem, measure
+from plugins.id_check.capture import Problem, limits, measure
 from plugins.id_check.ocr import UnreadableImage
 from tests.plugins.id_check.images import RETAKES, SHOTS, photo_of
 from tests.plugins.id_check.specimens import id_card, passport
@@ -58,3 +60,29 @@ def test_a_decompression_bomb_is_refused_before_decoding():
     Image.new("1", (10000, 10000)).save(out, "PNG")  # 100 megapixels in a few kilobytes
     with pytest.raises(UnreadableImage):
         measure(out.getvalue())
+
+
+# --- the same checks in the browser, before upload ---------------------------------------------------------------
+
+SCRIPT = Path(__file__).resolve().parents[3] / "plugins/id_check/static/id_check/capture_quality.js"
+BROWSER_PHOTOS = {"flat": SHOTS[0], "all at once": SHOTS[-1], "low resolution": SHOTS[4], **RETAKES}
+
+
+@pytest.mark.browser
+def test_the_browser_says_what_the_server_says(page):
+    """Chromium measures the same photos with capture_quality.js and the server's limits: the
+    same problems, and measures close to the server's."""
+    page.set_content("<!doctype html><title>capture</title>")
+    page.add_script_tag(path=str(SCRIPT))
+    for name, shot in BROWSER_PHOTOS.items():
+        photo = photo_of(id_card(), shot)
+        url = "data:image/jpeg;base64," + base64.b64encode(photo).decode()
+        in_browser = page.evaluate("""async ([url, limits]) => {
+            const image = new Image(); image.src = url; await image.decode();
+            return SigillIdCheck.measureCapture(image, image.naturalWidth, image.naturalHeight, limits);
+        }""", [url, limits()])
+        on_server = measure(photo)
+        assert in_browser["problems"] == [p.value for p in on_server.problems], name
+        assert in_browser["shortSide"] == on_server.short_side
+        assert in_browser["blur"] == pytest.approx(on_server.blur, rel=0.15), name
+        assert in_browser["brightness"] == pytest.approx(on_server.brightness, abs=3), name
