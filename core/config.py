@@ -97,11 +97,16 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # hide_parameters: a database error's text (logged, and kept as a job's last error) names the
         # statement but not its values, which can be phone and personal numbers or secrets.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # Argon2 cost of password hashes (core/auth/service.py). Never read from the environment:
+        # only the test suite passes "cheapest", and only together with TESTING.
+        "PASSWORD_HASH_COST": "strong",
     }
     config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_MB"] * 1024 * 1024
     if config["BASE_URL"].startswith("https://") and "SESSION_COOKIE_SECURE" not in os.environ:
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     config.update(overrides)
+    if config["PASSWORD_HASH_COST"] != "strong" and not config.get("TESTING"):  # noqa: S105  (a cost, no secret)
+        raise ValueError("PASSWORD_HASH_COST other than 'strong' is for the test suite only (TESTING)")
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     return config
 

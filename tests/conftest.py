@@ -60,6 +60,7 @@ def base_config(tmp: Path, **extra) -> dict:
         "BASE_URL": "http://sigill.test",
         "LOGIN_RATE_LIMIT": "5/300",
         "SEAL_DIR": str(tmp / "seal"),
+        "PASSWORD_HASH_COST": "cheapest",  # argon2's strong parameters took most of the suite's time
     }
     config.update(extra)
     return config

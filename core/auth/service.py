@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
 from core.extensions import db
 from core.mail import send_mail
@@ -19,9 +21,14 @@ from tenants.scoping import tenant_context
 
 log = logging.getLogger(__name__)
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# A hash to verify against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not a real password")
+# argon2id: RFC 9106's low-memory recommendation (the library's default); the cheapest parameters
+# only for the test suite (config PASSWORD_HASH_COST, refused without TESTING), where hashing would
+# otherwise take most of the run. A hash made with other parameters still verifies, and is
+# rehashed with the configured ones at the next login.
+_HASHERS = {
+    "strong": PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY),
+    "cheapest": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
 
 MIN_PASSWORD = 10
 TOKEN_LIFETIME = {"reset": timedelta(hours=1), "invite": timedelta(days=7)}
@@ -31,8 +38,19 @@ class AccountError(ValueError):
     """A message for the user (already translated by the caller's form)."""
 
 
+def password_hasher() -> PasswordHasher:
+    cost = current_app.config["PASSWORD_HASH_COST"] if has_app_context() else "strong"
+    return _HASHERS[cost]
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash to verify against when the email is unknown, so timing does not reveal accounts."""
+    return hasher.hash("not a real password")
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return password_hasher().hash(password)
 
 
 def load_officer(user_id: str) -> Officer | None:
@@ -59,11 +77,11 @@ def officer_by_email(email: str) -> Officer | None:
 def authenticate(email: str, password: str) -> Officer | None:
     officer = officer_by_email(email)
     if officer is None or not officer.password_hash or not officer.active:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(password_hasher()), password)
         return None
     if not _verify(officer.password_hash, password):
         return None
-    if _hasher.check_needs_rehash(officer.password_hash):
+    if password_hasher().check_needs_rehash(officer.password_hash):
         officer.password_hash = hash_password(password)
     officer.last_login_at = utcnow()
     return officer
@@ -71,7 +89,7 @@ def authenticate(email: str, password: str) -> Officer | None:
 
 def _verify(stored: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return password_hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 
