@@ -3,9 +3,13 @@
 Personas (healthchecks style): Alice is the admin of Acme, Bob her colleague at Acme, Charlie
 the admin of Globex, another tenant who must never see Acme's things.
 
-Every test app gets its own SQLite file copied from one migrated template (Alembic runs once per
-session); `pg_app` runs against a fresh database on the real PostgreSQL server; `smtp` is a real
-aiosmtpd server; `live_server` serves the app on a free loopback port for Playwright.
+Every test that builds an app (`app_factory`, and so `app`, `client`, `people`, `live_server` ...)
+runs once per database of `--databases` (default: sqlite and postgresql when CI=true, sqlite
+otherwise), its id ending in [sqlite] or [postgresql]. On SQLite each test gets its own file copied
+from one template; on PostgreSQL the tests share one database per session whose schema is built
+once and whose rows are deleted after each test. `pg_app` is an app on that PostgreSQL database
+for the tests that are about PostgreSQL itself (concurrency, its indexes). `smtp` is a real aiosmtpd
+server; `live_server` serves the app on a free loopback port for Playwright.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ from flask.testing import FlaskClient
 from core.app import create_app
 from core.extensions import db
 from tests import support
+from tests.support import IN_CI
+from tests.support import require as _require
 
 pytest_plugins = ["tests.bankid_fixtures"]
 
-IN_CI = os.environ.get("CI") == "true"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -66,6 +71,45 @@ def base_config(tmp: Path, **extra) -> dict:
     return config
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI nothing may skip: a test that cannot run there (a missing program, package or server)
+    fails with its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but in CI every test must run: {reason}"
+
+
+# --- the databases -------------------------------------------------------------------------------
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--databases", default=None, metavar="sqlite,postgresql",
+                     help="databases the app tests run on (default: both when CI=true, else sqlite)")
+
+
+def selected_databases(config: pytest.Config) -> list[str]:
+    chosen = config.getoption("--databases") or ("sqlite,postgresql" if IN_CI else "sqlite")
+    names = [name.strip() for name in chosen.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(DATABASES))
+    if unknown or not names:
+        raise pytest.UsageError(f"--databases: choose from {', '.join(DATABASES)} (got {chosen!r})")
+    return names
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that reaches the `database` fixture (through `app_factory`) runs on each database."""
+    if "database" in metafunc.fixturenames:
+        params = [pytest.param(name, marks=[pytest.mark.postgres] if name == "postgresql" else [])
+                  for name in selected_databases(metafunc.config)]
+        metafunc.parametrize("database", params, indirect=True)
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
     """One SQLite database built from the models, copied for each test."""
@@ -78,25 +122,46 @@ def migrated_sqlite(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def app_factory(tmp_path, migrated_sqlite):
-    """Build apps on a fresh copy of the migrated database: `app_factory(**config)`."""
+def database(request, tmp_path):
+    """The URL of an empty database with the schema: a copy of the SQLite template, or the session's
+    PostgreSQL database, emptied after the test."""
+    if request.param == "sqlite":
+        target = tmp_path / "sigill.db"
+        shutil.copy(request.getfixturevalue("migrated_sqlite"), target)
+        yield f"sqlite:///{target}"
+        return
+    url = request.getfixturevalue("pg_database")
+    yield url
+    support.empty_database(url)
+
+
+@pytest.fixture
+def app_factory(tmp_path, database):
+    """Build apps on this test's database: `app_factory(**config)`; every app of a test shares it."""
     made = []
 
     def make(**extra):
-        target = tmp_path / "sigill.db"
-        if not target.exists():
-            shutil.copy(migrated_sqlite, target)
         plugins = extra.pop("_plugins", None)
-        app = create_app(base_config(tmp_path, **extra), plugins=plugins)
+        app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=database, **extra), plugins=plugins)
         app.test_client_class = FreshContextClient
         made.append(app)
         return app
 
     yield make
     for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        close_app(app)
+
+
+def close_app(app) -> None:
+    """Let the app's embedded job runner finish (nothing it would start later may touch the next
+    test's rows) and close its database connections."""
+    runner = app.extensions.get("sigill_runner")
+    if runner is not None:
+        runner.submit = lambda *_args, **_kwargs: None  # a retry timed for later is dropped
+        runner.pool.shutdown(wait=True, cancel_futures=True)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -142,15 +207,9 @@ def login(client):
 # --- real services -------------------------------------------------------------------------------
 
 
-def _require(service: str, error: Exception):
-    if IN_CI:
-        raise RuntimeError(f"{service} must run in CI: {error}") from error
-    pytest.skip(f"{service} not reachable: {error}")
-
-
 @pytest.fixture(scope="session")
-def pg_database():
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+def pg_database(tmp_path_factory):
+    """A fresh PostgreSQL database with the schema for this test session, dropped afterwards."""
     name = f"sigill_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -159,6 +218,10 @@ def pg_database():
     except Exception as exc:  # noqa: BLE001
         _require("PostgreSQL", exc)
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    app = create_app(base_config(tmp_path_factory.mktemp("pg-schema"), SQLALCHEMY_DATABASE_URI=url))
+    with app.app_context():
+        support.create_schema()
+        db.engine.dispose()
     yield url
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -171,11 +234,9 @@ def pg_app(tmp_path, pg_database):
     app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=pg_database))
     app.test_client_class = FreshContextClient
     with app.app_context():
-        support.create_schema()
         yield app
-        db.session.remove()
-        support.empty_database()
-        db.engine.dispose()
+    close_app(app)
+    support.empty_database(pg_database)
 
 
 @pytest.fixture
@@ -186,7 +247,7 @@ def redis_url():
         conn = redis.Redis.from_url(REDIS_TEST_URL)
         conn.ping()
     except Exception as exc:  # noqa: BLE001
-        _require("Redis", exc)
+        _require(f"Redis database {REDIS_TEST_URL}", exc)
     conn.flushdb()
     yield REDIS_TEST_URL
     conn.flushdb()

@@ -1,5 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -28,16 +30,15 @@ def test_sqlite_migrations_match_the_models(tmp_path):
 
 @pytest.mark.postgres
 def test_postgres_migrations_match_the_models(tmp_path):
-    from tests.conftest import PG_ADMIN_URL, _require
+    from tests.conftest import PG_ADMIN_URL
 
-    name = f"sigill_mig_{tmp_path.name[-8:].replace('-', '_')}".lower()
+    name = f"sigill_mig_{uuid.uuid4().hex[:10]}"  # unique: other suites run beside this one
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001
-        _require("PostgreSQL", exc)
+        support.require("PostgreSQL", exc)
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     try:
         app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))

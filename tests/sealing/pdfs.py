@@ -1,7 +1,6 @@
 """PDF generators for the sealing tests: several producers, sizes and page geometries."""
 
 import io
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,6 +10,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, NumberObject, RectangleObject
 from reportlab.lib.pagesizes import A3, A4, landscape, letter
 from reportlab.pdfgen import canvas
+
+from tests.support import require_program
 
 MIXED_SIZES = [A4, letter, landscape(A3)]
 
@@ -118,11 +119,9 @@ def acroform_pdf() -> bytes:
     return buffer.getvalue()
 
 
-def libreoffice_pdf(directory: Path) -> bytes | None:
-    """A Writer document exported by LibreOffice, or None when soffice is not installed."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        return None
+def libreoffice_pdf(directory: Path) -> bytes:
+    """A Writer document exported by LibreOffice."""
+    soffice = require_program("soffice", "libreoffice")
     source = directory / "letter.txt"
     source.write_text("Avtal\n\nParterna är överens om följande.\n" * 40)
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(directory),
@@ -185,10 +184,9 @@ def _empty_form():
     return form
 
 
-def with_object_streams(pdf: bytes) -> bytes | None:
+def with_object_streams(pdf: bytes) -> bytes:
     """The same document rewritten by qpdf with objects (pages too) in object streams."""
-    if shutil.which("qpdf") is None:
-        return None
+    require_program("qpdf")
     with tempfile.TemporaryDirectory() as directory:
         source, target = Path(directory) / "in.pdf", Path(directory) / "out.pdf"
         source.write_bytes(pdf)
