@@ -59,6 +59,7 @@ def _init_extensions(app: Flask) -> None:
     storage.init_app(app)
     with app.app_context():
         _tune_sqlite(app)
+        _hide_row_values(app)
 
 
 def _tune_sqlite(app: Flask) -> None:
@@ -74,6 +75,28 @@ def _tune_sqlite(app: Flask) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=15000")
         cur.close()
+
+
+def _hide_row_values(app: Flask) -> None:
+    """PostgreSQL's error details quote the row or key ("Failing row contains (..., +4670..., 1980...)",
+    "Key (email)=(...) already exists"). With hide_parameters on, an error keeps only its primary
+    message, so logs and a job's last error carry no personal data; `exc.orig.diag` still has it all."""
+    if not (app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+            and app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("hide_parameters")):
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(db.engine, "handle_error")
+    def _primary_message_only(context):
+        original = context.original_exception
+        primary = getattr(getattr(original, "diag", None), "message_primary", None)
+        full = str(original)
+        if not primary or primary == full:
+            return
+        original.args = (primary,)
+        wrapped = context.sqlalchemy_exception
+        if wrapped is not None and wrapped.args:
+            wrapped.args = (wrapped.args[0].replace(full, primary),)
 
 
 def _init_tenancy(app: Flask) -> None:
