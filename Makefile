@@ -65,8 +65,13 @@ run: setup
 	echo "Emails (no SMTP server configured): http://127.0.0.1:5000/dev/outbox"; \
 	DEBUG_OUTBOX=$${DEBUG_OUTBOX:-1} $(SIGILL) serve --host 127.0.0.1 --port 5000
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each test file on one of them (a file's
+# browser and PDFs are made once); TEST_WORKERS=0 runs it in one process. Each worker uses its own
+# Redis database number (TEST_REDIS_URL's plus the worker's number, see tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: setup system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup system-deps
 	$(PY) -m bench

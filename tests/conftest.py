@@ -20,6 +20,7 @@ import socket
 import threading
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
@@ -33,8 +34,29 @@ from tests.support import require as _require
 
 pytest_plugins = ["tests.bankid_fixtures"]
 
+# The servers are shared by every developer's suites on this machine (see PROTOCOL.md).
+# PostgreSQL: each session (each xdist worker is one) creates its own uniquely named database
+# through TEST_PG_ADMIN_URL and drops it at the end.
+# Redis: TEST_REDIS_URL names the first of a developer's database numbers; xdist worker gwK uses
+# number base + K, so `make test` (two workers) uses base and base + 1: a developer needs as many
+# numbers of their own as workers. Without xdist only the base is used.
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+def xdist_worker_number() -> int:
+    """K of xdist's worker gwK; 0 without xdist."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def worker_redis_url(base: str = REDIS_BASE_URL) -> str:
+    """This worker's Redis database: the base URL's number plus the worker's number."""
+    parts = urlsplit(base)
+    number = int(parts.path.strip("/") or 0) + xdist_worker_number()
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+REDIS_TEST_URL = worker_redis_url()
 
 
 class FreshContextClient(FlaskClient):
