@@ -174,13 +174,20 @@ def app_factory(tmp_path, database):
         close_app(app)
 
 
+class _NoPool:
+    """The job pool of a closed test app: what is submitted later is dropped."""
+
+    def submit(self, *_args, **_kwargs) -> None:
+        return None
+
+
 def close_app(app) -> None:
     """Let the app's embedded job runner finish (nothing it would start later may touch the next
     test's rows) and close its database connections."""
     runner = app.extensions.get("sigill_runner")
     if runner is not None:
-        runner.submit = lambda *_args, **_kwargs: None  # a retry timed for later is dropped
-        runner.pool.shutdown(wait=True, cancel_futures=True)
+        pool, runner.pool = runner.pool, _NoPool()  # a retry timed for later finds nothing to run on
+        pool.shutdown(wait=True, cancel_futures=True)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
