@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=15)  # a running job older than this had its worker die
 REDISPATCH_AFTER = timedelta(seconds=60)
+QUEUES = ("sealing", "mail", "webhooks", "default")
 _PENDING_KEY = "sigill_jobs_after_commit"
 
 # name -> (dotted function, interval seconds). Plugins add theirs with `register_periodic`.
@@ -58,8 +59,14 @@ def _dotted(func: str | Callable) -> str:
 
 
 def enqueue(func: str | Callable, *args, tenant_id: int | None = None, delay: timedelta | None = None,
-            max_attempts: int = 8) -> Job:
-    """Ask for `func(*args)` to run after the current transaction commits."""
+            max_attempts: int = 8, case_id: int | None = None, queue: str = "default") -> Job:
+    """Ask for `func(*args)` to run after the current transaction commits.
+
+    `queue` keeps kinds of work from waiting on each other (see `QUEUES`); `case_id` names the case
+    the work is for, whose timeline and owner hear about it if the job gives up.
+    """
+    if queue not in QUEUES:
+        raise ValueError(f"unknown job queue {queue!r}")
     for arg in args:
         if not isinstance(arg, (int, str, bool, float, type(None))):
             raise TypeError("jobs take ids and plain values, not objects")
@@ -67,6 +74,8 @@ def enqueue(func: str | Callable, *args, tenant_id: int | None = None, delay: ti
         func=_dotted(func),
         args=list(args),
         tenant_id=tenant_id if tenant_id is not None else current_tenant_id(),
+        case_id=case_id,
+        queue=queue,
         run_after=utcnow() + (delay or timedelta()),
         max_attempts=max_attempts,
     )
@@ -204,20 +213,32 @@ def run_job(job_id: int) -> bool:
 def _record_failure(job_id: int, exc: Exception) -> None:
     job = db.session.get(Job, job_id)
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+    job.last_error = error
     if job.attempts >= job.max_attempts:
         job.state = "failed"
         job.finished_at = utcnow()
         log.error("job %s (%s) failed for good after %s attempts: %s", job.id, job.func, job.attempts, error)
+        _report_given_up(job)
     else:
         delay = backoff(job.attempts)
         job.state = "pending"
         job.run_after = utcnow() + delay
         log.warning("job %s (%s) attempt %s failed, retry in %ss: %s", job.id, job.func, job.attempts,
                     int(delay.total_seconds()), error)
-    job.last_error = error
     db.session.commit()
     if job.state == "pending":
         dispatch(current_app._get_current_object(), job.id, delay=delay.total_seconds())
+
+
+def _report_given_up(job: Job) -> None:
+    """Tell the job's case and owner; a failure to tell must not keep the job from being marked failed."""
+    from core.cases.job_failures import report_given_up
+
+    try:
+        with db.session.begin_nested():
+            report_given_up(job)
+    except Exception:  # noqa: BLE001
+        log.exception("could not report that job %s gave up", job.id)
 
 
 def rq_entry(job_id: int) -> None:

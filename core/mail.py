@@ -26,10 +26,12 @@ from core.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-def send_mail(to: str, template: str, language: str = "sv", tenant=None, **context) -> OutgoingMail:
+def send_mail(to: str, template: str, language: str = "sv", tenant=None, report_failure: bool = True,
+              **context) -> OutgoingMail:
     """Render `mail/<template>.{subject,txt,html}` in `language` and queue the message.
 
-    Delivery happens after the caller's commit. `tenant` gives the sender name.
+    Delivery happens after the caller's commit. `tenant` gives the sender name. A mail about a
+    `case` that cannot be delivered is reported on the case (unless `report_failure` is False).
     """
     context.setdefault("tenant", tenant)
     context.setdefault("base_url", current_app.config["BASE_URL"])
@@ -51,7 +53,9 @@ def send_mail(to: str, template: str, language: str = "sv", tenant=None, **conte
     )
     db.session.add(mail)
     db.session.flush()
-    jobs.enqueue(deliver, mail.id, tenant_id=mail.tenant_id)
+    case = context.get("case")
+    jobs.enqueue(deliver, mail.id, tenant_id=mail.tenant_id, queue="mail",
+                 case_id=case.id if case is not None and report_failure else None)
     return mail
 
 

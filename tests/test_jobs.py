@@ -193,3 +193,29 @@ def test_a_job_whose_rq_worker_is_killed_mid_job_is_run_again_by_another(app_fac
         assert result.returncode == 0, result.stderr[-2000:]
         assert _job(job.id).state == "done" and _job(job.id).attempts == 2, result.stderr[-3000:]
         assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "Survived"
+
+
+def test_a_mail_about_a_case_that_gives_up_is_reported_once_without_a_loop(app, people):
+    from core.models import Event, OutgoingMail
+    from tenants.scoping import tenant_context
+    from tests.signing.helpers import make_case, signer
+
+    made = make_case(people.bob, [signer()], methods=["touch"])
+    db.session.execute(sa.update(Job).values(state="done"))
+    job = jobs.enqueue("tests.jobs_support.always_fails", tenant_id=people.acme.id, case_id=made.case.id,
+                       queue="mail", max_attempts=1)
+    db.session.commit()
+    jobs.drain()
+    assert _job(job.id).state == "failed"
+    with tenant_context(people.acme.id):
+        kinds = [e.kind for e in db.session.scalars(sa.select(Event).where(Event.case_id == made.case.id))]
+    assert kinds.count("job_gave_up") == 1
+    told = db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.to_addr == "bob@acme.example")).all()
+    assert len(told) == 1 and "could not be delivered" in told[0].subject
+    owner_job = db.session.scalars(sa.select(Job).where(Job.func == "core.mail.deliver")).all()[-1]
+    assert owner_job.case_id is None  # if the owner's mail fails too, it is not reported again
+
+
+def test_jobs_name_a_known_queue(app):
+    with pytest.raises(ValueError):
+        jobs.enqueue("tests.jobs_support.always_fails", queue="everything")

@@ -75,6 +75,9 @@ class WebhookDelivery(TenantScoped, db.Model):
     uid: Mapped[str] = mapped_column(sa.String(40), unique=True)
     endpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), index=True)
     event: Mapped[str] = mapped_column(sa.String(40))
+    # Per case: the case's event-chain position when the event happened, so receivers can order them.
+    case_id: Mapped[int | None] = mapped_column()
+    sequence: Mapped[int | None] = mapped_column()
     payload: Mapped[dict] = mapped_column(sa.JSON)
     attempts: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")

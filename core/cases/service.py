@@ -367,7 +367,7 @@ def queue_sealing(case: Case) -> bool:
         return False
     set_committed_value(case, "seal_state", "queued")
     system_event(case, "seal_queued")
-    jobs.enqueue(SEAL_JOB, case.id, tenant_id=case.tenant_id)
+    jobs.enqueue(SEAL_JOB, case.id, tenant_id=case.tenant_id, case_id=case.id, queue="sealing")
     return True
 
 

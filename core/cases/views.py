@@ -332,6 +332,20 @@ def upload_preview(page: int):
 # --- the timeline --------------------------------------------------------------------------------
 
 
+def _gave_up_text(data: dict) -> str:
+    attempts, error = data.get("attempts", 0), data.get("error", "")
+    texts = {
+        "sealing": _("Sealing gave up after %(attempts)s attempts (%(error)s); the owner was told by email",
+                     attempts=attempts, error=error),
+        "mail": _("An email could not be delivered after %(attempts)s attempts (%(error)s); the owner was told",
+                  attempts=attempts, error=error),
+        "webhooks": _("A webhook could not be delivered after %(attempts)s attempts (%(error)s); the owner was told",
+                      attempts=attempts, error=error),
+    }
+    return texts.get(data.get("work")) or _("Background work gave up after %(attempts)s attempts (%(error)s)",
+                                            attempts=attempts, error=error)
+
+
 def event_text(event) -> str:
     data = event.data or {}
     name = data.get("name", "")
@@ -362,5 +376,6 @@ def event_text(event) -> str:
         "seal_failed": _("Sealing failed; it will be tried again (%(error)s)", error=data.get("error", "")),
         "seal_retried": _("Sealing restarted"),
         "completed": _("Documents sealed; every party was sent the signed documents"),
+        "job_gave_up": _gave_up_text(data),
     }
     return texts.get(event.kind) or current_hooks().event_text(event=event) or event.kind.replace("_", " ")

@@ -22,10 +22,14 @@ class Job(db.Model):
 
     __tablename__ = "job"
     __table_args__ = (sa.Index("ix_job_state_run_after", "state", "run_after"),)
+    # Queues that must not wait on each other: sealing, mail, webhooks, and default for the rest.
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    # The case the job works for: a job that gives up says so on that case's timeline.
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), index=True)
     func: Mapped[str] = mapped_column(sa.String(200))
+    queue: Mapped[str] = mapped_column(sa.String(20), default="default")
     args: Mapped[list] = mapped_column(sa.JSON, default=list)
     state: Mapped[str] = mapped_column(sa.String(20), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -33,6 +37,10 @@ class Job(db.Model):
     run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Renewed while the job runs; a running job whose heartbeat is older than the lease lost its worker.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The worker process that claimed it ("host:pid"), so its supervisor can release it at once.
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(100))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

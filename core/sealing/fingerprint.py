@@ -22,9 +22,14 @@ _ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 Status = Literal["ok", "typo", "malformed"]
 
 
-def make_fingerprint(document_sha256: str, evidence_head: str) -> str:
-    """Return the grouped fingerprint for a document and its evidence chain head."""
-    digest = hashlib.sha256(f"{document_sha256}:{evidence_head}".encode()).digest()
+def make_fingerprint(document_sha256: str, evidence_head: str, copy: int = 1) -> str:
+    """Return the grouped fingerprint for a document and its evidence chain head.
+
+    The same file attached twice to one case is two documents with two codes: its second copy
+    hashes ":2" after the head, and so on (the first copy's code is the plain one).
+    """
+    suffix = f":{copy}" if copy > 1 else ""
+    digest = hashlib.sha256(f"{document_sha256}:{evidence_head}{suffix}".encode()).digest()
     value = int.from_bytes(digest[: CODE_BITS // 8], "big")
     body = "".join(
         SYMBOLS[(value >> (5 * i)) & 31] for i in reversed(range(CODE_LENGTH))

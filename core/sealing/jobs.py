@@ -61,8 +61,9 @@ def _seal_documents(case: Case) -> list[tuple]:
     head = service.evidence_head(case)
     language = case.language if case.language in ("sv", "en") else "sv"
     results = []
-    for document in case.documents:
-        fingerprint = service.fingerprint_of(document, head)
+    documents = list(case.documents)
+    for document in documents:
+        fingerprint = service.fingerprint_of(document, head, documents)
         receipt = service.receipt_data(case, document, fingerprint, head, setup, language)
         sealed = seal_document(blobs().get(document.sha256), fingerprint, receipt.verify_url, receipt, language,
                                setup.signer, setup.level, setup.tsa_url, setup.validation_context())

@@ -107,8 +107,10 @@ def evidence_head(case: Case) -> str:
     return queued.hash if queued is not None else (case.event_head or "0" * 64)
 
 
-def fingerprint_of(document, head: str) -> str:
-    return make_fingerprint(document.sha256, head)
+def fingerprint_of(document, head: str, documents: list | None = None) -> str:
+    """The document's code; `documents` (the case's, in order) tells copies of one file apart."""
+    earlier = documents[:documents.index(document)] if documents else []
+    return make_fingerprint(document.sha256, head, copy=1 + sum(d.sha256 == document.sha256 for d in earlier))
 
 
 def verify_url(fingerprint: str) -> str:

@@ -213,3 +213,50 @@ def test_party_links_to_signed_documents_end_with_the_retention_period(signed_ca
         response = client.get(link)
         assert response.status_code == 410
         assert "No longer available" in response.get_data(as_text=True)
+
+
+def test_a_case_with_the_same_pdf_attached_twice_is_sealed_with_two_codes(app, people, client):
+    from core.cases import service as cases
+    from tests.signing.helpers import Made, pdf
+
+    with tenant_context(people.acme.id):
+        case = cases.create_case(people.bob, "Two copies", allowed_methods=["touch"])
+        cases.add_document(case, "lease.pdf", pdf())
+        cases.add_document(case, "lease-copy.pdf", pdf())
+        sara = cases.add_party(case, **signer("Sara Svensson", "sara@example.com"))
+        cases.send_case(case, people.bob)
+        made = Made(case, [sara], links={sara.name: cases.issue_party_link(sara)})
+        db.session.commit()
+    sign(client, made, "Sara Svensson")
+    drain()
+    case = reload(made)
+    assert case.status == "completed"
+    with tenant_context(case.tenant_id):
+        first, second = case.documents
+        assert first.sha256 == second.sha256
+        assert first.fingerprint != second.fingerprint
+        assert first.sealed_sha256 != second.sealed_sha256
+
+
+def test_a_seal_that_gives_up_says_so_on_the_timeline_and_to_the_owner(app, people, client, monkeypatch):
+    from core.sealing import jobs as sealing_jobs
+
+    made = make_case(people.bob, [signer("Sara Svensson", "sara@example.com", methods=["touch"])], methods=["touch"])
+    monkeypatch.setattr(sealing_jobs, "_seal_documents", lambda case: (_ for _ in ()).throw(OSError("disk full")))
+    sign(client, made, "Sara Svensson")
+    job = db.session.scalars(sa.select(Job).where(Job.func == "core.sealing.jobs.seal_case")).one()
+    assert (job.queue, job.case_id) == ("sealing", made.case.id)
+    job.max_attempts = 1
+    db.session.commit()
+    drain()
+    with tenant_context(made.case.tenant_id):
+        [gave_up] = db.session.scalars(sa.select(Event).where(Event.case_id == made.case.id,
+                                                              Event.kind == "job_gave_up")).all()
+    assert gave_up.data["work"] == "sealing" and "disk full" in gave_up.data["error"]
+    [mail] = [m for m in support.outbox_messages() if m["To"] == "bob@acme.example"]
+    assert "could not be sealed after 1 attempts" in support.body_text(mail)
+    assert f"/cases/{made.case.id}" in support.body_text(mail)
+    bob = app.test_client()
+    support.login(bob, "bob@acme.example")
+    assert "Sealing gave up after 1 attempts (OSError: disk full)" in bob.get(
+        f"/cases/{made.case.id}").get_data(as_text=True)

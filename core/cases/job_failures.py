@@ -1,0 +1,39 @@
+"""A job that gave up says so: on its case's timeline and to the case's owner by email.
+
+Called by `core.jobs` when a job has used its last attempt (its function kept failing, or its
+worker kept dying). The owner's email is itself a job without a case, so a mail that cannot be
+delivered does not report itself in a loop.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.cases import events
+from core.extensions import db
+from core.mail import send_mail
+from core.models import Case, Job, Officer, Tenant
+from core.urls import external_url
+from tenants.scoping import tenant_context
+
+log = logging.getLogger(__name__)
+
+
+def report_given_up(job: Job) -> None:
+    """Record `job_gave_up` on the job's case and mail the owner (in the caller's transaction)."""
+    if job.case_id is None or job.tenant_id is None:
+        return
+    with tenant_context(job.tenant_id):
+        case = db.session.get(Case, job.case_id)
+        if case is None:
+            return
+        error = (job.last_error or "").splitlines()[:1] or [""]
+        events.record(case, "job_gave_up", "system", actor_label="Sigill",
+                      data={"work": job.queue, "attempts": job.attempts, "error": error[0][:300]})
+        owner = db.session.get(Officer, case.owner_id) if case.owner_id else None
+        if owner is not None and owner.active:
+            tenant = db.session.get(Tenant, case.tenant_id)
+            send_mail(owner.email, "job_gave_up", owner.language or tenant.setting("default_language") or "sv",
+                      tenant=tenant, case=case, owner=owner, work=job.queue, attempts=job.attempts,
+                      case_url=external_url("cases.detail", case_id=case.id), report_failure=False)
+    log.warning("job %s (%s) gave up after %s attempts; case %s told", job.id, job.queue, job.attempts, job.case_id)
