@@ -44,62 +44,41 @@ def serve(host: str, port: int, debug: bool) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=debug, threaded=True)
 
 
-_worker_app = None
-
-
-def worker_app():
-    """One app per worker process, built once (RQ's work horses are forks that inherit it)."""
-    global _worker_app
-    if _worker_app is None:
-        _worker_app = create_app()
-    return _worker_app
-
-
 @cli.command()
-@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--queues", default=",".join(("sealing", "mail", "default", "webhooks")), show_default=True,
+              help="Queues to take jobs from, highest priority first.")
 @with_appcontext
-def worker(burst: bool) -> None:
-    """Run an RQ worker (with RQ's scheduler for delayed retries) on REDIS_URL."""
-    global _worker_app
-    from rq import Worker
-
-    from core.jobs import redis_connection, rq_queue
+def worker(burst: bool, queues: str) -> None:
+    """Run a worker on REDIS_URL: a supervisor and one warm process that runs job after job."""
+    from core import worker as worker_process
+    from core.jobs import QUEUES
 
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("REDIS_URL is not set: without Redis, jobs run inside `sigill serve`.")
-    _worker_app = current_app._get_current_object()
-    Worker([rq_queue()], connection=redis_connection()).work(with_scheduler=True, burst=burst)
+    chosen = tuple(name.strip() for name in queues.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in QUEUES]
+    if unknown or not chosen:
+        raise click.UsageError(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(QUEUES)}")
+    raise SystemExit(worker_process.run(current_app._get_current_object(), chosen, burst=burst))
 
 
 @cli.command()
 @with_appcontext
 def scheduler() -> None:
-    """Run RQ's cron scheduler: enqueues the periodic tasks (sweep, reminders, expiry ...)."""
+    """Run the periodic tasks (the job sweeper every 10 s, reminders, expiry ...) until stopped.
+
+    Errors (database or Redis away) are logged and the task runs again at its next interval."""
+    import signal
+
+    from core.jobs import Scheduler
+
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("REDIS_URL is not set: without Redis, `sigill serve` runs periodic tasks itself.")
-    build_cron(current_app).start()
-
-
-def build_cron(app):
-    """RQ's CronScheduler with every periodic task; each runs as an ordinary RQ job."""
-    from rq.cron import CronScheduler
-
-    from core.jobs import PERIODIC, redis_connection
-
-    cron = CronScheduler(connection=redis_connection())
-    for name, (_func, seconds) in PERIODIC.items():
-        cron.register(_periodic_entry, queue_name=app.config["RQ_QUEUE"], args=(name,), interval=seconds)
-    return cron
-
-
-def _periodic_entry(name: str) -> None:
-    from core.jobs import run_periodic
-
-    with worker_app().app_context():
-        try:
-            run_periodic(name)
-        finally:
-            db.session.remove()
+    loop = Scheduler(current_app._get_current_object())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: loop.stopped.set())
+    loop.run_forever()
 
 
 @cli.group()

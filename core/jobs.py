@@ -1,11 +1,23 @@
 """Background jobs with a transactional outbox.
 
-`enqueue("core.mail.deliver", mail_id)` writes a `Job` row in the caller's transaction. After
-the commit the row is dispatched: to RQ on Redis when `REDIS_URL` is set (run by `sigill
-worker`), else to a thread pool in the web process. A job that fails is retried with exponential
-backoff; a job whose dispatch failed (Redis down) or whose worker died is picked up again by the
-sweeper, which runs on the scheduler with the other periodic tasks. A job runs at most once at a
-time: the runner claims its row with a conditional UPDATE before calling the function.
+`enqueue("core.mail.deliver", mail_id, queue="mail")` writes a `Job` row in the caller's
+transaction. After the commit the row is dispatched: to its RQ queue on Redis when `REDIS_URL` is
+set (run by `sigill worker`, see `core.worker`), else to a thread pool in the web process. Queues
+(sealing, mail, webhooks, default) keep kinds of work from waiting on each other.
+
+The database, not Redis, is the truth about a job; Redis only carries "run job N now":
+- A job runs at most once at a time: the runner claims its row with a conditional UPDATE (state
+  pending -> running, attempts + 1) and then renews `heartbeat_at` while the function runs. The
+  function's work commits together with "done", guarded by the claim (fencing), so a runner that
+  lost its claim cannot complete the job a second time.
+- A job whose worker died is released at once by the worker's supervisor (`release_worker`), or,
+  when the whole machine went, by the sweeper once its heartbeat is older than the lease
+  (`JOB_LEASE_SECONDS`, 30 s). A job that really runs longer keeps renewing and is never released.
+- The sweeper (every 10 s, on `sigill scheduler`) also dispatches due jobs that were never handed
+  to Redis (it was down, or the retry was delayed) or that Redis lost; when Redis comes back empty
+  it re-dispatches every pending job.
+- A failed attempt is retried with exponential backoff; the last failed attempt (or the last
+  worker death) marks the job failed and tells its case and owner (`core.cases.job_failures`).
 
 Jobs take ids, never objects, and run inside an app context with their tenant set.
 """
@@ -14,7 +26,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,21 +39,24 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy import event
 
+from core import redis_link
 from core.extensions import db
 from core.models.base import utcnow
 from core.models.platform import Job
+from core.sessions import end_session
 from tenants.scoping import current_tenant_id, tenant_context
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=15)  # a running job older than this had its worker die
 REDISPATCH_AFTER = timedelta(seconds=60)
 QUEUES = ("sealing", "mail", "webhooks", "default")
+# Seconds RQ lets one job run before it interrupts it (the job's attempt then fails and is retried).
+QUEUE_TIMEOUTS = {"sealing": 1800, "mail": 120, "webhooks": 120, "default": 600}
 _PENDING_KEY = "sigill_jobs_after_commit"
 
 # name -> (dotted function, interval seconds). Plugins add theirs with `register_periodic`.
 PERIODIC: dict[str, tuple[str, int]] = {
-    "sweep": ("core.jobs.sweep", 30),
+    "sweep": ("core.jobs.sweep", 10),
     "case_reminders": ("core.cases.periodic.send_due_reminders", 600),
     "case_expiry": ("core.cases.periodic.expire_due_cases", 300),
     "api_cleanup": ("core.api.service.forget_old_records", 3600),
@@ -49,9 +67,26 @@ def register_periodic(name: str, func: str, seconds: int) -> None:
     PERIODIC[name] = (func, seconds)
 
 
+class Deferred(Exception):  # noqa: N818  (a signal to the runner, not an error)
+    """Raised by a job to step aside for `seconds` without using up an attempt (e.g. fairness)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"deferred for {seconds}s")
+        self.seconds = seconds
+
+
 def backoff(attempt: int) -> timedelta:
     """10 s, 20 s, 40 s ... capped at one hour."""
     return timedelta(seconds=min(3600, 10 * 2 ** max(0, attempt - 1)))
+
+
+def lease(app: Flask | None = None) -> timedelta:
+    return timedelta(seconds=float((app or current_app).config["JOB_LEASE_SECONDS"]))
+
+
+def worker_identity() -> str:
+    """Who claims a job: this process ("host:pid"), so its supervisor can release what it held."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _dotted(func: str | Callable) -> str:
@@ -81,16 +116,17 @@ def enqueue(func: str | Callable, *args, tenant_id: int | None = None, delay: ti
     )
     db.session.add(job)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(job.id)
+    if not delay:  # a delayed job is dispatched by the sweeper when it is due
+        db.session.info.setdefault(_PENDING_KEY, []).append((job.id, queue))
     return job
 
 
 def _after_commit(session) -> None:
-    ids = session.info.pop(_PENDING_KEY, [])
-    if ids:
+    pending = session.info.pop(_PENDING_KEY, [])
+    if pending:
         app = current_app._get_current_object()
-        for job_id in ids:
-            dispatch(app, job_id)
+        for job_id, queue in pending:
+            dispatch(app, job_id, queue)
 
 
 def _after_rollback(session) -> None:
@@ -107,12 +143,7 @@ class InlineRunner:
         self.app = app
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sigill-job")
 
-    def submit(self, job_id: int, delay: float = 0) -> None:
-        if delay > 0:
-            timer = threading.Timer(delay, self.submit, args=(job_id,))
-            timer.daemon = True
-            timer.start()
-            return
+    def submit(self, job_id: int) -> None:
         self.pool.submit(_run_in_app, self.app, job_id)
 
 
@@ -123,43 +154,44 @@ def _run_in_app(app: Flask, job_id: int) -> None:
         except Exception:  # noqa: BLE001  logged; the row keeps its state for the sweeper
             log.exception("job %s crashed outside its own error handling", job_id)
         finally:
-            db.session.remove()
+            end_session()
 
 
 def redis_connection():
-    from redis import Redis
-
-    app = current_app
-    conn = app.extensions.get("sigill_redis")
-    if conn is None:
-        conn = Redis.from_url(app.config["REDIS_URL"])
-        app.extensions["sigill_redis"] = conn
-    return conn
+    """The worker-side Redis client (RQ's blocking reads need more than a web request's timeout)."""
+    return redis_link.connection(timeout=30)
 
 
-def rq_queue():
+def queue_name(queue: str, app: Flask | None = None) -> str:
+    prefix = (app or current_app).config["RQ_QUEUE"]
+    return prefix if queue == "default" else f"{prefix}-{queue}"
+
+
+def rq_queue(queue: str = "default", app: Flask | None = None, connection=None):
     from rq import Queue
 
-    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+    app = app or current_app._get_current_object()
+    return Queue(queue_name(queue, app), connection=connection or redis_link.connection(app),
+                 default_timeout=QUEUE_TIMEOUTS[queue])
 
 
-def dispatch(app: Flask, job_id: int, delay: float = 0) -> None:
-    """Hand a committed job to its runner. Failure here is logged, not raised: the sweeper retries."""
+def dispatch(app: Flask, job_id: int, queue: str = "default") -> bool:
+    """Hand a committed, due job to its runner. Failure is logged, not raised: the sweeper retries."""
+    if app.config.get("JOBS_MANUAL") and not app.config.get("REDIS_URL"):
+        return False  # tests run due jobs themselves with `drain()`
     try:
         if app.config.get("REDIS_URL"):
-            with app.app_context():
-                queue = rq_queue()
-                if delay > 0:
-                    queue.enqueue_in(timedelta(seconds=delay), "core.jobs.rq_entry", job_id)
-                else:
-                    queue.enqueue("core.jobs.rq_entry", job_id)
-        elif app.config.get("JOBS_MANUAL"):
-            return  # tests run due jobs themselves with `drain()`
+            redis_link.call(lambda conn: rq_queue(queue, app, conn).enqueue(
+                "core.jobs.rq_entry", job_id, result_ttl=0, failure_ttl=3600), app)
         else:
-            app.extensions["sigill_runner"].submit(job_id, delay)
+            app.extensions["sigill_runner"].submit(job_id)
         _mark_dispatched(app, job_id)
+        return True
+    except redis_link.RedisUnavailable as exc:
+        log.info("job %s not handed to Redis (%s); the sweeper will", job_id, exc)
     except Exception:  # noqa: BLE001
         log.exception("could not dispatch job %s; the sweeper will retry", job_id)
+    return False
 
 
 def _mark_dispatched(app: Flask, job_id: int) -> None:
@@ -175,13 +207,50 @@ def _claim(job_id: int) -> Job | None:
     claimed = db.session.execute(
         sa.update(Job)
         .where(Job.id == job_id, Job.state == "pending", Job.run_after <= now)
-        .values(state="running", started_at=now, attempts=Job.attempts + 1)
+        .values(state="running", started_at=now, heartbeat_at=now, attempts=Job.attempts + 1,
+                claimed_by=worker_identity())
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     if not claimed:
         return None
     return db.session.get(Job, job_id)
+
+
+def _held(job_id: int, attempt: int):
+    """The condition under which this runner still holds the job (its claim was not taken over)."""
+    return sa.and_(Job.id == job_id, Job.state == "running", Job.attempts == attempt)
+
+
+class Heartbeat:
+    """Renews a running job's lease every quarter lease, on its own connection, until stopped."""
+
+    def __init__(self, app: Flask, job_id: int, attempt: int):
+        self.engine = db.engine
+        self.every = max(0.05, lease(app).total_seconds() / 4)
+        self.job_id, self.attempt = job_id, attempt
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"sigill-heartbeat-{job_id}")
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                with self.engine.begin() as conn:
+                    held = conn.execute(sa.update(Job).where(_held(self.job_id, self.attempt))
+                                        .values(heartbeat_at=utcnow())).rowcount
+                if not held:
+                    log.warning("job %s lost its claim while running", self.job_id)
+                    return
+            except Exception as exc:  # noqa: BLE001  the database may be back by the next beat
+                log.warning("heartbeat of job %s failed: %s", self.job_id, type(exc).__name__)
 
 
 def resolve(dotted: str) -> Callable:
@@ -194,26 +263,49 @@ def run_job(job_id: int) -> bool:
     job = _claim(job_id)
     if job is None:
         return False
-    func, args, tenant_id = job.func, list(job.args), job.tenant_id
+    func, args, tenant_id, attempt = job.func, list(job.args), job.tenant_id, job.attempts
+    app = current_app._get_current_object()
     try:
-        with tenant_context(tenant_id):
+        with Heartbeat(app, job_id, attempt), tenant_context(tenant_id):
             resolve(func)(*args)
+            done = db.session.execute(sa.update(Job).where(_held(job_id, attempt)).values(
+                state="done", finished_at=utcnow(), last_error=None, claimed_by=None)).rowcount
+            if not done:
+                db.session.rollback()
+                log.error("job %s lost its claim before it finished; its work was rolled back", job_id)
+                return False
             db.session.commit()
+    except Deferred as deferred:
+        db.session.rollback()
+        _defer(job_id, attempt, deferred.seconds)
+        return False
     except Exception as exc:  # noqa: BLE001
         db.session.rollback()
-        _record_failure(job_id, exc)
+        _record_failure(job_id, attempt, exc)
         return False
-    db.session.execute(
-        sa.update(Job).where(Job.id == job_id).values(state="done", finished_at=utcnow(), last_error=None)
-    )
-    db.session.commit()
     return True
 
 
-def _record_failure(job_id: int, exc: Exception) -> None:
+def _defer(job_id: int, attempt: int, seconds: float) -> None:
+    db.session.execute(sa.update(Job).where(_held(job_id, attempt)).values(
+        state="pending", attempts=Job.attempts - 1, run_after=utcnow() + timedelta(seconds=seconds),
+        dispatched_at=None, claimed_by=None))
+    db.session.commit()
+
+
+def _record_failure(job_id: int, attempt: int, exc: Exception) -> None:
     job = db.session.get(Job, job_id)
+    if job is None or job.state != "running" or job.attempts != attempt:
+        return  # released meanwhile: whoever holds it now records its own outcome
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+    _fail_or_retry(job, error)
+    db.session.commit()
+
+
+def _fail_or_retry(job: Job, error: str) -> None:
+    """After a failed attempt: back to pending after a backoff, or failed for good (and reported)."""
     job.last_error = error
+    job.claimed_by = None
     if job.attempts >= job.max_attempts:
         job.state = "failed"
         job.finished_at = utcnow()
@@ -223,11 +315,9 @@ def _record_failure(job_id: int, exc: Exception) -> None:
         delay = backoff(job.attempts)
         job.state = "pending"
         job.run_after = utcnow() + delay
+        job.dispatched_at = None  # the sweeper hands it out when it is due
         log.warning("job %s (%s) attempt %s failed, retry in %ss: %s", job.id, job.func, job.attempts,
                     int(delay.total_seconds()), error)
-    db.session.commit()
-    if job.state == "pending":
-        dispatch(current_app._get_current_object(), job.id, delay=delay.total_seconds())
 
 
 def _report_given_up(job: Job) -> None:
@@ -242,14 +332,14 @@ def _report_given_up(job: Job) -> None:
 
 
 def rq_entry(job_id: int) -> None:
-    """What RQ runs: the worker process holds one app (see `core.cli.worker`)."""
-    from core.cli import worker_app
+    """What RQ runs: the worker process holds one warm app (see `core.worker`)."""
+    from core.worker import worker_app
 
     with worker_app().app_context():
         try:
             run_job(job_id)
         finally:
-            db.session.remove()
+            end_session()
 
 
 def drain(max_rounds: int = 20) -> int:
@@ -270,69 +360,128 @@ def drain(max_rounds: int = 20) -> int:
 
 def retry_now(job_id: int) -> None:
     """An admin's "retry": a failed job gets a fresh set of attempts."""
+    queue = db.session.scalar(sa.select(Job.queue).where(Job.id == job_id)) or "default"
     db.session.execute(
         sa.update(Job).where(Job.id == job_id, Job.state == "failed")
         .values(state="pending", attempts=0, run_after=utcnow(), last_error=None)
     )
-    db.session.info.setdefault(_PENDING_KEY, []).append(job_id)
+    db.session.info.setdefault(_PENDING_KEY, []).append((job_id, queue))
+
+
+# --- recovery ------------------------------------------------------------------------------------
+
+
+def release(condition) -> list[tuple[int, str]]:
+    """Running jobs matching `condition` lost their worker: back to pending now (the attempt counts),
+    or failed for good after their last attempt. Returns the (id, queue) to dispatch again."""
+    released = []
+    for job in db.session.scalars(sa.select(Job).where(Job.state == "running", condition)).all():
+        attempt = job.attempts
+        with db.session.begin_nested():
+            # Guarded: a runner that is alive after all and finishes first keeps its result.
+            still = db.session.execute(sa.update(Job).where(_held(job.id, attempt)).values(
+                claimed_by=None).execution_options(synchronize_session=False)).rowcount
+            if not still:
+                continue
+            db.session.refresh(job)
+            _fail_or_retry(job, f"the worker running attempt {attempt} died")
+            if job.state == "pending":
+                job.run_after = utcnow()
+                released.append((job.id, job.queue))
+    db.session.commit()
+    return released
+
+
+def release_worker(app: Flask, identity: str) -> int:
+    """The supervisor saw worker `identity` die: its jobs are handed out again at once."""
+    with app.app_context():
+        try:
+            released = release(Job.claimed_by == identity)
+            for job_id, queue in released:
+                dispatch(app, job_id, queue)
+            return len(released)
+        finally:
+            db.session.remove()
+
+
+def _redis_lost_our_jobs(app: Flask) -> bool:
+    """True once after Redis came back empty (or on the first sweep ever): every pending job goes out again."""
+    if not app.config.get("REDIS_URL"):
+        return False
+    marker = f"{app.config['RQ_QUEUE']}:jobs-known"
+    try:
+        return bool(redis_link.call(lambda conn: conn.set(marker, str(time.time()), nx=True), app))
+    except redis_link.RedisUnavailable:
+        return False
+
+
+def sweep() -> int:
+    """Release jobs whose worker died, and dispatch due jobs that are not in Redis."""
+    app = current_app._get_current_object()
+    now = utcnow()
+    beat = sa.func.coalesce(Job.heartbeat_at, Job.started_at)
+    released = release(beat < now - lease(app))
+    if not app.config.get("REDIS_URL") or redis_link.available(app):
+        everything = _redis_lost_our_jobs(app)
+        stale = db.session.execute(
+            sa.select(Job.id, Job.queue).where(
+                Job.state == "pending", Job.run_after <= now,
+                sa.true() if everything else sa.or_(Job.dispatched_at.is_(None),
+                                                    Job.dispatched_at < now - REDISPATCH_AFTER),
+            ).order_by(Job.id).limit(5000)
+        ).all()
+        db.session.commit()
+        if everything and stale:
+            log.warning("Redis has none of our jobs: dispatching all %s pending jobs again", len(stale))
+    else:
+        stale = []
+    sent = {(job_id, queue) for job_id, queue in released} | {(job_id, queue) for job_id, queue in stale}
+    for job_id, queue in sorted(sent):
+        dispatch(app, job_id, queue)
+    return len(sent)
 
 
 # --- periodic work -------------------------------------------------------------------------------
 
 
-def sweep() -> int:
-    """Re-dispatch jobs never picked up (dispatch failed) and jobs whose worker died."""
-    now = utcnow()
-    db.session.execute(
-        sa.update(Job).where(Job.state == "running", Job.started_at < now - LEASE)
-        .values(state="pending", dispatched_at=None)  # its worker died: hand it out again now
-    )
-    stale = db.session.scalars(
-        sa.select(Job.id).where(
-            Job.state == "pending", Job.run_after <= now,
-            sa.or_(Job.dispatched_at.is_(None), Job.dispatched_at < now - REDISPATCH_AFTER),
-        ).limit(500)
-    ).all()
-    db.session.commit()
-    app = current_app._get_current_object()
-    for job_id in stale:
-        dispatch(app, job_id)
-    return len(stale)
-
-
 def run_periodic(name: str) -> None:
-    """Run one periodic task (called by RQ's cron scheduler or the embedded timer)."""
+    """Run one periodic task (called by the scheduler loop)."""
     func, _seconds = PERIODIC[name]
     resolve(func)()
     db.session.commit()
 
 
-class EmbeddedScheduler(threading.Thread):
-    """Runs the periodic tasks in the web process when there is no Redis."""
+class Scheduler:
+    """Runs each periodic task at its interval, in this process, and never dies of an error.
 
-    def __init__(self, app: Flask, tick: float):
-        super().__init__(daemon=True, name="sigill-scheduler")
+    `sigill scheduler` runs it in the foreground next to Redis; without Redis the web process runs
+    it in a thread. A failed task (database or Redis gone) is logged and tried again at its next
+    interval, so the scheduler carries on by itself when the services come back.
+    """
+
+    def __init__(self, app: Flask, tick: float = 1.0):
         self.app = app
         self.tick = tick
         self.stopped = threading.Event()
         self.last_run: dict[str, float] = {}
 
-    def run(self) -> None:
-        import time
+    def run_due(self) -> None:
+        for name, (_func, seconds) in list(PERIODIC.items()):
+            if time.monotonic() - self.last_run.get(name, -1e9) < seconds:
+                continue
+            self.last_run[name] = time.monotonic()
+            with self.app.app_context():
+                try:
+                    run_periodic(name)
+                except Exception:  # noqa: BLE001
+                    log.exception("periodic task %s failed; it runs again in %ss", name, seconds)
+                finally:
+                    end_session()
 
-        while not self.stopped.wait(self.tick):
-            for name, (_func, seconds) in list(PERIODIC.items()):
-                if time.monotonic() - self.last_run.get(name, 0) < seconds:
-                    continue
-                self.last_run[name] = time.monotonic()
-                with self.app.app_context():
-                    try:
-                        run_periodic(name)
-                    except Exception:  # noqa: BLE001
-                        log.exception("periodic task %s failed", name)
-                        db.session.rollback()
-                    finally:
-                        db.session.remove()
+    def run_forever(self) -> None:
+        while not self.stopped.is_set():
+            self.run_due()
+            self.stopped.wait(self.tick)
 
 
 def init_app(app: Flask) -> None:
@@ -343,8 +492,9 @@ def init_app(app: Flask) -> None:
         app.extensions["sigill_runner"] = InlineRunner(app)
 
 
-def start_embedded_scheduler(app: Flask) -> EmbeddedScheduler:
-    scheduler = EmbeddedScheduler(app, tick=min(5.0, float(app.config["SCHEDULER_INTERVAL"])))
-    scheduler.start()
+def start_embedded_scheduler(app: Flask) -> Scheduler:
+    """Without Redis the web process runs the periodic tasks itself, in a thread."""
+    scheduler = Scheduler(app, tick=min(5.0, float(app.config["SCHEDULER_INTERVAL"])))
+    threading.Thread(target=scheduler.run_forever, daemon=True, name="sigill-scheduler").start()
     app.extensions["sigill_scheduler"] = scheduler
     return scheduler

@@ -2,10 +2,12 @@
 recovered after a dead worker; on real Redis with RQ workers too."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -148,51 +150,181 @@ def test_rq_worker_on_real_redis_runs_the_job(app_factory, redis_url, tmp_path):
         assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "From RQ"
 
 
+def test_the_scheduler_runs_each_periodic_task_and_survives_its_errors(app, monkeypatch):
+    ran = []
+
+    def broken():
+        ran.append("broken")
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setitem(jobs.PERIODIC, "broken", ("tests.test_jobs.broken_task", 1))
+    monkeypatch.setattr(sys.modules[__name__], "broken_task", broken, raising=False)
+    scheduler = jobs.Scheduler(app)
+    scheduler.run_due()
+    scheduler.last_run["broken"] -= 2
+    scheduler.run_due()
+    assert ran == ["broken", "broken"]
+
+
+def _tenant(slug: str) -> Tenant:
+    tenant = Tenant(slug=slug, name=slug.upper(), settings={}, enabled_plugins=[], plugin_settings={})
+    db.session.add(tenant)
+    db.session.commit()
+    return tenant
+
+
+def _wait_for(condition, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, f"waited {timeout}s for {what}"
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def _worker(env) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
 @pytest.mark.redis
-def test_periodic_tasks_are_enqueued_by_rqs_cron_scheduler(app_factory, redis_url):
-    from core.cli import build_cron
-
-    app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis_url, RQ_QUEUE=f"test-cron-{os.getpid()}")
-    with app.app_context():
-        cron = build_cron(app)
-        enqueued = cron.enqueue_jobs()
-        assert "sweep" in {job.args[0] for job in enqueued}
-        assert jobs.rq_queue().count == len(jobs.PERIODIC)
-
-
-@pytest.mark.redis
-def test_a_job_whose_rq_worker_is_killed_mid_job_is_run_again_by_another(app_factory, redis_url, tmp_path):
-    import signal
-    from datetime import timedelta
-
+def test_a_killed_work_process_is_replaced_and_its_job_run_again_at_once(app_factory, redis_url, tmp_path):
     app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis_url, RQ_QUEUE=f"test-kill-{os.getpid()}")
     with app.app_context():
-        tenant = Tenant(slug="k", name="K", settings={}, enabled_plugins=[], plugin_settings={})
-        db.session.add(tenant)
-        db.session.commit()
+        tenant = _tenant("k")
         job = jobs.enqueue("tests.jobs_support.slow_rename", tenant.id, "Survived", "k1", tenant_id=tenant.id)
         db.session.commit()
-        env = worker_env(app, tmp_path)
-        worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=env, start_new_session=True,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while "started k1" not in jobs_support.calls(app) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "started k1" in jobs_support.calls(app)
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse die mid-job
-        worker.wait(timeout=10)
-        assert _job(job.id).state == "running"
-        # The lease runs out (moved forward here instead of waiting 15 minutes); the sweeper re-queues it.
-        row = _job(job.id)
-        row.started_at -= jobs.LEASE + timedelta(seconds=1)
-        db.session.commit()
-        jobs.sweep()
-        result = subprocess.run([sys.executable, "-m", "core.cli", "worker", "--burst"],
-                                env={**env, "SLOW_JOB_SECONDS": "0"},
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert _job(job.id).state == "done" and _job(job.id).attempts == 2, result.stderr[-3000:]
+        worker = _worker({**worker_env(app, tmp_path), "SLOW_JOB_SECONDS": "3"})
+        try:
+            _wait_for(lambda: "started k1" in jobs_support.calls(app), 60, "the job to start")
+            [work_process] = _children(worker.pid)
+            os.kill(work_process, signal.SIGKILL)  # the process running the job dies; its supervisor lives
+            _wait_for(lambda: _job(job.id).state == "done", 30, "the job to be run again")
+        finally:
+            _stop(worker)
+        assert _job(job.id).attempts == 2
+        assert jobs_support.calls(app).count("started k1") == 2
         assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "Survived"
+
+
+@pytest.mark.redis
+def test_a_worker_tree_killed_mid_job_is_recovered_after_the_lease(app_factory, redis_url, tmp_path):
+    app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis_url, RQ_QUEUE=f"test-tree-{os.getpid()}",
+                      JOB_LEASE_SECONDS=1)
+    with app.app_context():
+        tenant = _tenant("t")
+        job = jobs.enqueue("tests.jobs_support.slow_rename", tenant.id, "Survived", "t1", tenant_id=tenant.id)
+        db.session.commit()
+        env = {**worker_env(app, tmp_path), "JOB_LEASE_SECONDS": "1"}
+        worker = _worker(env)
+        _wait_for(lambda: "started t1" in jobs_support.calls(app), 60, "the job to start")
+        _stop(worker)  # supervisor and work process die together: nobody releases the job
+        assert _job(job.id).state == "running"
+        assert jobs.sweep() == 0  # its heartbeat is still fresh
+        time.sleep(1.2)
+        assert jobs.sweep() == 1
+        result = subprocess.run([sys.executable, "-m", "core.cli", "worker", "--burst"],
+                                env={**env, "SLOW_JOB_SECONDS": "0"}, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert _job(job.id).state == "done" and _job(job.id).attempts == 2
+        assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "Survived"
+
+
+def test_a_job_that_runs_longer_than_its_lease_is_never_started_twice(app_factory, tmp_path):
+    import threading
+
+    app = app_factory(JOB_LEASE_SECONDS=0.4)
+    with app.app_context():
+        tenant = _tenant("l")
+        job_id = jobs.enqueue("tests.jobs_support.slow_rename", tenant.id, "Once", "l1", tenant_id=tenant.id).id
+        db.session.commit()
+
+    def run():
+        with app.app_context():
+            jobs.run_job(job_id)
+            db.session.remove()
+
+    os.environ["SLOW_JOB_SECONDS"] = "2"
+    try:
+        runner = threading.Thread(target=run)
+        runner.start()
+        with app.app_context():
+            _wait_for(lambda: "started l1" in jobs_support.calls(app), 10, "the job to start")
+            while runner.is_alive():  # five leases long, the sweeper and other runners keep trying
+                assert jobs.sweep() == 0
+                assert jobs.run_job(job_id) is False
+                db.session.remove()
+                time.sleep(0.1)
+    finally:
+        os.environ.pop("SLOW_JOB_SECONDS")
+    runner.join()
+    with app.app_context():
+        assert _job(job_id).state == "done" and _job(job_id).attempts == 1
+        assert jobs_support.calls(app).count("started l1") == 1
+
+
+def test_a_runner_that_lost_its_claim_cannot_complete_the_job(app, people):
+    job = jobs.enqueue("tests.jobs_support.rename_tenant", people.acme.id, "Twice?", tenant_id=people.acme.id)
+    db.session.commit()
+    claimed = jobs._claim(job.id)
+    jobs.release(Job.id == claimed.id)  # as if its heartbeat had stopped: handed to another runner
+    assert jobs.run_job(job.id) is True  # the other runner does it
+    done = _job(job.id)
+    db.session.execute(sa.update(Job).where(Job.id == job.id).values(state="running"))  # a late first runner
+    assert db.session.execute(sa.update(Job).where(jobs._held(job.id, 1)).values(state="done")).rowcount == 0
+    db.session.rollback()
+    assert done.attempts == 2
+
+
+@pytest.mark.redis
+def test_worker_and_scheduler_carry_on_after_redis_dies_and_comes_back_empty(app_factory, tmp_path):
+    redis = _own_redis()  # a private server: the shared one is never killed
+    app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis.url, RQ_QUEUE="reconnect", REDIS_RETRY_AFTER=0.2)
+    processes = []
+    try:
+        with app.app_context():
+            tenant = _tenant("r")
+            env = worker_env(app, tmp_path)
+            processes = [_worker({**env, "SLOW_JOB_SECONDS": "2"}),
+                         subprocess.Popen([sys.executable, "-m", "core.cli", "scheduler"], env=env,
+                                          start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+            first = jobs.enqueue("tests.jobs_support.slow_rename", tenant.id, "During", "r1", tenant_id=tenant.id)
+            db.session.commit()
+            _wait_for(lambda: "started r1" in jobs_support.calls(app), 60, "the first job to start")
+            redis.kill()  # Redis dies while the job runs
+            second = jobs.enqueue("tests.jobs_support.rename_tenant", tenant.id, "After", tenant_id=tenant.id)
+            db.session.commit()  # not handed to Redis: the database keeps it
+            _wait_for(lambda: _job(first.id).state == "done", 30, "the running job to finish without Redis")
+            time.sleep(1)
+            redis.start()  # back, and empty
+            waited = _wait_for(lambda: _job(second.id).state == "done", 30, "the job to run after Redis came back")
+            assert waited < 30
+            assert all(process.poll() is None for process in processes), "worker or scheduler exited"
+            assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "After"
+            assert _job(first.id).attempts == 1 and _job(second.id).attempts == 1
+    finally:
+        for process in processes:
+            _stop(process)
+        redis.stop()
+
+
+def _own_redis():
+    from tests.conftest import _require
+    from tests.faults import RedisServer
+
+    try:
+        return RedisServer().start()
+    except (OSError, RuntimeError) as exc:
+        _require("redis-server", exc)
 
 
 def test_a_mail_about_a_case_that_gives_up_is_reported_once_without_a_loop(app, people):

@@ -30,7 +30,7 @@ from core.api import transport
 from core.api.models import WEBHOOK_EVENTS, ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from core.api.transport import WebhookUrlError
 from core.extensions import db
-from core.models import Officer
+from core.models import Job, Officer
 from core.models.base import utcnow
 from core.security import hash_token
 from tenants.models import Tenant
@@ -48,6 +48,7 @@ DELIVERY_TIMEOUT = 10
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: a larger id in a URL names nothing
 DELIVERY_LOG_KEPT = timedelta(days=30)
+FAIR_SHARE_WAIT = 2  # seconds a delivery steps aside while its tenant has its share in flight
 
 
 # --- API keys ------------------------------------------------------------------------------------
@@ -173,7 +174,8 @@ def endpoints() -> list[WebhookEndpoint]:
 # --- firing events -------------------------------------------------------------------------------
 
 
-def queue_event(tenant_id: int, event: str, data: dict) -> list[WebhookDelivery]:
+def queue_event(tenant_id: int, event: str, data: dict, case_id: int | None = None,
+                sequence: int | None = None) -> list[WebhookDelivery]:
     """One delivery (and its job) per active endpoint of the tenant that subscribes to `event`.
 
     Called from lifecycle hooks inside the caller's transaction: nothing is sent unless it commits.
@@ -184,13 +186,15 @@ def queue_event(tenant_id: int, event: str, data: dict) -> list[WebhookDelivery]
             if event not in (endpoint.events or []):
                 continue
             uid = str(uuid.uuid4())
-            payload = {"id": uid, "event": event, "created_at": utcnow().isoformat(), "data": data}
+            payload = {"id": uid, "event": event, "created_at": utcnow().isoformat(), "sequence": sequence,
+                       "data": data}
             delivery = WebhookDelivery(uid=uid, endpoint_id=endpoint.id, tenant_id=tenant_id, event=event,
+                                       case_id=case_id, sequence=sequence,
                                        payload=json.loads(json.dumps(payload, default=str)), status="pending",
                                        next_attempt_at=utcnow())
             db.session.add(delivery)
             db.session.flush()
-            jobs.enqueue(DELIVER_JOB, delivery.id, tenant_id=tenant_id)
+            _enqueue_delivery(delivery)
             made.append(delivery)
     return made
 
@@ -213,8 +217,23 @@ def next_attempt(delivery: WebhookDelivery, now: datetime) -> datetime | None:
     return moment if moment <= delivery.window_started_at + RETRY_WINDOW else None
 
 
+def _enqueue_delivery(delivery: WebhookDelivery, delay: timedelta | None = None) -> None:
+    jobs.enqueue(DELIVER_JOB, delivery.id, tenant_id=delivery.tenant_id, delay=delay, queue="webhooks")
+
+
+def _tenant_busy(tenant_id: int) -> bool:
+    """True when the tenant already has its share of deliveries in flight (besides this one): its
+    slow receiver then waits its turn instead of taking every worker from the other tenants."""
+    running = db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(
+        Job.func == DELIVER_JOB, Job.tenant_id == tenant_id, Job.state == "running"))
+    return running > int(current_app.config["WEBHOOK_TENANT_CONCURRENCY"])
+
+
 def deliver_webhook(delivery_id: int) -> None:
-    """The job: POST the delivery once; on failure schedule the next attempt (or give up after a day)."""
+    """The job: POST the delivery once; on failure schedule the next attempt (or give up after a day).
+
+    The attempt is counted (committed) before the POST, so a worker that dies mid-delivery still
+    leaves a true count."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status != "pending":
         return
@@ -222,7 +241,10 @@ def deliver_webhook(delivery_id: int) -> None:
     now = utcnow()
     if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + timedelta(seconds=1):
         return  # an early run of a rescheduled delivery; its own job comes later
+    if _tenant_busy(delivery.tenant_id):
+        raise jobs.Deferred(FAIR_SHARE_WAIT)
     delivery.attempts += 1
+    db.session.commit()
     error, code = _post(endpoint, delivery)
     delivery.response_code = code
     if error is None:
@@ -237,8 +259,12 @@ def deliver_webhook(delivery_id: int) -> None:
         if later is None:
             delivery.status = "failed"
             log.warning("webhook delivery %s to endpoint %s failed for good: %s", delivery.id, endpoint.id, error)
+            if delivery.case_id is not None:
+                from core.cases.job_failures import report
+
+                report(delivery.tenant_id, delivery.case_id, "webhooks", delivery.attempts, error)
         else:
-            jobs.enqueue(DELIVER_JOB, delivery.id, tenant_id=delivery.tenant_id, delay=later - utcnow())
+            _enqueue_delivery(delivery, delay=later - utcnow())
     db.session.commit()
 
 
@@ -271,7 +297,7 @@ def resend(delivery: WebhookDelivery) -> None:
     delivery.window_started_at = now
     delivery.next_attempt_at = now
     delivery.last_error = None
-    jobs.enqueue(DELIVER_JOB, delivery.id, tenant_id=delivery.tenant_id)
+    _enqueue_delivery(delivery)
 
 
 def _without_secrets(url: str) -> str:

@@ -1,7 +1,9 @@
 """Webhooks fired from the case lifecycle: an always-on core plugin (see `CORE_PLUGINS`).
 
 Each hook queues one delivery per subscribed endpoint of the case's tenant, in the transaction of
-the change itself: a change that is rolled back sends nothing.
+the change itself: a change that is rolled back sends nothing. Deliveries run in parallel and are
+retried, so they may arrive out of order: each payload carries `sequence`, the number of the
+case's event that caused it (increasing per case), for receivers to order them by.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ def _fire(event: str, case: Case, party=None) -> None:
     data = {"case": schemas.CaseOut().dump(case)}
     if party is not None:
         data["party"] = schemas.PartyOut().dump(party)
-    service.queue_event(case.tenant_id, event, data)
+    # Every hook fires right after its event joined the case's chain: its number orders the webhooks.
+    service.queue_event(case.tenant_id, event, data, case_id=case.id, sequence=case.event_count)
 
 
 @hookimpl

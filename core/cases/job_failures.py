@@ -23,17 +23,22 @@ def report_given_up(job: Job) -> None:
     """Record `job_gave_up` on the job's case and mail the owner (in the caller's transaction)."""
     if job.case_id is None or job.tenant_id is None:
         return
-    with tenant_context(job.tenant_id):
-        case = db.session.get(Case, job.case_id)
+    report(job.tenant_id, job.case_id, job.queue, job.attempts, job.last_error or "")
+    log.warning("job %s (%s) gave up after %s attempts; case %s told", job.id, job.queue, job.attempts, job.case_id)
+
+
+def report(tenant_id: int, case_id: int, work: str, attempts: int, error: str) -> None:
+    """Work of kind `work` (a job queue's name) for the case gave up after `attempts`."""
+    with tenant_context(tenant_id):
+        case = db.session.get(Case, case_id)
         if case is None:
             return
-        error = (job.last_error or "").splitlines()[:1] or [""]
+        first_line = (error.splitlines() or [""])[0]
         events.record(case, "job_gave_up", "system", actor_label="Sigill",
-                      data={"work": job.queue, "attempts": job.attempts, "error": error[0][:300]})
+                      data={"work": work, "attempts": attempts, "error": first_line[:300]})
         owner = db.session.get(Officer, case.owner_id) if case.owner_id else None
         if owner is not None and owner.active:
             tenant = db.session.get(Tenant, case.tenant_id)
             send_mail(owner.email, "job_gave_up", owner.language or tenant.setting("default_language") or "sv",
-                      tenant=tenant, case=case, owner=owner, work=job.queue, attempts=job.attempts,
+                      tenant=tenant, case=case, owner=owner, work=work, attempts=attempts,
                       case_url=external_url("cases.detail", case_id=case.id), report_failure=False)
-    log.warning("job %s (%s) gave up after %s attempts; case %s told", job.id, job.queue, job.attempts, job.case_id)

@@ -194,3 +194,54 @@ def test_huge_ids_on_the_admin_pages_are_404(client, hooked):
     assert client.get(f"/admin/api/webhooks/{2**40}").status_code == 404
     for path in (f"/admin/api/keys/{2**40}/revoke", f"/admin/api/webhooks/{hooked}/deliveries/{2**40}/resend"):
         assert support.post(client, path, token_from="/admin/api/").status_code == 404
+
+
+def test_events_carry_a_sequence_that_orders_them_per_case(app, client, login, api, new_case, receiver, people):
+    login(people.alice)
+    register_webhook(client, receiver.url, ["case.sent", "party.viewed", "case.declined"])
+    case = new_case()
+    api.post(f"/api/v1/cases/{case['id']}/send")
+    signer = app.test_client()
+    path = "/" + signer_link("sam@example.org").split("://", 1)[1].split("/", 1)[1]
+    signer.get(path)
+    support.post(signer, path + "/decline", {"reason": "No"}, token_from=path)
+    jobs = db.session.scalars(sa.select(Job).where(Job.func == service.DELIVER_JOB).order_by(Job.id.desc())).all()
+    assert {job.queue for job in jobs} == {"webhooks"}
+    drain()
+    received = sorted(receiver.received, key=lambda r: r.json["sequence"])
+    assert [r.json["event"] for r in received] == ["case.sent", "party.viewed", "case.declined"]
+    assert len({r.json["sequence"] for r in received}) == 3
+
+
+def test_an_attempt_is_counted_even_when_the_worker_dies_during_it(api, new_case, hooked, receiver, people,
+                                                                 monkeypatch):
+    from core.api import transport
+
+    def worker_killed(*_args, **_kwargs):
+        raise SystemExit("killed mid-delivery")
+
+    monkeypatch.setattr(transport, "post", worker_killed)
+    api.post(f"/api/v1/cases/{new_case()['id']}/send")
+    with pytest.raises(SystemExit):
+        drain()
+    db.session.rollback()
+    [delivery] = deliveries(people.acme.id)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+
+
+def test_one_tenants_deliveries_in_flight_do_not_hold_up_anothers(app, api, new_case, hooked, receiver, people):
+    from core import jobs as job_queue
+
+    api.post(f"/api/v1/cases/{new_case()['id']}/send")
+    [acme_job] = db.session.scalars(sa.select(Job).where(Job.func == service.DELIVER_JOB)).all()
+    slow = job_queue.enqueue("tests.jobs_support.always_fails", tenant_id=people.acme.id, queue="webhooks")
+    db.session.execute(sa.update(Job).where(Job.id == slow.id).values(func=service.DELIVER_JOB, state="running"))
+    with tenant_context(people.globex.id):
+        service.add_endpoint(receiver.url, ["case.sent"])
+        service.queue_event(people.globex.id, "case.sent", {"case": {"id": 0}})
+    db.session.commit()
+    drain()
+    assert receiver.events() == ["case.sent"]  # Globex's, while Acme's waits for its slow one
+    waiting = db.session.get(Job, acme_job.id)
+    assert (waiting.state, waiting.attempts) == ("pending", 0)
+    assert deliveries(people.acme.id)[0].attempts == 0
