@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core import i18n
 from core.config import load_config
 from core.extensions import babel, csrf, db, login_manager, migrate
+from core.sessions import end_session, safe_rollback
 from tenants import scoping
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def _init_extensions(app: Flask) -> None:
     import core.models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 
     db.init_app(app)
+    _safe_session_teardown(app)
     migrations = os.path.join(os.path.dirname(__file__), "migrations")
     migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
@@ -60,6 +62,18 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         _tune_sqlite(app)
         _hide_row_values(app)
+
+
+def _safe_session_teardown(app: Flask) -> None:
+    """End each request's session without letting a dead connection turn its answer into a 500.
+
+    Flask-SQLAlchemy's own teardown rolls back on the connection; when the database cut that
+    connection meanwhile, the rollback raises after the response was made, and the client gets a
+    bare 500 for work that succeeded. Here that failure is logged and the connection discarded.
+    """
+    funcs = app.teardown_appcontext_funcs
+    funcs[:] = [f for f in funcs if getattr(f, "__func__", None) is not type(db)._teardown_session]
+    app.teardown_appcontext(lambda _exc: end_session())
 
 
 def _tune_sqlite(app: Flask) -> None:
@@ -205,7 +219,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(_e):
-        db.session.rollback()
+        safe_rollback()
         return render_error(
             500, i18n._("Something went wrong"), i18n._("The error has been logged. Try again in a moment.")
         )
@@ -234,10 +248,14 @@ def _register_security_headers(app: Flask) -> None:
 def _register_health(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
-        from core.health import check
+        return jsonify({"status": "alive"})
 
-        report = check(app)
-        return jsonify(report), (200 if report["ok"] else 503)
+    @app.get("/readyz")
+    def readyz():
+        from core.health import readiness
+
+        report, status = readiness(app)
+        return jsonify(report), status
 
 
 def _start_background(app: Flask) -> None:

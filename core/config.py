@@ -43,6 +43,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "REDIS_URL": _env("REDIS_URL"),
         "RQ_QUEUE": _env("RQ_QUEUE", "sigill"),
+        # Seconds a web request waits for Redis, and how long after a failure it stops trying
+        # (rate limits and job hand-off fall back meanwhile; see core/redis_link.py).
+        "REDIS_TIMEOUT": float(_env("REDIS_TIMEOUT", "0.5")),
+        "REDIS_RETRY_AFTER": float(_env("REDIS_RETRY_AFTER", "5")),
+        # A running job renews its lease; one whose heartbeat is older than this lost its worker.
+        "JOB_LEASE_SECONDS": float(_env("JOB_LEASE_SECONDS", "30")),
+        # Webhook deliveries one organisation may have in flight at once (fairness between tenants).
+        "WEBHOOK_TENANT_CONCURRENCY": _env_int("WEBHOOK_TENANT_CONCURRENCY", 1),
         "STORAGE_DIR": _env("STORAGE_DIR", str(instance / "blobs")),
         "SMTP_URL": _env("SMTP_URL"),
         "MAIL_FROM": _env("MAIL_FROM", "no-reply@sigill.localhost"),

@@ -3,6 +3,11 @@
 Sliding-window counters: hits are counted per fixed window, and a request is judged by this
 window's count plus the previous window's, weighted by how much of it still lies within the last
 `seconds`. Plain fixed windows would let 2x the limit through around a window boundary.
+
+When Redis is away (or slow: see `core.redis_link`), limits that guard secrets (login, password
+reset and invitation links, SMS codes, BankID starts) keep counting in the database: they fail
+closed. The others (signer links, verification, the API) let requests through: they fail open,
+so reading a case or a document does not depend on Redis.
 """
 
 from __future__ import annotations
@@ -11,8 +16,12 @@ import time
 
 from flask import abort, current_app
 
+from core import redis_link
 from core.extensions import db
 from core.security import keyed_hash
+
+# Buckets (by prefix) that guard secrets against guessing: never let through unchecked.
+GUARDED = ("login-", "forgot-", "officer-link", "sms-", "bankid-")
 
 
 def parse(rule: str) -> tuple[int, int]:
@@ -27,22 +36,27 @@ def hit(bucket: str, subject: str, rule: str) -> bool:
     now = time.time()
     window = int(now) // seconds
     key = f"{bucket}:{keyed_hash(bucket, subject)[:32]}"
-    redis_url = current_app.config.get("REDIS_URL")
-    if redis_url:
-        from core.jobs import redis_connection
-
-        conn = redis_connection()
-        rkey = f"sigill:rl:{key}:{window}"
-        pipe = conn.pipeline()
-        pipe.incr(rkey)
-        pipe.expire(rkey, 2 * seconds + 5)
-        pipe.get(f"sigill:rl:{key}:{window - 1}")
-        count, _expiry, previous = pipe.execute()
-        previous = int(previous or 0)
+    if current_app.config.get("REDIS_URL"):
+        try:
+            count, previous = redis_link.call(lambda conn: _redis_hit(conn, key, window, seconds))
+        except redis_link.RedisUnavailable:
+            if not bucket.startswith(GUARDED):
+                return True
+            count, previous = _db_hit(key, window)
     else:
         count, previous = _db_hit(key, window)
     elapsed = (now - window * seconds) / seconds  # share of this window gone by
     return previous * (1 - elapsed) + count <= limit
+
+
+def _redis_hit(conn, key: str, window: int, seconds: int) -> tuple[int, int]:
+    rkey = f"sigill:rl:{key}:{window}"
+    pipe = conn.pipeline()
+    pipe.incr(rkey)
+    pipe.expire(rkey, 2 * seconds + 5)
+    pipe.get(f"sigill:rl:{key}:{window - 1}")
+    count, _expiry, previous = pipe.execute()
+    return count, int(previous or 0)
 
 
 def _db_hit(key: str, window: int) -> tuple[int, int]:

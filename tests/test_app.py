@@ -8,17 +8,30 @@ def test_factory_takes_config_overrides(tmp_path):
     assert app.config["BASE_URL"] == "http://example.test/"
 
 
-def test_it_reports_health(client):
-    response = client.get("/healthz")
+def test_it_reports_liveness_and_readiness(client):
+    assert client.get("/healthz").json == {"status": "alive"}
+    response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"ok": True, "database": "ok"}
+    assert response.json == {"status": "ready", "database": "ok"}
 
 
-def test_health_reports_a_broken_redis(app_factory):
+def test_a_broken_redis_leaves_the_process_alive_and_ready_but_degraded(app_factory):
     app = app_factory(REDIS_URL="redis://127.0.0.1:1/0")
-    response = app.test_client().get("/healthz")
-    assert response.status_code == 503
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["status"] == "degraded" and response.json["failing"] == ["redis"]
     assert response.json["redis"].startswith("error")
+
+
+def test_a_broken_database_makes_the_process_unready_and_names_it(app_factory, tmp_path):
+    app = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/nothing.db")
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["failing"] == ["database"] and response.json["database"].startswith("error")
 
 
 def test_anonymous_visitor_is_sent_to_login(client):

@@ -29,7 +29,7 @@ def test_login_and_isolation_on_postgres(pg_app):
 
 
 def test_health_on_postgres(pg_app):
-    assert pg_app.test_client().get("/healthz").json == {"ok": True, "database": "ok"}
+    assert pg_app.test_client().get("/readyz").json == {"status": "ready", "database": "ok"}
 
 
 def test_free_text_search_uses_the_trigram_indexes(pg_app):

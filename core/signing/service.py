@@ -247,6 +247,13 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
     return True
 
 
+def signature_recorded(party_id: int) -> bool:
+    """Asked on a fresh connection (e.g. after the connection broke during a commit)."""
+    with db.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(Signature)
+                            .where(Signature.party_id == party_id)).scalar() > 0
+
+
 def _already_signed(party: Party) -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Signature)
                              .where(Signature.party_id == party.id)) > 0

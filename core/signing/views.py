@@ -6,6 +6,7 @@ query below sees only the party's own case. Unknown tokens are rate limited per 
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from flask import (
@@ -22,6 +23,7 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy.exc import DBAPIError
 
 from core import ratelimit
 from core.downloads import attachment
@@ -30,12 +32,14 @@ from core.i18n import _
 from core.models import Document
 from core.sealing.service import within_retention
 from core.security import client_ip, user_agent
+from core.sessions import end_session
 from core.signing import compare as comparing
 from core.signing import page, pages, service
 from core.signing.methods import methods_for
 from core.storage import BlobNotFound, blobs
 from tenants import scoping
 
+log = logging.getLogger(__name__)
 bp = Blueprint("signing", __name__, url_prefix="/s")
 
 COMPARE_RATE_LIMIT = "20/600"
@@ -197,8 +201,17 @@ def compare(token: str, link: service.Link, document_id: int):
 def sign(token: str, link: service.Link):
     if link.party.role != "signer":
         abort(404)
+    party_id = link.party.id
     try:
         signed = service.sign(_context(link), request.form.get("method", ""), request.form)
+    except DBAPIError:
+        # The connection broke, maybe after the database had committed the signature: ask again
+        # on a fresh connection, and tell the signer what is true instead of showing an error.
+        end_session()
+        if not service.signature_recorded(party_id):
+            raise
+        log.warning("party %s: signature committed although the database connection broke", party_id)
+        return redirect(url_for("signing.open", token=token))
     except service.SignRefused as refused:
         db.session.rollback()
         link = service.link_state(link.party)
