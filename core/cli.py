@@ -235,6 +235,45 @@ def audit_verify(case_id: int | None) -> None:
 
 
 @cli.group()
+def storage() -> None:
+    """Blob storage."""
+
+
+@storage.command("migrate")
+@click.option("--from", "source_dir", type=click.Path(file_okay=False, exists=True),
+              help="Folder of local blobs [STORAGE_DIR].")
+@with_appcontext
+def storage_migrate(source_dir: str | None) -> None:
+    """Copy every local blob to the store STORAGE_URL names (S3); blobs already there are skipped.
+
+    Safe to run again (e.g. while the service still writes locally, then once more after the switch):
+    names are contents, so nothing is overwritten or copied twice. A local file whose content no
+    longer matches its name is reported and not copied."""
+    from core.storage import LocalBlobStore, blobs, sha256_of
+
+    target = blobs()
+    if isinstance(target, LocalBlobStore):
+        raise click.UsageError("set STORAGE_URL=s3://bucket/prefix (and the S3_* settings) to migrate to")
+    source = LocalBlobStore(source_dir or current_app.config["STORAGE_DIR"])
+    copied = skipped = damaged = 0
+    for name in source.names():
+        if target.exists(name):
+            skipped += 1
+            continue
+        with source.open(name) as stream:
+            if sha256_of(stream) != name:
+                damaged += 1
+                click.echo(f"damaged, not copied: {name}", err=True)
+                continue
+            stream.seek(0)
+            target.put_stream(stream)
+        copied += 1
+    click.echo(f"{copied} blob(s) copied, {skipped} already there, {damaged} damaged")
+    if damaged:
+        raise SystemExit(1)
+
+
+@cli.group()
 def apikey() -> None:
     """API keys for integrators."""
 

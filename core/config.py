@@ -52,6 +52,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Webhook deliveries one organisation may have in flight at once (fairness between tenants).
         "WEBHOOK_TENANT_CONCURRENCY": _env_int("WEBHOOK_TENANT_CONCURRENCY", 1),
         "STORAGE_DIR": _env("STORAGE_DIR", str(instance / "blobs")),
+        # s3://bucket/prefix keeps blobs in an S3-compatible store instead (core/storage.py).
+        "STORAGE_URL": _env("STORAGE_URL"),
+        "S3_ENDPOINT_URL": _env("S3_ENDPOINT_URL"),
+        "S3_REGION": _env("S3_REGION"),
+        "S3_ACCESS_KEY_ID": _env("S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": _env("S3_SECRET_ACCESS_KEY"),
+        "S3_ADDRESSING_STYLE": _env("S3_ADDRESSING_STYLE"),
         "SMTP_URL": _env("SMTP_URL"),
         "MAIL_FROM": _env("MAIL_FROM", "no-reply@sigill.localhost"),
         "OUTBOX_DIR": _env("OUTBOX_DIR", str(instance / "outbox")),
