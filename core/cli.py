@@ -214,11 +214,12 @@ def audit() -> None:
 @click.argument("case_id", required=False, type=int)
 @with_appcontext
 def audit_verify(case_id: int | None) -> None:
-    """Check the event chain of one case (or of every case); exit 1 if any event was edited, removed or moved."""
-    from core.cases.audit import verify_cases
+    """Check the event chain of one case (or of every case) against its keys, the anchors that saw it
+    and its sealed documents; exit 1 if anything was edited, removed, moved or rewritten."""
+    from core.cases.audit import audit_cases, missing_cases
 
     checked = failed = 0
-    for case, problems in verify_cases(case_id):
+    for case, problems in audit_cases(case_id):
         checked += 1
         if problems:
             failed += 1
@@ -229,9 +230,26 @@ def audit_verify(case_id: int | None) -> None:
             click.echo(f"case {case.id}: ok ({case.event_count} events)")
     if case_id is not None and not checked:
         raise click.ClickException(f"no case with id {case_id}")
+    gone = missing_cases() if case_id is None else []
+    for problem in gone:
+        click.echo(problem)
     click.echo(f"{checked} case(s) checked, {failed} with problems")
-    if failed:
+    if failed or gone:
         raise SystemExit(1)
+
+
+@audit.command("anchor")
+@with_appcontext
+def audit_anchor() -> None:
+    """Anchor the chain heads now (the scheduler does it every ten minutes)."""
+    from core.cases.anchoring import anchor_heads
+
+    anchor = anchor_heads()
+    if anchor is None:
+        click.echo("no chain moved since the last anchor")
+        return
+    stamped = "timestamped" if anchor.token else "NOT timestamped (set TSA_URL)"
+    click.echo(f"anchor {anchor.id}: {anchor.leaf_count} head(s), root {anchor.root}, {stamped}")
 
 
 @cli.group()

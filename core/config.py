@@ -68,6 +68,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ELKS_PASSWORD": _env("ELKS_PASSWORD"),
         "SMS_SENDER": _env("SMS_SENDER", "Sigill"),
         "BASE_URL": (_env("BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        # id:secret[,id:secret ...]: the first signs new events, the others only verify (core/cases/events.py).
+        "EVIDENCE_KEYS": _env("EVIDENCE_KEYS"),
+        # PEM file(s) of the TSA's root certificate(s), to check anchor timestamps offline.
+        "TSA_TRUST_ROOTS": _env("TSA_TRUST_ROOTS"),
         "SEAL_P12": _env("SEAL_P12"),
         "SEAL_P12_PASSWORD": _env("SEAL_P12_PASSWORD"),
         "SEAL_LEVEL": _env("SEAL_LEVEL", "B-LT"),

@@ -4,12 +4,13 @@ from core.api.models import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookE
 from core.bankid.models import BankIDOrder
 from core.models.case import Case, Document, Event, Party, Signature
 from core.models.officer import Officer, OfficerToken
-from core.models.platform import Job, OutgoingMail, RateLimitHit
+from core.models.platform import ChainAnchor, ChainAnchorLeaf, ChainLegacyCover, Job, OutgoingMail, RateLimitHit
 from core.signing.models import SmsChallenge
 from tenants.models import Tenant
 
 __all__ = [
-    "ApiKey", "BankIDOrder", "Case", "Document", "Event", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
+    "ApiKey", "BankIDOrder", "Case", "ChainAnchor", "ChainAnchorLeaf", "ChainLegacyCover",
+    "Document", "Event", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
     "RateLimitHit", "Signature", "SmsChallenge", "Tenant", "IdempotencyRecord", "WebhookDelivery",
     "WebhookEndpoint",
 ]

@@ -162,6 +162,8 @@ class Event(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # The evidence key the hash is an HMAC under (core/cases/events.py); NULL: plain SHA-256 (older events).
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
 
     case = relationship(Case, back_populates="events")
 

@@ -68,3 +68,48 @@ class RateLimitHit(db.Model):
     key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     window: Mapped[int] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class ChainAnchor(db.Model):
+    """A Merkle root over case chain heads, timestamped by an RFC 3161 server (core/cases/anchoring.py).
+
+    Each anchor's first leaf is the previous anchor's root, so the anchors form a chain of their own.
+    """
+
+    __tablename__ = "chain_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    previous_root: Mapped[str | None] = mapped_column(sa.String(64))
+    root: Mapped[str] = mapped_column(sa.String(64))
+    leaf_count: Mapped[int] = mapped_column()
+    tsa_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # The DER TimeStampToken over SHA-256(root), as the TSA returned it (its certificates included).
+    token: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    timestamped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ChainAnchorLeaf(db.Model):
+    """One case's chain head as an anchor saw it. No foreign key: a deleted case must stay visible here."""
+
+    __tablename__ = "chain_anchor_leaf"
+
+    anchor_id: Mapped[int] = mapped_column(sa.ForeignKey("chain_anchor.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    tenant_id: Mapped[int] = mapped_column()
+    event_count: Mapped[int] = mapped_column()
+    head: Mapped[str] = mapped_column(sa.String(64))
+
+
+class ChainLegacyCover(db.Model):
+    """Covers a chain's events written before evidence keys (plain SHA-256) with a keyed MAC, made
+    once at the upgrade: a downgrade of later events to plain hashes is then found."""
+
+    __tablename__ = "chain_legacy_cover"
+
+    case_id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column()
+    event_count: Mapped[int] = mapped_column()
+    head: Mapped[str] = mapped_column(sa.String(64))
+    key_id: Mapped[str] = mapped_column(sa.String(16))
+    mac: Mapped[str] = mapped_column(sa.String(64))
