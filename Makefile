@@ -8,7 +8,7 @@ export SIGILL_INSTANCE ?= $(CURDIR)/instance
 # tesseract-ocr reads the MRZ of ID documents (plugins/id_check); fonts-ocr-b draws its test specimens.
 APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools libreoffice-writer-nogui wrk tesseract-ocr tesseract-ocr-eng fonts-ocr-b
 
-.PHONY: run test bench lint setup system-deps translations clean
+.PHONY: run test bench chaos lint setup system-deps translations clean
 
 setup: $(VENV)/.installed translations
 
@@ -75,6 +75,10 @@ test: setup system-deps
 
 bench: setup system-deps
 	$(PY) -m bench
+
+# Fault runs on the production shape (own redis-server, own workers, own PostgreSQL database and proxy).
+chaos: setup system-deps
+	$(PY) -m bench.chaos
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -101,6 +101,7 @@ class TcpProxy:
                 continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)  # an idle pooled connection is not a dead one
             except OSError:
                 client.close()
                 continue
