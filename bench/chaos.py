@@ -6,8 +6,9 @@ cut, five times. Only what this run started is touched: its own redis-server, it
 the connections through its own proxy; never the shared servers.
 
 Per fault it prints requests by status, jobs recovered (run again after their worker died),
-seconds to recover, duplicates (seals, mails received twice: must be 0) and losses (cases not
-sealed, mails not received: must be 0).
+seconds to recover (the killed job done again; for Redis faults: every job waiting when Redis
+came back started again), duplicates (seals, mails received twice: must be 0) and losses (cases
+not sealed, mails not received, jobs failed: must be 0).
 
 Run: `make chaos` or `python -m bench.chaos [fault ...]` (env: CHAOS_CASES, CHAOS_SIGNERS, CHAOS_FREEZE).
 """
@@ -100,6 +101,20 @@ class Run:
             time.sleep(0.1)
         return float("inf")
 
+    def redispatched_within(self, since: float) -> float:
+        """Seconds until every job that waited when the fault ended had been started again."""
+        ended = time.time()
+        with self.stack.engine.connect() as conn:
+            waiting = conn.execute(sa.text("SELECT id FROM job WHERE state IN ('pending', 'running')")).scalars().all()
+        while waiting and time.monotonic() - since < RECOVERY_LIMIT:
+            with self.stack.engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT id, state, started_at FROM job WHERE id = ANY(:ids)"),
+                                    {"ids": list(waiting)}).all()
+            waiting = [row.id for row in rows if row.state == "pending" or
+                       (row.started_at is None or row.started_at.timestamp() < ended)]
+            time.sleep(0.1)
+        return time.monotonic() - since
+
     def all_done_at(self, since: float) -> float:
         self.stack.wait_jobs_done(RECOVERY_LIMIT)
         return time.monotonic() - since
@@ -137,8 +152,10 @@ def redis_restarted_empty(run: Run) -> tuple[float, str]:
     time.sleep(5)
     run.stack.redis.start()  # empty: every queued job is gone from it
     back = time.monotonic()
+    redispatched = run.redispatched_within(back)
     signing.join()
-    return run.all_done_at(back), "Redis killed mid-run, started again empty 5 s later"
+    done = run.all_done_at(back)
+    return redispatched, f"Redis killed mid-run, started again empty 5 s later (all jobs done after {done:.0f} s)"
 
 
 def redis_frozen(run: Run) -> tuple[float, str]:
@@ -148,8 +165,12 @@ def redis_frozen(run: Run) -> tuple[float, str]:
     time.sleep(FREEZE_SECONDS)
     run.stack.redis.thaw()
     thawed = time.monotonic()
+    redispatched = run.redispatched_within(thawed)
     signing.join()
-    return run.all_done_at(thawed), f"Redis frozen (SIGSTOP) for {FREEZE_SECONDS:.0f} s"
+    done = run.all_done_at(thawed)
+    slowest = max(v.page_seconds for v in run.visits)
+    return redispatched, (f"Redis frozen (SIGSTOP) for {FREEZE_SECONDS:.0f} s (slowest page {slowest:.1f} s; "
+                          f"all jobs done after {done:.0f} s)")
 
 
 def postgres_cut(run: Run) -> tuple[float, str]:
