@@ -16,6 +16,7 @@ import http.client
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,12 +41,13 @@ _DIGEST = re.compile(r'name="documents_digest" value="([^"]+)"')
 
 
 def clock_ticks(pid: int) -> float:
-    """CPU seconds (user + system) a live process used so far."""
+    """CPU seconds (user + system) a live process used so far, with its children that exited
+    (RQ's forked work-horses count for the worker that forked them)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
@@ -165,6 +167,7 @@ class Stack:
         with self.admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
         self.admin.dispose()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     # --- data ----------------------------------------------------------------------------------------
 
