@@ -25,8 +25,10 @@ def test_a_broken_redis_leaves_the_process_alive_and_ready_but_degraded(app_fact
     assert response.json["redis"].startswith("error")
 
 
-def test_a_broken_database_makes_the_process_unready_and_names_it(app_factory, tmp_path):
-    app = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/nothing.db")
+def test_a_broken_database_makes_the_process_unready_and_names_it(tmp_path):
+    from tests.conftest import base_config
+
+    app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/nothing.db"))
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")

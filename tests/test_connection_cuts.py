@@ -40,8 +40,8 @@ def proxied(tmp_path, pg_database):
                              methods=["touch"])
         yield app, proxy
         db.session.remove()
-        support.empty_database()
         db.engine.dispose()
+    support.empty_database(pg_database)
     proxy.close()
 
 

@@ -90,8 +90,8 @@ def anchor_heads() -> ChainAnchor | None:
     if previous is not None:
         anchored = _anchored_now({h.case_id for h in heads})
         heads = [h for h in heads if anchored.get(h.case_id) != (h.event_count, h.head)]
-        if not heads:
-            return None
+    if not heads:
+        return None
     previous_root = previous.root if previous is not None else None
     anchor = ChainAnchor(previous_root=previous_root, root=root_of(previous_root, heads), leaf_count=len(heads),
                          created_at=utcnow(), tsa_url=current_app.config.get("TSA_URL"))
