@@ -13,7 +13,7 @@ Accuracy: every specimen of the tests (good ones and ones with a wrong check dig
 way of taking the photo in `tests/plugins/id_check/images.SHOTS`: read exactly, and for the bad
 ones the failed check named.
 
-Run: `python -m bench id_check` (env: BENCH_RUNS, default 5).
+Run: `python -m bench id_check` (env: BENCH_RUNS, default 5; BENCH_RANDOM_PHOTOS).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ if __package__ in (None, ""):
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+RANDOM_PHOTOS = int(os.environ.get("BENCH_RANDOM_PHOTOS", "30"))
+RANDOM_SEED = 2026
 TARGET_SECONDS, TARGET_MB = 2.0, 300
 CHILD = """
 import json, os, re, resource, sys, time
@@ -100,6 +102,22 @@ def accuracy_rows() -> list[str]:
     return rows
 
 
+def random_rows(count: int) -> list[str]:
+    """Random photos (`images.random_shots`, seeded) of good passports and ID cards of two people."""
+    from plugins.id_check.ocr import read_mrz
+    from tests.plugins.id_check.images import data_page, photograph, random_shots
+    from tests.plugins.id_check.specimens import ANNA, ERIK, id_card, passport
+
+    rows = []
+    for make in (passport, id_card):
+        specimens = [make(ANNA), make(ERIK)]
+        shots = random_shots(RANDOM_SEED, count)
+        right = sum(read_mrz(photograph(data_page(specimens[i % 2]), shot, seed=i)).lines
+                    == tuple(specimens[i % 2].lines()) for i, shot in enumerate(shots))
+        rows.append(f"| {make.__name__.replace('_', ' ')} | {count} | {right} | {right / count:.0%} |")
+    return rows
+
+
 def main() -> None:
     print(f"Load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
     print("| 12 MP photo | JPEG | read right | first read s | median s | max s | CPU s (median, with tesseract) "
@@ -111,6 +129,10 @@ def main() -> None:
           "| ID card bad: failed check named |")
     print("|---|---|---|---|---|")
     for row in accuracy_rows():
+        print(row, flush=True)
+    print(f"\n| random photos (seed {RANDOM_SEED}) | photos | read exactly | share |")
+    print("|---|---|---|---|")
+    for row in random_rows(RANDOM_PHOTOS):
         print(row, flush=True)
 
 

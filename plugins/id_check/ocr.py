@@ -4,20 +4,28 @@
    12-megapixel photo never exists at full size in memory; turned as the phone's EXIF says; grey.
 2. Even out the light: the paper's brightness is estimated from a shrunken, dilated copy (text
    gone) and divided out, so ink is dark against 1.0 whatever the lighting.
-3. Deskew: the angle (±12°) whose horizontal ink profile has the sharpest rows.
+3. Deskew: the angle (±12°) whose horizontal ink profile has the sharpest rows. A photo without
+   EXIF orientation may be on its side (no long lines are found: the next quarter turn is tried)
+   or upside down (the fillers point right: turned by 180° before any OCR).
 4. Find the MRZ: text lines whose ink runs in one long chain of 20+ glyphs; two or three such
    lines of one height, one under the other, lowest on the page first.
-5. OCR those lines alone, upscaled or downscaled to a height tesseract reads well, with the
-   alphabet restricted to A-Z 0-9 <, asking for each character's box.
-6. Put every character in its cell: MRZ text has a fixed pitch, so line length / 30, 36 or 44 is
-   a character. Tesseract's English model reads long runs of fillers `<` as K, E, S or nothing;
-   a cell read as a letter or nothing whose ink is shaped like a chevron (nothing at the left top
-   and bottom, a point at the left middle) is a filler.
-7. Correct with the check digits (`repair`): letters in date and digit positions and digits in
-   letter positions are what the field allows (O -> 0, 1 -> I ...). In the document number and
-   optional data, which hold both, a 0/O, 1/I, 2/Z, 5/S or 8/B swap is made only when the
-   field's check digit and the composite digit confirm it, and only when one smallest set of
-   swaps does.
+5. OCR those lines alone, scaled to a line height tesseract reads well, with the alphabet
+   restricted to A-Z 0-9 <, asking for each character's box. Its English model misreads some
+   OCR-B digits at one size and not at another (3 as 5): while a check digit fails, the next of
+   `OCR_LINE_HEIGHTS` is tried, until two sizes read the same (the document's own digit is wrong).
+6. Put every character in its cell: MRZ glyphs stand apart at a fixed pitch, so the ink columns
+   give each glyph's place among the 30, 36 or 44. Tesseract reads long runs of fillers `<` as K,
+   E, S or nothing: a glyph shaped like a chevron (within its box, ink at the left only in the
+   middle third) is a filler whatever was read. A glyph tesseract passed over (a narrow 1 after a
+   '<') gets a second look, on its own.
+7. Correct (`repair`): letters in date and digit positions and digits in letter positions are what
+   the field allows (O -> 0, 1 -> I ...). In the document number and optional data, which hold
+   both, a 0/O, 1/I, 2/Z, 5/S or 8/B swap is made only when the field's check digit confirms it,
+   when it puts no letter among digits (or digit among letters) that was not there, and when one
+   smallest set of swaps does (of two, the one leaving the field more regular). The composite
+   digit must hold too, though in TD3 and TD1 it adds little here: its weights line up with the
+   number's and the optional data's own. A document printed with a wrong check digit is so not
+   "corrected" into a valid one by changing its number.
 
 Nothing here logs the text read: only its format, time and number of corrections.
 """
@@ -43,8 +51,7 @@ log = logging.getLogger(__name__)
 MAX_PIXELS = 60_000_000  # a bigger "photo" is a decompression bomb, not a phone's picture
 WORK_SIDE = 1600  # the long side of the working image, in pixels
 DETECT_SIDE = 800  # the long side used to find the skew angle
-# Heights (pixels) an MRZ line's band is scaled to for tesseract, tried in turn while a check digit fails:
-# its English model misreads some OCR-B digits (3 as 5) at one size and not at another.
+# Heights (pixels) an MRZ line's band is scaled to for tesseract, tried in turn while a check digit fails.
 OCR_LINE_HEIGHTS = (28, 36, 22)
 INK = 0.62  # darker than this share of the paper's brightness is ink
 TESSERACT_TIMEOUT = 20
@@ -74,19 +81,33 @@ class Reading:
 
 
 def read_mrz(image: bytes) -> Reading:
-    """Find and read the MRZ in a photo (JPEG, PNG, WebP ...)."""
+    """Find and read the MRZ in a photo (JPEG, PNG, WebP ...). A photo without an EXIF
+    orientation may be upside down or on its side: those turns are tried while nothing is found."""
     started = time.monotonic()
     grey, _ = load_grey(image, WORK_SIDE)
     paper = flatten_light(grey)
-    angle = skew_angle(paper)
-    upright = _rotate(paper, angle)
+    best, angle = Reading(None), 0.0
+    for quarter_turns in (0, 2, 1, 3):
+        turned = np.rot90(paper, quarter_turns)
+        angle = skew_angle(turned)
+        best = max(best, _read_upright(_rotate(turned, angle)), key=_score)
+        if _score(best)[0] >= 0:
+            break  # an MRZ of a known format; upside down, lines are found but make no MRZ
+    log.info("MRZ %s: %d lines, %d corrections, skew %.1f°, %d ms", "read" if best.found else "not found",
+             len(best.lines or ()), best.corrections, angle, (time.monotonic() - started) * 1000)
+    return best
+
+
+def _read_upright(upright: np.ndarray) -> Reading:
     best = Reading(None)
-    for group in mrz_line_groups(upright < INK)[:2]:
+    ink = upright < INK
+    groups = mrz_line_groups(ink)[:2]
+    if groups and _upside_down(ink, groups[0]):
+        return best  # the turn by 180° will read it
+    for group in groups:
         best = max(best, _read_lines(upright, group), key=_score)
         if _score(best)[0] >= 0:
             break  # an MRZ of a known format: the next group of lines is not one
-    log.info("MRZ %s: %d lines, %d corrections, skew %.1f°, %d ms", "read" if best.found else "not found",
-             len(best.lines or ()), best.corrections, angle, (time.monotonic() - started) * 1000)
     return best
 
 
@@ -121,7 +142,8 @@ def flatten_light(grey: np.ndarray) -> np.ndarray:
 def _rotate(paper: np.ndarray, angle: float) -> np.ndarray:
     if not angle:
         return paper
-    image = Image.fromarray(paper, mode="F").rotate(angle, Image.BILINEAR, expand=True, fillcolor=1.0)
+    image = Image.fromarray(np.ascontiguousarray(paper), mode="F")
+    image = image.rotate(angle, Image.BILINEAR, expand=True, fillcolor=1.0)
     return np.asarray(image)
 
 
@@ -205,6 +227,18 @@ def _continues(above: TextLine, line: TextLine) -> bool:
             and abs(line.left - above.left) < 3 * pitch)
 
 
+def _upside_down(ink: np.ndarray, group: list[TextLine]) -> bool:
+    """Upside down, an MRZ's fillers point right: more glyphs are chevrons mirrored than not."""
+    left = right = 0
+    for line in group:
+        band = ink[line.top:line.bottom]
+        for start, end in _runs(band.any(axis=0)):
+            glyph = band[:, start:end]
+            left += is_chevron(glyph)
+            right += is_chevron(glyph[:, ::-1])
+    return right > left
+
+
 # --- reading the lines ---------------------------------------------------------------------------
 
 
@@ -248,19 +282,45 @@ def _read_group(upright: np.ndarray, group: list[TextLine], line_height: int) ->
     boxes = [((line.left - left) * scale, (line.top - top) * scale, (line.right - left) * scale,
               (line.bottom - top) * scale) for line in group]
     lengths = [FORMATS["TD1"][1]] if len(group) == 3 else [FORMATS["TD3"][1], FORMATS["TD2"][1]]
-    readings = []
-    for length in lengths:
-        raw = [_cells(symbols, ink, box, length) for box in boxes]
-        lines, corrections = repair(raw)
-        readings.append(Reading(tuple(lines), corrections))
-    return max(readings, key=_score)
+    # The line length that reads best (TD3's 44 or TD2's 36 for two lines), then a second look
+    # at what tesseract passed over in it.
+    cells = max(([_cells(symbols, ink, box, length) for box in boxes] for length in lengths),
+                key=lambda option: _score(_assemble(option, {})))
+    skipped = [cell for line in cells for cell in line if not isinstance(cell, str)]
+    second_look = dict(zip(skipped, read_glyphs(crop, skipped), strict=True)) if skipped else {}
+    return _assemble(cells, second_look)
 
 
-def tesseract_symbols(image: Image.Image) -> list[Symbol]:
+def _assemble(cells: list[list[str | tuple]], second_look: dict[tuple, str]) -> Reading:
+    raw = ["".join(c if isinstance(c, str) else second_look.get(c) or FILLER for c in line) for line in cells]
+    lines, corrections = repair(raw)
+    return Reading(tuple(lines), corrections)
+
+
+def read_glyphs(crop: Image.Image, boxes: list[tuple[int, int, int, int]]) -> list[str]:
+    """A second look at glyphs tesseract passed over in the line (a narrow 1 after a '<'): each
+    on its own, spaced out on one strip, in one more tesseract run. '' where it still sees nothing."""
+    height = max(bottom - top for top, bottom, _, _ in boxes)
+    gap = height
+    strip = Image.new("L", (sum(right - left + gap for _, _, left, right in boxes) + gap, height + 2 * gap), 255)
+    slots, x = [], gap
+    for top, bottom, left, right in boxes:
+        strip.paste(crop.crop((left, top, right, bottom)), (x, gap))
+        slots.append(x + (right - left) / 2)
+        x += right - left + gap
+    found = [""] * len(boxes)
+    for symbol in tesseract_symbols(strip, single_line=True):
+        slot = min(range(len(slots)), key=lambda i: abs(slots[i] - symbol.centre[0]))
+        if abs(slots[slot] - symbol.centre[0]) < gap:
+            found[slot] = found[slot] or symbol.char
+    return found
+
+
+def tesseract_symbols(image: Image.Image, single_line: bool = False) -> list[Symbol]:
     """Each character tesseract reads, with its box (hOCR with character boxes)."""
     png = io.BytesIO()
     image.save(png, "PNG")
-    command = ["tesseract", "stdin", "stdout", "-l", "eng", "--oem", "1", "--psm", "6",
+    command = ["tesseract", "stdin", "stdout", "-l", "eng", "--oem", "1", "--psm", "7" if single_line else "6",
                "-c", f"tessedit_char_whitelist={WHITELIST}", "-c", "hocr_char_boxes=1",
                "-c", "load_system_dawg=0", "-c", "load_freq_dawg=0", "hocr"]
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one core per reading; the machine serves others too
@@ -271,10 +331,11 @@ def tesseract_symbols(image: Image.Image) -> list[Symbol]:
             for a, b, c, d, char in re.findall(r"x_bboxes (\d+) (\d+) (\d+) (\d+);[^>]*>([^<]+)</span>", hocr)]
 
 
-def _cells(symbols: list[Symbol], ink: np.ndarray, box: tuple[float, ...], length: int) -> str:
-    """The line as `length` characters. MRZ glyphs stand apart, so the columns with ink in the
-    line's band give each glyph's place; each cell takes the glyph nearest its centre and the
-    symbol tesseract read there. A glyph shaped like a chevron is a filler, whatever was read."""
+def _cells(symbols: list[Symbol], ink: np.ndarray, box: tuple[float, ...], length: int) -> list[str | tuple]:
+    """The line's `length` cells. MRZ glyphs stand apart, so the columns with ink in the line's
+    band give each glyph's place; each cell takes the glyph nearest its centre and the symbol
+    tesseract read there. A glyph shaped like a chevron is a filler, whatever was read; a glyph
+    tesseract read nothing for is given as its box (top, bottom, left, right) for a second look."""
     left, top, right, bottom = box
     pitch = (right - left) / length
     pad = (bottom - top) * 0.15
@@ -282,14 +343,15 @@ def _cells(symbols: list[Symbol], ink: np.ndarray, box: tuple[float, ...], lengt
     glyphs = [g for g in _runs(band.any(axis=0)) if g[1] - g[0] >= 2 and left - pitch / 2 < g[0] < right + pitch / 2]
     if len(glyphs) != length:
         glyphs = [_nearest(glyphs, left + (cell + 0.5) * pitch, pitch) for cell in range(length)]
-    chars = []
+    band_top = max(0, round(top - pad))
+    cells: list[str | tuple] = []
     for cell, glyph in enumerate(glyphs):
         centre = (glyph[0] + glyph[1]) / 2 if glyph else left + (cell + 0.5) * pitch
         char = _symbol_at(symbols, centre, top - pitch / 2, bottom + pitch / 2, pitch)
         if not char.isdigit() and (glyph is None or is_chevron(band[:, glyph[0]:glyph[1]])):
             char = FILLER  # no letter or digit is shaped like a chevron; a cell without ink is a filler too
-        chars.append(char or FILLER)
-    return "".join(chars)
+        cells.append(char or (band_top, band_top + band.shape[0], glyph[0], glyph[1]))
+    return cells
 
 
 def _nearest(glyphs: list[tuple[int, int]], centre: float, pitch: float) -> tuple[int, int] | None:
@@ -398,7 +460,8 @@ def _confirm_swaps(lines: list[list[str]], kind: str) -> None:
     smallest set of swaps makes every field's check digit and the composite digit hold."""
     fields, composite_at, composite_ranges = CHECKED[kind]
     originals = [lines[line][start:end] for (line, start, end), _ in fields]
-    options = [[v for v in _variants(original) if _holds(v[1], lines[digit_line][digit_at])] or [(0, original)]
+    options = [[v for v in _variants(original) if _holds(v[1], lines[digit_line][digit_at])
+                and _consistency(v[1]) >= _consistency(original)] or [(0, original)]
                for original, (_, (digit_line, digit_at)) in zip(originals, fields, strict=True)]
     confirmed: dict[int, list[tuple[tuple[int, list[str]], ...]]] = {}
     for combination in itertools.product(*options):
@@ -407,7 +470,16 @@ def _confirm_swaps(lines: list[list[str]], kind: str) -> None:
         if check_digit(data) == lines[composite_at[0]][composite_at[1]]:
             confirmed.setdefault(sum(changes for changes, _ in combination), []).append(combination)
     fewest = confirmed[min(confirmed)] if confirmed else []
-    _put(lines, fields, [chars for _, chars in fewest[0]] if len(fewest) == 1 else originals)
+    if len(fewest) > 1:  # a tie: the swap that leaves no letter among digits (or digit among letters) wins
+        ranked = sorted(((sum(_consistency(chars) for _, chars in c), i) for i, c in enumerate(fewest)), reverse=True)
+        fewest = [fewest[ranked[0][1]]] if ranked[0][0] > ranked[1][0] else []
+    _put(lines, fields, [chars for _, chars in fewest[0]] if fewest else originals)
+
+
+def _consistency(chars: list[str]) -> int:
+    """Minus the number of changes between letters and digits along the field (fillers skipped)."""
+    kinds = [c.isdigit() for c in chars if c != FILLER]
+    return -sum(a != b for a, b in itertools.pairwise(kinds))
 
 
 def _put(lines: list[list[str]], fields: list, values: list[list[str]]) -> None:

@@ -139,6 +139,16 @@ def _perspective(image: Image.Image, amount: float) -> Image.Image:
                            fillcolor=(120, 95, 70))
 
 
+def random_shots(seed: int, count: int) -> list[Shot]:
+    """Photos taken every which way within what a person does (turned up to 10°, blur, light,
+    perspective, noise, distance, resolution, JPEG quality), for an accuracy figure beyond SHOTS."""
+    rng = random.Random(seed)
+    return [Shot(f"random {i}", angle=rng.uniform(-10, 10), blur=rng.uniform(0, 2.0), light=rng.uniform(0, 0.6),
+                 perspective=rng.uniform(0, 0.08), noise=rng.uniform(1, 5), fill=rng.uniform(0.6, 0.95),
+                 size=rng.choice([(960, 720), (1280, 960), (1600, 1200)]), quality=rng.randint(60, 95))
+            for i in range(count)]
+
+
 # Photos to take again: the reader may or may not cope, the capture check must say why.
 RETAKES = {
     "blurred": Shot("out of focus", blur=4.0),

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from plugins.id_check.checks import Check, Person, check_mrz
-from plugins.id_check.ocr import UnreadableImage, load_grey, read_mrz
+from plugins.id_check.ocr import UnreadableImage, load_grey, read_mrz, repair
 from tests.plugins.id_check.images import SHOTS, photo_of
 from tests.plugins.id_check.specimens import ANNA, ERIK, TODAY, id_card, passport
 
@@ -83,3 +83,37 @@ def test_a_file_that_is_no_image_is_refused():
 def test_a_reading_never_shows_its_text():
     reading = read_mrz(photo_of(passport(), SHOTS[0]))
     assert repr(reading) == "<Reading 2 lines, 0 corrections>"
+
+
+@pytest.mark.parametrize("turn", [180, 90, 270])
+def test_a_photo_upside_down_or_on_its_side_without_exif_is_read(turn):
+    specimen = passport()
+    photo = Image.open(io.BytesIO(photo_of(specimen, SHOTS[1])))
+    out = io.BytesIO()
+    photo.rotate(turn, expand=True).save(out, "JPEG", quality=90)
+    assert read_mrz(out.getvalue()).lines == tuple(specimen.lines())
+
+
+# --- corrections by field type and check digit ------------------------------------------------------------------
+
+GOOD = passport().lines()
+
+
+def test_a_letter_misread_among_digits_is_corrected_when_the_check_digit_confirms_it():
+    misread = GOOD[1][:29] + "S" + GOOD[1][30:]  # 8507099805 read as 8S07099805
+    assert repair([GOOD[0], misread]) == (GOOD, 1)
+    misread = GOOD[1][:2] + "I" + GOOD[1][3:]  # AA1234567 read as AAI234567
+    assert repair([GOOD[0], misread]) == (GOOD, 1)
+
+
+def test_letters_in_dates_and_digits_in_names_are_what_the_field_allows():
+    misread = [GOOD[0].replace("OEBERG", "0EBERG"), GOOD[1][:13] + "B5O7O99" + GOOD[1][20:]]
+    assert repair(misread) == (GOOD, 4)
+
+
+def test_a_wrong_check_digit_is_never_corrected_by_changing_the_number():
+    printed = passport(broken="document_number").lines()  # AA1234567 with a wrong check digit
+    assert repair(printed) == (printed, 0)
+    printed = passport(broken="personal_number").lines()
+    assert repair(printed) == (printed, 0)
+
