@@ -27,6 +27,8 @@ class Case(TenantScoped, db.Model):
         sa.Index("ix_case_tenant_owner_status", "tenant_id", "owner_id", "status"),
         # Free-text search (core/cases/listing.py): title ILIKE '%text%'.
         trigram_index("ix_case_title_trgm", "title"),
+        # The case list filtered by template.
+        sa.Index("ix_case_tenant_template_activity", "tenant_id", "template_id", "last_activity_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +52,9 @@ class Case(TenantScoped, db.Model):
     seal_state: Mapped[str | None] = mapped_column(sa.String(20))
     event_head: Mapped[str | None] = mapped_column(sa.String(64))
     event_count: Mapped[int] = mapped_column(default=0)
+    # Made from a template: which one and which of its versions (later edits never change the case).
+    template_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case_template.id", ondelete="SET NULL"))
+    template_version: Mapped[int | None] = mapped_column()
 
     owner = relationship("Officer")
     documents = relationship(
@@ -114,6 +119,8 @@ class Party(TenantScoped, db.Model):
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
     reminders_sent: Mapped[int] = mapped_column(default=0)
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The template role this party plays (a case made from a template), e.g. "customer".
+    role_key: Mapped[str | None] = mapped_column(sa.String(40))
 
     case = relationship(Case, back_populates="parties")
     signature = relationship("Signature", back_populates="party", uselist=False)
@@ -139,6 +146,8 @@ class Signature(TenantScoped, db.Model):
     document_hashes: Mapped[dict] = mapped_column(sa.JSON)
     identity: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     evidence: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # SHA-256 of the party's field values as signed (core.fields.values.values_sha256); None: no fields.
+    field_values_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     party = relationship(Party, back_populates="signature")
 
