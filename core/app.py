@@ -166,7 +166,7 @@ def _optional_core_blueprints() -> list:
 
     found = []
     for module in ("core.cases.views", "core.signing.views", "core.sealing.views", "core.verify.views",
-                   "core.api.views"):
+                   "core.api.views", "core.case_templates.views", "core.fields.views"):
         try:
             found.append(importlib.import_module(module).bp)
         except ModuleNotFoundError as exc:

@@ -92,6 +92,16 @@ class KeptFile:
         return keyed_hash("kept-upload", str(tenant_id), self.sha256, str(self.pages), self.filename)[:32]
 
     @classmethod
+    def all_from(cls, form, tenant_id: int) -> list[KeptFile]:
+        """The files a submitted form carries along (each once), as `kept` references."""
+        found: list[KeptFile] = []
+        for reference in form.getlist("kept"):
+            kept = cls.from_reference(reference, tenant_id)
+            if kept is not None and kept.sha256 not in {k.sha256 for k in found}:
+                found.append(kept)
+        return found
+
+    @classmethod
     def from_reference(cls, reference: str, tenant_id: int) -> KeptFile | None:
         """The file a reference names, or None if the reference was not made for this tenant."""
         parts = reference.split("|", 3)
@@ -99,6 +109,50 @@ class KeptFile:
             return None
         kept = cls(sha256=parts[1], pages=int(parts[2]), filename=parts[3])
         return kept if kept._sign(tenant_id) == parts[0] else None
+
+
+def numbers(form, name: str) -> set[int]:
+    """The whole numbers among the submitted values of `name` (ticked checkboxes)."""
+    return {int(v) for v in form.getlist(name) if v.isdigit() and len(v) < 10}
+
+
+def row_action(action: str, rows: list, kept: list) -> bool:
+    """"up-N", "down-N", "remove-N" on `rows` and "unkeep-N" on `kept`, in place; True if it was one.
+    The no-JavaScript way to edit a list of rows (parties, roles) and of files already accepted."""
+    verb, _sep, number = action.partition("-")
+    if not number.isdigit():
+        return False
+    index = int(number)
+    if verb == "up" and 0 < index < len(rows):
+        rows[index - 1], rows[index] = rows[index], rows[index - 1]
+    elif verb == "down" and 0 <= index < len(rows) - 1:
+        rows[index + 1], rows[index] = rows[index], rows[index + 1]
+    elif verb == "remove" and 0 <= index < len(rows):
+        del rows[index]
+    elif verb == "unkeep" and 0 <= index < len(kept):
+        del kept[index]
+    else:
+        return False
+    return True
+
+
+def accept_uploads(files: list, tenant, kept: list[KeptFile], file_errors: list[str]) -> None:
+    """Check every uploaded file now and keep the good ones (as blobs), whatever else is wrong."""
+    from core.cases.service import DocumentRejected, check_upload
+    from core.storage import blobs
+
+    for upload in files:
+        if not upload or not upload.filename:
+            continue
+        data = upload.read()
+        try:
+            pages = check_upload(tenant, upload.filename, data)
+        except DocumentRejected as rejected:
+            file_errors.append(str(rejected.message))
+            continue
+        accepted = KeptFile(sha256=blobs().put(data), pages=pages, filename=upload.filename.rsplit("/", 1)[-1][:255])
+        if accepted.sha256 not in {k.sha256 for k in kept}:
+            kept.append(accepted)
 
 
 # --- the form ------------------------------------------------------------------------------------
@@ -175,11 +229,8 @@ class CaseForm:
         )
         for index in sorted(int(m.group(1)) for key in form if (m := _PARTY_KEY.match(key))):
             parsed.parties.append(_party_from(form, index))
-        for reference in form.getlist("kept"):
-            kept = KeptFile.from_reference(reference, tenant_id)
-            if kept is not None and kept.sha256 not in {k.sha256 for k in parsed.kept}:
-                parsed.kept.append(kept)
-        parsed.remove_documents = {int(v) for v in form.getlist("remove_document") if v.isdigit()}
+        parsed.kept = KeptFile.all_from(form, tenant_id)
+        parsed.remove_documents = numbers(form, "remove_document")
         return parsed
 
     # -- row actions (the no-JavaScript way to edit the list) --
@@ -189,22 +240,7 @@ class CaseForm:
         if action == "add_party":
             self.parties.append(PartyRow(language=self.language))
             return True
-        verb, _sep, number = action.partition("-")
-        if not number.isdigit():
-            return False
-        index = int(number)
-        rows = self.parties
-        if verb == "up" and 0 < index < len(rows):
-            rows[index - 1], rows[index] = rows[index], rows[index - 1]
-        elif verb == "down" and 0 <= index < len(rows) - 1:
-            rows[index + 1], rows[index] = rows[index], rows[index + 1]
-        elif verb == "remove" and 0 <= index < len(rows):
-            del rows[index]
-        elif verb == "unkeep" and 0 <= index < len(self.kept):
-            del self.kept[index]
-        else:
-            return False
-        return True
+        return row_action(action, self.parties, self.kept)
 
     # -- validation --
 
@@ -219,7 +255,7 @@ class CaseForm:
         self._validate_expiry()
         self._validate_reminders()
         for row in self.parties:
-            _validate_party(row, self.methods)
+            validate_party(row, self.methods)
         filled = [row for row in self.parties if not row.blank]
         if not filled:
             self.errors["parties"] = _("Add at least one party.")
@@ -273,7 +309,8 @@ def _party_from(form, index: int) -> PartyRow:
     )
 
 
-def _validate_party(row: PartyRow, case_methods: list[str]) -> None:
+def validate_party(row: PartyRow, case_methods: list[str]) -> None:
+    """Check a party's details and normalise phone and personal number; errors into `row.errors`."""
     row.errors = {}
     if row.blank:
         return

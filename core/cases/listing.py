@@ -74,19 +74,21 @@ def _search_condition(q: str):
     ))
 
 
-def _filters(owner_id: int | None, q: str | None) -> list:
+def _filters(owner_id: int | None, q: str | None, template_id: int | None = None) -> list:
     conditions = []
     if owner_id is not None:
         conditions.append(Case.owner_id == owner_id)
+    if template_id is not None:
+        conditions.append(Case.template_id == template_id)
     if q and q.strip():
         conditions.append(_search_condition(q))
     return conditions
 
 
 def list_cases(status: str | None = None, owner_id: int | None = None, q: str | None = None,
-               cursor: str | None = None, limit: int = PAGE_SIZE) -> CasePage:
-    """One page of the current tenant's cases, latest activity first."""
-    stmt = sa.select(Case).where(*_filters(owner_id, q))
+               cursor: str | None = None, limit: int = PAGE_SIZE, template_id: int | None = None) -> CasePage:
+    """One page of the current tenant's cases, latest activity first (of one template, if given)."""
+    stmt = sa.select(Case).where(*_filters(owner_id, q, template_id))
     if status in CASE_STATUSES:
         stmt = stmt.where(Case.status == status)
     after = decode_cursor(cursor)
@@ -102,13 +104,13 @@ def list_cases(status: str | None = None, owner_id: int | None = None, q: str | 
     return CasePage(cases=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else None)
 
 
-def status_counts(owner_id: int | None = None, q: str | None = None) -> dict[str, int]:
+def status_counts(owner_id: int | None = None, q: str | None = None, template_id: int | None = None) -> dict[str, int]:
     """How many cases each status tab holds (with the same "mine" and search filters).
 
     Exact up to COUNT_CAP per status; above that the count is COUNT_CAP + 1 and the tab shows
     "10,000+". Counting stops there, so the tabs cost the same for 20,000 or 2,000,000 cases.
     """
-    conditions = _filters(owner_id, q)
+    conditions = _filters(owner_id, q, template_id)
     if q and q.strip() and _is_free_text(q):
         # A free-text search scans anyway: one pass that counts every status beats six.
         grouped = sa.select(Case.status, sa.func.count()).where(*conditions).group_by(Case.status)

@@ -20,3 +20,14 @@ def error_text(error: CaseError) -> str:
         "empty_note": _("Write something in the note."),
     }
     return messages.get(error.code, str(error.message))
+
+
+def send_or_say_why(case, actor) -> tuple[bool, str]:
+    """Send a draft just saved: (True, "sent") or (False, why not), for the office to show."""
+    from core.cases.service import send_case
+
+    try:
+        send_case(case, actor)
+    except CaseError as error:
+        return False, _("The draft was saved but not sent: %(reason)s", reason=error_text(error))
+    return True, _("The case has been sent for signing.")

@@ -11,13 +11,24 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from core.case_templates import service as templates
+from core.case_templates.models import CaseTemplate
 from core.cases import followup, listing, previews, service
-from core.cases.forms import CaseForm, KeptFile, available_methods, method_labels, normalise_phone, valid_email
-from core.cases.messages import error_text
-from core.cases.service import CaseError, DocumentRejected
+from core.cases.forms import (
+    CaseForm,
+    KeptFile,
+    accept_uploads,
+    available_methods,
+    method_labels,
+    normalise_phone,
+    valid_email,
+)
+from core.cases.messages import error_text, send_or_say_why
+from core.cases.service import CaseError
 from core.downloads import attachment
 from core.extensions import db
-from core.i18n import _
+from core.fields.service import case_data, field_problems
+from core.i18n import _, current_language
 from core.models import Case, Document, Officer, Party
 from core.models.case import CASE_STATUSES
 from core.plugins import current_hooks
@@ -68,10 +79,21 @@ def index():
     mine = request.args.get("scope") == "mine"
     q = (request.args.get("q") or "").strip()[:200]
     owner_id = current_user.id if mine else None
-    page = listing.list_cases(status=status, owner_id=owner_id, q=q, cursor=request.args.get("after"))
-    counts = listing.tab_counts(listing.status_counts(owner_id=owner_id, q=q))
+    template = _template_filter(request.args.get("template", ""))
+    template_id = template.id if template is not None else None
+    page = listing.list_cases(status=status, owner_id=owner_id, q=q, cursor=request.args.get("after"),
+                              template_id=template_id)
+    counts = listing.tab_counts(listing.status_counts(owner_id=owner_id, q=q, template_id=template_id))
     return render_template("cases/index.html", page=page, counts=counts, status=status, statuses=CASE_STATUSES,
-                           mine=mine, q=q, status_labels=status_labels(), first_page=not request.args.get("after"))
+                           mine=mine, q=q, status_labels=status_labels(), first_page=not request.args.get("after"),
+                           template=template, templates=templates.templates(limit=500))
+
+
+def _template_filter(raw: str):
+    """The template the list is filtered by (?template=<id>), if it is one of the organisation's."""
+    if not raw.isdigit() or len(raw) > 9:
+        return None
+    return db.session.scalar(sa.select(CaseTemplate).where(CaseTemplate.id == int(raw)))
 
 
 def status_labels() -> dict[str, str]:
@@ -108,26 +130,9 @@ def _render_form(form: CaseForm, case: Case | None, status: int = 200):
     ), status
 
 
-def _accept_uploads(form: CaseForm) -> None:
-    """Check every uploaded file now and keep the good ones (as blobs), whatever else is wrong."""
-    tenant = current_user.tenant
-    for upload in request.files.getlist("documents"):
-        if not upload or not upload.filename:
-            continue
-        data = upload.read()
-        try:
-            pages = service.check_upload(tenant, upload.filename, data)
-        except DocumentRejected as rejected:
-            form.file_errors.append(str(rejected.message))
-            continue
-        kept = KeptFile(sha256=blobs().put(data), pages=pages, filename=upload.filename.rsplit("/", 1)[-1][:255])
-        if kept.sha256 not in {k.sha256 for k in form.kept}:
-            form.kept.append(kept)
-
-
 def _handle_form(case: Case | None):
     form = CaseForm.from_request(request.form, current_user.tenant_id)
-    _accept_uploads(form)
+    accept_uploads(request.files.getlist("documents"), current_user.tenant, form.kept, form.file_errors)
     action = request.form.get("action", "save")
     if form.apply_row_action(action) or action == "upload":
         return _render_form(form, case)
@@ -137,17 +142,12 @@ def _handle_form(case: Case | None):
         return _render_form(form, case, status=422)
     case = _save_draft(form, case)
     if action == "send":
-        try:
-            service.send_case(case, current_user)
-        except CaseError as error:
-            db.session.commit()
-            flash(_("The draft was saved but not sent: %(reason)s", reason=error_text(error)), "error")
-            return redirect(url_for(".edit", case_id=case.id))
+        sent, text = send_or_say_why(case, current_user)
         db.session.commit()
-        flash(_("The case has been sent for signing."), "success")
-    else:
-        db.session.commit()
-        flash(_("The draft has been saved."), "success")
+        flash(text, "success" if sent else "error")
+        return redirect(url_for(".detail" if sent else ".edit", case_id=case.id))
+    db.session.commit()
+    flash(_("The draft has been saved."), "success")
     return redirect(url_for(".detail", case_id=case.id))
 
 
@@ -195,9 +195,14 @@ def detail(case_id: int):
     ).all()
     return render_template(
         "cases/detail.html", case=case, colleagues=colleagues, status_labels=status_labels(),
+        template=db.session.scalar(sa.select(CaseTemplate).where(CaseTemplate.id == case.template_id))
+        if case.template_id else None, field_data=case_data(case, current_language()),
+        party_names={p.id: p.name for p in case.parties},
+        signed_parties={p.id for p in case.parties if p.status == "signed"},
         event_text=event_text, method_labels=method_labels(), preview_pages=PREVIEW_PAGES,
         sealed_links=_sealed_links(case),
-        ready_problems=[error_text(CaseError(code)) for code in service.ready_problems(case)],
+        ready_problems=[error_text(CaseError(code)) for code in service.ready_problems(case)]
+        + field_problems(case),
     )
 
 
