@@ -26,6 +26,7 @@ STEP = 0.25
 LEADING = 1.18  # DejaVu Sans: ascent 0.93 + descent 0.24 of the size
 ASCENT = 0.93
 PADDING = 1.5  # points between the box's edge and its text
+IMAGE_RESOLUTION = 3  # pixels per point of a drawn signature
 INK = (0.05, 0.1, 0.3)  # dark blue, like a pen: filled-in values stand out from the printed text
 
 
@@ -190,6 +191,8 @@ def _draw_dot(drawing, _mark, left, bottom, width, height) -> None:
 
 def _draw_image(drawing, mark: Mark, left, bottom, width, height) -> None:
     image = Image.open(io.BytesIO(mark.image))
+    # Three pixels a point is sharp in print and keeps a phone's large canvas from bloating the file.
+    image.thumbnail((max(1, int(width * IMAGE_RESOLUTION)), max(1, int(height * IMAGE_RESOLUTION))))
     scale = min(width / image.width, height / image.height)
     shown_w, shown_h = image.width * scale, image.height * scale
     drawing.drawImage(ImageReader(image), left + (width - shown_w) / 2, bottom + (height - shown_h) / 2,

@@ -11,8 +11,8 @@ footer and the receipt, so the original's bytes stay a prefix of the sealed file
    their full names) are removed; every other visible widget's appearance is drawn into the page
    as content (a filled field prints as it looked), or, where the file asks viewers to make the
    appearance (/NeedAppearances) and has none, its value is drawn like ours. The fields leave
-   /AcroForm, so nothing is editable any more. Signature fields stay as they are, and a form that
-   already carries a signature is left alone (changing it would break that signature).
+   /AcroForm, so nothing is editable or signable any more (the seal adds its own field). A form
+   that already carries a signature is left alone: changing it would break that signature.
 3. Each changed page gets its original content wrapped in q/Q followed by the new drawing.
 """
 
@@ -53,20 +53,49 @@ def flatten(writer: IncrementalPdfFileWriter, marks: dict[int, list[Mark]], repl
     form = _form(writer)
     if not marks and form is None:
         return
-    refs = page_refs(writer)
+    # Every page is looked up only when the PDF has a form (its widgets may be anywhere).
+    refs = page_refs(writer) if form is not None else None
     pages: dict[int, _Page] = {}
 
     def page(number: int) -> _Page:
         if number not in pages:
-            pages[number] = _Page(refs[number - 1], _box(refs[number - 1].get_object()))
+            ref = refs[number - 1] if refs is not None else _page_ref(writer, number)
+            pages[number] = _Page(ref, _box(ref.get_object()))
         return pages[number]
 
+    count = int(_get(writer.root["/Pages"], "/Count", 0))
     for number, page_marks in marks.items():
-        if page_marks and 1 <= number <= len(refs):
+        if page_marks and 1 <= number <= count:
             page(number).marks.extend(page_marks)
     if form is not None:
         _end_form(writer, form, refs, page, set(replaced))
     _draw(writer, [pages[n] for n in sorted(pages)])
+
+
+def _page_ref(writer, number: int) -> generic.IndirectObject:
+    """The reference of page `number` (1-based), parsing only the tree nodes on the way there.
+
+    A node whose /Count equals its number of kids has one page per kid (most trees are one such
+    node), so the kid is picked by position; otherwise kids are counted one by one."""
+    node = writer.root["/Pages"]
+    remaining = number - 1
+    for _depth in range(MAX_FIELD_DEPTH):
+        kids = list(node["/Kids"])
+        if int(_get(node, "/Count", -1)) == len(kids):
+            candidate, remaining = kids[remaining], 0
+        else:
+            candidate = None
+            for kid in kids:
+                size = int(_get(kid.get_object(), "/Count", 1))
+                if remaining < size:
+                    candidate = kid
+                    break
+                remaining -= size
+        kid = candidate.get_object()
+        if "/Kids" not in kid:
+            return candidate
+        node = kid
+    raise ValueError("page tree too deep")
 
 
 def _box(page: generic.DictionaryObject) -> PageBox:
@@ -223,8 +252,6 @@ def _end_form(writer, form: generic.DictionaryObject, refs: list, page, replaced
     page_of = _widget_pages(refs, [w for f in fields for w in f.widgets])
     removed: set[tuple[int, int]] = set()
     for fld in fields:
-        if fld.kind == "/Sig":
-            continue
         for widget in fld.widgets:
             number = page_of.get(_key(widget))
             if number is None:
@@ -233,8 +260,7 @@ def _end_form(writer, form: generic.DictionaryObject, refs: list, page, replaced
                 _keep_look(writer, fld, widget, page(number), need_appearances)
             removed.add(_key(widget))
     _remove_widgets(writer, refs, page_of, removed)
-    kept = [ref for ref in form["/Fields"] if _get(ref.get_object(), "/FT") == "/Sig"]
-    form[pdf_name("/Fields")] = generic.ArrayObject(kept)
+    form[pdf_name("/Fields")] = generic.ArrayObject()
     for key in ("/NeedAppearances", "/XFA"):
         if key in form:
             del form[key]

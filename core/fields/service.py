@@ -223,15 +223,18 @@ def freeze_values(case: Case, party: Party, signed: SignedValues, signed_at: dat
 
 def local_date(case: Case, moment: datetime) -> str:
     """The date of `moment` where the organisation is (its time zone setting, else Sweden)."""
+    return moment.astimezone(_zone(case)).date().isoformat()
+
+
+def _zone(case: Case) -> ZoneInfo:
     from tenants.models import Tenant
 
     tenant = db.session.get(Tenant, case.tenant_id)
     name = (tenant.setting("time_zone") if tenant is not None else None) or DEFAULT_TIME_ZONE
     try:
-        zone = ZoneInfo(name)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(DEFAULT_TIME_ZONE)
-    return moment.astimezone(zone).date().isoformat()
+        return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -322,3 +325,96 @@ def field_problems(case: Case) -> list[str]:
         return []
     return [ngettext("%(num)d field is not assigned to a party. Place fields to assign or delete it.",
                      "%(num)d fields are not assigned to a party. Place fields to assign or delete them.", count)]
+
+
+# --- the signer's page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """A field as the signer page shows it (plain values only: the page is cached by its content)."""
+
+    name: str
+    type: str
+    label: str
+    required: bool
+    editable: bool
+    value: Any
+    revision: int
+    document_id: int
+    page: int
+    box: tuple[float, float, float, float]
+    options: tuple[str, ...] = ()
+    option_areas: tuple[tuple[float, float, float, float], ...] = ()
+    owner: str = ""  # another party's name, for their signed values
+    text: str = ""  # the value as printed, for other parties' values
+    rules: tuple[tuple[str, Any], ...] = ()
+
+
+def signer_views(case: Case, party: Party, language: str) -> tuple[tuple[FieldView, ...], tuple[FieldView, ...]]:
+    """The party's own fields with their current values, and the values other parties signed."""
+    rows = fields_of(case)
+    if not rows:
+        return (), ()
+    stored = stored_values(case)
+    names = {p.id: p.name for p in case.parties}
+    own, others = [], []
+    for row in rows:
+        saved = stored.get(row.id)
+        if row.party_id == party.id:
+            value = party.name if row.type == "name" else (saved.value if saved else row.default)
+            editable = row.type not in AUTOMATIC_TYPES and not row.read_only and not (saved and saved.signed_at)
+            own.append(_view(row, value, saved.revision if saved else 0, editable))
+        elif saved is not None and saved.signed_at is not None:
+            others.append(_view(row, saved.value, saved.revision, False, owner=names.get(row.party_id, ""),
+                                text=field_values.display_text(row.type, saved.value, language)))
+    return tuple(own), tuple(others)
+
+
+def _view(row: CaseField, value: Any, revision: int, editable: bool, owner: str = "", text: str = "") -> FieldView:
+    return FieldView(
+        name=row.name, type=row.type, label=row.label or row.name, required=row.required, editable=editable,
+        value=value, revision=revision, document_id=row.document_id, page=row.page, box=(row.x, row.y, row.w, row.h),
+        options=tuple(row.options or ()), option_areas=tuple(tuple(a) for a in option_areas(row.spec))
+        if row.type == "radio" else (), owner=owner, text=text,
+        rules=tuple(sorted((k, v) for k, v in (row.rules or {}).items() if v is not None)))
+
+
+def signature_looks(case: Case, language: str) -> dict[int, SignatureLook]:
+    """How each signed party's signature shows in their signature fields: the drawn image for a
+    touch signature, else a printed block (name, method, time; BankID's own name for BankID)."""
+    from core.i18n import _, force_locale
+    from core.storage import BlobNotFound
+
+    looks = {}
+    with force_locale(language):
+        for party in case.parties:
+            signature = party.signature
+            if signature is None:
+                continue
+            png = (signature.evidence or {}).get("png_sha256") if signature.method == "touch" else None
+            if png:
+                try:
+                    looks[party.id] = SignatureLook(image=blobs().get(png))
+                    continue
+                except BlobNotFound:
+                    log.warning("signature image of party %s is missing; printing a signature block", party.id)
+            name = (signature.identity or {}).get("name") if signature.method == "bankid" else None
+            method = {"bankid": "BankID", "sms": _("SMS code"), "touch": _("Drawn signature")}.get(
+                signature.method, signature.method)
+            looks[party.id] = SignatureLook(lines=(_("Signed electronically"), name or party.name,
+                                                   f"{method} · {local_time(case, signature.signed_at)}"))
+    return looks
+
+
+def local_time(case: Case, moment: datetime) -> str:
+    return moment.astimezone(_zone(case)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def signed_field_values(party: Party, language: str) -> tuple[tuple[str, str], ...]:
+    """The values the party signed, as (label, value as printed), for the receipt."""
+    case = party.case
+    stored = stored_values(case)
+    return tuple((row.label or row.name, field_values.display_text(row.type, stored[row.id].value, language))
+                 for row in party_fields(case, party)
+                 if row.type in HASHED_TYPES and row.id in stored and stored[row.id].signed_at is not None)

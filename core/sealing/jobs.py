@@ -1,7 +1,8 @@
 """The sealing job: one idempotent run after the last signature.
 
-Every document is stamped, given its receipt and sealed first; only then, in one transaction,
-are the sealed files recorded and the case marked completed. A crash or kill at any step
+Every document gets its parties' values and signatures drawn on its pages, is stamped, given its
+receipt and sealed first; only then, in one transaction, are the sealed files recorded and the
+case marked completed. A crash or kill at any step
 leaves the case as it was ("queued"), and the retried job starts again from the originals.
 Blobs are content-addressed, so work done before a crash is simply found again.
 """
@@ -14,13 +15,14 @@ import sqlalchemy as sa
 
 from core.cases import events
 from core.extensions import db
+from core.fields import service as fields
 from core.i18n import force_locale
 from core.mail import send_mail
 from core.models import Case, Officer, Tenant
 from core.models.base import utcnow
 from core.plugins import hooks_for
 from core.sealing import service
-from core.sealing.pipeline import seal_document
+from core.sealing.pipeline import FieldLayer, seal_document
 from core.sealing.receipt import render_receipt
 from core.security import new_token
 from core.storage import blobs
@@ -61,12 +63,15 @@ def _seal_documents(case: Case) -> list[tuple]:
     head = service.evidence_head(case)
     language = case.language if case.language in ("sv", "en") else "sv"
     results = []
+    looks = fields.signature_looks(case, language)
     documents = list(case.documents)
     for document in documents:
         fingerprint = service.fingerprint_of(document, head, documents)
         receipt = service.receipt_data(case, document, fingerprint, head, setup, language)
+        layer = FieldLayer(fields.marks_for(case, document, looks, language),
+                           frozenset(fields.replaced_acroform_names(case, document)))
         sealed = seal_document(blobs().get(document.sha256), fingerprint, receipt.verify_url, receipt, language,
-                               setup.signer, setup.level, setup.tsa_url, setup.validation_context())
+                               setup.signer, setup.level, setup.tsa_url, setup.validation_context(), layer)
         results.append((document, fingerprint, blobs().put(sealed.pdf), blobs().put(render_receipt(receipt, language))))
     return results
 

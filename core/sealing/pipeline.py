@@ -1,6 +1,6 @@
-"""The sealing pipeline for one document: footer, receipt, seal.
+"""The sealing pipeline for one document: filled-in values, footer, receipt, seal.
 
-Order matters: every page change (footer, receipt pages) has to happen before the seal,
+Order matters: every page change (values, footer, receipt pages) has to happen before the seal,
 because anything but signatures and validation data added after it breaks the seal.
 
 Speed: `seal_document` does not write the prepared document and parse it again for the
@@ -14,11 +14,13 @@ are edited as bytes (see stamp).
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyhanko.sign.signers import Signer
 from pyhanko_certvalidator import ValidationContext
 
+from core.fields.drawing import Mark
+from core.fields.flatten import flatten
 from core.sealing.receipt import PAGE_SIZE, Language, ReceiptData, append_pages, render_receipt
 from core.sealing.seal import Level, seal_pdf
 from core.sealing.stamp import Footer, StampWriter, footer_geometry, footer_text, open_writer, write
@@ -30,14 +32,24 @@ class SealedResult:
     sha256: str
 
 
+@dataclass(frozen=True)
+class FieldLayer:
+    """The parties' values and signatures to draw on the pages (see core.fields.flatten):
+    `marks` by page number; `replaced`, the full names of the PDF's own form fields they replace."""
+
+    marks: dict[int, list[Mark]] = field(default_factory=dict)
+    replaced: frozenset[str] = frozenset()
+
+
 def prepare_document(
     original_pdf: bytes,
     fingerprint: str,
     verify_url: str,
     receipt: ReceiptData,
     language: Language,
+    fields: FieldLayer | None = None,
 ) -> bytes:
-    """The document as it will be sealed: receipt appended, footer on every page.
+    """The document as it will be sealed: values drawn, receipt appended, footer on every page.
 
     Deterministic: the same inputs give the same bytes, so a retried job seals the same
     content. Stamping and appending are one incremental update after the original bytes,
@@ -45,18 +57,22 @@ def prepare_document(
     (unless the original was damaged and had to be rewritten, see stamp.open_writer).
     """
     footer = footer_text(fingerprint, verify_url)
-    return write(_prepared_writer(original_pdf, footer, receipt, language))
+    return write(_prepared_writer(original_pdf, footer, receipt, language, fields))
 
 
 def _prepared_writer(
-    original_pdf: bytes, text: str, receipt: ReceiptData, language: Language
+    original_pdf: bytes, text: str, receipt: ReceiptData, language: Language, fields: FieldLayer | None = None
 ) -> StampWriter:
-    """A writer with the receipt appended and the footer on every page, not yet written.
+    """A writer with the values drawn, the receipt appended and the footer on every page, not
+    yet written.
 
-    The footers are drawn as extra pages of the receipt document, after the receipt's
-    own: they share its embedded font, and one parse and import brings in both.
+    The values come first: they are drawn in the pages' own coordinates, before the footer
+    grows the pages. The footers are drawn as extra pages of the receipt document, after the
+    receipt's own: they share its embedded font, and one parse and import brings in both.
     """
     writer = open_writer(original_pdf)
+    if fields is not None:
+        flatten(writer, fields.marks, fields.replaced)
     footer = Footer(writer, text, more_geometries=[footer_geometry(*PAGE_SIZE)])
     receipt_pdf = render_receipt(receipt, language, extra_pages=footer.draw)
     added, overlay = append_pages(writer, receipt_pdf, overlay_pages=len(footer.geometries))
@@ -74,6 +90,7 @@ def seal_document(
     level: Level = "B-B",
     tsa_url: str | None = None,
     validation_context: ValidationContext | None = None,
+    fields: FieldLayer | None = None,
 ) -> SealedResult:
     """Stamp, append the receipt and seal `original_pdf`; return the sealed file and hash.
 
@@ -84,7 +101,7 @@ def seal_document(
     footer = footer_text(fingerprint, verify_url)
 
     def prepared_writer() -> StampWriter:
-        writer = _prepared_writer(original_pdf, footer, receipt, language)
+        writer = _prepared_writer(original_pdf, footer, receipt, language, fields)
         writer.start_seal_revision()
         return writer
 

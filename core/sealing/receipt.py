@@ -77,6 +77,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "sms": "SMS code",
         "touch": "Drawn signature",
         "email": "Email link",
+        "field_values": "Filled-in fields",
+        "field_values_sha256": "Fields, SHA-256",
+        "many_fields": "{count} fields, see the document",
         "signer": "Signer",
         "approver": "Approver",
         "viewer": "Receives a copy",
@@ -120,6 +123,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "sms": "SMS-kod",
         "touch": "Ritad signatur",
         "email": "E-postlänk",
+        "field_values": "Ifyllda fält",
+        "field_values_sha256": "Fält, SHA-256",
+        "many_fields": "{count} fält, se dokumentet",
         "signer": "Undertecknare",
         "approver": "Godkännare",
         "viewer": "Får en kopia",
@@ -148,6 +154,9 @@ class ReceiptParty:
     invited_at: datetime | None = None
     viewed_at: datetime | None = None
     signed_at: datetime | None = None
+    # The values the party filled in and signed, as (label, value as printed), and their SHA-256.
+    field_values: tuple[tuple[str, str], ...] = ()
+    field_values_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -316,11 +325,27 @@ def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list
             (texts["invited"], _when(party.invited_at, texts)),
             (texts["viewed"], _when(party.viewed_at, texts)),
             (texts["signed"], _when(party.signed_at, texts)),
+            *_field_rows(party, texts),
         ]
         flowables.append(_paragraph(party.name, styles["cellbold"]))
         flowables.append(_pairs(rows, styles))
         flowables.append(Spacer(1, 3 * mm))
     return flowables
+
+
+MAX_LISTED_FIELDS = 12
+
+
+def _field_rows(party: ReceiptParty, texts: dict) -> list[tuple[str, str]]:
+    """The party's values (a few listed, many counted: the document shows them) and their hash."""
+    if party.field_values_sha256 is None:
+        return []
+    values = party.field_values
+    if len(values) > MAX_LISTED_FIELDS:
+        listed = texts["many_fields"].format(count=len(values))
+    else:
+        listed = "; ".join(f"{label}: {text}" for label, text in values) or texts["not_yet"]
+    return [(texts["field_values"], listed), (texts["field_values_sha256"], party.field_values_sha256)]
 
 
 def _evidence(receipt: ReceiptData, texts: dict, styles: dict) -> list:

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from pyhanko_certvalidator import ValidationContext
 
 from core.extensions import db
+from core.fields.service import signed_field_values
 from core.models import Case, Event, Party, Tenant
 from core.models.base import utcnow
 from core.plugins import hooks_for
@@ -127,7 +128,7 @@ def receipt_data(case: Case, document, fingerprint: str, head: str, setup: SealS
         case_title=case.title,
         case_id=str(case.id),
         documents=tuple(ReceiptDocument(d.filename, d.sha256, d.page_count) for d in case.documents),
-        parties=tuple(_receipt_party(p) for p in case.parties),
+        parties=tuple(_receipt_party(p, language) for p in case.parties),
         evidence_head=head,
         fingerprint=fingerprint,
         verify_url=verify_url(fingerprint),
@@ -136,7 +137,7 @@ def receipt_data(case: Case, document, fingerprint: str, head: str, setup: SealS
     )
 
 
-def _receipt_party(party: Party) -> ReceiptParty:
+def _receipt_party(party: Party, language: str) -> ReceiptParty:
     signature = party.signature
     identity = (signature.identity or {}) if signature is not None else {}
     method = signature.method if signature is not None else ""
@@ -151,6 +152,8 @@ def _receipt_party(party: Party) -> ReceiptParty:
         invited_at=party.invited_at,
         viewed_at=party.viewed_at,
         signed_at=party.signed_at,
+        field_values=signed_field_values(party, language),
+        field_values_sha256=signature.field_values_sha256 if signature is not None else None,
     )
 
 

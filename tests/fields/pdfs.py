@@ -93,3 +93,23 @@ def black_png(width: int = 60, height: int = 20) -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (width, height), (0, 0, 0, 255)).save(out, format="PNG")
     return out.getvalue()
+
+
+def nested_tree(pages: int = 5) -> bytes:
+    """A PDF whose page tree has a node of two pages and then single pages: kids are not all leaves."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(plain(pages=pages))))
+    root_ref = writer._root_object.raw_get("/Pages")
+    root = root_ref.get_object()
+    kids = list(root["/Kids"])
+    node = DictionaryObject({NameObject("/Type"): NameObject("/Pages"), NameObject("/Kids"): ArrayObject(kids[:2]),
+                             NameObject("/Count"): NumberObject(2), NameObject("/Parent"): root_ref})
+    node_ref = writer._add_object(node)
+    for kid in kids[:2]:
+        kid.get_object()[NameObject("/Parent")] = node_ref
+    root[NameObject("/Kids")] = ArrayObject([node_ref, *kids[2:]])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
