@@ -17,6 +17,7 @@ from core.api.models import WEBHOOK_EVENTS
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 PARTY_ID = {"name": "party_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 DOCUMENT_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+TEMPLATE_ID = {"name": "template_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
                    "schema": {"type": "string", "maxLength": 255},
                    "description": "Repeat the request with the same key and the same body to get the stored "
@@ -118,6 +119,43 @@ ROUTES: list[tuple[str, str, dict]] = [
         "responses": {"200": {"description": "Every event, oldest first.", "content": _json("EventList")},
                       **NOT_FOUND},
     }),
+    ("/cases/{case_id}/fields", "get", {
+        "operationId": "caseFields", "summary": "The case's fields and their values, typed",
+        "description": "Every field of the case in order, with the value saved or signed (else its prefilled "
+                       "value): numbers as numbers, checkboxes as booleans, dates as YYYY-MM-DD.",
+        "parameters": [CASE_ID],
+        "responses": {"200": {"description": "The fields.", "content": _json("CaseFields")}, **NOT_FOUND},
+    }),
+    ("/templates", "get", {
+        "operationId": "listTemplates", "summary": "List templates",
+        "description": "The organisation's templates by name (archived ones with `archived=true`).",
+        "parameters": [{"in": "query", "schema": "TemplateListQuery"}],
+        "responses": {"200": {"description": "The templates.", "content": _json("TemplateList")}, **INVALID},
+    }),
+    ("/templates/{template_id}", "get", {
+        "operationId": "getTemplate", "summary": "Get a template: its roles and fields",
+        "parameters": [TEMPLATE_ID],
+        "responses": {"200": {"description": "The template's newest version.", "content": _json("Template")},
+                      "404": _error("No such template (or not in your organisation).")},
+    }),
+    ("/templates/{template_id}/cases", "post", {
+        "operationId": "createCaseFromTemplate", "summary": "Create a case from a template",
+        "description": "The template's documents, roles, fields and settings are copied into a new draft (or, "
+                       "with `send`, a sent case): give the person for each role by its `key` and prefilled "
+                       "field values by field `name`. The case records the template version it was made from; "
+                       "later changes of the template never change it.",
+        "parameters": [TEMPLATE_ID, IDEMPOTENCY_KEY],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": "TemplateCaseIn"}}},
+        "responses": {"201": {"description": "The new case.", "content": _json("Case"),
+                              "headers": {"Location": {"schema": {"type": "string"}}}},
+                      "400": _error("The body is missing or is not valid JSON."),
+                      "404": _error("No such template (or not in your organisation)."),
+                      "409": _error("The template is archived or not ready to be used, the case could not be "
+                                    "sent, or the Idempotency-Key was used for a different request."),
+                      "415": _error("The body is not JSON."),
+                      "422": _error("Fields not valid: a role without a person, a value of the wrong type, "
+                                    "an unknown version.")},
+    }),
     ("/cases/{case_id}/documents/{document_id}", "get", {
         "operationId": "downloadOriginal", "summary": "Download the original PDF",
         "parameters": [CASE_ID, DOCUMENT_ID],
@@ -145,8 +183,8 @@ PUBLIC_ROUTES: list[tuple[str, str, dict]] = [
     }),
 ]
 
-DESCRIPTION = f"""The Sigill API for integrators: create signing cases, send them, follow them up and fetch the
-sealed PDFs.
+DESCRIPTION = f"""The Sigill API for integrators: create signing cases (from scratch or from a template), send them,
+follow them up, read the values the parties filled in and fetch the sealed PDFs.
 
 Authenticate with an API key of your organisation (created by an administrator under Organisation -> API
 and webhooks) as `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Everything is scoped to the key's
@@ -172,7 +210,9 @@ def openapi_spec() -> dict:
                          ("EventList", schemas.EventListOut), ("Error", schemas.ErrorOut),
                          ("CaseIn", schemas.CaseIn), ("CaseMultipartIn", schemas.CaseMultipartIn),
                          ("CaseChangeIn", schemas.CaseChangeIn),
-                         ("RevokeIn", schemas.RevokeIn)):
+                         ("RevokeIn", schemas.RevokeIn), ("CaseFields", schemas.CaseFieldsOut),
+                         ("Template", schemas.TemplateOut), ("TemplateList", schemas.TemplateListOut),
+                         ("TemplateCaseIn", schemas.TemplateCaseIn)):
         spec.components.schema(name, schema=schema)
     paths: dict[str, dict] = {}
     for path, method, operation in ROUTES:

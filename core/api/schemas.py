@@ -21,6 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from core.api.service import MAX_ID
 from core.cases.forms import available_methods, normalise_personal_number, normalise_phone, valid_email
 from core.i18n import _
 from core.models.base import utcnow
@@ -37,6 +38,15 @@ def _check_methods(methods: list[str] | None) -> None:
     if unavailable:
         raise ValidationError(_("Signing method not available in this service: %(methods)s",
                                 methods=", ".join(unavailable)))
+
+
+def check_expiry(value) -> None:
+    if value is None:
+        return
+    if value <= utcnow():
+        raise ValidationError(_("The last day for signing must be in the future."))
+    if value > utcnow() + timedelta(days=366):
+        raise ValidationError(_("The last day for signing can be at most a year ahead."))
 
 
 # --- input ---------------------------------------------------------------------------------------
@@ -59,7 +69,9 @@ class DocumentIn(Schema):
         return data
 
 
-class PartyIn(Schema):
+class PersonIn(Schema):
+    """Who a party is: also the person for a template's role."""
+
     class Meta:
         unknown = RAISE
 
@@ -70,19 +82,12 @@ class PartyIn(Schema):
                        metadata={"description": "Mobile number; needed when the party may sign with an SMS code."})
     personal_number = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20),
                                  metadata={"description": "Swedish personal identity number, YYYYMMDDNNNN."})
-    role = fields.Str(load_default="signer", validate=validate.OneOf(PARTY_ROLES))
     language = fields.Str(load_default="sv", validate=validate.OneOf(LANGUAGES))
-    methods = fields.List(fields.Str(validate=validate.OneOf(METHODS)), load_default=None, allow_none=True,
-                          metadata={"description": "Methods this party may use; default: the case's methods."})
 
     @validates("email")
     def _email(self, value: str, **_kwargs) -> None:
         if not valid_email(value.strip()):
             raise ValidationError(_("Give a valid email address, like name@example.com."))
-
-    @validates("methods")
-    def _methods(self, value: list[str] | None, **_kwargs) -> None:
-        _check_methods(value)
 
     @post_load
     def normalise(self, data: dict, **_kwargs) -> dict:
@@ -105,6 +110,16 @@ class PartyIn(Schema):
         if errors:
             raise ValidationError(errors)
         return data
+
+
+class PartyIn(PersonIn):
+    role = fields.Str(load_default="signer", validate=validate.OneOf(PARTY_ROLES))
+    methods = fields.List(fields.Str(validate=validate.OneOf(METHODS)), load_default=None, allow_none=True,
+                          metadata={"description": "Methods this party may use; default: the case's methods."})
+
+    @validates("methods")
+    def _methods(self, value: list[str] | None, **_kwargs) -> None:
+        _check_methods(value)
 
 
 def sms_phone_errors(parties: list[dict], case_methods: list[str] | None) -> dict:
@@ -151,12 +166,7 @@ class CaseSettingsIn(Schema):
 
     @validates("expires_at")
     def _expiry(self, value, **_kwargs) -> None:
-        if value is None:
-            return
-        if value <= utcnow():
-            raise ValidationError(_("The last day for signing must be in the future."))
-        if value > utcnow() + timedelta(days=366):
-            raise ValidationError(_("The last day for signing can be at most a year ahead."))
+        check_expiry(value)
 
     @post_load
     def _strip_title(self, data: dict, **_kwargs) -> dict:
@@ -234,10 +244,53 @@ class RevokeIn(Schema):
                         metadata={"description": "Told to the parties who were invited."})
 
 
+class TemplateCaseIn(Schema):
+    """A case from a template: the person for each role, prefilled field values, and what to change."""
+
+    class Meta:
+        unknown = RAISE
+
+    version = fields.Int(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                         metadata={"description": "The template version to use; default: the newest."})
+    title = fields.Str(load_default=None, allow_none=True, validate=validate.Length(min=1, max=300),
+                       metadata={"description": "Default: the template's case title, else its name."})
+    message = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000),
+                         metadata={"description": "Default: the template's message."})
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                      metadata={"description": "Default: the template's days to sign from now."})
+    owner_email = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=254),
+                             metadata={"description": "The case officer who owns the case; default: the officer "
+                                                      "who created the API key."})
+    parties = fields.Dict(keys=fields.Str(validate=validate.Length(min=1, max=40)), values=fields.Nested(PersonIn),
+                          load_default=dict, metadata={"description": "The person for each role, by the role's "
+                                                                      "`key`; a role with a fixed person needs none."})
+    values = fields.Dict(keys=fields.Str(validate=validate.Length(min=1, max=100)), values=fields.Raw(allow_none=True),
+                         load_default=dict, data_key="fields",
+                         metadata={"description": "Prefilled field values by field `name`: text, numbers, dates "
+                                                  "as YYYY-MM-DD, true/false for checkboxes."})
+    send = fields.Bool(load_default=False, metadata={"description": "Send the case for signing at once."})
+
+    @validates("expires_at")
+    def _expiry(self, value, **_kwargs) -> None:
+        check_expiry(value)
+
+
+class TemplateListQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.Str(load_default="", validate=validate.Length(max=200),
+                   metadata={"description": "Search in names and descriptions."})
+    archived = fields.Bool(load_default=False, metadata={"description": "List archived templates instead."})
+    limit = fields.Int(load_default=50, validate=validate.Range(1, MAX_PAGE))
+
+
 class CaseListQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    template_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "Only cases made from this template."})
     status = fields.Str(validate=validate.OneOf(CASE_STATUSES))
     owner_email = fields.Str(validate=validate.Length(max=254),
                              metadata={"description": "Only cases owned by this case officer."})
@@ -286,6 +339,7 @@ class PartyOut(Schema):
     declined_at = fields.AwareDateTime(allow_none=True)
     decline_reason = fields.Str(allow_none=True)
     reminders_sent = fields.Int()
+    role_key = fields.Str(allow_none=True, metadata={"description": "The template role the party plays, if any."})
 
 
 class CaseOut(Schema):
@@ -309,6 +363,8 @@ class CaseOut(Schema):
     seal_state = fields.Str(allow_none=True, metadata={"description": "null, queued or sealed."})
     documents = fields.List(fields.Nested(DocumentOut))
     parties = fields.List(fields.Nested(PartyOut))
+    template_id = fields.Int(allow_none=True, metadata={"description": "The template the case was made from."})
+    template_version = fields.Int(allow_none=True, metadata={"description": "The template's version then."})
 
 
 class CasePageOut(Schema):
@@ -331,6 +387,85 @@ class EventOut(Schema):
 
 class EventListOut(Schema):
     events = fields.List(fields.Nested(EventOut))
+
+
+class FieldValueOut(Schema):
+    name = fields.Str(metadata={"description": "The field's name: stable, for programs and exports."})
+    label = fields.Str()
+    type = fields.Str()
+    party_id = fields.Int(allow_none=True, metadata={"description": "The party who fills it in."})
+    value = fields.Function(lambda f: json_value(f.value), metadata={
+        "nullable": True, "description": "Typed: a string, a number (number fields), a boolean (checkboxes) or "
+                                         "null; dates are strings YYYY-MM-DD."})
+    text = fields.Str(metadata={"description": "The value as printed on the document."})
+    signed = fields.Bool(metadata={"description": "Whether the party has signed it (then it is final)."})
+
+
+class CaseFieldsOut(Schema):
+    items = fields.List(fields.Nested(FieldValueOut), data_key="fields")
+
+
+class RoleOut(Schema):
+    key = fields.Str()
+    label = fields.Str()
+    kind = fields.Str(validate=validate.OneOf(PARTY_ROLES))
+    methods = fields.List(fields.Str(), allow_none=True)
+    fixed = fields.Function(lambda role: bool(role.get("fixed")), metadata={
+        "type": "boolean", "description": "Whether the role always has the same person (no person needed)."})
+
+
+class TemplateFieldOut(Schema):
+    name = fields.Str()
+    type = fields.Str()
+    label = fields.Str()
+    role = fields.Str(attribute="assignee", allow_none=True, metadata={"description": "The key of the role that fills "
+                                                                                     "it in."})
+    document = fields.Int(metadata={"description": "Index of the document in `documents`."})
+    page = fields.Int()
+    required = fields.Bool()
+    read_only = fields.Bool()
+    default = fields.Raw(allow_none=True)
+    options = fields.List(fields.Str())
+
+
+class TemplateDocumentOut(Schema):
+    filename = fields.Str()
+    sha256 = fields.Str()
+    page_count = fields.Int()
+
+
+class TemplateSummaryOut(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    description = fields.Str()
+    status = fields.Str(validate=validate.OneOf(("active", "archived")))
+    version = fields.Int(metadata={"description": "The newest version's number."})
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    created_by = fields.Nested(OfficerOut, allow_none=True)
+    updated_by = fields.Nested(OfficerOut, allow_none=True)
+
+
+class TemplateOut(TemplateSummaryOut):
+    documents = fields.List(fields.Nested(TemplateDocumentOut))
+    roles = fields.List(fields.Nested(RoleOut))
+    field_list = fields.List(fields.Nested(TemplateFieldOut), data_key="fields")
+
+
+class TemplateListOut(Schema):
+    templates = fields.List(fields.Nested(TemplateSummaryOut))
+
+
+def json_value(value):
+    """A typed field value in JSON: numbers as numbers, dates as ISO strings."""
+    from datetime import date
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 class ErrorBody(Schema):

@@ -22,11 +22,17 @@ from werkzeug.exceptions import HTTPException
 from core import ratelimit
 from core.api import schemas
 from core.api import service as api
+from core.case_templates import cases as template_cases
+from core.case_templates import service as templates
+from core.case_templates.cases import Person
+from core.case_templates.models import CaseTemplate
+from core.case_templates.service import TemplateError
 from core.cases import followup, listing
 from core.cases import service as cases
 from core.cases.messages import error_text
 from core.downloads import attachment
 from core.extensions import csrf, db
+from core.fields.service import case_data
 from core.i18n import _
 from core.models import Case, Document, Event, Officer, Party
 from core.storage import blobs
@@ -311,7 +317,8 @@ def list_cases():
         owner = db.session.scalar(sa.select(Officer).where(Officer.email == query["owner_email"].strip().lower()))
         owner_id = owner.id if owner is not None else -1
     page = listing.list_cases(status=query.get("status"), owner_id=owner_id, q=query.get("q"),
-                              cursor=_decode_cursor(query.get("cursor")), limit=query["limit"])
+                              cursor=_decode_cursor(query.get("cursor")), limit=query["limit"],
+                              template_id=query.get("template_id"))
     return jsonify(schemas.CasePageOut().dump({"cases": page.cases,
                                                "next_cursor": _encode_cursor(page.next_cursor)}))
 
@@ -460,6 +467,70 @@ def case_events(case_id: int):
     case = _case_or_404(case_id)
     events = db.session.scalars(sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq))
     return jsonify(schemas.EventListOut().dump({"events": list(events)}))
+
+
+@bp.get("/cases/<int:case_id>/fields")
+def case_fields(case_id: int):
+    case = _case_or_404(case_id)
+    return jsonify(schemas.CaseFieldsOut().dump({"items": case_data(case, g.locale)}))
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def _template_or_404(template_id: int) -> CaseTemplate:
+    template = template_id <= api.MAX_ID and db.session.scalar(
+        sa.select(CaseTemplate).where(CaseTemplate.id == template_id))
+    if not template:
+        raise ApiError(404, "not_found", _("There is no template with this id."))
+    return template
+
+
+@bp.get("/templates")
+def list_templates():
+    query = load(schemas.TemplateListQuery(), request.args)
+    found = templates.templates(q=query["q"], archived=query["archived"], limit=query["limit"])
+    return jsonify(schemas.TemplateListOut().dump({"templates": found}))
+
+
+@bp.get("/templates/<int:template_id>")
+def get_template(template_id: int):
+    template = _template_or_404(template_id)
+    content = templates.version_of(template).content
+    data = {name: getattr(template, name) for name in schemas.TemplateSummaryOut().fields}
+    return jsonify(schemas.TemplateOut().dump({**data, "documents": content["documents"], "roles": content["roles"],
+                                               "field_list": content["fields"]}))
+
+
+@bp.post("/templates/<int:template_id>/cases")
+def case_from_template(template_id: int):
+    template = _template_or_404(template_id)
+    return idempotent(lambda: _case_from_template(template))
+
+
+def _case_from_template(template: CaseTemplate) -> tuple[dict, int, dict]:
+    values = load(schemas.TemplateCaseIn(), json_body())
+    owner = _owner(values["owner_email"])
+    people = {key: Person(**person) for key, person in values["parties"].items()}
+    try:
+        case = template_cases.case_from_template(template, owner, people, values["version"], values["values"],
+                                                 values["title"], values["message"], values["expires_at"])
+    except TemplateError as error:
+        raise _template_error(error) from None
+    except cases.DocumentRejected as rejected:
+        raise ApiError(422, f"document_{rejected.reason_code}", str(rejected.message)) from None
+    if values["send"]:
+        run_case_action(lambda: cases.send_case(case, owner))
+    return case_json(case), 201, {"Location": url_for(".get_case", case_id=case.id)}
+
+
+def _template_error(error: TemplateError) -> ApiError:
+    where = {"missing_people": "parties", "unknown_roles": "parties", "invalid_values": "fields"}.get(error.code)
+    if where is not None:
+        return invalid_fields({where: error.errors})
+    if error.code == "no_such_version":
+        return invalid_fields({"version": [error.message]})
+    return ApiError(409, error.code, error.message)
 
 
 # --- documents -----------------------------------------------------------------------------------

@@ -7,10 +7,12 @@ buttons that re-render the form with everything kept, files already accepted inc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 from core.case_templates.schemas import LANGUAGES, ORDERS, ROLE_KEY, ROLE_KINDS
 from core.cases.forms import KeptFile, PartyRow, available_methods, numbers, row_action, validate_party
 from core.i18n import _
+from core.models.base import utcnow
 
 
 @dataclass
@@ -160,3 +162,84 @@ def _validate_role(row: RoleRow, template_methods: list[str]) -> None:
     validate_party(person, template_methods)
     row.phone, row.personal_number = person.phone, person.personal_number
     row.errors.update(person.errors)
+
+
+@dataclass
+class UseForm:
+    """A case from a template: the person for each role, title, message, last day, prefilled values."""
+
+    version: int
+    title: str = ""
+    message: str = ""
+    expires_on: str = ""
+    people: dict[str, PartyRow] = field(default_factory=dict)  # by role key
+    values: dict[str, str] = field(default_factory=dict)  # prefilled, by field name
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_template(cls, template, content: dict) -> UseForm:
+        people = {}
+        for role in content["roles"]:
+            fixed = role.get("fixed") or {}
+            people[role["key"]] = PartyRow(name=fixed.get("name", ""), email=fixed.get("email", ""),
+                                           phone=fixed.get("phone") or "",
+                                           personal_number=fixed.get("personal_number") or "",
+                                           role=role["kind"], language=fixed.get("language", content["language"]),
+                                           methods=list(role.get("methods") or []))
+        expires = (utcnow_date() + timedelta(days=content["expiry_days"])).isoformat()
+        return cls(version=template.version, title=content.get("title") or template.name,
+                   message=content.get("message", ""), expires_on=expires, people=people)
+
+    @classmethod
+    def from_request(cls, form, content: dict) -> UseForm:
+        raw_version = form.get("version", "")
+        parsed = cls(version=int(raw_version) if raw_version.isdigit() else 0, title=form.get("title", "").strip(),
+                     message=form.get("message", "").strip(), expires_on=form.get("expires_on", "").strip())
+        parsed.people = {role["key"]: _person_from(form, role) for role in content["roles"]}
+        for spec in content["fields"]:
+            value = form.get(f"value-{spec['name']}", "").strip()
+            if value:
+                parsed.values[spec["name"]] = value
+        return parsed
+
+    def keep_people(self, other: UseForm) -> None:
+        """After the template changed: keep what was typed for the roles that are still there."""
+        for key, row in other.people.items():
+            if key in self.people and not row.blank:
+                self.people[key] = row
+        self.title, self.message, self.expires_on = other.title, other.message, other.expires_on
+        self.values = dict(other.values)
+
+    def validate(self, methods: list[str]) -> bool:
+        self.errors = {}
+        if not self.title:
+            self.errors["title"] = _("Give the case a title.")
+        try:
+            day = date.fromisoformat(self.expires_on)
+        except ValueError:
+            self.errors["expires_on"] = _("Give the last day for signing as a date (YYYY-MM-DD).")
+        else:
+            if day <= utcnow_date():
+                self.errors["expires_on"] = _("The last day for signing must be in the future.")
+        for row in self.people.values():
+            validate_party(row, methods)
+            if row.blank:
+                row.errors["name"] = _("Give the party's name.")
+        return not self.errors and not any(row.errors for row in self.people.values())
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.combine(date.fromisoformat(self.expires_on), time(23, 59, 59), tzinfo=UTC)
+
+
+def utcnow_date() -> date:
+    return utcnow().date()
+
+
+def _person_from(form, role: dict) -> PartyRow:
+    def get(name: str) -> str:
+        return form.get(f"person-{role['key']}-{name}", "").strip()
+
+    return PartyRow(name=get("name"), email=get("email"), phone=get("phone"), personal_number=get("personal_number"),
+                    role=role["kind"], language=_choice(get("language"), LANGUAGES),
+                    methods=list(role.get("methods") or []))

@@ -97,7 +97,7 @@ class TemplateContent(Schema):
         from core.fields.definitions import load_specs
 
         documents = {index: document["page_count"] for index, document in enumerate(data["documents"])}
-        roles = {role["key"] for role in data["roles"]}
+        roles = {role["key"] for role in data["roles"] if role["kind"] == "signer"}  # recipients fill in nothing
         specs, problems = load_specs(data.pop("field_list"), documents, roles)
         if problems:
             raise ValidationError(problems.as_dict(), "fields")

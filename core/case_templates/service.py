@@ -243,7 +243,8 @@ def revised_content(previous: dict | None, settings: dict, roles: list[dict], ke
                     added: list[AddedDocument]) -> tuple[dict, int]:
     """The next version's content: `settings`, `roles` (a role without a key gets one), the
     previous documents at the indexes in `keep` and the `added` ones. Fields follow their
-    document (and go with it); a field whose role is gone waits to be assigned again. The added
+    document (and go with it); a field whose role is gone (or only receives the result) waits to
+    be assigned again. The added
     documents' own form fields become fields of the first signer role. Returns the content and
     how many form fields were found."""
     previous = previous or {"documents": [], "fields": []}
@@ -255,9 +256,10 @@ def revised_content(previous: dict | None, settings: dict, roles: list[dict], ke
     old_documents = previous.get("documents", [])
     new_index = {old: new for new, old in enumerate(i for i in keep if 0 <= i < len(old_documents))}
     documents = [old_documents[old] for old in new_index]
-    specs = [spec.moved(document=new_index[spec.document], assignee=spec.assignee if spec.assignee in used else None)
+    signers = {role["key"] for role in roles if role.get("kind", "signer") == "signer"}
+    specs = [spec.moved(document=new_index[spec.document], assignee=spec.assignee if spec.assignee in signers else None)
              for spec in specs_of(previous) if spec.document in new_index]
-    first_signer = next((role["key"] for role in roles if role.get("kind", "signer") == "signer"), None)
+    first_signer = next((role["key"] for role in roles if role["key"] in signers), None)
     names = {spec.name for spec in specs}
     found = 0
     for document in added:

@@ -11,13 +11,16 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import current_user, login_required
 
 from core.case_templates import service
-from core.case_templates.forms import TemplateForm
+from core.case_templates.cases import Person, case_from_template
+from core.case_templates.forms import TemplateForm, UseForm
 from core.case_templates.models import CaseTemplate
 from core.cases.documents import render_page_png
 from core.cases.forms import accept_uploads, available_methods, method_labels
-from core.cases.service import upload_limit_mb
+from core.cases.messages import send_or_say_why
+from core.cases.service import CaseError, upload_limit_mb
 from core.extensions import db
 from core.fields import editor
+from core.fields.definitions import type_labels
 from core.i18n import _, ngettext
 from core.models import Case
 from core.storage import BlobNotFound, blobs
@@ -164,6 +167,60 @@ def archive(template_id: int):
     return redirect(url_for(".detail", template_id=template.id))
 
 
+# --- using it ------------------------------------------------------------------------------------
+
+
+@bp.route("/<int:template_id>/use", methods=["GET", "POST"])
+def use(template_id: int):
+    template = _template_or_404(template_id)
+    content = service.version_of(template).content
+    if template.status != "active" or service.use_problems(content):
+        flash(_("This template cannot be used yet.") if template.status == "active"
+              else _("This template is archived. Use it again before making cases from it."), "error")
+        return redirect(url_for(".detail", template_id=template.id))
+    if request.method == "GET":
+        return _render_use(template, content, UseForm.for_template(template, content))
+    return _handle_use(template, content)
+
+
+def _render_use(template: CaseTemplate, content: dict, form: UseForm, status: int = 200):
+    return render_template("case_templates/use.html", template=template, content=content, form=form,
+                           method_labels=method_labels(), type_labels=type_labels()), status
+
+
+def _handle_use(template: CaseTemplate, current: dict):
+    submitted = UseForm.from_request(request.form, current)
+    if submitted.version != template.version:
+        # The template changed while the officer was filling in: show the new version, keep their input.
+        form = UseForm.for_template(template, current)
+        form.keep_people(submitted)
+        who = template.updated_by.name if template.updated_by else _("a colleague")
+        flash(_("%(name)s changed the template while you were filling in; this is version %(version)s. Check the "
+                "form: what you entered is kept.", name=who, version=template.version), "error")
+        return _render_use(template, current, form, status=409)
+    if not submitted.validate(current["allowed_methods"]):
+        flash(_("Some fields need your attention; nothing you entered has been lost."), "error")
+        return _render_use(template, current, submitted, status=422)
+    people = {key: Person(row.name, row.email.lower(), row.phone or None, row.personal_number or None, row.language)
+              for key, row in submitted.people.items()}
+    try:
+        case = case_from_template(template, current_user, people, submitted.version, submitted.values,
+                                  submitted.title, submitted.message, submitted.expires_at)
+    except (service.TemplateError, CaseError) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        submitted.errors.update({f"value-{name}": " ".join(map(str, messages))
+                                 for name, messages in getattr(error, "errors", {}).items()})
+        return _render_use(template, current, submitted, status=422)
+    if request.form.get("action") == "send":
+        sent, text = send_or_say_why(case, current_user)
+        flash(text, "success" if sent else "error")
+    else:
+        flash(_("The draft has been saved."), "success")
+    db.session.commit()
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
 # --- fields --------------------------------------------------------------------------------------
 
 
@@ -177,7 +234,7 @@ def fields(template_id: int):
                                               page=number), *size)
             for number, size in enumerate(document["pages"], 1)])
         for index, document in enumerate(content["documents"])]
-    assignees = [(role["key"], role["label"]) for role in content["roles"]]
+    assignees = [(role["key"], role["label"]) for role in content["roles"] if role["kind"] == "signer"]
     return editor.render(documents, assignees, content["fields"], save_url=url_for(".save_fields",
                          template_id=template.id), back_url=url_for(".detail", template_id=template.id),
                          title=template.name, version=template.version)

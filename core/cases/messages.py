@@ -13,6 +13,7 @@ def error_text(error: CaseError) -> str:
         "no_documents": _("Add at least one PDF document before sending."),
         "no_signers": _("Add at least one party who signs before sending."),
         "no_methods": _("Choose at least one signing method."),
+        "fields_unassigned": _("Some fields are not assigned to a party. Place fields to assign or delete them."),
         "party_done": _("This party has already signed or declined."),
         "not_invited": _("This party has not been invited yet (the case is signed in order)."),
         "reminded_recently": _("This party was reminded less than an hour ago. Try again later."),

@@ -19,6 +19,7 @@ from core import jobs
 from core.cases import events
 from core.cases.documents import PdfProblem, check_pdf, problem_message
 from core.extensions import db
+from core.fields import service as fields
 from core.mail import send_mail
 from core.models import Case, Document, Officer, Party
 from core.models.base import utcnow
@@ -245,7 +246,7 @@ def delete_draft(case: Case, officer: Officer) -> None:
 
 
 def ready_problems(case: Case) -> list[str]:
-    """Why a draft cannot be sent yet (codes): no documents, no signers, no methods."""
+    """Why a draft cannot be sent yet (codes): no documents, no signers, no methods, fields nobody fills in."""
     problems = []
     if not case.documents:
         problems.append("no_documents")
@@ -253,6 +254,8 @@ def ready_problems(case: Case) -> list[str]:
         problems.append("no_signers")
     if not case.allowed_methods and any(not p.methods for p in case.signers):
         problems.append("no_methods")
+    if fields.unassigned(case):
+        problems.append("fields_unassigned")
     return problems
 
 

@@ -27,7 +27,7 @@ from core.cases.messages import error_text, send_or_say_why
 from core.cases.service import CaseError
 from core.downloads import attachment
 from core.extensions import db
-from core.fields.service import case_data, field_problems
+from core.fields.service import case_data
 from core.i18n import _, current_language
 from core.models import Case, Document, Officer, Party
 from core.models.case import CASE_STATUSES
@@ -201,8 +201,7 @@ def detail(case_id: int):
         signed_parties={p.id for p in case.parties if p.status == "signed"},
         event_text=event_text, method_labels=method_labels(), preview_pages=PREVIEW_PAGES,
         sealed_links=_sealed_links(case),
-        ready_problems=[error_text(CaseError(code)) for code in service.ready_problems(case)]
-        + field_problems(case),
+        ready_problems=[error_text(CaseError(code)) for code in service.ready_problems(case)],
     )
 
 

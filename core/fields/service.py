@@ -203,15 +203,16 @@ def signing_values(case: Case, party: Party) -> SignedValues:
     return SignedValues(hashed, field_values.values_sha256(hashed), errors)
 
 
-def freeze_values(case: Case, party: Party, signed: SignedValues, signed_at: datetime) -> None:
-    """Store the values the party signed, and the automatic ones (signing date), as final."""
+def freeze_values(case: Case, party: Party, signed: dict[str, Any], signed_at: datetime) -> None:
+    """Store the values the party signed (`SignedValues.values`), and the automatic ones (the
+    signing date), as final: saves from another tab or device can no longer change them."""
     rows = party_fields(case, party)
     stored = stored_values(case)
     date_signed = local_date(case, signed_at)
     for row in rows:
         if row.type == "signature":
             continue
-        value = date_signed if row.type == "date_signed" else signed.values.get(row.name)
+        value = date_signed if row.type == "date_signed" else signed.get(row.name)
         existing = stored.get(row.id)
         if existing is None:
             db.session.add(FieldValue(case_id=case.id, tenant_id=case.tenant_id, field_id=row.id, party_id=party.id,
@@ -314,17 +315,6 @@ def _mark(row: CaseField, stored: FieldValue | None, look: SignatureLook | None,
 
 def replaced_acroform_names(case: Case, document: Document) -> set[str]:
     return {f.acroform for f in fields_of(case) if f.document_id == document.id and f.acroform}
-
-
-def field_problems(case: Case) -> list[str]:
-    """What keeps a draft's fields from being sent (for the officer)."""
-    from core.i18n import ngettext
-
-    count = len(unassigned(case))
-    if not count:
-        return []
-    return [ngettext("%(num)d field is not assigned to a party. Place fields to assign or delete it.",
-                     "%(num)d fields are not assigned to a party. Place fields to assign or delete them.", count)]
 
 
 # --- the signer's page ---------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def test_the_editors_page_images_are_the_templates_pages(client, people, login, 
 
 @pytest.mark.parametrize(("method", "path"), [
     ("get", ""), ("get", "/edit"), ("post", "/edit"), ("get", "/fields"), ("post", "/fields"), ("post", "/copy"),
-    ("post", "/archive"),
+    ("post", "/archive"), ("get", "/use"), ("post", "/use"),
 ])
 def test_another_organisation_gets_404_for_everything(client, people, login, make_template, method, path):
     template = make_template()
