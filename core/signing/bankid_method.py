@@ -102,6 +102,8 @@ class BankIDMethod(SigningMethod):
 
         if form.get("consent") != "yes":
             return _refusal(_("Confirm that you have read the documents and agree to sign them."))
+        if ctx.field_errors:
+            return _refusal(_("Fill in the fields marked below before you sign."))
         if form.get("documents_digest") != ctx.documents_digest:
             return _refusal(_("The documents have changed since you opened the page. Read them again before "
                               "signing."))
@@ -336,15 +338,20 @@ def visible_text(ctx: SigningContext) -> str:
                                           len(ctx.documents) - listed)))
                 break
             lines.extend(entry)
+        if ctx.field_values_sha256 is not None:
+            lines += ["", _md(_("Your entries in the fields: SHA-256 %(sha256)s", sha256=ctx.field_values_sha256))]
     return "\n".join(lines).strip() + "\n"
 
 
 def non_visible_text(ctx: SigningContext) -> str:
-    """The document hashes, machine-readable, signed along with the visible text."""
+    """The document hashes and the SHA-256 of the party's field values, machine-readable, signed
+    along with the visible text."""
     documents = [{"id": int(key), "filename": value["filename"], "sha256": value["sha256"]}
                  for key, value in ctx.document_hashes.items()]
-    return json.dumps({"case": ctx.case.id, "documents": documents, "documents_digest": ctx.documents_digest},
-                      ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    data = {"case": ctx.case.id, "documents": documents, "documents_digest": ctx.documents_digest}
+    if ctx.field_values_sha256 is not None:
+        data["field_values_sha256"] = ctx.field_values_sha256
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def _md(text: str) -> str:

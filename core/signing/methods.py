@@ -52,12 +52,18 @@ class SigningContext:
     documents: list[Document]
     # {"<document id>": {"filename": ..., "sha256": ...}}: what the party signs.
     document_hashes: dict[str, dict[str, str]]
-    # SHA-256 over the document hashes in order: binds codes and orders to exactly these documents.
+    # SHA-256 over the document hashes in order, and the party's field values when they have
+    # fields: binds codes and orders to exactly these documents and entries.
     documents_digest: str
     consent_text: str
     ip: str
     user_agent: str
     language: str
+    # The party's field values as they sign them, and their SHA-256 (core.fields.values); None: no fields.
+    field_values: dict[str, Any] = field(default_factory=dict)
+    field_values_sha256: str | None = None
+    # What keeps the party's fields from being signed now, by field name (empty: nothing).
+    field_errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -25,6 +25,8 @@ from flask import current_app, render_template, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from core.fields.service import FieldView, signer_views
+from core.fields.signer import signer_texts
 from core.signing import pages, service
 from core.signing.methods import SigningContext, SigningMethod
 
@@ -71,6 +73,8 @@ class SignerPage:
     documents_digest: str
     consent_text: str
     cacheable: bool  # False when a method's state is not plain data
+    fields: tuple[FieldView, ...] = ()  # the party's own, with their values as saved
+    other_fields: tuple[FieldView, ...] = ()  # values other parties have signed
 
 
 def build(link: service.Link, ctx: SigningContext, methods: list[SigningMethod]) -> SignerPage:
@@ -84,6 +88,7 @@ def build(link: service.Link, ctx: SigningContext, methods: list[SigningMethod])
         method_views.append(MethodView(method.name, str(method.label), method.template,
                                        tuple(sorted(context.items()))))
     sender = service.sender_of(case)
+    own, others = signer_views(case, party, ctx.language) if link.state == "open" else ((), ())
     return SignerPage(
         state=link.state,
         organisation=link.tenant.name,
@@ -98,6 +103,8 @@ def build(link: service.Link, ctx: SigningContext, methods: list[SigningMethod])
         documents_digest=ctx.documents_digest,
         consent_text=ctx.consent_text,
         cacheable=cacheable,
+        fields=own,
+        other_fields=others,
     )
 
 
@@ -145,9 +152,9 @@ _documents = _LRU()  # document viewers, shared by the parties of a case
 
 
 def render(page: SignerPage, token: str, language: str, error: str | None = None,
-           form: Mapping | None = None) -> str:
+           form: Mapping | None = None, field_errors: Mapping | None = None) -> str:
     """The page's HTML for this request."""
-    cacheable = (page.cacheable and error is None and not form and not session.get("_flashes")
+    cacheable = (page.cacheable and error is None and not form and not field_errors and not session.get("_flashes")
                  and current_app.config["SIGNER_PAGE_CACHE"] > 0)
     key = (page, language)
     html = _pages.get(key) if cacheable else None
@@ -155,7 +162,8 @@ def render(page: SignerPage, token: str, language: str, error: str | None = None
         html = render_template(
             "signing/open.html", page=page, token=TOKEN_STANDIN, csrf_token=_csrf_standin,
             documents_html=[_document_html(d, language) for d in page.documents],
-            error=error, form=form or {},
+            error=error, form=form or {}, field_errors=field_errors or {},
+            fields_texts=signer_texts() if page.fields else {},
         )
         if cacheable:
             _pages.put(key, html, current_app.config["SIGNER_PAGE_CACHE"])

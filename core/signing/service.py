@@ -21,7 +21,8 @@ from werkzeug.datastructures import MultiDict
 from core.cases import events
 from core.cases import service as cases
 from core.extensions import db
-from core.i18n import _, force_locale
+from core.fields import service as fields
+from core.i18n import _, force_locale, ngettext
 from core.models import Case, Document, Officer, Party, Signature
 from core.models.base import utcnow
 from core.plugins import hooks_for
@@ -146,29 +147,41 @@ def document_hashes(documents: list[Document]) -> dict[str, dict[str, str]]:
     return {str(d.id): {"filename": d.filename, "sha256": d.sha256} for d in documents}
 
 
-def documents_digest(documents: list[Document]) -> str:
+def documents_digest(documents: list[Document], field_values_sha256: str | None = None) -> str:
+    """What a signature, a code or an order binds: the documents in order and, when the party has
+    fields, the SHA-256 of their values."""
     joined = "\n".join(f"{d.id}:{d.sha256}" for d in documents)
+    if field_values_sha256 is not None:
+        joined += f"\nfields:{field_values_sha256}"
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def consent_text(case: Case, party: Party, organisation: str, language: str) -> str:
-    """The text the signer confirms, naming every document and its SHA-256 (kept in the evidence)."""
+def consent_text(case: Case, party: Party, organisation: str, language: str,
+                 values: fields.SignedValues | None = None) -> str:
+    """The text the signer confirms, naming every document and its SHA-256, and the SHA-256 of the
+    party's field values (kept in the evidence)."""
     with force_locale(language):
         lines = [_('I, %(name)s, have read the documents below in the case "%(title)s" from %(org)s and sign them '
                    "electronically. I agree to their content.", name=party.name, title=case.title, org=organisation)]
         for document in case.documents:
             lines.append(_("%(file)s, SHA-256 %(sha256)s", file=document.filename, sha256=document.sha256))
+        if values is not None and values.sha256 is not None:
+            lines.append(ngettext("My entry in %(num)d field, SHA-256 %(sha256)s",
+                                  "My entries in %(num)d fields, SHA-256 %(sha256)s", len(values.values),
+                                  sha256=values.sha256))
     return "\n".join(lines)
 
 
 def signing_context(link: Link, ip: str, user_agent: str, language: str) -> SigningContext:
     case, party = link.case, link.party
     documents = list(case.documents)
+    values = fields.signing_values(case, party)
     return SigningContext(
         case=case, party=party, documents=documents, document_hashes=document_hashes(documents),
-        documents_digest=documents_digest(documents),
-        consent_text=consent_text(case, party, link.tenant.name, language),
-        ip=ip, user_agent=user_agent, language=language,
+        documents_digest=documents_digest(documents, values.sha256),
+        consent_text=consent_text(case, party, link.tenant.name, language, values),
+        ip=ip, user_agent=user_agent, language=language, field_values=values.values,
+        field_values_sha256=values.sha256, field_errors=values.errors,
     )
 
 
@@ -180,11 +193,20 @@ def sender_of(case: Case) -> Officer | None:
 
 
 class SignRefused(Exception):
-    """The signature was not written; `message` tells the signer why (in their language)."""
+    """The signature was not written; `message` tells the signer why (in their language), and
+    `field_errors` (by field name) what is wrong with their fields, if anything."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.message = message
+        self.field_errors = field_errors or {}
+
+
+def fields_refusal(ctx: SigningContext) -> SignRefused | None:
+    """Why the party's fields cannot be signed yet (a required one empty, a value not valid)."""
+    if not ctx.field_errors:
+        return None
+    return SignRefused(_("Fill in the fields marked below before you sign."), ctx.field_errors)
 
 
 def _method(ctx: SigningContext, name: str) -> SigningMethod:
@@ -212,7 +234,13 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
     method = _method(ctx, method_name)
     if form.get("consent") != "yes":
         raise SignRefused(_("Confirm that you have read the documents and agree to sign them."))
+    refusal = fields_refusal(ctx)
+    if refusal is not None:
+        raise refusal
     if form.get("documents_digest") != ctx.documents_digest:
+        if ctx.field_values_sha256 is not None:
+            raise SignRefused(_("Your entries or the documents have changed since the page was loaded (in another "
+                                "window?). Check them below and sign again."))
         raise SignRefused(_("The documents have changed since you opened the page. Read them again before signing."))
     blocked = hooks_for(db.session.get(Tenant, case.tenant_id)).before_party_signs(
         case=case, party=party, method=method.name)
@@ -229,6 +257,7 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
         case_id=case.id, tenant_id=case.tenant_id, party_id=party.id, method=method.name, signed_at=utcnow(),
         ip=ctx.ip[:45], user_agent=ctx.user_agent[:500], consent_text=ctx.consent_text,
         document_hashes=ctx.document_hashes, identity=result.identity, evidence=result.evidence,
+        field_values_sha256=ctx.field_values_sha256,
     )
     db.session.add(signature)
     try:
@@ -237,9 +266,12 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
         db.session.rollback()
         log.info("party %s already signed (parallel request)", party.id)
         return False
+    if ctx.field_values_sha256 is not None:
+        fields.freeze_values(case, party, ctx.field_values, signature.signed_at)
     events.record(case, "party_signed", "party", actor_id=party.id, actor_label=party.name, data={
         "signature": signature.id, "method": method.name, "documents": ctx.document_hashes,
         "consent_sha256": hashlib.sha256(ctx.consent_text.encode()).hexdigest(), "evidence": result.summary,
+        "field_values_sha256": ctx.field_values_sha256,
     }, ip=ctx.ip, user_agent=ctx.user_agent)
     cases.party_signed(case, party)
     db.session.commit()

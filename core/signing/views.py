@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from core import ratelimit
 from core.downloads import attachment
 from core.extensions import db
+from core.fields import service as fields
 from core.i18n import _
 from core.models import Document
 from core.sealing.service import within_retention
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("signing", __name__, url_prefix="/s")
 
 COMPARE_RATE_LIMIT = "20/600"
+FIELDS_RATE_LIMIT = "600/600"  # saves per party: a save a second while typing, for ten minutes
 PROBLEM_STATUS = {"unknown": 404, "revoked": 410, "expired": 410, "other_declined": 410}
 
 
@@ -111,10 +113,12 @@ def _context(link: service.Link):
     return service.signing_context(link, client_ip(), user_agent(), g.locale)
 
 
-def _render_open(token: str, link: service.Link, error: str | None = None, status: int = 200, form=None):
+def _render_open(token: str, link: service.Link, error: str | None = None, status: int = 200, form=None,
+                 field_errors=None):
     ctx = _context(link)
     methods = methods_for(link.party) if link.state == "open" and link.party.role == "signer" else []
-    return page.render(page.build(link, ctx, methods), token, g.locale, error=error, form=form), status
+    return page.render(page.build(link, ctx, methods), token, g.locale, error=error, form=form,
+                       field_errors=field_errors), status
 
 
 @bp.get("/<token>")
@@ -217,7 +221,8 @@ def sign(token: str, link: service.Link):
         link = service.link_state(link.party)
         if link.state != "open":
             return redirect(url_for("signing.open", token=token))
-        return _render_open(token, link, error=refused.message, status=422, form=request.form)
+        return _render_open(token, link, error=refused.message, status=422, form=request.form,
+                            field_errors=refused.field_errors)
     if not signed:
         flash(_("Your signature was already registered."), "info")
     return redirect(url_for("signing.open", token=token))
@@ -243,6 +248,53 @@ def method_action(token: str, link: service.Link, name: str, action: str):
     if result.message:
         flash(result.message, "success" if result.ok else "error")
     return redirect(url_for("signing.open", token=token, _anchor=f"method-{name}"))
+
+
+@bp.post("/<token>/fields")
+@with_link("open")
+def save_fields(token: str, link: service.Link):
+    """Save the party's field values as they type (JSON from the page's script, or the plain form)."""
+    if link.party.role != "signer":
+        abort(404)
+    ratelimit.limit_or_429("signer-fields", str(link.party.id), FIELDS_RATE_LIMIT)
+    raw, revisions = _submitted_values()
+    saved = fields.save_values(link.case, link.party, raw, revisions)
+    db.session.commit()
+    if not _wants_json():
+        if saved.errors or saved.conflicts:
+            return _render_open(token, link, error=_("Some fields need your attention."), status=422,
+                                field_errors={**saved.errors, **{name: [_("This field was changed in another window "
+                                                                          "or on another device. Check it.")]
+                                                                 for name in saved.conflicts}})
+        flash(_("Your entries have been saved."), "success")
+        return redirect(url_for("signing.open", token=token, _anchor="fields"))
+    ctx = _context(link)
+    return jsonify(ok=not saved.errors and not saved.conflicts, values=saved.values, revisions=saved.revisions,
+                   errors=saved.errors, conflicts=saved.conflicts, documents_digest=ctx.documents_digest,
+                   consent_text=ctx.consent_text)
+
+
+def _submitted_values() -> tuple[dict, dict[str, int]]:
+    """{name: value} and {name: revision} from the script's JSON or the plain form's fields."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        values, revisions = body.get("values"), body.get("revisions")
+        values = values if isinstance(values, dict) else {}
+        revisions = revisions if isinstance(revisions, dict) else {}
+    else:
+        values = {key[6:]: request.form.get(key) for key in request.form if key.startswith("value:")}
+        revisions = {key[9:]: request.form.get(key) for key in request.form if key.startswith("revision:")}
+        # An unticked checkbox is not sent at all: the form's hidden revision says it was shown.
+        values.update({name: "" for name in revisions if name not in values})
+    return values, {name: _revision(value) for name, value in revisions.items()}
+
+
+def _revision(value) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 @bp.post("/<token>/decline")

@@ -1,0 +1,325 @@
+/* The signer's fields: saved as the party types, on the page images on wide screens, one at a time
+   with "Next" on phones. Without this script the fields are a plain form with a save button.
+
+   Each save names the revision the page had; a field changed meanwhile in another tab or on another
+   device comes back as a conflict, and the party chooses which value to keep. After every save the
+   consent text and the digest the signature binds are replaced by the server's. */
+(function () {
+  "use strict";
+
+  var DELAY = 700;
+  var WIDE = "(min-width: 900px)";
+
+  var section = document.getElementById("fields");
+  var form = document.getElementById("fields-form");
+  if (!section || !form) { return; }
+  var texts = JSON.parse(document.getElementById("fields-texts").textContent);
+  var items = Array.from(form.querySelectorAll(".fill"));
+  var status = form.querySelector(".fill-status");
+  var csrf = form.querySelector('input[name="csrf_token"]').value;
+  var dirty = {};
+  var timers = {};
+  var queue = Promise.resolve();
+  var current = 0;
+
+  function format(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_m, key) { return values[key]; });
+  }
+
+  var INPUT = "input:not([type=hidden]), textarea, select";
+
+  function nameOf(item) { return item.dataset.name; }
+
+  // The field's inputs live in its control box, which moves onto the page image on wide screens.
+  function find(item, selector) { return item.control ? item.control.querySelector(selector) : null; }
+  function findAll(item, selector) { return item.control ? Array.from(item.control.querySelectorAll(selector)) : []; }
+
+  function valueOf(item) {
+    var type = item.dataset.type;
+    if (type === "checkbox") { return find(item, "input[type=checkbox]").checked ? "yes" : ""; }
+    if (type === "radio") {
+      var chosen = find(item, "input[type=radio]:checked");
+      return chosen ? chosen.value : "";
+    }
+    var control = find(item, INPUT);
+    return control ? control.value : null;
+  }
+
+  function setValue(item, value) {
+    var type = item.dataset.type;
+    if (type === "checkbox") {
+      find(item, "input[type=checkbox]").checked = value === true;
+    } else if (type === "radio") {
+      findAll(item, "input[type=radio]").forEach(function (r) { r.checked = r.value === value; });
+    } else {
+      var control = find(item, INPUT);
+      if (control) { control.value = value === null || value === undefined ? "" : String(value); }
+    }
+    mark(item);
+  }
+
+  function editable(item) {
+    return !!find(item, "input:not([type=hidden]):not([disabled]):not([readonly]), textarea:not([readonly]), " +
+                        "select:not([disabled])");
+  }
+
+  // --- saving ---------------------------------------------------------------------------------
+
+  function schedule(item, now) {
+    var name = nameOf(item);
+    dirty[name] = item;
+    clearTimeout(timers[name]);
+    timers[name] = setTimeout(flush, now ? 0 : DELAY);
+  }
+
+  function flush() {
+    var batch = Object.keys(dirty);
+    if (!batch.length) { return queue; }
+    var values = {};
+    var revisions = {};
+    batch.forEach(function (name) {
+      clearTimeout(timers[name]);
+      values[name] = valueOf(dirty[name]);
+      revisions[name] = parseInt(dirty[name].dataset.revision, 10) || 0;
+    });
+    dirty = {};
+    status.textContent = texts.saving;
+    queue = queue.then(function () {
+      return fetch(section.dataset.saveUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({ values: values, revisions: revisions })
+      }).then(function (response) {
+        if ((response.headers.get("Content-Type") || "").indexOf("application/json") === -1) {
+          window.location.reload();  // the link changed state (signed elsewhere, revoked ...)
+          return null;
+        }
+        return response.json();
+      }).then(function (body) {
+        if (body) { answered(body, batch); }
+      }, function () {
+        batch.forEach(function (name) { dirty[name] = byName(name); });
+        status.textContent = texts.offline;
+      });
+    });
+    return queue;
+  }
+
+  function byName(name) {
+    return items.find(function (item) { return nameOf(item) === name; });
+  }
+
+  function answered(body, batch) {
+    if (body.redirect) { window.location.href = body.redirect; return; }
+    batch.forEach(function (name) {
+      var item = byName(name);
+      var errors = (body.errors || {})[name];
+      if (body.revisions && name in body.revisions) { item.dataset.revision = body.revisions[name]; }
+      showError(item, errors ? errors.join(" ") : "");
+      var conflict = (body.conflicts || {})[name];
+      if (conflict) { showConflict(item, conflict); }
+    });
+    status.textContent = body.ok ? texts.saved : "";
+    if (body.consent_text) {
+      var consent = document.getElementById("consent-text");
+      if (consent) { consent.textContent = body.consent_text; }
+    }
+    if (body.documents_digest) {
+      document.querySelectorAll('input[name="documents_digest"]').forEach(function (input) {
+        input.value = body.documents_digest;
+      });
+    }
+  }
+
+  function showError(item, message) {
+    item.querySelector(".error").textContent = message;
+    item.classList.toggle("has-error", !!message);
+    var control = find(item, INPUT);
+    if (control) {
+      if (message) { control.setAttribute("aria-invalid", "true"); } else { control.removeAttribute("aria-invalid"); }
+    }
+    mark(item);
+  }
+
+  function showConflict(item, conflict) {
+    var box = item.querySelector(".conflict");
+    var shown = conflict.value === null || conflict.value === "" ? texts.empty : String(conflict.value);
+    box.querySelector("p").textContent = format(texts.conflict, { value: shown });
+    box.hidden = false;
+    box.dataset.value = JSON.stringify(conflict.value);
+    box.dataset.revision = conflict.revision;
+  }
+
+  function resolve(item, useTheirs) {
+    var box = item.querySelector(".conflict");
+    item.dataset.revision = box.dataset.revision;
+    box.hidden = true;
+    if (useTheirs) { setValue(item, JSON.parse(box.dataset.value)); } else { schedule(item, true); }
+  }
+
+  items.forEach(function (item) {
+    // Listened to on the control's own box: on wide screens it moves onto the page image, out of the list.
+    item.control = item.querySelector(".fill-control");
+    if (item.control) {
+      item.control.addEventListener("input", function () { schedule(item, false); mark(item); });
+      item.control.addEventListener("change", function () { schedule(item, true); mark(item); });
+    }
+    item.querySelector("[data-keep-mine]").addEventListener("click", function () { resolve(item, false); });
+    item.querySelector("[data-use-theirs]").addEventListener("click", function () { resolve(item, true); });
+  });
+  form.querySelector("[data-save-button]").hidden = true;
+  form.addEventListener("submit", function (event) { event.preventDefault(); flush(); });
+
+  // Signing waits for the last save, so the digest it binds is the one of what was typed.
+  function waitForSaves(event) {
+    if (!Object.keys(dirty).length) { return; }
+    var submitter = event.submitter || event.target;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    flush().then(function () {
+      if (event.type === "submit") { event.target.requestSubmit(submitter); } else { submitter.click(); }
+    });
+  }
+  var signForm = document.getElementById("sign-form");
+  if (signForm) {
+    signForm.addEventListener("submit", waitForSaves, true);
+    signForm.addEventListener("click", function (event) {
+      if (event.target.closest("button[type=button]")) { waitForSaves(event); }
+    }, true);
+  }
+
+  // --- on the page images ------------------------------------------------------------------------
+
+  function figureOf(element) {
+    var doc = document.getElementById("document-" + element.dataset.document);
+    return doc ? doc.querySelector('figure.page[data-page="' + element.dataset.page + '"]') : null;
+  }
+
+  function place(element, figure) {
+    var box = element.dataset.box.split(",").map(parseFloat);
+    var layer = figure.querySelector(".field-layer");
+    if (!layer) {
+      layer = document.createElement("div");
+      layer.className = "field-layer";
+      figure.insertBefore(layer, figure.querySelector("figcaption"));
+      // The layer covers the page image exactly, whatever the zoom and the screen.
+      var image = figure.querySelector("img");
+      var fit = function () { layer.style.height = image.clientHeight + "px"; };
+      if (window.ResizeObserver) { new ResizeObserver(fit).observe(image); }
+      image.addEventListener("load", fit);
+      fit();
+    }
+    var spot = document.createElement("div");
+    spot.style.left = box[0] * 100 + "%";
+    spot.style.top = box[1] * 100 + "%";
+    spot.style.width = box[2] * 100 + "%";
+    spot.style.height = box[3] * 100 + "%";
+    layer.appendChild(spot);
+    return spot;
+  }
+
+  function mark(item) {
+    if (!item.spot) { return; }
+    item.spot.classList.toggle("missing", item.classList.contains("has-error"));
+    if (item.marker) {
+      var value = valueOf(item);
+      var shown = item.dataset.type === "checkbox" ? (value ? "✓" : "") : (value || "");
+      item.marker.textContent = item.querySelector(".auto") ? item.dataset.label : shown;
+    }
+  }
+
+  // Wide screens: the field's own control sits in its box on the page. Phones: a marker shows
+  // where the field is and what it holds; tapping it goes to the field in the list.
+  function layout(wide) {
+    items.forEach(function (item, index) {
+      var figure = figureOf(item);
+      if (!figure) { return; }
+      if (!item.spot) {
+        item.spot = place(item, figure);
+        item.spot.className = "field-spot";
+        item.spot.dataset.type = item.dataset.type;
+        item.home = item.control || item.querySelector(".auto");
+        item.marker = document.createElement("span");
+        item.marker.className = "field-value";
+        item.spot.addEventListener("click", function () {
+          if (!item.spot.contains(item.home)) { show(index); }
+        });
+      }
+      var control = item.home;
+      var onPage = wide && control && control.classList.contains("fill-control") && editable(item);
+      if (onPage && control.parentNode !== item.spot) {
+        item.placeholder = item.placeholder || document.createComment("field");
+        control.parentNode.insertBefore(item.placeholder, control);
+        item.spot.textContent = "";
+        item.spot.appendChild(control);
+        // In its box on the page the field shows its label until something is typed.
+        var input = find(item, "input[type=text], input[type=email], input[type=tel], textarea");
+        if (input && !input.placeholder) { input.placeholder = item.dataset.label; }
+        item.spot.title = item.dataset.label;
+      } else if (!onPage && item.placeholder && control.parentNode === item.spot) {
+        item.placeholder.parentNode.insertBefore(control, item.placeholder);
+        item.spot.textContent = "";
+      }
+      if (!onPage && !item.spot.contains(item.marker)) { item.spot.appendChild(item.marker); }
+      item.spot.classList.toggle("live", !!onPage);
+      item.classList.toggle("on-page", !!onPage);
+      mark(item);
+    });
+    stepper(!wide);
+  }
+
+  document.querySelectorAll("#other-fields .other").forEach(function (other) {
+    var figure = figureOf(other);
+    if (!figure) { return; }
+    var spot = place(other, figure);
+    spot.className = "field-spot other";
+    spot.textContent = other.querySelector("dd").textContent;
+    spot.title = other.querySelector("dt").textContent;
+  });
+
+  // --- one at a time on a phone ------------------------------------------------------------------
+
+  var stepBar = form.querySelector(".fill-stepper");
+  var count = stepBar.querySelector(".count");
+
+  function show(index) {
+    current = Math.max(0, Math.min(items.length - 1, index));
+    items.forEach(function (item, i) {
+      item.hidden = stepBar.hidden ? false : i !== current;
+      if (item.spot) { item.spot.classList.toggle("current", i === current); }
+    });
+    count.textContent = format(texts.of, { n: current + 1, total: items.length });
+    stepBar.querySelector("[data-previous]").disabled = current === 0;
+  }
+
+  function stepper(on) {
+    stepBar.hidden = !on || items.length < 2;
+    show(current);
+  }
+
+  stepBar.querySelector("[data-previous]").addEventListener("click", function () {
+    show(current - 1);
+    focusField(items[current]);
+  });
+  stepBar.querySelector("[data-next]").addEventListener("click", function () {
+    flush();
+    if (current === items.length - 1) {
+      var sign = document.getElementById("sign");
+      if (sign) { sign.scrollIntoView({ block: "start" }); }
+      return;
+    }
+    show(current + 1);
+    focusField(items[current]);
+  });
+
+  function focusField(item) {
+    var control = find(item, INPUT) || item;
+    item.scrollIntoView({ block: "nearest" });
+    control.focus({ preventScroll: true });
+  }
+
+  var media = window.matchMedia(WIDE);
+  layout(media.matches);
+  media.addEventListener("change", function (event) { layout(event.matches); });
+  window.SigillFields = { flush: flush };
+})();
