@@ -24,9 +24,11 @@ from core.fields.definitions import AUTOMATIC_TYPES, HASHED_TYPES, FieldSpec, op
 from core.fields.drawing import Mark
 from core.fields.geometry import page_boxes
 from core.fields.models import CaseField, FieldValue
+from core.i18n import _, force_locale
 from core.models import Case, Document, Party
 from core.models.base import utcnow
-from core.storage import blobs
+from core.storage import BlobNotFound, blobs
+from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ def unassigned(case: Case) -> list[CaseField]:
 def prefill(case: Case, raw: dict[str, Any]) -> dict[str, list[str]]:
     """Set prefilled values (the office's or the API's) as the fields' defaults; errors by name."""
     rows = {f.name: f for f in fields_of(case)}
-    errors = {name: ["no_such_field"] for name in raw if name not in rows}
+    errors = {name: [_("The template has no field with this name.")] for name in raw if name not in rows}
     for name, value in raw.items():
         if name not in rows:
             continue
@@ -228,8 +230,6 @@ def local_date(case: Case, moment: datetime) -> str:
 
 
 def _zone(case: Case) -> ZoneInfo:
-    from tenants.models import Tenant
-
     tenant = db.session.get(Tenant, case.tenant_id)
     name = (tenant.setting("time_zone") if tenant is not None else None) or DEFAULT_TIME_ZONE
     try:
@@ -373,9 +373,6 @@ def _view(row: CaseField, value: Any, revision: int, editable: bool, owner: str 
 def signature_looks(case: Case, language: str) -> dict[int, SignatureLook]:
     """How each signed party's signature shows in their signature fields: the drawn image for a
     touch signature, else a printed block (name, method, time; BankID's own name for BankID)."""
-    from core.i18n import _, force_locale
-    from core.storage import BlobNotFound
-
     looks = {}
     with force_locale(language):
         for party in case.parties:

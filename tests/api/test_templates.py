@@ -62,7 +62,7 @@ def test_bad_input_says_which_role_or_field_is_wrong(api, lease):
     wrong = api.post(url, json={"parties": PEOPLE, "fields": {"rent": "a lot", "nope": 1}})
     assert wrong.status_code == 422
     assert wrong.json["error"]["fields"]["fields"]["rent"] == ["Give a number, like 1250 or 12,5."]
-    assert "nope" in wrong.json["error"]["fields"]["fields"]
+    assert wrong.json["error"]["fields"]["fields"]["nope"] == ["The template has no field with this name."]
     version = api.post(url, json={"parties": PEOPLE, "version": 7})
     assert version.status_code == 422 and "version" in version.json["error"]["fields"]
     assert api.get("/api/v1/cases").json["cases"] == []  # nothing half made

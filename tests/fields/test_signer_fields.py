@@ -159,3 +159,27 @@ def test_saving_needs_the_csrf_token_and_a_valid_link(client, people):
     response = client.post(made.links["tenant"] + "/fields", json={"values": {"full_name": "x"}})
     assert response.status_code == 400
     assert save(client, "/s/not-a-token", {"full_name": "x"}).status_code in (404, 409)
+
+
+def test_bankid_signs_the_hash_of_the_values_and_will_not_start_while_fields_are_missing(client, people):
+    from werkzeug.datastructures import MultiDict
+
+    from core.i18n import force_locale
+    from core.signing import service
+    from core.signing.bankid_method import BankIDMethod, non_visible_text, visible_text
+
+    made = lease_with_fields(people.bob, values={"rent": "9500"})
+    path = made.links["tenant"]
+    with tenant_context(made.tenant_id):
+        party = next(p for p in made.case().parties if p.role_key == "tenant")
+        ctx = service.signing_context(service.link_state(party), "127.0.0.1", "test", "en")
+        with force_locale("en"):
+            refused = BankIDMethod().start(ctx, MultiDict({"consent": "yes", "documents_digest": ctx.documents_digest}))
+        assert not refused.ok and refused.message == "Fill in the fields marked below before you sign."
+    save(client, path, {"full_name": "Sara Svensson"})
+    with tenant_context(made.tenant_id):
+        party = next(p for p in made.case().parties if p.role_key == "tenant")
+        ctx = service.signing_context(service.link_state(party), "127.0.0.1", "test", "en")
+        expected = values_sha256({"full_name": "Sara Svensson", "rent": "9500", "moving_in": None, "pets": False})
+        assert json.loads(non_visible_text(ctx))["field_values_sha256"] == expected
+        assert expected in visible_text(ctx)
