@@ -27,13 +27,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(20000)
-    yield page
-    context.close()
+def phone(phone_page):
+    """A phone of the narrowest common size: 360 px wide."""
+    phone_page.set_viewport_size({"width": 360, "height": 740})
+    return phone_page
 
 
 def template_content(live_server, people) -> dict:
