@@ -140,9 +140,10 @@ def _init_tenancy(app: Flask) -> None:
 
 
 def _init_plugins(app: Flask, extra: list | None) -> None:
-    from core.plugins import make_plugin_manager
+    from core.plugins import load_plugin_config, make_plugin_manager
 
-    app.extensions["sigill_pm"] = make_plugin_manager(extra=extra)
+    pm = app.extensions["sigill_pm"] = make_plugin_manager(extra=extra)
+    load_plugin_config(app, pm)
 
 
 def _register_blueprints(app: Flask) -> None:

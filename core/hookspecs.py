@@ -22,7 +22,20 @@ def plugin_info():
 
     Return a dict with `name` (the id used in `enabled_plugins`), `title` and `description`
     (lazy-translatable strings) and optionally `settings_schema` (a marshmallow Schema class
-    validating the tenant's JSON settings for this plugin).
+    validating the tenant's JSON settings for this plugin). Each tenant admin edits those settings
+    on the admin page (a field per schema field: Integer, Float, String, Boolean, or one of a
+    `validate.OneOf`; `metadata={"label": _l(...), "description": _l(...)}`); the plugin reads them
+    with `core.plugins.plugin_settings(tenant, name)`, validated and with defaults.
+    """
+
+
+@hookspec
+def config_keys():
+    """Return a dict `{KEY: default}` of configuration keys this plugin reads.
+
+    Called once at start-up, for every installed plugin: each key is read from the environment
+    (a `create_app(config=...)` override wins, then the environment, then the default) into
+    `current_app.config[KEY]`, which is where the plugin reads it. Core keys are never replaced.
     """
 
 

@@ -13,7 +13,10 @@ Every plugin must implement `plugin_info()` returning at least `{"name": ...}`; 
 switches plugins on and off by that name. Hooks called for a tenant go through `TenantHooks`, so a
 plugin the tenant has switched off is never called for it. Blueprints from `register_blueprints`
 are registered for every tenant at start-up and guarded: their routes answer 404 for tenants
-that have the plugin off.
+that have the plugin off; a view marked `@public(...)` is served without an officer session, for the
+tenant its own token or slug names (and still 404 when that tenant has the plugin off).
+A plugin reads its tenant settings with `plugin_settings(tenant, name)` and its configuration
+keys (declared by `config_keys`) from `current_app.config`. The guide is docs/plugins.md.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 from functools import cached_property
 
 import pluggy
-from flask import abort, current_app, g
+from flask import abort, current_app, g, request
 
 from core import hookspecs
 
@@ -105,12 +108,114 @@ def current_hooks() -> TenantHooks:
     return g.hooks
 
 
+def public(resolve_tenant=None, *, slug: str | None = None):
+    """Mark a plugin view as public: served to visitors without an officer session.
+
+    The tenant comes from the URL, never from a session: `resolve_tenant(**view_args)` returns the
+    `Tenant` the view's own token names, or None (then 404); `slug="arg"` resolves the tenant whose
+    slug is that URL argument. It runs with no tenant set, so tenant-scoped queries in it need
+    `execution_options(all_tenants=True)`. `plugin_guard` then makes that tenant current (for the
+    queries, `g.tenant` and the hooks) and still answers 404 when it has the plugin off. Unknown
+    tokens and slugs are rate limited per IP like unknown signer links (`TOKEN_RATE_LIMIT`).
+
+        @bp.get("/forms/<slug>/<form_id>")
+        @public(slug="slug")
+        def form(slug, form_id): ...
+    """
+    if (resolve_tenant is None) == (slug is None):
+        raise TypeError("public() takes a resolver or slug=, not both")
+    if slug is not None:
+        def resolve_tenant(**view_args):
+            from tenants.service import tenant_by_slug
+
+            value = view_args.get(slug)
+            return tenant_by_slug(value) if isinstance(value, str) and value else None
+
+    def decorator(view):
+        view.sigill_public_tenant = resolve_tenant
+        return view
+
+    return decorator
+
+
 def plugin_guard(plugin_name: str):
-    """A `before_request` for a plugin blueprint: 404 unless the current tenant has it on."""
+    """A `before_request` for a plugin blueprint: 404 unless the current tenant has it on.
+
+    The current tenant is the officer's, or for a view marked `@public`, the one its resolver
+    names (that one wins over a logged-in officer's own organisation, like a signer link).
+    """
 
     def guard():
+        view = current_app.view_functions.get(request.endpoint or "")
+        resolve = getattr(view, "sigill_public_tenant", None)
+        if resolve is not None:
+            tenant = resolve(**(request.view_args or {}))
+            if tenant is None:
+                from core import ratelimit
+                from core.security import client_ip
+
+                ratelimit.limit_or_429("plugin-public", client_ip(), current_app.config["TOKEN_RATE_LIMIT"])
+                abort(404)
+            use_tenant(tenant)
         tenant = g.get("tenant")
         if tenant is None or not tenant.has_plugin(plugin_name):
             abort(404)
 
     return guard
+
+
+def use_tenant(tenant) -> None:
+    """Make `tenant` the request's tenant: its rows, its `g.tenant`, its plugins' hooks."""
+    from tenants import scoping
+
+    previous = g.pop("tenant_token", None)
+    if previous is not None:
+        scoping.reset_current_tenant(previous)
+    g.tenant_token = scoping.set_current_tenant(tenant.id)
+    g.tenant = tenant
+    g.pop("hooks", None)
+
+
+# --- settings and configuration -------------------------------------------------------------------
+
+
+def settings_schema(name: str):
+    """The marshmallow Schema class a switchable plugin declares in `plugin_info`, or None."""
+    plugin = switchable_plugins(current_app.extensions["sigill_pm"]).get(name)
+    if plugin is None:
+        return None
+    return (plugin.plugin_info() or {}).get("settings_schema")
+
+
+def plugin_settings(tenant, name: str) -> dict:
+    """A tenant's settings for a plugin, validated by its `settings_schema`, defaults filled in.
+
+    Values stored before the schema changed and no longer valid fall back to their defaults, so a
+    plugin upgrade never breaks a tenant's pages; the admin page shows and saves them anew.
+    """
+    from marshmallow import ValidationError
+
+    stored = dict(((tenant.plugin_settings or {}) if tenant is not None else {}).get(name) or {})
+    schema_class = settings_schema(name)
+    if schema_class is None:
+        return stored
+    schema = schema_class()
+    try:
+        return schema.load(stored, unknown="exclude")
+    except ValidationError as exc:
+        bad = set(exc.messages) if isinstance(exc.messages, dict) else set(stored)
+        return schema.load({k: v for k, v in stored.items() if k not in bad}, unknown="exclude")
+
+
+def load_plugin_config(app, pm: pluggy.PluginManager) -> None:
+    """Read every key a plugin declares with `config_keys` from the environment into `app.config`.
+
+    The one place plugin configuration comes from: `create_app(config=...)` overrides win, then the
+    environment, then the plugin's default. Core settings are never overwritten.
+    """
+    from core.config import _env
+
+    for declared in pm.hook.config_keys():
+        for key, default in (declared or {}).items():
+            if key not in app.config:  # core settings and create_app(config=...) are already there
+                app.config[key] = _env(key, default)

@@ -11,8 +11,9 @@ from marshmallow import Schema, fields, validate
 from core.cases import events
 from core.cases.service import officer_label
 from core.extensions import db
-from core.i18n import _
+from core.i18n import _, _l
 from core.models import Case, Officer, Party, Tenant
+from core.plugins import plugin_settings
 from core.storage import blobs
 from plugins.e_delivery import crypto
 from plugins.e_delivery.models import DeliveryFile
@@ -24,8 +25,10 @@ OPEN_STATUSES = ("draft", "pending")
 class SettingsSchema(Schema):
     """The tenant's e-delivery settings (JSON in Tenant.plugin_settings["e_delivery"])."""
 
-    max_file_mb = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    max_case_mb = fields.Integer(load_default=200, validate=validate.Range(1, 2000))
+    max_file_mb = fields.Integer(load_default=50, validate=validate.Range(1, 500),
+                                 metadata={"label": _l("Largest file (MB)")})
+    max_case_mb = fields.Integer(load_default=200, validate=validate.Range(1, 2000),
+                                 metadata={"label": _l("All files of a case together (MB)")})
 
 
 class DeliveryError(ValueError):
@@ -33,7 +36,7 @@ class DeliveryError(ValueError):
 
 
 def settings(tenant: Tenant) -> dict:
-    return SettingsSchema().load((tenant.plugin_settings or {}).get(NAME, {}))
+    return plugin_settings(tenant, NAME)
 
 
 def files_of(case: Case) -> list[DeliveryFile]:

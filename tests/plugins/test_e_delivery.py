@@ -166,3 +166,22 @@ def test_the_completion_email_and_the_receipt_list_the_delivered_file(app, nda, 
         receipt = blobs().get(db.session.get(Case, nda.case.id).documents[0].receipt_sha256)
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt)).pages)
     assert "prices.txt" in text and hashlib.sha256(NDA_FILE).hexdigest()[:32] in text.replace("\n", "")
+
+
+def test_files_are_wrapped_under_delivery_key_from_the_environment(app_factory, monkeypatch):
+    """DELIVERY_KEY in the environment reaches the plugin (it was never loaded: SECRET_KEY was used)."""
+    from cryptography.exceptions import InvalidTag
+
+    from plugins.e_delivery import crypto
+
+    monkeypatch.setenv("DELIVERY_KEY", "delivery key from the environment")
+    with_key = app_factory()
+    assert with_key.config["DELIVERY_KEY"] == "delivery key from the environment"
+    with with_key.app_context():
+        blob, wrapped = crypto.encrypt(b"price list", 1, 2)
+        assert crypto.decrypt(blob, wrapped, 1, 2) == b"price list"
+    monkeypatch.delenv("DELIVERY_KEY")
+    without = app_factory()
+    assert without.config["SECRET_KEY"] == with_key.config["SECRET_KEY"] and without.config["DELIVERY_KEY"] is None
+    with without.app_context(), pytest.raises(InvalidTag):
+        crypto.decrypt(blob, wrapped, 1, 2)

@@ -1,0 +1,152 @@
+"""The worked example plugin (tests/plugins/example) end to end: each hook it uses, through the app."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.extensions import db
+from tests import support
+from tests.plugins import example
+from tests.signing.helpers import make_case, signer
+
+
+@pytest.fixture
+def app(app_factory, monkeypatch):
+    monkeypatch.setenv("EXAMPLE_SIGNATURE", "from the environment")
+    app = app_factory(_plugins=[example])
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def acme_on(people):
+    people.acme.enabled_plugins = [example.NAME]
+    db.session.commit()
+    return people
+
+
+def office(app, email):
+    client = app.test_client()
+    support.login(client, email)
+    return client
+
+
+# --- public routes ------------------------------------------------------------------------------
+
+
+def test_a_public_page_is_served_without_a_session_for_the_tenant_its_slug_names(app, acme_on):
+    page = app.test_client().get("/example/o/acme")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Acme AB" in text and "Welcome." in text
+
+
+def test_a_public_page_answers_404_where_that_tenant_has_the_plugin_off(app, acme_on):
+    visitor = app.test_client()
+    assert visitor.get("/example/o/globex").status_code == 404
+    assert visitor.get("/example/o/nobody").status_code == 404
+    # An officer of a tenant with the plugin on gets no other tenant's public page either.
+    assert office(app, "alice@acme.example").get("/example/o/globex").status_code == 404
+
+
+def test_the_public_pages_tenant_wins_over_a_logged_in_officers(app, acme_on):
+    charlie = office(app, "charlie@globex.example")  # globex has the plugin off
+    text = charlie.get("/example/o/acme").get_data(as_text=True)
+    assert "<h1>Acme AB</h1>" in text  # the header still names charlie's own organisation
+    assert charlie.get("/example/office").status_code == 404  # charlie's own tenant: off
+
+
+def test_office_routes_still_need_an_officer_of_a_tenant_with_the_plugin_on(app, acme_on):
+    assert app.test_client().get("/example/office").status_code == 404
+    assert office(app, "alice@acme.example").get("/example/office").get_data(as_text=True) == "office of Acme AB"
+
+
+def test_a_public_route_resolves_its_tenant_from_its_own_token(app, acme_on):
+    made = make_case(acme_on.alice, [signer("Sara Svensson", "sara@example.com", methods=["touch"])],
+                     methods=["touch"])
+    token = made.token("Sara Svensson")
+    visitor = app.test_client()
+    assert "Welcome." in visitor.get(f"/example/p/{token}").get_data(as_text=True)
+    assert visitor.get("/example/p/not-a-token").status_code == 404
+    acme_on.acme.enabled_plugins = []
+    db.session.commit()
+    assert visitor.get(f"/example/p/{token}").status_code == 404
+
+
+def test_unknown_public_tokens_are_rate_limited(app_factory, people, monkeypatch):
+    app = app_factory(_plugins=[example], TOKEN_RATE_LIMIT="3/60")
+    with app.app_context():
+        visitor = app.test_client()
+        codes = [visitor.get(f"/example/p/guess-{n}").status_code for n in range(5)]
+    assert codes[:3] == [404, 404, 404] and codes[-1] == 429
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def test_the_admin_edits_the_plugins_settings_and_the_plugin_reads_them(app, acme_on):
+    alice = office(app, "alice@acme.example")
+    page = alice.get("/admin/").get_data(as_text=True)
+    assert "Settings for Example notice" in page and 'value="Welcome."' in page
+    response = support.post(alice, "/admin/plugins/example/settings",
+                            {"notice": "Closed on Fridays.", "max_visits": "5", "colour": "green"}, token_from="/admin/")
+    assert response.status_code == 302
+    db.session.refresh(acme_on.acme)
+    assert acme_on.acme.plugin_settings["example"] == {"notice": "Closed on Fridays.", "max_visits": 5,
+                                                       "show_to_parties": False, "colour": "green"}
+    assert "Closed on Fridays." in app.test_client().get("/example/o/acme").get_data(as_text=True)
+    page = alice.get("/admin/").get_data(as_text=True)
+    assert 'value="Closed on Fridays."' in page and '<option value="green" selected>Green</option>' in page
+
+
+def test_settings_out_of_range_are_refused_in_the_admins_language(app, acme_on):
+    alice = office(app, "alice@acme.example")
+    response = support.post(alice, "/admin/plugins/example/settings",
+                            {"notice": "Hello", "max_visits": "500", "show_to_parties": "on", "colour": "red"},
+                            token_from="/admin/")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Visits a day: give a value from 1 to 100." in text
+    assert "Colour: choose one of the listed values." in text
+    assert 'value="500"' in text and 'aria-invalid="true"' in text  # what was typed stays, marked
+    alice.get("/lang/sv")
+    response = support.post(alice, "/admin/plugins/example/settings", {"max_visits": "many"}, token_from="/admin/")
+    assert "Visits a day: ange ett heltal." in response.get_data(as_text=True)
+    db.session.refresh(acme_on.acme)
+    assert "example" not in (acme_on.acme.plugin_settings or {})
+
+
+def test_settings_of_a_plugin_that_is_off_cannot_be_saved(app, people):
+    alice = office(app, "alice@acme.example")
+    assert "Settings for Example notice" not in alice.get("/admin/").get_data(as_text=True)
+    response = support.post(alice, "/admin/plugins/example/settings", {"notice": "x"}, token_from="/admin/")
+    assert response.status_code == 404
+
+
+def test_an_officer_who_is_not_admin_cannot_change_settings(app, acme_on):
+    bob = office(app, "bob@acme.example")
+    response = support.post(bob, "/admin/plugins/example/settings", {"notice": "x"}, token_from="/cases/")
+    assert response.status_code == 403
+
+
+def test_stored_settings_that_no_longer_validate_fall_back_to_defaults(app, acme_on):
+    from core.plugins import plugin_settings
+
+    acme_on.acme.plugin_settings = {"example": {"notice": "Kept", "max_visits": 1000, "gone": 1}}
+    db.session.commit()
+    assert plugin_settings(acme_on.acme, "example") == {"notice": "Kept", "max_visits": 10, "show_to_parties": True,
+                                                            "colour": "blue"}
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def test_a_plugins_configuration_key_is_read_from_the_environment(app, acme_on):
+    assert app.config["EXAMPLE_SIGNATURE"] == "from the environment"
+    assert "from the environment" in app.test_client().get("/example/o/acme").get_data(as_text=True)
+
+
+def test_a_plugins_configuration_key_has_its_default_and_a_config_override_wins(app_factory, monkeypatch):
+    monkeypatch.delenv("EXAMPLE_SIGNATURE", raising=False)
+    assert app_factory(_plugins=[example]).config["EXAMPLE_SIGNATURE"] == "sent by the example plugin"
+    assert app_factory(_plugins=[example], EXAMPLE_SIGNATURE="given").config["EXAMPLE_SIGNATURE"] == "given"
