@@ -13,7 +13,7 @@ from werkzeug.routing import BuildError
 
 from core.case_templates import service as templates
 from core.case_templates.models import CaseTemplate
-from core.cases import followup, listing, previews, service
+from core.cases import event_texts, followup, listing, previews, service
 from core.cases.forms import (
     CaseForm,
     KeptFile,
@@ -31,7 +31,6 @@ from core.fields.service import case_data
 from core.i18n import _, current_language
 from core.models import Case, Document, Officer, Party
 from core.models.case import CASE_STATUSES
-from core.plugins import current_hooks
 from core.storage import blobs
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -336,50 +335,4 @@ def upload_preview(page: int):
 # --- the timeline --------------------------------------------------------------------------------
 
 
-def _gave_up_text(data: dict) -> str:
-    attempts, error = data.get("attempts", 0), data.get("error", "")
-    texts = {
-        "sealing": _("Sealing gave up after %(attempts)s attempts (%(error)s); the owner was told by email",
-                     attempts=attempts, error=error),
-        "mail": _("An email could not be delivered after %(attempts)s attempts (%(error)s); the owner was told",
-                  attempts=attempts, error=error),
-        "webhooks": _("A webhook could not be delivered after %(attempts)s attempts (%(error)s); the owner was told",
-                      attempts=attempts, error=error),
-    }
-    return texts.get(data.get("work")) or _("Background work gave up after %(attempts)s attempts (%(error)s)",
-                                            attempts=attempts, error=error)
-
-
-def event_text(event) -> str:
-    data = event.data or {}
-    name = data.get("name", "")
-    texts = {
-        "created": _("Case created"),
-        "updated": _("Draft changed"),
-        "document_added": _("Document added: %(file)s", file=data.get("filename", "")),
-        "document_removed": _("Document removed: %(file)s", file=data.get("filename", "")),
-        "party_added": _("Party added: %(name)s", name=name),
-        "party_updated": _("Party changed: %(name)s", name=name),
-        "party_removed": _("Party removed: %(name)s", name=name),
-        "sent": _("Sent for signing"),
-        "invited": _("Link sent to %(name)s", name=name),
-        "link_resent": _("New link sent to %(name)s", name=name),
-        "reminded": _("Reminder sent to %(name)s", name=name),
-        "party_corrected": _("Contact details of %(name)s corrected", name=name),
-        "viewed": _("Opened the documents"),
-        "party_signed": _("Signed (%(method)s)", method=method_labels().get(data.get("method"), data.get("method"))),
-        "sms_code_sent": _("SMS code sent"),
-        "sms_code_verified": _("SMS code confirmed"),
-        "bankid_started": _("BankID signing started"),
-        "declined": _("Declined: %(reason)s", reason=data.get("reason", "")),
-        "revoked": _("Revoked: %(reason)s", reason=data.get("reason", "")),
-        "expired": _("Expired"),
-        "reassigned": _("Handed over to %(name)s", name=data.get("new_owner", "")),
-        "note": _("Note: %(text)s", text=data.get("text", "")),
-        "seal_queued": _("All signatures in; sealing the documents"),
-        "seal_failed": _("Sealing failed; it will be tried again (%(error)s)", error=data.get("error", "")),
-        "seal_retried": _("Sealing restarted"),
-        "completed": _("Documents sealed; every party was sent the signed documents"),
-        "job_gave_up": _gave_up_text(data),
-    }
-    return texts.get(event.kind) or current_hooks().event_text(event=event) or event.kind.replace("_", " ")
+event_text = event_texts.text
