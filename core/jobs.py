@@ -60,6 +60,7 @@ PERIODIC: dict[str, tuple[str, int]] = {
     "case_reminders": ("core.cases.periodic.send_due_reminders", 600),
     "case_expiry": ("core.cases.periodic.expire_due_cases", 300),
     "api_cleanup": ("core.api.service.forget_old_records", 3600),
+    "session_cleanup": ("core.auth.service.forget_old_sessions", 3600),
     "chain_anchor": ("core.cases.anchoring.anchor_heads", 600),
 }
 

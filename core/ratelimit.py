@@ -32,25 +32,38 @@ def parse(rule: str) -> tuple[int, int]:
 
 def hit(bucket: str, subject: str, rule: str) -> bool:
     """Count one hit; True while within the limit. The subject (IP, email) is stored keyed-hashed."""
+    return _judge(bucket, subject, rule, count=True)
+
+
+def within(bucket: str, subject: str, rule: str) -> bool:
+    """True while the hits counted so far leave room for one more; counts nothing."""
+    return _judge(bucket, subject, rule, count=False)
+
+
+def _judge(bucket: str, subject: str, rule: str, count: bool) -> bool:
     limit, seconds = parse(rule)
     now = time.time()
     window = int(now) // seconds
     key = f"{bucket}:{keyed_hash(bucket, subject)[:32]}"
     if current_app.config.get("REDIS_URL"):
         try:
-            count, previous = redis_link.call(lambda conn: _redis_hit(conn, key, window, seconds))
+            hits, previous = redis_link.call(lambda conn: _redis_hit(conn, key, window, seconds, count))
         except redis_link.RedisUnavailable:
             if not bucket.startswith(GUARDED):
                 return True
-            count, previous = _db_hit(key, window)
+            hits, previous = _db_hit(key, window, count)
     else:
-        count, previous = _db_hit(key, window)
+        hits, previous = _db_hit(key, window, count)
     elapsed = (now - window * seconds) / seconds  # share of this window gone by
-    return previous * (1 - elapsed) + count <= limit
+    weighted = previous * (1 - elapsed) + hits
+    return weighted <= limit if count else weighted + 1 <= limit
 
 
-def _redis_hit(conn, key: str, window: int, seconds: int) -> tuple[int, int]:
+def _redis_hit(conn, key: str, window: int, seconds: int, count: bool = True) -> tuple[int, int]:
     rkey = f"sigill:rl:{key}:{window}"
+    if not count:
+        current, previous = conn.mget(rkey, f"sigill:rl:{key}:{window - 1}")
+        return int(current or 0), int(previous or 0)
     pipe = conn.pipeline()
     pipe.incr(rkey)
     pipe.expire(rkey, 2 * seconds + 5)
@@ -59,13 +72,20 @@ def _redis_hit(conn, key: str, window: int, seconds: int) -> tuple[int, int]:
     return count, int(previous or 0)
 
 
-def _db_hit(key: str, window: int) -> tuple[int, int]:
-    """Count a hit in `window`; returns (this window's count, the previous window's count)."""
+def _db_hit(key: str, window: int, count: bool = True) -> tuple[int, int]:
+    """Count a hit in `window` (unless not `count`); returns (this window's count, the previous one's)."""
     from core.models import RateLimitHit
 
+    table = RateLimitHit.__table__
+    if not count:
+        with db.engine.connect() as conn:
+            counts = dict(conn.execute(
+                table.select().with_only_columns(table.c.window, table.c.count)
+                .where(table.c.key == key, table.c.window >= window - 1)
+            ).all())
+        return counts.get(window, 0), counts.get(window - 1, 0)
     # A separate connection so the count survives a rollback of the request's work.
     with db.engine.begin() as conn:
-        table = RateLimitHit.__table__
         updated = conn.execute(
             table.update().where(table.c.key == key, table.c.window == window).values(count=table.c.count + 1)
         )

@@ -127,3 +127,121 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app
     assert mine.get("/cases/").status_code == 200
     assert other.get("/cases/").status_code == 302
     assert support.login(app.test_client(), alice.email, "new secret 123").status_code == 302
+
+
+def _copy_session_cookie(source, target) -> None:
+    cookie = source.get_cookie("session")
+    target.set_cookie("session", cookie.value, domain=cookie.domain)
+
+
+def test_logging_out_ends_the_session_for_a_copy_of_the_cookie_too(app, alice):
+    browser, thief = app.test_client(), app.test_client()
+    support.login(browser, alice.email)
+    _copy_session_cookie(browser, thief)
+    assert thief.get("/cases/").status_code == 200  # the copy works while the session lives
+    browser.post("/logout", data={"csrf_token": support.csrf_token(browser, "/cases/")})
+    assert browser.get("/cases/").status_code == 302
+    assert thief.get("/cases/").status_code == 302  # ... and not after logout
+
+
+def test_logging_out_one_browser_keeps_the_others(app, alice):
+    laptop, phone = app.test_client(), app.test_client()
+    support.login(laptop, alice.email)
+    support.login(phone, alice.email)
+    laptop.post("/logout", data={"csrf_token": support.csrf_token(laptop, "/cases/")})
+    assert laptop.get("/cases/").status_code == 302
+    assert phone.get("/cases/").status_code == 200
+
+
+def test_a_password_reset_ends_copies_of_earlier_cookies(app, alice):
+    browser, thief = app.test_client(), app.test_client()
+    support.login(browser, alice.email)
+    _copy_session_cookie(browser, thief)
+    support.post(app.test_client(), "/forgot", {"email": alice.email})
+    drain()
+    link = next(u for u in support.links_in(support.outbox_messages()[0]) if "/reset/" in u)
+    path = link.replace(app.config["BASE_URL"], "")
+    fresh = app.test_client()
+    support.post(fresh, path, {"password": "a brand new secret", "confirm": "a brand new secret"}, token_from=path)
+    assert fresh.get("/cases/").status_code == 200
+    assert browser.get("/cases/").status_code == 302
+    assert thief.get("/cases/").status_code == 302
+
+
+def test_a_session_idle_longer_than_its_lifetime_is_over(app, alice):
+    from core.models import OfficerSession
+
+    browser = app.test_client()
+    support.login(browser, alice.email)
+    row = db.session.scalars(sa.select(OfficerSession).execution_options(all_tenants=True)).one()
+    row.last_seen_at -= app.permanent_session_lifetime + timedelta(minutes=1)
+    db.session.commit()
+    assert browser.get("/cases/").status_code == 302
+
+
+def test_old_sessions_are_forgotten(app, alice):
+    from core.auth.service import forget_old_sessions
+    from core.models import OfficerSession
+
+    browser, other = app.test_client(), app.test_client()
+    support.login(browser, alice.email)
+    support.login(other, alice.email)
+    browser.post("/logout", data={"csrf_token": support.csrf_token(browser, "/cases/")})
+    db.session.expire_all()
+    ended = db.session.scalars(sa.select(OfficerSession).where(OfficerSession.ended_at.is_not(None))
+                               .execution_options(all_tenants=True)).one()
+    ended.last_seen_at -= timedelta(days=31)  # its address is no longer worth knowing
+    db.session.commit()
+    assert forget_old_sessions() == 1
+    assert other.get("/cases/").status_code == 200
+
+
+def _client_at(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(app, alice):
+    attacker = _client_at(app, "203.0.113.66")
+    for _ in range(5):
+        assert support.login(attacker, alice.email, "guess").status_code == 401
+    refused = support.login(attacker, alice.email, support.PASSWORD)
+    assert refused.status_code == 429  # the attacker's address is throttled ...
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    owner = _client_at(app, "198.51.100.7")  # ... the owner, elsewhere, is not
+    assert support.login(owner, alice.email).status_code == 302
+    assert owner.get("/cases/").status_code == 200
+
+
+def test_many_addresses_guessing_hold_the_account_back_except_where_the_owner_logged_in_before(app, alice):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "8/3600"
+    office = _client_at(app, "198.51.100.7")
+    support.login(office, alice.email)
+    office.post("/logout", data={"csrf_token": support.csrf_token(office, "/cases/")})
+    for n in range(8):  # a botnet: one guess per address, never tripping an address's own limit
+        assert support.login(_client_at(app, f"203.0.113.{n + 1}"), alice.email, "guess").status_code == 401
+    stranger = support.login(_client_at(app, "203.0.113.200"), alice.email, support.PASSWORD)
+    assert stranger.status_code == 429  # the right password from a new address waits
+    assert "too many wrong passwords" in stranger.get_data(as_text=True)
+    assert support.login(office, alice.email).status_code == 302  # the owner's office still gets in
+    assert office.get("/cases/").status_code == 200
+    # From a new address the owner gets in with a reset link.
+    travelling = _client_at(app, "192.0.2.44")
+    support.post(travelling, "/forgot", {"email": alice.email})
+    drain()
+    link = next(u for u in support.links_in(support.outbox_messages()[-1]) if "/reset/" in u)
+    path = link.replace(app.config["BASE_URL"], "")
+    support.post(travelling, path, {"password": "a brand new secret", "confirm": "a brand new secret"},
+                 token_from=path)
+    assert travelling.get("/cases/").status_code == 200
+
+
+def test_the_account_limit_speaks_swedish(app, alice):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "1/3600"
+    assert support.login(_client_at(app, "203.0.113.1"), alice.email, "guess").status_code == 401
+    client = _client_at(app, "203.0.113.2")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "sv"
+    page = support.login(client, alice.email, "guess")
+    assert page.status_code == 429
+    assert "för många felaktiga lösenord" in page.get_data(as_text=True)

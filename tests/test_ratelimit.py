@@ -40,3 +40,12 @@ def test_old_hits_stop_counting(limiter):
     assert not hit()
     clock.now += 2 * WINDOW
     assert all(hit() for _ in range(5))
+
+
+def test_looking_counts_nothing(limiter, app):
+    clock, hit = limiter
+    subject = secrets.token_hex(8)
+    assert all(ratelimit.hit("peek", subject, RULE) for _ in range(4))
+    assert all(ratelimit.within("peek", subject, RULE) for _ in range(10))  # room for one more, still
+    assert ratelimit.hit("peek", subject, RULE)
+    assert not ratelimit.within("peek", subject, RULE)

@@ -9,13 +9,14 @@ from functools import cache
 import sqlalchemy as sa
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, session
+from flask_login import login_user, logout_user
 
 from core.extensions import db
 from core.mail import send_mail
-from core.models import Officer, OfficerToken, Tenant
+from core.models import Officer, OfficerSession, OfficerToken, Tenant
 from core.models.base import utcnow
-from core.security import hash_token, new_token
+from core.security import hash_token, keyed_hash, new_token
 from core.urls import external_url
 from tenants.scoping import tenant_context
 
@@ -32,6 +33,12 @@ _HASHERS = {
 
 MIN_PASSWORD = 10
 TOKEN_LIFETIME = {"reset": timedelta(hours=1), "invite": timedelta(days=7)}
+# The key of the server-side session token in the (signed) session cookie.
+SESSION_TOKEN_KEY = "officer_session"  # noqa: S105  (a key name, not a secret)
+# A session's last use is written at most this often (not on every request).
+SEEN_EVERY = timedelta(minutes=5)
+# An address the officer logged in from stays known this long (see known_address).
+KNOWN_ADDRESS_FOR = timedelta(days=30)
 
 
 class AccountError(ValueError):
@@ -54,17 +61,103 @@ def hash_password(password: str) -> str:
 
 
 def load_officer(user_id: str) -> Officer | None:
-    """Flask-Login's loader: "<id>:<session version>" so a password change ends old sessions."""
+    """Flask-Login's loader: "<id>:<session version>" plus this browser's server-side session.
+
+    The cookie alone is not enough: its session token must name a session row that has not ended
+    (logout, password change or reset) and has not been idle longer than the session lifetime.
+    """
     try:
         officer_id, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    officer = db.session.execute(
-        sa.select(Officer).where(Officer.id == officer_id).execution_options(all_tenants=True)
-    ).scalar_one_or_none()
-    if officer is None or officer.session_version != version or not officer.is_active:
+    token = session.get(SESSION_TOKEN_KEY)
+    if not isinstance(token, str) or not token:
         return None
+    row = db.session.execute(
+        sa.select(Officer, OfficerSession)
+        .join(OfficerSession, OfficerSession.officer_id == Officer.id)
+        .where(Officer.id == officer_id, OfficerSession.token_hash == hash_token(token),
+               OfficerSession.ended_at.is_(None))
+        .execution_options(all_tenants=True)
+    ).first()
+    if row is None:
+        return None
+    officer, officer_session = row
+    if officer.session_version != version or not officer.is_active:
+        return None
+    now = utcnow()
+    if officer_session.last_seen_at <= now - current_app.permanent_session_lifetime:
+        return None
+    if officer_session.last_seen_at <= now - SEEN_EVERY:
+        _touch_session(officer_session.id, now)
     return officer
+
+
+def _touch_session(session_id: int, now) -> None:
+    """Write the session's last use on a connection of its own: reading pages commits nothing."""
+    table = OfficerSession.__table__
+    with db.engine.begin() as conn:
+        conn.execute(table.update().where(table.c.id == session_id).values(last_seen_at=now))
+
+
+def start_session(officer: Officer, ip: str) -> None:
+    """Log the officer in on this browser with a new server-side session (committed by the caller)."""
+    token, token_hash = new_token()
+    db.session.add(OfficerSession(tenant_id=officer.tenant_id, officer_id=officer.id, token_hash=token_hash,
+                                  ip_hash=_address_hash(ip)))
+    session.pop(SESSION_TOKEN_KEY, None)
+    login_user(officer)
+    session[SESSION_TOKEN_KEY] = token
+
+
+def end_session() -> None:
+    """Log out this browser: its server-side session ends, so a copy of the cookie is dead too."""
+    token = session.pop(SESSION_TOKEN_KEY, None)
+    if isinstance(token, str) and token:
+        db.session.execute(
+            sa.update(OfficerSession).where(OfficerSession.token_hash == hash_token(token),
+                                            OfficerSession.ended_at.is_(None))
+            .values(ended_at=utcnow()).execution_options(all_tenants=True, synchronize_session=False)
+        )
+    logout_user()
+
+
+def end_all_sessions(officer: Officer) -> None:
+    """Every browser of the officer is logged out (password change or reset, deactivation)."""
+    officer.session_version = (officer.session_version or 0) + 1
+    db.session.execute(
+        sa.update(OfficerSession).where(OfficerSession.officer_id == officer.id, OfficerSession.ended_at.is_(None))
+        .values(ended_at=utcnow()).execution_options(all_tenants=True, synchronize_session=False)
+    )
+
+
+def forget_old_sessions(now=None) -> int:
+    """Periodic: drop sessions unused for longer than an address stays known to the account."""
+    now = now or utcnow()
+    kept = max(KNOWN_ADDRESS_FOR, current_app.permanent_session_lifetime + timedelta(days=1))
+    removed = db.session.execute(
+        sa.delete(OfficerSession).where(OfficerSession.last_seen_at <= now - kept)
+        .execution_options(all_tenants=True)
+    ).rowcount
+    db.session.commit()
+    return removed
+
+
+def known_address(email: str, ip: str) -> bool:
+    """Has the account's officer logged in from this address within KNOWN_ADDRESS_FOR?"""
+    officer = officer_by_email(email)
+    if officer is None:
+        return False
+    return db.session.execute(
+        sa.select(OfficerSession.id).where(
+            OfficerSession.officer_id == officer.id, OfficerSession.ip_hash == _address_hash(ip),
+            OfficerSession.last_seen_at > utcnow() - KNOWN_ADDRESS_FOR)
+        .limit(1).execution_options(all_tenants=True)
+    ).first() is not None
+
+
+def _address_hash(ip: str) -> str:
+    return keyed_hash("officer-address", ip)
 
 
 def officer_by_email(email: str) -> Officer | None:
@@ -98,7 +191,8 @@ def set_password(officer: Officer, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError("too_short")
     officer.password_hash = hash_password(password)
-    officer.session_version = (officer.session_version or 0) + 1
+    if officer.id is not None:
+        end_all_sessions(officer)
 
 
 def create_tenant(slug: str, name: str) -> Tenant:

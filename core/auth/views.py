@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from core import ratelimit
 from core.auth import service
@@ -33,18 +33,24 @@ def login(organisation=None):
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        rule = current_app.config["LOGIN_RATE_LIMIT"]
-        allowed = ratelimit.hit("login-ip", client_ip(), rule) and ratelimit.hit(
-            "login-email", form.email.data.lower(), rule
-        )
-        if not allowed:
+        # Two limits (docs/architecture.md, "Logging in"): every address gets a few attempts, and
+        # wrong passwords for one account, from wherever they come, hold that account back only
+        # for addresses it has not logged in from; so an attacker elsewhere cannot lock the owner out.
+        email, ip = form.email.data.strip().lower(), client_ip()
+        if not ratelimit.hit("login-ip", ip, current_app.config["LOGIN_RATE_LIMIT"]):
             return render_template("auth/login.html", form=form, error=_(
                 "Too many attempts. Wait a few minutes before you try again.")), 429
-        officer = service.authenticate(form.email.data, form.password.data)
+        account_rule = current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+        if not ratelimit.within("login-account", email, account_rule) and not service.known_address(email, ip):
+            return render_template("auth/login.html", form=form, error=_(
+                "This account has had too many wrong passwords. Log in from a device you have used before, "
+                "or choose a new password with “Forgot your password?”.")), 429
+        officer = service.authenticate(email, form.password.data)
         if officer is not None:
-            login_user(officer)
+            service.start_session(officer, ip)
             db.session.commit()
             return redirect(safe_next_url(request.args.get("next"), url_for("main.index")))
+        ratelimit.hit("login-account", email, account_rule)
         return render_template("auth/login.html", form=form, error=_("Wrong email or password.")), 401
     return render_template("auth/login.html", form=form, organisation=organisation)
 
@@ -73,9 +79,10 @@ def change_password():
         if service.authenticate(current_user.email, password_form.current.data) is None:
             password_form.current.errors.append(_("That is not your current password."))
         else:
-            service.set_password(current_user, password_form.password.data)
+            officer = current_user._get_current_object()
+            service.set_password(officer, password_form.password.data)
+            service.start_session(officer, client_ip())  # this browser stays logged in; every other session ends
             db.session.commit()
-            login_user(current_user._get_current_object())  # this session stays; every other one ends
             flash(_("Your password is changed. You were logged out everywhere else."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, password_form=password_form), 422
@@ -84,7 +91,8 @@ def change_password():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    service.end_session()
+    db.session.commit()
     return redirect(url_for("auth.login"))
 
 
@@ -124,8 +132,8 @@ def _choose_password(row, title: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         officer = service.use_link(row, form.password.data)
+        service.start_session(officer, client_ip())
         db.session.commit()
-        login_user(officer)
         flash(_("Your password is saved."), "success")
         return redirect(url_for("main.index"))
     return render_template("auth/new_password.html", form=form, title=title, officer=row.officer)

@@ -5,14 +5,15 @@ from core.bankid.models import BankIDOrder
 from core.case_templates.models import CaseTemplate, TemplateVersion
 from core.fields.models import CaseField, FieldValue
 from core.models.case import Case, Document, Event, Party, Signature
-from core.models.officer import Officer, OfficerToken
+from core.models.officer import Officer, OfficerSession, OfficerToken
 from core.models.platform import ChainAnchor, ChainAnchorLeaf, ChainLegacyCover, Job, OutgoingMail, RateLimitHit
 from core.signing.models import SmsChallenge
 from tenants.models import Tenant
 
 __all__ = [
     "ApiKey", "BankIDOrder", "Case", "CaseField", "CaseTemplate", "ChainAnchor", "ChainAnchorLeaf",
-    "ChainLegacyCover", "Document", "Event", "FieldValue", "Job", "Officer", "OfficerToken", "OutgoingMail", "Party",
+    "ChainLegacyCover", "Document", "Event", "FieldValue", "Job", "Officer", "OfficerSession", "OfficerToken",
+    "OutgoingMail", "Party",
     "RateLimitHit", "Signature", "SmsChallenge", "Tenant", "IdempotencyRecord", "TemplateVersion", "WebhookDelivery",
     "WebhookEndpoint",
 ]
