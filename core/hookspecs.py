@@ -108,6 +108,30 @@ def before_party_signs(case, party, method):
     """
 
 
+@hookspec
+def signing_steps(case, party):
+    """Return a list of `core.signing.steps.SigningStep` this party must complete before signing.
+
+    case: the `Case`; party: the signing `Party` (asked for signers only). Asked while the signer
+    page is built (its result is part of the page's cache key), before any method action starts
+    and at the final submit, inside that request's transaction: an open step (`done=False`) shows
+    a link to the step's page instead of the methods, and refuses actions and signatures. The
+    plugin's page records completion in its own rows and commits; `done` then reads them.
+    """
+
+
+@hookspec
+def signature_evidence(case, party, method):
+    """Return a dict to add to a signature's evidence, or None; key it by your plugin's name.
+
+    case: the `Case`; party: the signing `Party`; method: the method's name. Called at the final
+    submit after the method verified its proof, inside the signing transaction, just before the
+    `Signature` is written. The dicts of every enabled plugin are merged into the signature's
+    `evidence["plugins"]` and into the `party_signed` event's data (so the hash chain covers them):
+    JSON values only, never secrets or full personal numbers.
+    """
+
+
 # --- user interface -----------------------------------------------------------------------------
 
 
@@ -115,8 +139,12 @@ def before_party_signs(case, party, method):
 def ui_panels(slot, context):
     """Return HTML (Markup) for a named slot of a page, or None.
 
-    slot: the slot's name, e.g. "case_sidebar", "signer_completed", "admin_settings";
-    context: a dict of what the page shows (e.g. `case`, `party`).
+    slot: the slot's name; context: a dict of what the page shows. Slots:
+    "signer_page" (above the signing form; context `case`, `party`, `language` and `token`, a
+    stand-in to build links with, e.g. `url_for("my.view", token=context["token"])`: the result is
+    part of the signer page's cache key, so it must depend only on what it was given and on rows
+    it reads, never on time or chance), "signer_completed" (`case`, `party`), "case_sidebar" (the
+    office's case page; `case`), "admin_notices" and "admin_settings" (`tenant`).
     """
 
 

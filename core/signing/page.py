@@ -27,7 +27,8 @@ from markupsafe import Markup, escape
 
 from core.fields.service import FieldView, signer_views
 from core.fields.signer import signer_texts
-from core.signing import pages, service
+from core.plugins import current_hooks
+from core.signing import pages, service, steps
 from core.signing.methods import SigningContext, SigningMethod
 
 TOKEN_STANDIN = "sigill-token-standin"  # noqa: S105  (a stand-in, not a secret)
@@ -57,6 +58,15 @@ class MethodView:
 
 
 @dataclass(frozen=True)
+class StepView:
+    name: str
+    label: str
+    endpoint: str
+    done: bool
+    hint: str
+
+
+@dataclass(frozen=True)
 class SignerPage:
     """Everything /s/<token> shows, in the reader's language."""
 
@@ -75,11 +85,23 @@ class SignerPage:
     cacheable: bool  # False when a method's state is not plain data
     fields: tuple[FieldView, ...] = ()  # the party's own, with their values as saved
     other_fields: tuple[FieldView, ...] = ()  # values other parties have signed
+    # Plugins' steps before signing (core/signing/steps.py); while one is open, no method is shown.
+    steps: tuple[StepView, ...] = ()
+    # Plugins' panels for the "signer_page" slot, as HTML (with the token stand-in): part of the key.
+    panels: tuple[str, ...] = ()
+
+    @property
+    def steps_open(self) -> bool:
+        return any(not step.done for step in self.steps)
 
 
 def build(link: service.Link, ctx: SigningContext, methods: list[SigningMethod]) -> SignerPage:
     case, party = link.case, link.party
     cacheable = True
+    step_views = tuple(StepView(s.name, str(s.label), s.endpoint, bool(s.done), str(s.hint or ""))
+                       for s in (steps.steps_for(case, party) if link.state == "open" else ()))
+    if any(not step.done for step in step_views):
+        methods = []  # nothing of a method starts while a step is open
     method_views = []
     for method in methods:
         context = method.template_context(ctx)
@@ -105,7 +127,17 @@ def build(link: service.Link, ctx: SigningContext, methods: list[SigningMethod])
         cacheable=cacheable,
         fields=own,
         other_fields=others,
+        steps=step_views,
+        panels=_panels(case, party, ctx.language),
     )
+
+
+def _panels(case, party, language: str) -> tuple[str, ...]:
+    """What the tenant's plugins put in the signer page's slot; the HTML is part of the cache key,
+    so a changed panel is a new page. Plugins get the token stand-in for their links."""
+    parts = current_hooks().ui_panels(slot="signer_page", context={
+        "case": case, "party": party, "language": language, "token": TOKEN_STANDIN})
+    return tuple(str(p if isinstance(p, Markup) else escape(p)) for p in parts if p)
 
 
 class _LRU:

@@ -27,6 +27,7 @@ from core.models import Case, Document, Officer, Party, Signature
 from core.models.base import utcnow
 from core.plugins import hooks_for
 from core.security import hash_token
+from core.signing import steps
 from core.signing.methods import (
     ActionResult,
     MethodRefused,
@@ -219,6 +220,9 @@ def _method(ctx: SigningContext, name: str) -> SigningMethod:
 def run_action(ctx: SigningContext, method_name: str, action: str, form: MultiDict) -> ActionResult:
     """A method's extra step (e.g. send a code); commits what it wrote (challenges, events)."""
     method = _method(ctx, method_name)
+    refused = steps.refusal(ctx.case, ctx.party, method.name)
+    if refused:
+        raise SignRefused(refused)
     try:
         result = method.action(ctx, action, form)
     except MethodRefused as refused:
@@ -232,6 +236,9 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
     already signed (a parallel request won). Raises `SignRefused` with a message for the signer."""
     case, party = ctx.case, ctx.party
     method = _method(ctx, method_name)
+    pending = steps.open_steps(case, party)
+    if pending:
+        raise SignRefused(_("Before you sign: %(step)s.", step=pending[0].label))
     if form.get("consent") != "yes":
         raise SignRefused(_("Confirm that you have read the documents and agree to sign them."))
     refusal = fields_refusal(ctx)
@@ -242,10 +249,9 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
             raise SignRefused(_("Your entries or the documents have changed since the page was loaded (in another "
                                 "window?). Check them below and sign again."))
         raise SignRefused(_("The documents have changed since you opened the page. Read them again before signing."))
-    blocked = hooks_for(db.session.get(Tenant, case.tenant_id)).before_party_signs(
-        case=case, party=party, method=method.name)
+    blocked = steps.refusal(case, party, method.name, steps=[])
     if blocked:
-        raise SignRefused(str(blocked))
+        raise SignRefused(blocked)
     try:
         result = method.verify(ctx, form)
     except MethodRefused as refused:
@@ -253,10 +259,12 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
         if _already_signed(party):
             return False
         raise SignRefused(refused.message) from None
+    added = plugin_evidence(case, party, method.name)
+    evidence = {**result.evidence, "plugins": added} if added else result.evidence
     signature = Signature(
         case_id=case.id, tenant_id=case.tenant_id, party_id=party.id, method=method.name, signed_at=utcnow(),
         ip=ctx.ip[:45], user_agent=ctx.user_agent[:500], consent_text=ctx.consent_text,
-        document_hashes=ctx.document_hashes, identity=result.identity, evidence=result.evidence,
+        document_hashes=ctx.document_hashes, identity=result.identity, evidence=evidence,
         field_values_sha256=ctx.field_values_sha256,
     )
     db.session.add(signature)
@@ -271,12 +279,21 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
     events.record(case, "party_signed", "party", actor_id=party.id, actor_label=party.name, data={
         "signature": signature.id, "method": method.name, "documents": ctx.document_hashes,
         "consent_sha256": hashlib.sha256(ctx.consent_text.encode()).hexdigest(), "evidence": result.summary,
-        "field_values_sha256": ctx.field_values_sha256,
+        "field_values_sha256": ctx.field_values_sha256, **({"plugins": added} if added else {}),
     }, ip=ctx.ip, user_agent=ctx.user_agent)
     cases.party_signed(case, party)
     db.session.commit()
     log.info("party %s of case %s signed by %s", party.id, case.id, method.name)
     return True
+
+
+def plugin_evidence(case: Case, party: Party, method: str) -> dict:
+    """What the tenant's plugins add to a signature's evidence (`signature_evidence`), merged."""
+    added: dict = {}
+    for part in hooks_for(db.session.get(Tenant, case.tenant_id)).signature_evidence(
+            case=case, party=party, method=method):
+        added.update(part or {})
+    return added
 
 
 def signature_recorded(party_id: int) -> bool:

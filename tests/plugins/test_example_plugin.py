@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+import io
+from pathlib import Path
+
+from pypdf import PdfReader
+
 from core.extensions import db
+from core.jobs import drain
+from core.models import Case, Signature
+from core.storage import blobs
+from tenants.scoping import tenant_context
 from tests import support
 from tests.plugins import example
-from tests.signing.helpers import make_case, signer
+from tests.signing.helpers import events_of, make_case, sign_form, signer, sms_codes
+
+SARA = "Sara Svensson"
 
 
 @pytest.fixture
@@ -93,7 +104,8 @@ def test_the_admin_edits_the_plugins_settings_and_the_plugin_reads_them(app, acm
     assert response.status_code == 302
     db.session.refresh(acme_on.acme)
     assert acme_on.acme.plugin_settings["example"] == {"notice": "Closed on Fridays.", "max_visits": 5,
-                                                       "show_to_parties": False, "colour": "green"}
+                                                       "show_to_parties": False, "colour": "green",
+                                                       "require_confirmation": False}
     assert "Closed on Fridays." in app.test_client().get("/example/o/acme").get_data(as_text=True)
     page = alice.get("/admin/").get_data(as_text=True)
     assert 'value="Closed on Fridays."' in page and '<option value="green" selected>Green</option>' in page
@@ -135,7 +147,7 @@ def test_stored_settings_that_no_longer_validate_fall_back_to_defaults(app, acme
     acme_on.acme.plugin_settings = {"example": {"notice": "Kept", "max_visits": 1000, "gone": 1}}
     db.session.commit()
     assert plugin_settings(acme_on.acme, "example") == {"notice": "Kept", "max_visits": 10, "show_to_parties": True,
-                                                            "colour": "blue"}
+                                                            "colour": "blue", "require_confirmation": False}
 
 
 # --- configuration ------------------------------------------------------------------------------
@@ -150,3 +162,90 @@ def test_a_plugins_configuration_key_has_its_default_and_a_config_override_wins(
     monkeypatch.delenv("EXAMPLE_SIGNATURE", raising=False)
     assert app_factory(_plugins=[example]).config["EXAMPLE_SIGNATURE"] == "sent by the example plugin"
     assert app_factory(_plugins=[example], EXAMPLE_SIGNATURE="given").config["EXAMPLE_SIGNATURE"] == "given"
+
+
+# --- a step before signing, evidence, the signer page's panel --------------------------------------
+
+
+@pytest.fixture
+def confirming(acme_on):
+    acme_on.acme.plugin_settings = {"example": {"require_confirmation": True, "notice": "Read the fine print."}}
+    db.session.commit()
+    return make_case(acme_on.alice, [signer(SARA, "sara@example.com")], methods=["touch", "sms"])
+
+
+def test_an_open_step_replaces_the_methods_on_the_signer_page(app, confirming):
+    html = app.test_client().get(confirming.path(SARA)).get_data(as_text=True)
+    assert "Before you sign" in html
+    assert f'href="/example/confirm/{confirming.token(SARA)}"' in html
+    assert 'id="sign-form"' not in html and "Send the code" not in html
+
+
+def test_no_code_is_sent_while_a_step_is_open(app, confirming):
+    client = app.test_client()
+    path = confirming.path(SARA)
+    token = support.csrf_token(client, path)
+    answer = client.post(path + "/method/sms/send", headers={"Accept": "application/json", "X-CSRFToken": token})
+    assert answer.status_code == 422
+    assert answer.get_json()["message"] == "Before you sign: Confirm that you read the notice."
+    assert sms_codes(Path(app.config["OUTBOX_DIR"]) / "sms") == []
+
+
+def test_the_final_submit_is_refused_while_a_step_is_open(app, confirming):
+    client = app.test_client()
+    path = confirming.path(SARA)
+    response = support.post(client, path + "/sign", {"method": "touch", "consent": "yes", "documents_digest": "x"},
+                            token_from=path)
+    assert response.status_code == 422
+    assert "Before you sign: Confirm that you read the notice." in response.get_data(as_text=True)
+    with tenant_context(confirming.case.tenant_id):
+        assert db.session.query(Signature).count() == 0
+
+
+def test_after_the_step_the_party_signs_and_the_evidence_names_it(app, confirming):
+    client = app.test_client()
+    path = confirming.path(SARA)
+    step = f"/example/confirm/{confirming.token(SARA)}"
+    assert "Read the fine print." in client.get(step).get_data(as_text=True)
+    assert support.post(client, step, {}, token_from=step).headers["Location"] == path
+    html = client.get(path).get_data(as_text=True)
+    assert "Before you sign" not in html and 'id="sign-form"' in html
+    response = support.post(client, path + "/sign", sign_form(client, path), token_from=path)
+    assert response.status_code == 302
+    confirmed = events_of(confirming.case, "example_confirmed")
+    with tenant_context(confirming.case.tenant_id):
+        signature = db.session.query(Signature).one()
+        assert signature.evidence["plugins"] == {"example": {"confirmed_event": confirmed[0].id, "method": "touch"}}
+    signed = events_of(confirming.case, "party_signed")[0]
+    assert signed.data["plugins"] == signature.evidence["plugins"]  # the chain covers it
+    drain()  # the sealing job: the receipt has the plugin's section
+    with tenant_context(confirming.case.tenant_id):
+        receipt = blobs().get(db.session.get(Case, confirming.case.id).documents[0].receipt_sha256)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt)).pages)
+    assert "Bekräftat meddelande" in text and f"Sara Svensson: event {confirmed[0].id}" in text  # the tenant is Swedish
+
+
+def test_the_step_is_not_asked_where_the_plugin_is_off(app, confirming):
+    confirming_tenant = confirming.case.tenant_id
+    with tenant_context(confirming_tenant):
+        from core.models import Tenant
+
+        db.session.get(Tenant, confirming_tenant).enabled_plugins = []
+        db.session.commit()
+    client = app.test_client()
+    html = client.get(confirming.path(SARA)).get_data(as_text=True)
+    assert "Before you sign" not in html and 'id="sign-form"' in html
+    assert client.get(f"/example/confirm/{confirming.token(SARA)}").status_code == 404
+
+
+def test_the_signer_page_panel_follows_the_setting_through_the_page_cache(app, acme_on):
+    made = make_case(acme_on.alice, [signer(SARA, "sara@example.com")], methods=["touch"])
+    client = app.test_client()
+    html = client.get(made.path(SARA)).get_data(as_text=True)
+    assert '<aside class="card example-notice"><p>Welcome.</p>' in html
+    assert f'href="/example/p/{made.token(SARA)}"' in html  # the panel's link carries the party's token
+    assert "standin" not in html
+    acme_on.acme.plugin_settings = {"example": {"notice": "Closed <b>today</b>."}}
+    db.session.commit()
+    html = client.get(made.path(SARA)).get_data(as_text=True)
+    assert "<p>Closed &lt;b&gt;today&lt;/b&gt;.</p>" in html and "Welcome." not in html

@@ -1,17 +1,25 @@
 """The worked example of docs/plugins.md: a plugin that uses only the documented surface.
 
-"Example notice" lets an organisation publish a short notice: on a public page under its slug, and
-on a public page a party reaches with their own signing link. Its one setting is the notice's text
-(and whether the party page shows it). The tests load it with `create_app(plugins=[example])`; a
+"Example notice" lets an organisation publish a short notice: on a public page under its slug, on
+a public page a party reaches with their own signing link, and in a panel of the signer page.
+Its settings are the notice's text and a few choices. When `require_confirmation` is on, every
+signer first confirms, on the plugin's own page, that they read the notice (a step before
+signing); the confirmation goes into the signature's evidence. The tests load it with `create_app(plugins=[example])`; a
 real plugin would be an installed package with a `sigill.plugins` entry point.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template
+import sqlalchemy as sa
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 from marshmallow import Schema, fields, validate
 
+from core.cases import events
+from core.extensions import db
+from core.models import Event, Tenant
 from core.plugins import hookimpl, plugin_guard, plugin_settings, public
+from core.signing.steps import SigningStep
 
 NAME = "example"
 
@@ -23,6 +31,8 @@ class Settings(Schema):
     colour = fields.String(load_default="blue", validate=validate.OneOf(["blue", "green"], labels=["Blue", "Green"]),
                            metadata={"label": "Colour"})
     max_visits = fields.Integer(load_default=10, validate=validate.Range(1, 100), metadata={"label": "Visits a day"})
+    require_confirmation = fields.Boolean(load_default=False,
+                                          metadata={"label": "Signers confirm the notice before signing"})
 
 
 @hookimpl
@@ -37,8 +47,6 @@ def config_keys():
 
 
 def _party_tenant(token: str, **_):
-    from core.extensions import db
-    from core.models import Tenant
     from core.signing.service import find_party
 
     party = find_party(token)  # a signing link's party, looked up across tenants by its hashed token
@@ -67,4 +75,73 @@ def register_blueprints(app):
             abort(404)
         return render_template("example/notice.html", tenant=g.tenant, settings=settings)
 
+    @bp.route("/confirm/<token>", methods=["GET", "POST"])
+    @public(_party_tenant)
+    @with_link("open")
+    def confirm(token: str, link):
+        """The step's page: the party reads the notice and confirms it; then back to signing."""
+        if request.method == "POST":
+            if not _confirmed(link.case, link.party):
+                events.record(link.case, "example_confirmed", "party", actor_id=link.party.id,
+                              actor_label=link.party.name, data={"party": link.party.id})
+                db.session.commit()
+            return redirect(url_for("signing.open", token=token))
+        return render_template("example/confirm.html", link=link, token=token,
+                               settings=plugin_settings(link.tenant, NAME))
+
     return [bp]
+
+
+def with_link(*states):  # the signer's link decorator, imported late: it needs the app's blueprints
+    from core.signing.views import with_link as core_with_link
+
+    return core_with_link(*states)
+
+
+def _confirmed(case, party) -> Event | None:
+    return db.session.scalars(sa.select(Event).where(
+        Event.case_id == case.id, Event.kind == "example_confirmed", Event.actor_id == party.id)).first()
+
+
+@hookimpl
+def signing_steps(case, party):
+    if not plugin_settings(db.session.get(Tenant, case.tenant_id), NAME)["require_confirmation"]:
+        return []
+    return [SigningStep(name="example_confirm", label="Confirm that you read the notice",
+                        endpoint="example.confirm", done=_confirmed(case, party) is not None)]
+
+
+@hookimpl
+def signature_evidence(case, party, method):
+    confirmed = _confirmed(case, party)
+    if confirmed is None:
+        return None
+    return {NAME: {"confirmed_event": confirmed.id, "method": method}}
+
+
+@hookimpl
+def ui_panels(slot, context):
+    if slot != "signer_page":
+        return None
+    notice = plugin_settings(db.session.get(Tenant, context["case"].tenant_id), NAME)["notice"]
+    link = url_for("example.party_notice", token=context["token"])
+    return Markup('<aside class="card example-notice"><p>{}</p><a href="{}">More</a></aside>').format(notice, link)
+
+
+@hookimpl
+def receipt_sections(case, language):
+    lines = [f"{s.party.name}: event {s.evidence['plugins'][NAME]['confirmed_event']}"
+             for s in _signatures(case) if NAME in (s.evidence or {}).get("plugins", {})]
+    heading = "Bekräftat meddelande" if language == "sv" else "Notice confirmed"
+    return [(heading, lines)] if lines else []
+
+
+def _signatures(case):
+    from core.models import Signature
+
+    return db.session.scalars(sa.select(Signature).where(Signature.case_id == case.id).order_by(Signature.id)).all()
+
+
+@hookimpl
+def event_text(event):
+    return "Confirmed the notice" if event.kind == "example_confirmed" else None
