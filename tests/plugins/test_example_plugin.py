@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import io
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from core.extensions import db
@@ -100,7 +99,8 @@ def test_the_admin_edits_the_plugins_settings_and_the_plugin_reads_them(app, acm
     page = alice.get("/admin/").get_data(as_text=True)
     assert "Settings for Example notice" in page and 'value="Welcome."' in page
     response = support.post(alice, "/admin/plugins/example/settings",
-                            {"notice": "Closed on Fridays.", "max_visits": "5", "colour": "green"}, token_from="/admin/")
+                            {"notice": "Closed on Fridays.", "max_visits": "5", "colour": "green"},
+                            token_from="/admin/")
     assert response.status_code == 302
     db.session.refresh(acme_on.acme)
     assert acme_on.acme.plugin_settings["example"] == {"notice": "Closed on Fridays.", "max_visits": 5,
