@@ -204,6 +204,12 @@ def numbers(value: bytes | None) -> list[float] | None:
     return [float(part) for part in parts]
 
 
+def number(value: bytes | None) -> float | None:
+    if value is None or not _NUMBER.fullmatch(value):
+        return None
+    return float(value)
+
+
 def integer(value: bytes | None) -> int | None:
     if value is None or not _INTEGER.fullmatch(value):
         return None

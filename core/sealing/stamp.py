@@ -6,6 +6,18 @@ over existing content, no content is scaled, and form fields and links keep thei
 coordinates, because the page's user space is untouched: only its boxes get larger.
 The price is that a page becomes 4 mm taller (an A4 prints scaled by ~1.3 %).
 
+What is sealed is what the parties saw: the strip is added to the page's *visible* box
+(the crop box clipped by the media box, as viewers and our page images show it), and the
+new crop box is exactly that box plus the strip. The strip may cover area that was part
+of the page but hidden (below a crop box, or content drawn outside the media box), so
+nothing there may show: the page's own content is wrapped in a clip to the old visible
+box, the footer first paints the strip opaque white, and on a page with an annotation
+reaching into the strip (annotations are drawn over the content, unclipped) an opaque,
+locked annotation showing the footer covers the strip, after the page's own. Other boxes
+(TrimBox, BleedBox, ArtBox) stay as they are. /UserUnit is honoured: the strip and the
+text are 4 mm and 6 pt in a viewer that applies it (pdfium does not: there they look
+smaller). Text extraction still finds clipped text, as it did before stamping.
+
 Speed: the footer is drawn by reportlab once per distinct page geometry (crop box,
 rotation) and becomes one shared Form XObject; each page gets two tiny shared content
 streams around its own ("q" before, "Q /Footer Do" after), so cost per page is a few
@@ -42,6 +54,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from core.fields.geometry import page_box
 from core.sealing import rawpages
 
 log = logging.getLogger(__name__)
@@ -77,19 +90,33 @@ def footer_text(fingerprint: str, verify_url: str, label: str = DEFAULT_LABEL) -
 
 @dataclass(frozen=True)
 class Geometry:
-    """What the footer drawing depends on: the visible box and the viewing rotation."""
+    """What the footer drawing depends on: the page's new visible box (the old one and the
+    strip), the viewing rotation, the old visible box and the page's user unit."""
 
     left: float
     bottom: float
     right: float
     top: float
     rotation: int
+    visible: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # before stamping
+    unit: float = 1.0  # /UserUnit: points per user space unit
 
     @property
     def width_as_viewed(self) -> float:
         if self.rotation in (0, 180):
             return self.right - self.left
         return self.top - self.bottom
+
+    @property
+    def strip(self) -> tuple[float, float, float, float]:
+        """The new part of the visible box, in user space (left, bottom, right, top)."""
+        left, bottom, right, top = self.visible
+        return {
+            0: (left, self.bottom, right, bottom),
+            90: (right, bottom, self.right, top),
+            180: (left, top, right, self.top),
+            270: (self.left, bottom, left, top),
+        }[self.rotation]
 
 
 def stamp_footer(
@@ -244,24 +271,30 @@ class Footer:
             geometry: (f"{XOBJECT_PREFIX}{index}", _form(writer, geometry, *drawn))
             for index, (geometry, drawn) in enumerate(zip(geometries, overlay, strict=True))
         }
-        open_stream = writer.add_object(_stream(b"q\n"))
+        # The page's own content is clipped to what was visible before (see _clip).
+        open_streams = {
+            geometry: writer.add_object(_stream(_clip(geometry))) for geometry in xobjects
+        }
         close_streams = {
             geometry: writer.add_object(_stream(f"\nQ q {name} Do Q\n".encode()))
             for geometry, (name, _) in xobjects.items()
         }
-        open_bytes = b"[" + _ref_bytes(open_stream)
+        open_bytes = {geometry: b"[" + _ref_bytes(ref) for geometry, ref in open_streams.items()}
         close_bytes = {geometry: _ref_bytes(ref) for geometry, ref in close_streams.items()}
         for ref, page, plan, geometry in entries:
             name, xobject = xobjects[geometry]
             if plan is not None:
                 writer.objects[(ref.generation, ref.idnum)] = self.byte_pages.apply(
-                    plan, name, xobject, open_bytes, close_bytes[geometry]
+                    plan, name, xobject, open_bytes[geometry], close_bytes[geometry]
                 )
                 continue
             _add_xobject(writer, page, name, xobject)
+            contents = _content_refs(writer, self.data, page)
             page[pdf_name("/Contents")] = generic.ArrayObject(
-                [open_stream, *_content_refs(writer, self.data, page), close_streams[geometry]]
+                [open_streams[geometry], *contents, close_streams[geometry]]
             )
+            if _annotations_in_strip(page.raw_get("/Annots") if "/Annots" in page else None, geometry):
+                _cover_strip(writer, page, geometry, name, xobject)
             writer.mark_update(ref)
 
 
@@ -522,7 +555,11 @@ class _BytePages:
             return None
         if crop is None or len(crop) not in (0, 4):
             return None
-        new_media, new_crop, geometry = _grown(media, list(crop) or None, rotation % 360)
+        unit = raw.value(b"/UserUnit")
+        if unit is not None and rawpages.number(unit) is None:
+            return None
+        unit = _user_unit(rawpages.number(unit))
+        new_media, new_crop, geometry = _grown(media, list(crop) or None, rotation, unit)
         return {b"/MediaBox": _rect_bytes(new_media), b"/CropBox": _rect_bytes(new_crop)}, geometry
 
     def _contents(self, raw: rawpages.RawDict, check: bool) -> tuple[bytes, ...] | None:
@@ -551,7 +588,7 @@ class _BytePages:
 
     def plan(self, raw: rawpages.RawDict, check_contents: bool = True) -> _RawPlan | None:
         """The changes for a plain page, or None to take pyHanko's objects."""
-        key = (raw.value(b"/Rotate"), raw.value(b"/MediaBox"), raw.value(b"/CropBox"))
+        key = (raw.value(b"/Rotate"), raw.value(b"/MediaBox"), raw.value(b"/CropBox"), raw.value(b"/UserUnit"))
         if None in key:  # something may be inherited: the parent is part of the key
             key += (raw.value(b"/Parent"),)
         if key not in self._boxes:
@@ -559,6 +596,8 @@ class _BytePages:
         if self._boxes[key] is None:
             return None
         boxes, geometry = self._boxes[key]
+        if self._annotations_in_strip(raw, geometry):
+            return None  # the strip gets a cover over them: pyHanko's objects handle that
         contents = self._contents(raw, check_contents)
         if contents is None:
             return None
@@ -582,6 +621,18 @@ class _BytePages:
             return None
         shared = parsed[2]
         return _RawPlan(raw, geometry, boxes, contents, value, shared, shared is not None)
+
+    def _annotations_in_strip(self, raw: rawpages.RawDict, geometry: Geometry) -> bool:
+        kind = raw.kind(b"/Annots")
+        if kind is None:
+            return False
+        value = raw.value(b"/Annots")
+        if kind == rawpages.REF:
+            return _annotations_in_strip(_indirect(self.writer, value), geometry)
+        if kind == rawpages.FLAT and _KIDS.fullmatch(value):
+            refs = [_indirect(self.writer, b"%s %s R" % ref) for ref in _KID.findall(value)]
+            return _annotations_in_strip(generic.ArrayObject(refs), geometry)
+        return True  # odd: let pyHanko's objects look
 
     def _inline_resources(self, value: bytes) -> tuple | None:
         """(resources, inline /XObject or None, indirect /XObject or None), or None if odd."""
@@ -688,39 +739,134 @@ def _rect_bytes(values: list[float]) -> bytes:
 
 def _grow(page: generic.DictionaryObject) -> Geometry:
     """Extend media and crop box by the strip at the viewed bottom; return the new geometry."""
-    rotation = int(_inherited(page, "/Rotate") or 0) % 360
+    rotation = int(_inherited(page, "/Rotate") or 0)
     media = [float(v) for v in _inherited(page, "/MediaBox")]
     crop_box = _inherited(page, "/CropBox")
     crop = [float(v) for v in crop_box] if crop_box else None
-    new_media, new_crop, geometry = _grown(media, crop, rotation)
+    new_media, new_crop, geometry = _grown(media, crop, rotation, _user_unit(page.get("/UserUnit")))
     page[pdf_name("/MediaBox")] = _rect(*new_media)
     page[pdf_name("/CropBox")] = _rect(*new_crop)
     return geometry
 
 
+def _user_unit(value) -> float:
+    """/UserUnit (not inherited; default 1); an unusable value counts as 1, as viewers take it."""
+    try:
+        unit = float(value) if value is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0
+    return unit if 0 < unit < 1e6 else 1.0
+
+
 def _grown(
-    media: list[float], crop: list[float] | None, rotation: int
+    media: list[float], crop: list[float] | None, rotation: int, unit: float = 1.0
 ) -> tuple[list[float], list[float], Geometry]:
-    """New media box, crop box and geometry of a page (rotation in 0, 90, 180, 270)."""
-    left, bottom, right, top = crop or media
-    left, right = min(left, right), max(left, right)
-    bottom, top = min(bottom, top), max(bottom, top)
+    """New media box, crop box and geometry of a page.
+
+    The strip is added to the page's visible box (its crop box clipped by its media box,
+    as viewers and our page images show it) at the edge that is at the bottom as viewed;
+    the new crop box is exactly that, so nothing else that was outside the visible box
+    comes into view. The media box grows to hold it.
+    """
+    box = page_box(media, crop, rotation)
+    visible = (box.left, box.bottom, box.right, box.top)
+    left, bottom, right, top = visible
+    strip = STRIP / unit
     # The edge that is at the bottom when viewed: y-min, x-max, y-max, x-min for 0/90/180/270.
-    if rotation == 0:
-        bottom -= STRIP
-    elif rotation == 90:
-        right += STRIP
-    elif rotation == 180:
-        top += STRIP
+    if box.rotation == 0:
+        bottom -= strip
+    elif box.rotation == 90:
+        right += strip
+    elif box.rotation == 180:
+        top += strip
     else:
-        left -= STRIP
+        left -= strip
     new_media = [
         min(left, media[0], media[2]),
         min(bottom, media[1], media[3]),
         max(right, media[0], media[2]),
         max(top, media[1], media[3]),
     ]
-    return new_media, [left, bottom, right, top], Geometry(left, bottom, right, top, rotation)
+    geometry = Geometry(left, bottom, right, top, box.rotation, visible, unit)
+    return new_media, [left, bottom, right, top], geometry
+
+
+def _clip(geometry: Geometry) -> bytes:
+    """Save the graphics state and clip to the page's old visible box.
+
+    The strip is new visible area: content drawn there (below a crop box, or outside the
+    media box) was never seen by the parties and must stay unseen.
+    """
+    left, bottom, right, top = geometry.visible
+    return b"q %s %s %s %s re W n\n" % tuple(
+        fp_str(round(v, 3)).encode() for v in (left, bottom, right - left, top - bottom)
+    )
+
+
+def _annotations_in_strip(annots, geometry: Geometry) -> bool:
+    """Whether an annotation of the page (`annots`, its /Annots value) reaches into the strip.
+
+    Annotations are drawn over the page's content, so the clip does not hide them.
+    """
+    if annots is None:
+        return False
+    annots = annots.get_object()
+    if not isinstance(annots, generic.ArrayObject):
+        return False
+    s_left, s_bottom, s_right, s_top = geometry.strip
+    for annot in annots:
+        annot = annot.get_object()
+        if not isinstance(annot, generic.DictionaryObject):
+            continue
+        try:
+            x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if min(x1, x2) < s_right and max(x1, x2) > s_left and min(y1, y2) < s_top and max(y1, y2) > s_bottom:
+            return True
+    return False
+
+
+def _cover_strip(writer, page: generic.DictionaryObject, geometry: Geometry, name: str, xobject) -> None:
+    """Cover the strip with an opaque annotation showing the footer, drawn after the page's others.
+
+    Annotations that reach into the strip (hidden below a crop box or outside the media
+    box before) would otherwise come into view there.
+    """
+    strip = _rect(*geometry.strip)
+    appearance = generic.StreamObject(
+        {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): strip,
+            pdf_name("/Resources"): generic.DictionaryObject(
+                {pdf_name("/XObject"): generic.DictionaryObject({pdf_name(name): xobject})}
+            ),
+        },
+        stream_data=b"q 1 g %s %s %s %s re f Q q %s Do Q\n"
+        % (*(fp_str(float(v)).encode() for v in (strip[0], strip[1], strip[2] - strip[0], strip[3] - strip[1])),
+           name.encode()),
+    )
+    cover = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Annot"),
+            pdf_name("/Subtype"): pdf_name("/Square"),
+            pdf_name("/Rect"): strip,
+            pdf_name("/F"): generic.NumberObject(4 | 64 | 128),  # print, read only, locked
+            pdf_name("/C"): generic.ArrayObject([generic.FloatObject(1)] * 3),
+            pdf_name("/IC"): generic.ArrayObject([generic.FloatObject(1)] * 3),
+            pdf_name("/BS"): generic.DictionaryObject({pdf_name("/W"): generic.NumberObject(0)}),
+            pdf_name("/Contents"): generic.TextStringObject("Sigill"),
+            pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): writer.add_object(appearance)}),
+        }
+    )
+    annots = page.raw_get("/Annots")
+    if isinstance(annots, generic.IndirectObject):
+        array = annots.get_object()
+        array.append(writer.add_object(cover))
+        writer.update_container(array)
+    else:
+        annots.append(writer.add_object(cover))  # the page itself is written again
 
 
 def _rect(*values: float) -> generic.ArrayObject:
@@ -791,28 +937,38 @@ def _content_stream(page: generic.DictionaryObject) -> generic.StreamObject:
 
 
 def _draw_footer(drawing: canvas.Canvas, geometry: Geometry, text: str) -> None:
-    """Draw `text` centred in the strip, reading upright as the page is viewed."""
+    """Paint the strip opaque white and draw `text` centred in it, reading upright as the
+    page is viewed, in points whatever the page's user unit.
+
+    The white paint covers whatever the page's content might still draw there (the clip
+    before it hides that too; this holds even if the content escapes the clip).
+    """
     font = text_font()
-    available = geometry.width_as_viewed - 2 * SIDE_MARGIN
-    size = FONT_SIZE
-    width = pdfmetrics.stringWidth(text, font, size)
-    if width > available:
-        size = max(MIN_FONT_SIZE, size * available / width)
-    baseline = (STRIP - 0.7 * size) / 2 + 0.2 * size
     g = geometry
+    width = g.width_as_viewed * g.unit  # in points
+    available = width - 2 * SIDE_MARGIN
+    size = FONT_SIZE
+    text_width = pdfmetrics.stringWidth(text, font, size)
+    if text_width > available:
+        size = max(MIN_FONT_SIZE, size * available / text_width)
+    baseline = (STRIP - 0.7 * size) / 2 + 0.2 * size
     # Origin = viewed bottom-left corner, then rotate so +x runs left-to-right as viewed.
     origin, angle = {
-        0: ((g.left, g.bottom + baseline), 0),
-        90: ((g.right - baseline, g.bottom), 90),
-        180: ((g.right, g.top - baseline), 180),
-        270: ((g.left + baseline, g.top), 270),
+        0: ((g.left, g.bottom), 0),
+        90: ((g.right, g.bottom), 90),
+        180: ((g.right, g.top), 180),
+        270: ((g.left, g.top), 270),
     }[g.rotation]
     drawing.saveState()
     drawing.translate(*origin)
     drawing.rotate(angle)
+    if g.unit != 1:
+        drawing.scale(1 / g.unit, 1 / g.unit)
+    drawing.setFillGray(1)
+    drawing.rect(0, 0, width, STRIP, stroke=0, fill=1)
     drawing.setFont(font, size)
     drawing.setFillGray(0.25)
-    drawing.drawCentredString(g.width_as_viewed / 2, 0, text)
+    drawing.drawCentredString(width / 2, baseline, text)
     drawing.restoreState()
 
 

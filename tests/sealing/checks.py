@@ -105,3 +105,27 @@ def text_box(pdf: bytes, index: int, text: str) -> tuple[float, float, float, fl
             document.close()
     return (min(b[0] for b in boxes), min(b[1] for b in boxes),
             max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def render_area(pdf: bytes, index: int, width: float, height: float, scale: float = 2.0) -> Image.Image:
+    """The top-left `width` x `height` points of a page as viewed, greyscale, unstretched.
+
+    `render` fits the page box into whole pixels, so a page whose height changes by a
+    fraction of a point is drawn stretched a little differently; this draws one point
+    as `scale` pixels exactly, to compare the same area of two files pixel by pixel.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    size = (round(width * scale), round(height * scale))
+    with PDFIUM:
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            page = document[index]
+            bitmap = pypdfium2.PdfBitmap.new_native(*size, pdfium_c.FPDFBitmap_BGRx)
+            bitmap.fill_rect((255, 255, 255, 255), 0, 0, *size)
+            matrix = pdfium_c.FS_MATRIX(scale, 0, 0, scale, 0, 0)
+            clip = pdfium_c.FS_RECTF(0, 0, *size)
+            pdfium_c.FPDF_RenderPageBitmapWithMatrix(bitmap, page, matrix, clip, pdfium_c.FPDF_ANNOT)
+            return bitmap.to_pil().convert("L")
+        finally:
+            document.close()

@@ -192,3 +192,81 @@ def with_object_streams(pdf: bytes) -> bytes:
         source.write_bytes(pdf)
         subprocess.run(["qpdf", "--object-streams=generate", str(source), str(target)], check=True)
         return target.read_bytes()
+
+
+HIDDEN_WORDS = "the buyer also pays an extra fee"
+
+
+def boxed_pdf(media, crop=None, rotate=0, user_unit=None, trim=None, bleed=None, hidden=True,
+              hidden_annotation=False) -> bytes:
+    """One page whose visible box (crop box clipped by media box) shows an agreement, and
+    around it, just outside that box on all four sides, HIDDEN_WORDS and a black bar: content
+    a signer never sees. `hidden_annotation` puts the bars in annotations instead.
+    """
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject
+
+    mx1, my1, mx2, my2 = media
+    if crop is None:
+        left, bottom, right, top = media
+    else:
+        left, bottom = max(mx1, crop[0]), max(my1, crop[1])
+        right, top = min(mx2, crop[2]), min(my2, crop[3])
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer, pagesize=(mx2 - mx1, my2 - my1), invariant=1)
+    drawing.setFillGray(0.85)
+    drawing.rect(left + 4, bottom + 4, right - left - 8, top - bottom - 8, stroke=0, fill=1)
+    drawing.setFillGray(0)
+    drawing.setFont("Helvetica-Bold", 14)
+    drawing.drawString(left + 20, top - 30, "Agreement")
+    drawing.setFont("Helvetica", 9)
+    for line in range(int((top - bottom - 60) // 40)):
+        drawing.drawString(left + 20, top - 60 - 40 * line, f"Clause {line}: the price is 100 SEK.")
+    bands = [  # (x, y, width, height) just outside each edge of the visible box
+        (left, bottom - 10, right - left, 9),
+        (left, top + 1, right - left, 9),
+        (left - 10, bottom, 9, top - bottom),
+        (right + 1, bottom, 9, top - bottom),
+    ]
+    if hidden and not hidden_annotation:
+        for x, y, width, height in bands:
+            drawing.rect(x, y, width, height, stroke=0, fill=1)
+        drawing.setFont("Helvetica", 8)
+        drawing.setFillGray(1)
+        drawing.drawString(left + 10, bottom - 8, HIDDEN_WORDS)
+        drawing.drawString(left + 10, top + 2, HIDDEN_WORDS)
+        drawing.setFillGray(0)
+    drawing.showPage()
+    drawing.save()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buffer.getvalue())))
+    page = writer.pages[0]
+    page[NameObject("/MediaBox")] = RectangleObject(media)
+    if crop is not None:
+        page[NameObject("/CropBox")] = RectangleObject(crop)
+    for key, box in (("/TrimBox", trim), ("/BleedBox", bleed)):
+        if box is not None:
+            page[NameObject(key)] = RectangleObject(box)
+    if rotate:
+        page[NameObject("/Rotate")] = NumberObject(rotate)
+    if user_unit is not None:
+        page[NameObject("/UserUnit")] = FloatObject(user_unit)
+    if hidden and hidden_annotation:
+        annots = ArrayObject()
+        for x, y, width, height in bands:
+            appearance = DecodedStreamObject()
+            appearance.set_data(b"0 g 0 0 %f %f re f" % (width, height))
+            appearance.update({
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): RectangleObject([0, 0, width, height]),
+            })
+            annots.append(writer._add_object(DictionaryObject({
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/Square"),
+                NameObject("/Rect"): RectangleObject([x, y, x + width, y + height]),
+                NameObject("/F"): NumberObject(4),
+                NameObject("/AP"): DictionaryObject({NameObject("/N"): writer._add_object(appearance)}),
+            })))
+        page[NameObject("/Annots")] = annots
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
