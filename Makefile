@@ -62,7 +62,6 @@ run: setup
 			echo "BankID simulator did not start (see $(SIGILL_INSTANCE)/bankid-simulator.log): BankID is off"; \
 		fi; \
 	fi; \
-	echo "Emails (no SMTP server configured): http://127.0.0.1:5000/dev/outbox"; \
 	DEBUG_OUTBOX=$${DEBUG_OUTBOX:-1} $(SIGILL) serve --host 127.0.0.1 --port 5000
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist), each test file on one of them (a file's

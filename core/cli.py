@@ -34,9 +34,17 @@ def main() -> None:
 def serve(host: str, port: int, debug: bool) -> None:
     """Serve the web office (development server; use gunicorn `core.wsgi:app` in production)."""
     from core.jobs import start_embedded_scheduler
+    from core.views import outbox_refusal
 
     app = current_app._get_current_object()
     app.debug = debug
+    refusal = outbox_refusal(app.config)
+    if refusal is None:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104  (naming, not binding)
+        click.echo(f"Emails and text messages (development outbox): http://{shown}:{port}/dev/outbox "
+                   "(only to browsers on this machine)")
+    elif app.config.get("DEBUG_OUTBOX") or debug:
+        click.echo(f"The development outbox page is off: {refusal}.")
     if not app.config.get("REDIS_URL") and app.config["SCHEDULER_ENABLED"]:
         start_embedded_scheduler(app)
     from werkzeug.serving import run_simple

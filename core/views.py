@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from email import message_from_string, policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -22,9 +24,42 @@ def index():
     return redirect(url_for("cases.index"))
 
 
+def outbox_refusal(config) -> str | None:
+    """Why the development outbox page is off, or None when it is on (for loopback clients only).
+
+    The page shows every tenant's emails, reset and invitation links included: it exists for a
+    developer's own machine, so never where the service has an address others can reach."""
+    if config.get("SMTP_URL"):
+        return "mail goes out through SMTP_URL"
+    if not (config.get("DEBUG") or config.get("DEBUG_OUTBOX")):
+        return "DEBUG_OUTBOX is not set"
+    if not is_local_url(config.get("BASE_URL") or ""):
+        return f"BASE_URL {config.get('BASE_URL')} is not a local address"
+    return None
+
+
+def is_local_url(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host.endswith(".localhost") or _is_loopback(host)
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
 def _outbox_enabled() -> bool:
-    config = current_app.config
-    return not config.get("SMTP_URL") and (current_app.debug or config.get("DEBUG_OUTBOX"))
+    if outbox_refusal(current_app.config) is not None:
+        return False
+    # Only a browser on this machine: a request that came through a proxy is not one, whatever
+    # address the proxy connected from.
+    proxied = any(request.headers.get(name) for name in ("X-Forwarded-For", "Forwarded", "X-Real-IP"))
+    return not proxied and _is_loopback(request.remote_addr)
 
 
 def _outbox_file(name: str) -> Path:

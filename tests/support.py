@@ -135,6 +135,12 @@ def outbox_messages(app=None) -> list[EmailMessage]:
     return [message_from_string(p.read_text(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
 
 
+def outbox_path_names(app=None) -> list[str]:
+    """The file names of the outbox's emails, newest first (as the development outbox lists them)."""
+    folder = Path((app or current_app).config["OUTBOX_DIR"])
+    return [p.name for p in sorted(folder.glob("*.eml"), reverse=True)]
+
+
 def body_text(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 

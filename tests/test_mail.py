@@ -35,23 +35,71 @@ def test_english_and_swedish_mails_differ(app):
     assert swedish["Subject"] == "Välj ett nytt lösenord"
 
 
-def test_outbox_page_lists_mails_in_debug_mode(app_factory):
-    app = app_factory(DEBUG_OUTBOX=True)
+def _outbox_app(app_factory, **config):
+    app = app_factory(DEBUG_OUTBOX=True, BASE_URL="http://127.0.0.1:5000", **config)
     with app.app_context(), app.test_request_context():
         people = support.make_people()
         send_mail("a@x.example", "password_reset", language="en", tenant=people.acme, officer=people.alice,
-                  link="http://sigill.test/reset/abc")
+                  link="http://127.0.0.1:5000/reset/abc")
         db.session.commit()
         drain()
+    return app
+
+
+def test_outbox_page_lists_mails_in_debug_mode(app_factory):
+    app = _outbox_app(app_factory)
     client = app.test_client()
     listing = client.get("/dev/outbox").get_data(as_text=True)
     assert "Choose a new password" in listing
     name = support.outbox_messages(app)[0]
     assert name["To"] == "a@x.example"
+    mail = listing.split('href="/dev/outbox/')[1].split('"')[0]
+    assert "/reset/abc" in client.get(f"/dev/outbox/{mail}").get_data(as_text=True)
 
 
 def test_outbox_page_is_hidden_in_production(client):
     assert client.get("/dev/outbox").status_code == 404
+
+
+def test_outbox_page_is_only_for_browsers_on_this_machine(app_factory):
+    app = _outbox_app(app_factory)
+    mail = support.outbox_path_names(app)[0]
+    for remote in ("192.0.2.10", "10.0.0.5", "2001:db8::1"):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = remote
+        assert client.get("/dev/outbox").status_code == 404
+        assert client.get(f"/dev/outbox/{mail}").status_code == 404
+    for local in ("127.0.0.1", "::1"):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = local
+        assert client.get("/dev/outbox").status_code == 200
+    # A proxy on this machine forwards others' requests from 127.0.0.1: not a local browser.
+    proxied = app.test_client()
+    assert proxied.get("/dev/outbox", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
+
+
+def test_outbox_page_is_off_when_the_service_has_an_address_others_reach(app_factory):
+    app = _outbox_app(app_factory)
+    app.config["BASE_URL"] = "https://sign.acme.example"
+    mail = support.outbox_path_names(app)[0]
+    client = app.test_client()  # even from this machine
+    assert client.get("/dev/outbox").status_code == 404
+    assert client.get(f"/dev/outbox/{mail}").status_code == 404
+
+
+def test_serve_says_whether_and_where_the_outbox_is(app, monkeypatch):
+    import werkzeug.serving
+
+    from core.cli import cli
+
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *args, **kwargs: None)
+    app.config.update(DEBUG_OUTBOX=True, BASE_URL="http://127.0.0.1:5000")
+    output = app.test_cli_runner().invoke(cli, args=["serve"]).output
+    assert "http://127.0.0.1:5000/dev/outbox (only to browsers on this machine)" in output
+    app.config["BASE_URL"] = "https://sign.acme.example"
+    output = app.test_cli_runner().invoke(cli, args=["serve"]).output
+    assert "/dev/outbox" not in output
+    assert "The development outbox page is off: BASE_URL https://sign.acme.example is not a local address" in output
 
 
 def test_smtp_failure_is_retried_not_lost(app_factory):

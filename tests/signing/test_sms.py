@@ -122,7 +122,7 @@ def test_the_outbox_gateway_keeps_messages_for_development(app, client, lease):
     path = lease.path(SARA)
     send_code(client, path)
     [code] = sms_codes(app.config["OUTBOX_DIR"] + "/sms")
-    app.config["DEBUG_OUTBOX"] = True
+    app.config.update(DEBUG_OUTBOX=True, BASE_URL="http://127.0.0.1:5000")
     assert f"Code {code} to sign" in client.get("/dev/outbox").get_data(as_text=True)
     assert sign_with(client, path, code).status_code == 302
 
