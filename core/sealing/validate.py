@@ -4,6 +4,7 @@ Verdicts, for the public verification page:
 - authentic: our seal, intact, and nothing after it but long-term-validation updates
   (DSS, document timestamps);
 - modified_after_sealing: our seal is there but the bytes it covers were changed;
+- appended_bytes: our seal is intact, but bytes that are no PDF revision follow it;
 - extra_revisions: our seal is intact but revisions were appended after it;
 - valid_not_ours: intact, valid signatures, none of them ours;
 - no_signature: a readable PDF without signatures;
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 Verdict = Literal[
     "authentic",
     "modified_after_sealing",
+    "appended_bytes",
     "extra_revisions",
     "valid_not_ours",
     "no_signature",
@@ -63,11 +65,16 @@ ALLOWED_AFTER_SEAL = (ModificationLevel.NONE.name, ModificationLevel.LTA_UPDATES
 @dataclass(frozen=True)
 class SignatureReport:
     field_name: str
+    revision: int  # the file's revision (0 = the first) that this signature signs
+    # Its byte range still leaves out exactly a hex string: bytes may have been changed in
+    # place, but the file was not saved again by a program that moved everything.
+    in_place: bool
     intact: bool
     valid: bool
     trusted: bool
     ours: bool
     signer_subject: str
+    signer_name: str  # who the certificate names, in words: "common name (organisation)"
     covers_whole_document: bool
     later_revisions: bool
     modification_level: str | None
@@ -86,6 +93,7 @@ class Report:
     signatures: list[SignatureReport] = field(default_factory=list)
     document_timestamps: int = 0
     problem: str | None = None
+    revisions: int = 0
 
 
 def validate_sealed(
@@ -106,14 +114,15 @@ def validate_sealed(
             return Report("invalid", sha256, problem="encrypted")
         signatures = reader.embedded_regular_signatures
         timestamps = reader.embedded_timestamp_signatures
+        revisions = reader.xrefs.total_revisions
     except Exception as error:  # noqa: BLE001 - any unreadable upload is an answer, not a 500
         return Report("invalid", sha256, problem=f"not a readable PDF: {error}")
     if not signatures:
-        return Report("no_signature", sha256, document_timestamps=len(timestamps))
+        return Report("no_signature", sha256, document_timestamps=len(timestamps), revisions=revisions)
     roots = list(trust_roots)
     ours = {cert.sha256 for cert in seal_certs}
     reports = [_check(sig, roots, allow_fetching, ours) for sig in signatures]
-    return Report(_verdict(reports), sha256, reports, len(timestamps))
+    return Report(_verdict(reports), sha256, reports, len(timestamps), revisions=revisions)
 
 
 def _check(
@@ -130,11 +139,14 @@ def _check(
     timestamp = status.timestamp_validity
     return SignatureReport(
         field_name=sig.field_name,
+        revision=sig.signed_revision,
+        in_place=_gap_is_hex(sig),
         intact=status.intact and _padding_untouched(sig),
         valid=status.valid,
         trusted=status.trusted,
         ours=_is_ours(sig, ours, roots, status.trusted),
         signer_subject=cert.subject.human_friendly,
+        signer_name=_named(cert),
         covers_whole_document=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         later_revisions=sig.signed_revision < sig.reader.xrefs.total_revisions - 1,
         modification_level=_name(status.modification_level),
@@ -145,6 +157,20 @@ def _check(
     )
 
 
+def _gap(sig: EmbeddedPdfSignature) -> bytes:
+    start, length, end = (int(v) for v in list(sig.byte_range)[:3])
+    stream = sig.reader.stream
+    stream.seek(start + length)
+    return stream.read(end - start - length)
+
+
+def _gap_is_hex(sig: EmbeddedPdfSignature) -> bool:
+    try:
+        return bool(HEX_STRING.fullmatch(_gap(sig)))
+    except Exception:  # noqa: BLE001 - a byte range that points nowhere
+        return False
+
+
 def _padding_untouched(sig: EmbeddedPdfSignature) -> bool:
     """The gap for /Contents holds exactly the CMS in hex and then zeros.
 
@@ -152,11 +178,7 @@ def _padding_untouched(sig: EmbeddedPdfSignature) -> bool:
     and PDF parsers ignore whitespace in hex strings: a change there would leave the
     signature valid while the file (and its SHA-256) changed.
     """
-    start, length, end = (int(v) for v in list(sig.byte_range)[:3])
-    stream = sig.reader.stream
-    stream.seek(start + length)
-    gap = stream.read(end - start - length)
-    if not HEX_STRING.fullmatch(gap):
+    if not HEX_STRING.fullmatch(_gap(sig)):
         return False
     contents = sig.pkcs7_content
     _, _, _, header, body, _ = asn1_parser.parse(contents)
@@ -188,11 +210,41 @@ def _broken(sig: EmbeddedPdfSignature, ours: set[bytes], roots: list) -> Signatu
     except Exception:  # noqa: BLE001 - no readable certificate at all
         mine = False
     return SignatureReport(
-        field_name=sig.field_name, intact=False, valid=False, trusted=False, ours=mine,
-        signer_subject="", covers_whole_document=False, later_revisions=False,
+        field_name=sig.field_name, revision=_revision(sig), in_place=_gap_is_hex(sig), intact=False,
+        valid=False, trusted=False, ours=mine, signer_subject=_subject(sig), signer_name=_named_by(sig),
+        covers_whole_document=False, later_revisions=False,
         modification_level=None, signing_time=None, timestamp=None,
         timestamp_valid=None, long_term=None,
     )
+
+
+def _revision(sig: EmbeddedPdfSignature) -> int:
+    try:
+        return sig.signed_revision
+    except Exception:  # noqa: BLE001 - a byte range that ends nowhere signs no revision
+        return -1
+
+
+def _subject(sig: EmbeddedPdfSignature) -> str:
+    try:
+        return sig.signer_cert.subject.human_friendly
+    except Exception:  # noqa: BLE001 - no readable certificate at all
+        return ""
+
+
+def _named(cert: x509.Certificate) -> str:
+    """What a certificate says its holder is called, as a person would write it."""
+    names = {key: ", ".join(v) if isinstance(v, list) else v for key, v in cert.subject.native.items()}
+    name = names.get("common_name") or names.get("organization_name") or cert.subject.human_friendly
+    organisation = names.get("organization_name")
+    return f"{name} ({organisation})" if organisation and organisation != name else name
+
+
+def _named_by(sig: EmbeddedPdfSignature) -> str:
+    try:
+        return _named(sig.signer_cert)
+    except Exception:  # noqa: BLE001 - no readable certificate at all
+        return ""
 
 
 def _verdict(reports: list[SignatureReport]) -> Verdict:
@@ -201,6 +253,8 @@ def _verdict(reports: list[SignatureReport]) -> Verdict:
         return "modified_after_sealing"
     for report in mine:
         if report.valid and report.modification_level in ALLOWED_AFTER_SEAL:
+            if not (report.covers_whole_document or report.later_revisions):
+                return "appended_bytes"  # the seal's revision ends before the file does
             return "authentic"
     if any(r.valid for r in mine):
         return "extra_revisions"

@@ -1,19 +1,41 @@
-"""What the verification page can truthfully say about a file or a fingerprint."""
+"""What the verification pages can truthfully say about a file or a fingerprint.
+
+`verify_upload` is the one place that decides what is true of an uploaded file; the upload page
+and the fingerprint page's compare both show its verdict. A file is authentic only when it is,
+byte for byte, a document we sealed. A file that merely contains one of our sealed documents
+(the sealed bytes are a prefix of it) says what follows them: bytes that are no PDF update, a
+later update without a signature, only validation data, or a later signature (whose). A copy
+saved again by another program no longer carries an intact seal; when the fingerprint printed on
+its pages names one of our documents and the text of every page is the same, it says so, and
+that only the original proves anything.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from core.extensions import db
 from core.models import Case, Document, Tenant
 from core.sealing import fingerprint as codes
 from core.sealing.service import seal_setup
-from core.sealing.validate import Report, find_fingerprint, validate_sealed
+from core.sealing.validate import Report, SignatureReport, find_fingerprint, validate_sealed
+from core.storage import BlobNotFound, blobs
 from tenants.scoping import tenant_context
+
+log = logging.getLogger(__name__)
+
+# Where a revision of a PDF may end: after "%%EOF" and its end of line, if any.
+EOF_MARKER = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
+MAX_PREFIX_CANDIDATES = 200  # revisions we look at; a sealed document has a handful
+WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -36,13 +58,53 @@ class Summary:
 
 
 @dataclass
+class LaterSignature:
+    """A signature added to the file after our seal (or found in a file that is not ours)."""
+
+    subject: str  # who its certificate names, as the certificate says it
+    matches: bool  # the signature is intact and mathematically valid for what it signs
+    vouched: bool  # its certificate chains to a root we trust
+
+
+@dataclass
 class Verdict:
-    """`kind`: authentic, modified_after_sealing, extra_revisions, valid_not_ours, no_signature,
-    invalid, encrypted, not_pdf, empty, too_large; `summary` when the file names one of ours."""
+    """What is true of an uploaded file.
+
+    `kind`:
+    - authentic: byte for byte a document we sealed;
+    - appended_bytes: one of our sealed documents, exactly, followed by bytes that are no PDF
+      update (`extra_bytes` of them);
+    - validation_data_added: our sealed document, exactly, followed by updates that only add
+      timestamps or validation data;
+    - updated_after_seal: our sealed document, exactly, followed by unsigned changes;
+    - signed_after_seal: our sealed document, exactly, followed by changes with a signature
+      (`signatures` says whose);
+    - resaved_copy: saved again by another program: our seal is broken or gone, but the text of
+      every page is the text of the sealed document;
+    - modified_after_sealing: carries our seal, but what it covers was changed;
+    - sealed_not_on_record: our seal, intact, over bytes we have no record of;
+    - unknown_signer: signed, intact, with a certificate nobody we trust vouches for;
+    - valid_not_ours: signed, intact, with a certificate a trusted authority issued, not by us;
+    - signature_broken: signed, not by us, and the signature does not match the file;
+    - no_signature: a readable PDF without signatures;
+    - damaged: starts like a PDF but cannot be read;
+    - encrypted, not_pdf, empty.
+    `summary` when the file is, contains or names one of our documents.
+    """
 
     kind: str
     summary: Summary | None = None
     report: Report | None = None
+    extra_bytes: int = 0
+    signatures: list[LaterSignature] = field(default_factory=list)
+
+    @property
+    def identical(self) -> bool:
+        return self.kind == "authentic"
+
+    def is_document(self, fingerprint: str) -> bool:
+        """Is this file, byte for byte, the sealed document with this fingerprint?"""
+        return self.identical and self.summary is not None and self.summary.fingerprint == fingerprint
 
 
 def _document_where(*criteria) -> Document | None:
@@ -70,33 +132,126 @@ def by_fingerprint(code: str) -> tuple[str, Summary | None]:
 
 
 def verify_upload(data: bytes) -> Verdict:
+    """The verdict on an uploaded file, for the upload page and the fingerprint page alike."""
     if not data:
         return Verdict("empty")
     if b"%PDF-" not in data[:1024]:
         return Verdict("not_pdf")
-    sha256 = hashlib.sha256(data).hexdigest()
-    document = _document_where(Document.sealed_sha256 == sha256)
-    if document is not None:
+    document, length = _sealed_prefix(data)
+    if document is not None and length == len(data):
         return Verdict("authentic", summary_of(document))
-    return _examine(data)
-
-
-def _examine(data: bytes) -> Verdict:
-    """Not byte-identical to anything we sealed: find our fingerprint and check the signatures."""
     setup = seal_setup()
     report = validate_sealed(data, setup.trust_roots, seal_certs=[setup.certificate])
     if report.problem == "encrypted":
         return Verdict("encrypted", report=report)
+    if document is not None:
+        return _after_seal(data, length, document, report)
+    return _examine(data, report)
+
+
+def _sealed_prefix(data: bytes) -> tuple[Document | None, int]:
+    """The longest start of `data` that is, byte for byte, a document we sealed, and its length.
+
+    A PDF revision ends at "%%EOF" (and its end of line): the SHA-256 of the file up to each such
+    end is looked up, hashing the file once.
+    """
+    ends = [m.end() for m in EOF_MARKER.finditer(data)]
+    ends += [m.start() + 5 for m in EOF_MARKER.finditer(data) if m.end() > m.start() + 5]
+    ends = sorted(set(ends))[-MAX_PREFIX_CANDIDATES:]
+    if not ends or ends[-1] != len(data):
+        ends.append(len(data))
+    digest, done, by_hash = hashlib.sha256(), 0, {}
+    for end in ends:
+        digest.update(data[done:end])
+        done = end
+        by_hash[digest.hexdigest()] = end
+    found = db.session.scalars(
+        sa.select(Document).where(Document.sealed_sha256.in_(list(by_hash))).execution_options(all_tenants=True)
+    ).all()
+    if not found:
+        return None, 0
+    document = max(found, key=lambda d: by_hash[d.sealed_sha256])
+    return document, by_hash[document.sealed_sha256]
+
+
+def _after_seal(data: bytes, length: int, document: Document, report: Report) -> Verdict:
+    """`data` starts with the sealed `document`, exactly: say what follows it."""
+    summary = summary_of(document)
+    extra = len(data) - length
+    sealed_revisions = _revisions(data[:length])
+    if report.problem or report.revisions <= sealed_revisions:
+        return Verdict("appended_bytes", summary, report, extra_bytes=extra)
+    later = [_later(s) for s in report.signatures if s.revision >= sealed_revisions]
+    if later:
+        return Verdict("signed_after_seal", summary, report, extra_bytes=extra, signatures=later)
+    seal = next((s for s in report.signatures if s.ours and s.revision < sealed_revisions), None)
+    if seal is not None and seal.modification_level == "LTA_UPDATES" and _same_info(data[:length], data):
+        return Verdict("validation_data_added", summary, report, extra_bytes=extra)
+    return Verdict("updated_after_seal", summary, report, extra_bytes=extra)
+
+
+def _same_info(sealed: bytes, data: bytes) -> bool:
+    """The document information (title, author ...) is the same: pyHanko's change analysis
+    leaves it out, but a PDF reader shows it."""
+    try:
+        return PdfReader(io.BytesIO(sealed)).metadata == PdfReader(io.BytesIO(data)).metadata
+    except Exception:  # noqa: BLE001 - unreadable information is not the same information
+        return False
+
+
+def _later(signature: SignatureReport) -> LaterSignature:
+    return LaterSignature(signature.signer_name, signature.intact and signature.valid, signature.trusted)
+
+
+def _revisions(pdf: bytes) -> int:
+    try:
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        return PdfFileReader(io.BytesIO(pdf), strict=False).xrefs.total_revisions
+    except Exception:  # noqa: BLE001 - we sealed it, so it reads; if not, nothing follows it
+        log.warning("a sealed document could not be read again")
+        return 0
+
+
+def _examine(data: bytes, report: Report) -> Verdict:
+    """No document of ours is a prefix of the file: what its signatures and pages say."""
+    if report.problem:
+        return Verdict("damaged", report=report)
     code = find_fingerprint(data)
     document = _document_where(Document.fingerprint == codes.normalise(code)) if code else None
     summary = summary_of(document) if document is not None else None
-    kind = report.verdict
-    if kind == "authentic" and summary is None:
-        kind = "valid_not_ours"  # a seal that validates but names no document of ours
-    return Verdict(kind, summary, report)
+    ours = [s for s in report.signatures if s.ours]
+    others = [s for s in report.signatures if not s.ours]
+    rewritten = not any(s.intact or s.in_place for s in ours)  # no seal, or one that points nowhere
+    if document is not None and rewritten and _same_text(data, document):
+        return Verdict("resaved_copy", summary, report)
+    if ours:
+        if any(not s.intact for s in ours):
+            return Verdict("modified_after_sealing", summary, report)
+        return Verdict("sealed_not_on_record", summary, report)
+    if not others:
+        return Verdict("no_signature", summary, report)
+    signatures = [_later(s) for s in others]
+    if not all(s.matches for s in signatures):
+        return Verdict("signature_broken", summary, report, signatures=signatures)
+    if all(s.vouched for s in signatures):
+        return Verdict("valid_not_ours", summary, report, signatures=signatures)
+    return Verdict("unknown_signer", summary, report, signatures=signatures)
 
 
-def matches(document_fingerprint: str, data: bytes) -> bool:
-    """Is this upload the sealed document with this fingerprint, byte for byte?"""
-    document = _document_where(Document.fingerprint == codes.normalise(document_fingerprint))
-    return document is not None and hashlib.sha256(data).hexdigest() == document.sealed_sha256
+def _same_text(data: bytes, document: Document) -> bool:
+    """Every page of the upload has the text of the same page of the sealed document."""
+    try:
+        sealed = blobs().get(document.sealed_sha256)
+    except BlobNotFound:
+        return False
+    texts = _page_texts(data)
+    return texts is not None and texts == _page_texts(sealed)
+
+
+def _page_texts(pdf: bytes) -> list[str] | None:
+    try:
+        return [WHITESPACE.sub(" ", page.extract_text() or "").strip() for page in PdfReader(io.BytesIO(pdf)).pages]
+    except Exception as error:  # noqa: BLE001 - an unreadable file has no text to compare
+        log.info("page text not extracted: %s", error)
+        return None

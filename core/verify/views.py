@@ -68,7 +68,6 @@ def compare(code: str):
     if problem:
         return render_template("verify/code.html", status=status, summary=summary, code=codes.normalise(code),
                                problem=problem), 400
-    identical = service.matches(code, data)
-    verdict = None if identical else service.verify_upload(data)
+    verdict = service.verify_upload(data)
     return render_template("verify/code.html", status=status, summary=summary, code=codes.normalise(code),
-                           identical=identical, verdict=verdict)
+                           identical=verdict.is_document(summary.fingerprint), verdict=verdict)

@@ -77,5 +77,5 @@ def test_an_appended_revision_is_reported_as_a_later_addition(sealed_pdf, client
     writer.write(out)
     page = support.post(client, "/verify/", {"file": (io.BytesIO(out.getvalue()), "x.pdf")}, token_from="/verify/",
                         content_type="multipart/form-data").get_data(as_text=True)
-    assert 'data-verdict="extra_revisions"' in page
+    assert 'data-verdict="updated_after_seal"' in page
     assert "Lease 12" in page

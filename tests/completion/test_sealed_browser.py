@@ -68,7 +68,7 @@ def test_a_case_runs_to_a_sealed_pdf_that_anyone_can_verify(live_server, people,
     writer.add_annotation(0, FreeText(text="Paid", rect=(50, 50, 200, 80)))
     appended = io.BytesIO()
     writer.write(appended)
-    assert verify_upload(page, live_server.url, appended.getvalue()) == "extra_revisions"
+    assert verify_upload(page, live_server.url, appended.getvalue()) == "updated_after_seal"
 
     page.goto(live_server.url + "/verify/")
     page.get_by_label("Fingerprint").fill(fingerprint.lower().replace("-", " "))

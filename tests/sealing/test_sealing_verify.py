@@ -39,6 +39,13 @@ def test_one_changed_byte_is_a_modification_after_sealing(sealed, local_pki):
     assert report.signatures[0].intact is False
 
 
+@pytest.mark.parametrize("tail", [b"\n", b"trailing garbage"])
+def test_bytes_after_the_seal_are_not_authentic(sealed, local_pki, tail):
+    report = validate_sealed(sealed + tail, [local_pki.root])
+    assert report.verdict == "appended_bytes"
+    assert report.signatures[0].intact and not report.signatures[0].covers_whole_document
+
+
 def test_an_appended_revision_is_reported_as_extra(sealed, local_pki):
     writer = PdfWriter(io.BytesIO(sealed), incremental=True)
     writer.add_annotation(0, FreeText(text="Paid", rect=(50, 50, 200, 80)))

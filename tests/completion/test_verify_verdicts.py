@@ -1,0 +1,322 @@
+"""Issue 12: what the verification pages say about a file is true to the byte, and the upload page
+and the fingerprint page's compare say the same. Every file is made in the test from a case sealed
+through the app: bytes appended with Python, incremental updates with pyHanko (with and without a
+signature by a self-signed certificate), copies saved again by qpdf and pypdf."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import io
+import re
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pypdf import PdfReader, PdfWriter
+
+from core.extensions import db
+from core.jobs import drain
+from core.models import Case
+from core.sealing.pki import signer_from_key
+from core.storage import blobs
+from tenants.scoping import tenant_context
+from tests import support
+from tests.completion.test_sealing_job import sign
+from tests.sealing.checks import pdfsig
+from tests.signing.helpers import make_case, pdf, signer
+
+LANGUAGES = ("en", "sv")
+
+
+@pytest.fixture
+def sealed(app, people, client) -> tuple[bytes, str]:
+    """A case signed by Sara and sealed by the app: the sealed PDF and its fingerprint."""
+    made = make_case(people.bob, [signer("Sara Svensson", "sara@example.com", methods=["touch"])], methods=["touch"])
+    sign(client, made, "Sara Svensson")
+    drain()
+    with tenant_context(made.case.tenant_id):
+        case = db.session.get(Case, made.case.id)
+        assert case.status == "completed"
+        document = case.documents[0]
+        return blobs().get(document.sealed_sha256), document.fingerprint
+
+
+def text_of(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def verify_page(client, data: bytes, language: str = "en") -> str:
+    response = support.post(client, "/verify/", {"file": (io.BytesIO(data), "check.pdf")}, token_from="/verify/",
+                            content_type="multipart/form-data", headers={"Accept-Language": language})
+    assert response.status_code < 500
+    return response.get_data(as_text=True)
+
+
+def compare_page(client, fingerprint: str, data: bytes, language: str = "en") -> str:
+    url = f"/verify/{fingerprint}"
+    response = support.post(client, url, {"file": (io.BytesIO(data), "check.pdf")}, token_from=url,
+                            content_type="multipart/form-data", headers={"Accept-Language": language})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def verdict_of(page: str) -> str:
+    return re.search(r'data-verdict="([a-z_]+)"', page).group(1)
+
+
+def compared_as(page: str) -> str:
+    return re.search(r'data-compare="([a-z]+)"', page).group(1)
+
+
+def both_pages(client, fingerprint: str, data: bytes, language: str) -> tuple[str, str]:
+    """The verdict on both pages, which must be the same, and the words both pages show."""
+    upload, compare = verify_page(client, data, language), compare_page(client, fingerprint, data, language)
+    assert verdict_of(upload) == verdict_of(compare)
+    return upload, compare
+
+
+def appended(sealed_pdf: bytes, tail: bytes) -> bytes:
+    return sealed_pdf + tail
+
+
+def unsigned_update(sealed_pdf: bytes) -> bytes:
+    """An incremental update that changes the document's metadata, without a signature."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(sealed_pdf), strict=False)
+    info = writer.trailer["/Info"].get_object() if "/Info" in writer.trailer else generic.DictionaryObject()
+    info[generic.NameObject("/Title")] = generic.TextStringObject("Rent: 1 SEK per month")
+    if "/Info" in writer.trailer:
+        writer.update_container(info)
+    else:
+        writer.set_info(info)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def self_signed_signer(name: str = "Mallory Mallorysson", organisation: str = "Skuggbolaget AB"):
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+                                  critical=True)
+                   .sign(key, hashes.SHA256()))
+    return signer_from_key(key, certificate)
+
+
+def signed_update(sealed_pdf: bytes) -> bytes:
+    """A later signature, in a new field, by a self-signed certificate naming Mallory."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(sealed_pdf), strict=False)
+    meta = signers.PdfSignatureMetadata(field_name="Mallory", md_algorithm="sha256")
+    out = signers.sign_pdf(writer, meta, signer=self_signed_signer())
+    return out.getvalue()
+
+
+def signed_alone(document: bytes) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(document), strict=False)
+    meta = signers.PdfSignatureMetadata(field_name="Mallory", md_algorithm="sha256")
+    return signers.sign_pdf(writer, meta, signer=self_signed_signer()).getvalue()
+
+
+def resaved_by_qpdf(sealed_pdf: bytes, tmp_path) -> bytes:
+    source, target = tmp_path / "in.pdf", tmp_path / "qpdf.pdf"
+    source.write_bytes(sealed_pdf)
+    subprocess.run(["qpdf", "--object-streams=generate", str(source), str(target)], check=True)
+    return target.read_bytes()
+
+
+def resaved_by_pypdf(sealed_pdf: bytes) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(sealed_pdf)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# --- identical bytes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_sealed_file_itself_is_authentic_on_both_pages(sealed, client, language):
+    data, fingerprint = sealed
+    upload, compare = both_pages(client, fingerprint, data, language)
+    assert verdict_of(upload) == "authentic" and compared_as(compare) == "identical"
+    words = {"en": "not one byte has changed since", "sv": "inte en enda byte har ändrats sedan"}[language]
+    assert words in text_of(upload) and words in text_of(compare)
+
+
+# --- bytes appended after the seal ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tail", [b"\n", b"%% a comment\n", b"\x00" * 4096])
+def test_bytes_appended_after_the_seal_are_not_authentic(sealed, client, tail):
+    data, fingerprint = sealed
+    upload, compare = both_pages(client, fingerprint, appended(data, tail), "en")
+    assert verdict_of(upload) == "appended_bytes"
+    assert "Authentic" not in text_of(upload) and "not one byte" not in text_of(upload)
+    assert compared_as(compare) == "contains"
+    count = f"{len(tail)} byte was" if len(tail) == 1 else f"{len(tail)} bytes were"
+    for page in (upload, compare):
+        assert f"The file begins with exactly the document Sigill sealed, but {count} added after its end" in (
+            text_of(page))
+
+
+def test_appended_bytes_in_swedish(sealed, client):
+    data, fingerprint = sealed
+    upload, compare = both_pages(client, fingerprint, appended(data, b"garbage after the end\n"), "sv")
+    for page in (upload, compare):
+        assert "Den förseglade handlingen, med byte tillagda efter den" in text_of(page)
+        assert "22 byte lades till efter dess slut" in text_of(page)
+    assert "Inte identisk: din fil innehåller exakt den här underskrivna handlingen" in text_of(compare)
+
+
+def test_pdfsig_agrees_that_appended_bytes_leave_the_seal_valid_but_not_covering_the_file(sealed, client):
+    data, _ = sealed
+    assert "Total document signed" in pdfsig(data)
+    report = pdfsig(appended(data, b"\n"))
+    assert "Signature is Valid" in report and "Not total document signed" in report
+
+
+# --- later incremental updates ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_later_update_without_a_signature(sealed, client, language):
+    data, fingerprint = sealed
+    changed = unsigned_update(data)
+    upload, compare = both_pages(client, fingerprint, changed, language)
+    assert verdict_of(upload) == "updated_after_seal" and compared_as(compare) == "contains"
+    words = {"en": "followed by changes saved later (an incremental update) without a signature",
+             "sv": "följd av ändringar som sparats senare (en inkrementell uppdatering) utan signatur"}[language]
+    assert words in text_of(upload) and words in text_of(compare)
+    report = pdfsig(changed)
+    assert "Signature is Valid" in report and "Not total document signed" in report
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_later_signature_by_a_self_signed_certificate_names_who_and_keeps_our_revision(sealed, client,
+                                                                                         language):
+    data, fingerprint = sealed
+    signed = signed_update(data)
+    upload, compare = both_pages(client, fingerprint, signed, language)
+    assert verdict_of(upload) == "signed_after_seal" and compared_as(compare) == "contains"
+    words = {
+        "en": ("and that sealed version is intact",
+               "A signature naming Mallory Mallorysson (Skuggbolaget AB), with a certificate that nobody we "
+               "trust vouches for"),
+        "sv": ("och den förseglade versionen är oförändrad",
+               "En signatur som anger Mallory Mallorysson (Skuggbolaget AB), med ett certifikat som ingen vi "
+               "litar på går i god för"),
+    }[language]
+    for page in (upload, compare):
+        for phrase in words:
+            assert phrase in text_of(page)
+    report = pdfsig(signed)
+    assert report.count("Signature is Valid") == 2
+    assert "Signature #2" in report and "Mallory Mallorysson" in report
+
+
+# --- copies saved again by another program ------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_copy_resaved_by_qpdf_says_the_seal_is_gone_and_points_to_the_original(sealed, client, tmp_path,
+                                                                                 language):
+    data, fingerprint = sealed
+    copy = resaved_by_qpdf(data, tmp_path)
+    upload, compare = both_pages(client, fingerprint, copy, language)
+    assert verdict_of(upload) == "resaved_copy" and compared_as(compare) == "different"
+    words = {"en": ("saved again by another program, which broke or removed the seal",
+                    f"The text on every page is the same as in the sealed document with fingerprint {fingerprint}"),
+             "sv": ("sparats om av ett annat program, som bröt eller tog bort förseglingen",
+                    f"Texten på varje sida är densamma som i den förseglade handlingen med fingeravtrycket "
+                    f"{fingerprint}")}[language]
+    for page in (upload, compare):
+        for phrase in words:
+            assert phrase in text_of(page)
+    assert f'href="/verify/{fingerprint}"' in upload
+    assert "Signature is Valid" not in pdfsig(copy)
+
+
+def test_a_copy_resaved_by_pypdf_is_a_resaved_copy(sealed, client):
+    data, fingerprint = sealed
+    upload, _ = both_pages(client, fingerprint, resaved_by_pypdf(data), "en")
+    assert verdict_of(upload) == "resaved_copy"
+
+
+def test_a_resaved_copy_whose_text_was_changed_is_changed(sealed, client, tmp_path):
+    data, fingerprint = sealed
+    # qpdf's QDF mode leaves page content uncompressed: change the rent in the text itself
+    source, target = tmp_path / "in.pdf", tmp_path / "qdf.pdf"
+    source.write_bytes(data)
+    subprocess.run(["qpdf", "--qdf", "--object-streams=disable", str(source), str(target)], check=True)
+    qdf = target.read_bytes()
+    assert b"9 500 SEK" in qdf
+    copy = qdf.replace(b"9 500 SEK", b"1 500 SEK")
+    upload, compare = both_pages(client, fingerprint, copy, "en")
+    assert verdict_of(upload) == "modified_after_sealing" and compared_as(compare) == "different"
+
+
+def test_one_changed_byte_in_place_is_a_change_not_a_copy(sealed, client):
+    data, fingerprint = sealed
+    changed = bytearray(data)
+    changed[changed.index(b"ReportLab")] = ord("r")
+    upload, compare = both_pages(client, fingerprint, bytes(changed), "en")
+    assert verdict_of(upload) == "modified_after_sealing" and compared_as(compare) == "different"
+
+
+# --- files that are not ours ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_self_signed_signature_is_not_called_valid(client, language):
+    upload = verify_page(client, signed_alone(pdf()), language)
+    assert verdict_of(upload) == "unknown_signer"
+    words = {"en": ("Signed with a certificate nobody vouches for",
+                    "A signature naming Mallory Mallorysson (Skuggbolaget AB)"),
+             "sv": ("Signerad med ett certifikat som ingen går i god för",
+                    "En signatur som anger Mallory Mallorysson (Skuggbolaget AB)")}[language]
+    for phrase in words:
+        assert phrase in text_of(upload)
+    assert "valid electronic signature" not in text_of(upload)
+
+
+def test_a_stranger_signature_over_changed_bytes_is_broken(client):
+    signed = bytearray(signed_alone(pdf()))
+    signed[signed.index(b"ReportLab")] = ord("r")  # inside the signed range
+    upload = verify_page(client, bytes(signed))
+    assert verdict_of(upload) == "signature_broken"
+    assert "does not match the file" in text_of(upload)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_damaged_unsigned_file_is_damaged_not_an_invalid_signature(client, language):
+    damaged = pdf()[:600]
+    upload = verify_page(client, damaged, language)
+    assert verdict_of(upload) == "damaged"
+    words = {"en": "The file is damaged", "sv": "Filen är skadad"}[language]
+    assert words in text_of(upload)
+    assert "signature is not valid" not in text_of(upload).lower()
+    assert "underskriften är inte giltig" not in text_of(upload).lower()
+
+
+def test_a_whole_other_sealed_document_is_named_on_the_compare_page(app, people, client, sealed):
+    data, fingerprint = sealed
+    made = make_case(people.bob, [signer("Per Persson", "per@example.com", methods=["touch"])], methods=["touch"])
+    sign(client, made, "Per Persson")
+    drain()
+    with tenant_context(made.case.tenant_id):
+        other = db.session.get(Case, made.case.id).documents[0]
+        other_pdf, other_fingerprint = blobs().get(other.sealed_sha256), other.fingerprint
+    compare = compare_page(client, fingerprint, other_pdf)
+    assert compared_as(compare) == "other" and other_fingerprint in text_of(compare)
+    assert verdict_of(compare) == "authentic"
