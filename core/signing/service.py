@@ -124,6 +124,38 @@ def link_state(party: Party, now: datetime | None = None) -> Link:
     return link
 
 
+# What a party who has finished is told about the case (the page after signing, and its poll).
+OUTCOMES = ("others", "sealing", "sealing_failed", "sealed", "revoked", "expired", "declined")
+
+
+def outcome(link: Link, now: datetime | None = None) -> str:
+    """What is true of the case for a party who has signed (or a recipient of a completed case).
+
+    "others": other signers have not signed yet; "sealing": every signer has signed and the
+    documents are being sealed now; "sealing_failed": the sealing job gave up (an admin can retry);
+    "sealed": the signed documents are ready; "revoked", "expired", "declined": the case was
+    closed before every party signed, so nothing will be sealed.
+    """
+    case = link.case
+    now = now or utcnow()
+    if case.status == "completed":
+        return "sealed"
+    if case.status in ("revoked", "expired", "declined"):
+        return case.status
+    if case.seal_state == "queued":
+        from core.sealing.views import failed_seal_job
+
+        return "sealing_failed" if failed_seal_job(case) is not None else "sealing"
+    if case.expires_at and case.expires_at <= now:
+        return "expired"  # the scheduler has not closed it yet; nobody can sign any more
+    return "others"
+
+
+def still_to_sign(case: Case) -> list[str]:
+    """The names of the signers who have not signed yet, in signing order."""
+    return [p.name for p in case.signers if p.status != "signed"]
+
+
 def record_first_view(party: Party) -> None:
     """The first view of a link is an event; later views write nothing (cheap under load)."""
     if party.viewed_at is not None:

@@ -96,10 +96,22 @@ def _state_page(token: str, link: service.Link):
 
 def _finished_page(token: str, link: service.Link):
     case = link.case
-    sealed = [d for d in case.documents if d.sealed_sha256]
+    outcome = service.outcome(link)
+    sealed = [d for d in case.documents if d.sealed_sha256] if outcome == "sealed" else []
     return render_template("signing/done.html", link=link, token=token, case=case, party=link.party,
-                           signature=link.party.signature, sealed=sealed,
+                           signature=link.party.signature, outcome=outcome, sealed=sealed,
+                           available=within_retention(case), still_to_sign=service.still_to_sign(case),
                            receipt_endpoint=_receipt_endpoint())
+
+
+@bp.get("/<token>/status")
+@with_link("signed", "completed")
+def status(token: str, link: service.Link):
+    """What the page after signing polls while the documents are sealed: it reloads its card when
+    the outcome changes (e.g. "sealing" -> "sealed", with the download)."""
+    response = jsonify(outcome=service.outcome(link))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _receipt_endpoint() -> str | None:
