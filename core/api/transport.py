@@ -51,11 +51,36 @@ def allowed_networks(setting: str | Iterable[str] | None) -> tuple[Network, ...]
     return tuple(ipaddress.ip_network(net, strict=False) for net in setting or ())
 
 
+# IPv6 forms that carry an IPv4 address inside (RFC 4291 mapped and compatible, 2765 translated,
+# 6052 NAT64, 3056 6to4; Teredo's 2001::/32 is refused as non-public already): a router or NAT64 gateway
+# on the way turns them into that IPv4 address, so they are judged by it. The local-use NAT64
+# prefix (RFC 8215) is never public, whatever it embeds (its layout is the operator's choice).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, compatible, translated, NAT64, 6to4)."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    # (:: and ::1 are in the compatible range but are themselves: unspecified and loopback)
+    if ip in _NAT64 or ip in _IPV4_TRANSLATED or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_kind(address: str) -> str | None:
     """Why webhooks may not go to `address` (a word for the log), or None for a public address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if ip.version == 6 and ip in _LOCAL_NAT64:
+        return "non-public"
+    ip = embedded_ipv4(ip) or ip
     for kind, applies in (("unspecified", ip.is_unspecified), ("loopback", ip.is_loopback),
                           ("link-local (cloud metadata)", ip.is_link_local), ("multicast", ip.is_multicast),
                           ("private", ip.is_private)):
@@ -93,8 +118,10 @@ def resolve(url: str, allowed: tuple[Network, ...] = ()) -> Target:
 
 
 def _in(address: str, networks: tuple[Network, ...]) -> bool:
+    """In an allowed network, itself or by the IPv4 address it embeds (e.g. DNS64 in front of it)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return any(ip in net for net in networks if ip.version == net.version)
+    candidates = [ip, embedded_ipv4(ip)]
+    return any(c in net for c in candidates if c is not None for net in networks if c.version == net.version)
 
 
 def post(target: Target, body: bytes, headers: dict, timeout: float, verify: bool | str = True) -> requests.Response:

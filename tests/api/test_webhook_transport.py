@@ -95,6 +95,36 @@ def test_only_public_addresses_are_fine(address, kind):
     assert transport.address_kind(address) == kind
 
 
+@pytest.mark.parametrize("address, kind", [
+    ("64:ff9b::7f00:1", "loopback"), ("64:ff9b::127.0.0.1", "loopback"),  # NAT64 (RFC 6052)
+    ("64:ff9b::a9fe:a9fe", "link-local (cloud metadata)"), ("64:ff9b::c0a8:10a", "private"),
+    ("64:ff9b:1::7f00:1", "non-public"), ("64:ff9b:1:ffff::5db8:d822", "non-public"),  # local-use NAT64
+    ("2002:7f00:1::", "loopback"), ("2002:a00:1::1", "private"), ("2002:a9fe:a9fe::", "link-local (cloud metadata)"),
+    ("::127.0.0.1", "loopback"), ("::10.0.0.1", "private"), ("::ffff:169.254.169.254", "link-local (cloud metadata)"),
+    ("::ffff:0:a00:1", "private"),
+    ("64:ff9b::5db8:d822", None), ("2002:5db8:d822::1", None),  # the same forms around a public address
+])
+def test_ipv6_forms_that_embed_an_ipv4_address_are_judged_by_it(address, kind):
+    assert transport.address_kind(address) == kind
+
+
+def test_a_webhook_written_as_nat64_or_6to4_loopback_is_refused(app, client, login, people, monkeypatch):
+    monkeypatch.delitem(app.config, "WEBHOOK_ALLOWED_NETWORKS")
+    login(people.alice)
+    for url in ("http://[64:ff9b::7f00:1]:8080/hook", "http://[2002:7f00:1::]:8080/hook", "http://[::127.0.0.1]/"):
+        response = register_webhook(client, url, ["case.sent"])
+        assert response.status_code == 400, url
+        assert "only be sent to public internet addresses" in response.get_data(as_text=True)
+
+
+def test_an_allowed_ipv4_network_also_allows_its_nat64_form(dns):
+    dns.answers["hooks.intranet.example"] = ["64:ff9b::a14:1e28"]  # DNS64 in front of 10.20.30.40
+    with pytest.raises(transport.WebhookUrlError):
+        transport.resolve("https://hooks.intranet.example/sigill")
+    allowed = transport.allowed_networks("10.20.0.0/16")
+    assert transport.resolve("https://hooks.intranet.example/sigill", allowed).addresses == ("64:ff9b::a14:1e28",)
+
+
 def test_allowed_networks_come_from_a_list_or_a_comma_separated_setting():
     assert transport.allowed_networks("10.0.0.0/8, 192.168.1.0/24") == transport.allowed_networks(
         ["10.0.0.0/8", "192.168.1.0/24"])
