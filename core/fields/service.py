@@ -108,6 +108,9 @@ class Saved:
     revisions: dict[str, int] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Every saved value of the party's fields as now stored ({"value", "revision"}): a page learns
+    # of fields another tab or device changed, even those it did not send.
+    current: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def party_fields(case: Case, party: Party) -> list[CaseField]:
@@ -146,6 +149,10 @@ def save_values(case: Case, party: Party, raw: dict[str, Any], revisions: dict[s
         else:
             saved.values[name], saved.revisions[name] = value, revision
     db.session.flush()
+    now_stored = {v.field_id: v for v in db.session.scalars(
+        sa.select(FieldValue).where(FieldValue.case_id == case.id).execution_options(populate_existing=True))}
+    saved.current = {row.name: {"value": now_stored[row.id].value, "revision": now_stored[row.id].revision}
+                     for row in rows if row.id in now_stored}
     return saved
 
 

@@ -13,4 +13,5 @@ def signer_texts() -> dict[str, str]:
         "conflict": _("This field was changed in another window or on another device to: %(value)s"),
         "of": _("Field %(n)s of %(total)s"),
         "empty": _("(empty)"),
+        "attention": _("Some fields need your attention before you can sign."),
     }

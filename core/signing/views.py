@@ -282,7 +282,8 @@ def save_fields(token: str, link: service.Link):
         return redirect(url_for("signing.open", token=token, _anchor="fields"))
     ctx = _context(link)
     return jsonify(ok=not saved.errors and not saved.conflicts, values=saved.values, revisions=saved.revisions,
-                   errors=saved.errors, conflicts=saved.conflicts, documents_digest=ctx.documents_digest,
+                   errors=saved.errors, conflicts=saved.conflicts, current=saved.current,
+                   documents_digest=ctx.documents_digest,
                    consent_text=ctx.consent_text)
 
 

@@ -119,7 +119,19 @@
       var conflict = (body.conflicts || {})[name];
       if (conflict) { showConflict(item, conflict); }
     });
+    // Fields this page did not send but another tab or device changed: shown, never taken silently.
+    Object.keys(body.current || {}).forEach(function (name) {
+      var item = byName(name);
+      if (!item || batch.indexOf(name) !== -1 || name in dirty) { return; }
+      if (body.current[name].revision > (parseInt(item.dataset.revision, 10) || 0)) {
+        showConflict(item, body.current[name]);
+      }
+    });
     status.textContent = body.ok ? texts.saved : "";
+    // The digest the signature binds is taken only while the page shows what is stored: with a
+    // value refused or changed elsewhere on screen, signing waits (and the server would refuse).
+    if (problem()) { return; }
+    attention.hidden = true;
     if (body.consent_text) {
       var consent = document.getElementById("consent-text");
       if (consent) { consent.textContent = body.consent_text; }
@@ -129,6 +141,13 @@
         input.value = body.documents_digest;
       });
     }
+  }
+
+  // The first field with a refused value or a change from elsewhere to decide on.
+  function problem() {
+    return items.find(function (item) {
+      return item.classList.contains("has-error") || !item.querySelector(".conflict").hidden;
+    });
   }
 
   function showError(item, message) {
@@ -154,7 +173,8 @@
     var box = item.querySelector(".conflict");
     item.dataset.revision = box.dataset.revision;
     box.hidden = true;
-    if (useTheirs) { setValue(item, JSON.parse(box.dataset.value)); } else { schedule(item, true); }
+    if (useTheirs) { setValue(item, JSON.parse(box.dataset.value)); }
+    schedule(item, true);  // the answer brings the digest of what the page now shows
   }
 
   items.forEach(function (item) {
@@ -170,18 +190,40 @@
   form.querySelector("[data-save-button]").hidden = true;
   form.addEventListener("submit", function (event) { event.preventDefault(); flush(); });
 
-  // Signing waits for the last save, so the digest it binds is the one of what was typed.
+  // Signing waits for the last save, so the digest it binds is the one of what was typed; and it
+  // stops at a refused value or a change from elsewhere, which signing would otherwise lose or
+  // sign unseen: the party is told and taken to the field.
   function waitForSaves(event) {
-    if (!Object.keys(dirty).length) { return; }
+    var pending = Object.keys(dirty).length > 0;
+    if (!pending && !problem()) { return; }
     var submitter = event.submitter || event.target;
     event.preventDefault();
     event.stopImmediatePropagation();
+    if (!pending) { stopAtProblem(); return; }
     flush().then(function () {
+      if (stopAtProblem()) { return; }
       if (event.type === "submit") { event.target.requestSubmit(submitter); } else { submitter.click(); }
     });
   }
+
+  function stopAtProblem() {
+    var item = problem();
+    if (!item) { return false; }
+    attention.hidden = false;
+    if (!stepBar.hidden) { show(items.indexOf(item)); }
+    focusField(item);
+    return true;
+  }
+
   var signForm = document.getElementById("sign-form");
+  var attention = document.createElement("div");
+  attention.className = "flash flash-error";
+  attention.id = "fields-attention";
+  attention.setAttribute("role", "alert");
+  attention.textContent = texts.attention;
+  attention.hidden = true;
   if (signForm) {
+    signForm.insertBefore(attention, signForm.firstChild);
     signForm.addEventListener("submit", waitForSaves, true);
     signForm.addEventListener("click", function (event) {
       if (event.target.closest("button[type=button]")) { waitForSaves(event); }

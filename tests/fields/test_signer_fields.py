@@ -73,6 +73,10 @@ def test_two_tabs_filling_the_same_field_do_not_overwrite_each_other(client, app
     answer = save(second_tab, path, {"full_name": "Sara S."}, {"full_name": 0}).json
     assert not answer["ok"] and answer["conflicts"] == {"full_name": {"value": "Sara Svensson", "revision": 1}}
     assert stored(made)["full_name"].value == "Sara Svensson"
+    # A save of another field tells the tab of every stored value, so it learns of changes it did not send.
+    answer = save(second_tab, path, {"rent": "12"}, {"rent": 0}).json
+    assert answer["current"] == {"full_name": {"value": "Sara Svensson", "revision": 1},
+                                 "rent": {"value": "12", "revision": 1}}
     answer = save(second_tab, path, {"full_name": "Sara S."}, {"full_name": 1}).json  # "keep mine"
     assert answer["ok"] and stored(made)["full_name"].value == "Sara S."
 

@@ -1,0 +1,116 @@
+"""The signer's fields in Chromium, in Swedish: bad input gets its message next to the field and
+nothing typed is lost, whether the value is of the wrong type, a required field is empty at signing,
+or two tabs fill in the same field."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fields.helpers import lease_with_fields, stored
+from tests.signing.test_signer_browser import draw_with_mouse
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def tenant_url(live_server, people):
+    with live_server.app.app_context():
+        made = lease_with_fields(people.bob)
+    url = live_server.url + made.links["tenant"]
+    return made, url
+
+
+def values(live_server, made) -> dict:
+    with live_server.app.app_context():
+        return {name: value.value for name, value in stored(made).items()}
+
+
+def item(page, name: str):
+    return page.locator(f".fill[data-name={name}]")
+
+
+def test_two_tabs_filling_the_same_field_show_the_other_value_and_keep_both(live_server, tenant_url, page):
+    made, url = tenant_url
+    first = page
+    first.goto(url + "/lang/sv")
+    second = page.context.new_page()  # another tab of the same browser
+    second.goto(url)
+
+    first.get_by_label("Full name").fill("Sara Svensson")
+    first.locator(".fill-status", has_text="Sparat.").wait_for()
+    second.get_by_label("Full name").fill("Sara S.")
+    conflict = item(second, "full_name").locator(".conflict")
+    conflict.wait_for(state="visible")
+    assert conflict.locator("p").inner_text() == (
+        "Fältet ändrades i ett annat fönster eller på en annan enhet till: Sara Svensson")
+    assert second.get_by_label("Full name").input_value() == "Sara S."  # what this tab typed stays
+    assert values(live_server, made) == {"full_name": "Sara Svensson"}  # and did not overwrite the other
+
+    conflict.get_by_role("button", name="Behåll mitt").click()
+    second.locator(".fill-status", has_text="Sparat.").wait_for()
+    assert conflict.is_hidden() and values(live_server, made) == {"full_name": "Sara S."}
+
+    # The first tab learns of the change with its next save and does not sign what it does not show.
+    first.get_by_label("Rent").fill("9500")
+    first.locator(".fill-status", has_text="Sparat.").wait_for()
+    told = item(first, "full_name").locator(".conflict")
+    told.wait_for(state="visible")
+    assert "till: Sara S." in told.inner_text()
+    assert first.get_by_label("Full name").input_value() == "Sara Svensson"
+    first.get_by_label("Jag har läst handlingarna och vill skriva under dem").check()
+    draw_with_mouse(first, "#touch-pad")
+    sign = first.get_by_role("button", name="Skriv under med min ritade underskrift")
+    sign.click()
+    first.locator("#fields-attention", has_text="Några fält behöver din uppmärksamhet").wait_for()
+    assert first.evaluate("document.activeElement.id") == first.get_by_label("Full name").get_attribute("id")
+    told.get_by_role("button", name="Använd det andra värdet").click()
+    assert first.get_by_label("Full name").input_value() == "Sara S."
+    first.locator("#fields-attention").wait_for(state="hidden")  # once the choice is saved
+    assert told.is_hidden()
+    sign.click()
+    first.get_by_role("heading", name="Tack för din underskrift").wait_for()
+    signed = values(live_server, made)
+    assert (signed["full_name"], signed["rent"]) == ("Sara S.", "9500")
+
+
+def test_a_wrong_value_is_named_next_to_its_field_and_signing_waits_for_it(live_server, tenant_url, page):
+    made, url = tenant_url
+    page.goto(url + "/lang/sv")
+    page.get_by_label("Full name").fill("Åsa Öberg")
+    rent = page.get_by_label("Rent")
+    rent.fill("mycket")
+    error = item(page, "rent").locator(".error")
+    error.filter(has_text="Ange ett tal, till exempel 1250 eller 12,5.").wait_for()
+    assert rent.get_attribute("aria-invalid") == "true"
+    assert values(live_server, made) == {"full_name": "Åsa Öberg"}
+
+    # Signing now would lose what was typed in the rent (it is not stored): the page says what to fix.
+    page.get_by_label("Jag har läst handlingarna och vill skriva under dem").check()
+    draw_with_mouse(page, "#touch-pad")
+    page.get_by_role("button", name="Skriv under med min ritade underskrift").click()
+    page.locator("#fields-attention", has_text="Några fält behöver din uppmärksamhet").wait_for()
+    assert rent.input_value() == "mycket" and page.get_by_label("Full name").input_value() == "Åsa Öberg"
+    assert page.evaluate("document.activeElement.id") == rent.get_attribute("id")
+
+    rent.fill("9 500")
+    page.locator(".fill-status", has_text="Sparat.").wait_for()
+    assert error.inner_text() == ""
+    page.get_by_role("button", name="Skriv under med min ritade underskrift").click()
+    page.get_by_role("heading", name="Tack för din underskrift").wait_for()
+    assert values(live_server, made)["rent"] == "9500"
+
+
+def test_a_required_field_left_empty_is_named_at_signing_and_the_rest_is_kept(live_server, tenant_url, page):
+    made, url = tenant_url
+    page.goto(url + "/lang/sv")
+    page.get_by_label("Full name").fill("Åsa Öberg")
+    page.get_by_label("Moving in").fill("2026-09-01")
+    page.locator(".fill-status", has_text="Sparat.").wait_for()
+    page.get_by_label("Jag har läst handlingarna och vill skriva under dem").check()
+    draw_with_mouse(page, "#touch-pad")
+    page.get_by_role("button", name="Skriv under med min ritade underskrift").click()
+    page.get_by_text("Fyll i fälten som är markerade nedan innan du signerar.").wait_for()
+    item(page, "rent").locator(".error", has_text="Fyll i fältet.").wait_for()
+    assert page.get_by_label("Full name").input_value() == "Åsa Öberg"
+    assert page.get_by_label("Moving in").input_value() == "2026-09-01"
+    assert values(live_server, made) == {"full_name": "Åsa Öberg", "moving_in": "2026-09-01"}
