@@ -144,6 +144,9 @@ def _init_plugins(app: Flask, extra: list | None) -> None:
 
     pm = app.extensions["sigill_pm"] = make_plugin_manager(extra=extra)
     load_plugin_config(app, pm)
+    from core.signing import methods
+
+    methods.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

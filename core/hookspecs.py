@@ -50,7 +50,14 @@ def register_blueprints(app):
 
 @hookspec
 def register_signing_methods():
-    """Return a list of `core.signing.methods.SigningMethod` subclasses this plugin provides."""
+    """Return a list of `core.signing.methods.SigningMethod` subclasses this plugin provides.
+
+    The only source of signing methods: the core's own come from `core.signing.builtin` through
+    this hook too. Called once at start-up for every installed plugin (a method's `name` must be
+    unique and short, else the app does not start) and per tenant for what it may offer (only
+    tenants that switched the plugin on). The office form, the API and its OpenAPI document, the
+    signer page, the receipt, the verify page and the case timeline all read the result.
+    """
 
 
 # --- case lifecycle events (called with the tenant's hooks) -----------------------------------

@@ -31,7 +31,7 @@ from core import hookspecs
 hookimpl = pluggy.HookimplMarker("sigill")
 
 # Core features registered as plugins too, always on (their names are not switchable).
-CORE_PLUGINS: tuple[str, ...] = ("core.api.webhooks",)
+CORE_PLUGINS: tuple[str, ...] = ("core.signing.builtin", "core.api.webhooks")
 # Special features shipped with Sigill; each is switched on per tenant.
 BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.e_delivery",)
 

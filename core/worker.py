@@ -87,7 +87,8 @@ def _seal_once(app: Flask) -> None:
     receipt = ReceiptData(
         organisation="Sigill", case_title="warm-up", case_id="0",
         documents=(ReceiptDocument("warm-up.pdf", "0" * 64, 1),),
-        parties=(ReceiptParty(name="Sigill", role="signer", method="touch", email="warm-up@sigill.invalid",
+        parties=(ReceiptParty(name="Sigill", role="signer", method="touch", method_title="Drawn signature",
+                              email="warm-up@sigill.invalid",
                               invited_at=now, viewed_at=now, signed_at=now),),
         evidence_head="0" * 64, fingerprint=code, verify_url=app.config["BASE_URL"] + "/verify/",
         seal=ReceiptSeal(setup.subject, "B-B", None, sealed_at=now))

@@ -200,8 +200,14 @@ retried with backoff (30 s, 2 min, 10 min, 1 h, ...) for a day. Deliveries go to
 only: the host name is resolved and checked at every attempt, and redirects are not followed."""
 
 
-@cache
 def openapi_spec() -> dict:
+    """The document for this app: signing methods are listed as the app's method registry has them
+    (`schemas.MethodName.choices`), so it is built once per set of installed methods."""
+    return _openapi_spec(tuple(schemas.MethodName().choices))
+
+
+@cache
+def _openapi_spec(method_names: tuple[str, ...]) -> dict:
     spec = APISpec(title="Sigill API", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
                    info={"description": DESCRIPTION}, servers=[{"url": "/api/v1"}])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

@@ -22,22 +22,34 @@ from marshmallow import (
 )
 
 from core.api.service import MAX_ID
-from core.cases.forms import available_methods, normalise_personal_number, normalise_phone, valid_email
+from core.cases.forms import normalise_personal_number, normalise_phone, valid_email
 from core.i18n import _
 from core.models.base import utcnow
 from core.models.case import CASE_STATUSES, PARTY_ROLES, PARTY_STATUSES, SIGNING_ORDERS
 from core.security import mask_personal_number
+from core.signing import methods as signing_methods
 
-METHODS = ("touch", "sms", "bankid")
 LANGUAGES = ("sv", "en")
 MAX_PAGE = 100
 
 
-def _check_methods(methods: list[str] | None) -> None:
-    unavailable = [m for m in methods or [] if m not in available_methods()]
-    if unavailable:
-        raise ValidationError(_("Signing method not available in this service: %(methods)s",
-                                methods=", ".join(unavailable)))
+class MethodName(validate.Validator):
+    """A signing method the key's organisation may offer, read from the method registry when a
+    request is checked. `choices` (what the OpenAPI document lists as the enum) are the methods
+    this service has installed and configured."""
+
+    @property
+    def choices(self) -> list[str]:
+        return [name for name, method in signing_methods.installed().items() if method.configured()]
+
+    def __call__(self, value: str) -> str:
+        if value not in signing_methods.offered():
+            raise ValidationError(_("Signing method not available in this service: %(methods)s", methods=value))
+        return value
+
+
+def method_list(**kwargs) -> fields.List:
+    return fields.List(fields.Str(validate=MethodName()), **kwargs)
 
 
 def check_expiry(value) -> None:
@@ -114,21 +126,19 @@ class PersonIn(Schema):
 
 class PartyIn(PersonIn):
     role = fields.Str(load_default="signer", validate=validate.OneOf(PARTY_ROLES))
-    methods = fields.List(fields.Str(validate=validate.OneOf(METHODS)), load_default=None, allow_none=True,
+    methods = method_list(load_default=None, allow_none=True,
                           metadata={"description": "Methods this party may use; default: the case's methods."})
 
-    @validates("methods")
-    def _methods(self, value: list[str] | None, **_kwargs) -> None:
-        _check_methods(value)
 
-
-def sms_phone_errors(parties: list[dict], case_methods: list[str] | None) -> dict:
-    """Field errors for signers who may sign with an SMS code but have no mobile number, by position."""
+def method_needs_errors(parties: list[dict], case_methods: list[str] | None) -> dict:
+    """Field errors, by position, for signers who lack a detail a method they may use needs (an SMS
+    code needs a mobile number ...: `SigningMethod.party_needs`)."""
     errors = {}
     for index, party in enumerate(parties):
         methods = party.get("methods") or case_methods or []
-        if party.get("role", "signer") == "signer" and "sms" in methods and not party.get("phone"):
-            errors[index] = {"phone": [_("A mobile number is needed when the party may sign with an SMS code.")]}
+        missing = signing_methods.missing_for(methods, party.get("role", "signer"), party)
+        if missing:
+            errors[index] = {detail: [message] for detail, message in missing.items()}
     return errors
 
 
@@ -141,8 +151,8 @@ class CaseSettingsIn(Schema):
     title = fields.Str(required=True, validate=validate.Length(min=1, max=300))
     message = fields.Str(load_default="", validate=validate.Length(max=5000),
                          metadata={"description": "A message to the parties, in their invitation."})
-    methods = fields.List(fields.Str(validate=validate.OneOf(METHODS)), load_default=lambda: ["touch"],
-                          validate=validate.Length(min=1), metadata={"description": "Signing methods offered."})
+    methods = method_list(load_default=lambda: ["touch"], validate=validate.Length(min=1),
+                          metadata={"description": "Signing methods offered."})
     signing_order = fields.Str(load_default="parallel", validate=validate.OneOf(SIGNING_ORDERS))
     language = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES),
                           metadata={"description": "Language of the case; default: the organisation's."})
@@ -159,10 +169,6 @@ class CaseSettingsIn(Schema):
     def _title(self, value: str, **_kwargs) -> None:
         if not value.strip():
             raise ValidationError(_("Give the case a title."))
-
-    @validates("methods")
-    def _methods(self, value: list[str], **_kwargs) -> None:
-        _check_methods(value)
 
     @validates("expires_at")
     def _expiry(self, value, **_kwargs) -> None:
@@ -182,8 +188,8 @@ class CaseIn(CaseSettingsIn):
     documents = fields.List(fields.Nested(DocumentIn), load_default=list, validate=validate.Length(max=20))
 
     @validates_schema
-    def _sms_needs_phone(self, data: dict, **_kwargs) -> None:
-        errors = sms_phone_errors(data.get("parties") or [], data.get("methods"))
+    def _method_needs(self, data: dict, **_kwargs) -> None:
+        errors = method_needs_errors(data.get("parties") or [], data.get("methods"))
         if errors:
             raise ValidationError({"parties": errors})
 

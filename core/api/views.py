@@ -391,7 +391,7 @@ def change_case(case_id: int):
         if "methods" in values:
             values["allowed_methods"] = values.pop("methods")
         rows = _party_rows(case, values.pop("parties")) if "parties" in values else None
-        _check_sms_phones(case, values.get("allowed_methods", case.allowed_methods), rows)
+        _check_method_needs(case, values.get("allowed_methods", case.allowed_methods), rows)
         run_case_action(lambda: cases.update_case(case, officer, **values))
         if rows is not None:
             run_case_action(lambda: cases.replace_parties(case, officer, rows))
@@ -419,11 +419,12 @@ def _party_rows(case: Case, parties: list[dict]) -> list[dict]:
     return parties
 
 
-def _check_sms_phones(case: Case, methods: list[str], rows: list[dict] | None) -> None:
-    """The parties after the change, as for a new case: an SMS signer needs a mobile number."""
-    current = {p.id: {"role": p.role, "methods": p.methods, "phone": p.phone} for p in case.parties}
+def _check_method_needs(case: Case, methods: list[str], rows: list[dict] | None) -> None:
+    """The parties after the change, as for a new case: an SMS signer needs a mobile number ..."""
+    current = {p.id: {"role": p.role, "methods": p.methods, "phone": p.phone, "personal_number": p.personal_number,
+                      "name": p.name, "email": p.email} for p in case.parties}
     rows = rows if rows is not None else [{"id": party_id} for party_id in current]
-    errors = schemas.sms_phone_errors([{**current.get(row.get("id"), {}), **row} for row in rows], methods)
+    errors = schemas.method_needs_errors([{**current.get(row.get("id"), {}), **row} for row in rows], methods)
     if errors:
         raise invalid_fields({"parties": errors})
 

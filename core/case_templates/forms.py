@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from core.case_templates.schemas import LANGUAGES, ORDERS, ROLE_KEY, ROLE_KINDS
-from core.cases.forms import KeptFile, PartyRow, available_methods, numbers, row_action, validate_party
+from core.cases.forms import KeptFile, PartyRow, numbers, row_action, validate_party
 from core.i18n import _
 from core.models.base import utcnow
+from core.signing import methods as signing_methods
 
 
 @dataclass
@@ -89,7 +90,7 @@ class TemplateForm:
         parsed = cls(
             name=form.get("name", "").strip(), description=form.get("description", "").strip(),
             title=form.get("title", "").strip(), message=form.get("message", "").strip(),
-            methods=[m for m in form.getlist("methods") if m in available_methods()],
+            methods=[m for m in form.getlist("methods") if m in signing_methods.offered()],
             signing_order=_choice(form.get("signing_order"), ORDERS), language=_choice(form.get("language"), LANGUAGES),
             expiry_days=form.get("expiry_days", "").strip(),
             reminder_interval_days=form.get("reminder_interval_days", "").strip(),
@@ -143,7 +144,7 @@ def _role_from(form, index: int) -> RoleRow:
     key = get("key")
     return RoleRow(
         key=key if ROLE_KEY.match(key) else "", label=get("label"), kind=_choice(get("kind"), ROLE_KINDS),
-        methods=[m for m in form.getlist(f"role-{index}-methods") if m in available_methods()],
+        methods=[m for m in form.getlist(f"role-{index}-methods") if m in signing_methods.offered()],
         fixed=get("fixed") == "yes", name=get("name"), email=get("email"), phone=get("phone"),
         personal_number=get("personal_number"), language=_choice(get("language"), LANGUAGES),
     )

@@ -15,7 +15,7 @@ from core.case_templates.cases import Person, case_from_template
 from core.case_templates.forms import TemplateForm, UseForm
 from core.case_templates.models import CaseTemplate
 from core.cases.documents import render_page_png
-from core.cases.forms import accept_uploads, available_methods, method_labels
+from core.cases.forms import accept_uploads
 from core.cases.messages import send_or_say_why
 from core.cases.service import CaseError, upload_limit_mb
 from core.extensions import db
@@ -23,6 +23,7 @@ from core.fields import editor
 from core.fields.definitions import type_labels
 from core.i18n import _, ngettext
 from core.models import Case
+from core.signing import methods as signing_methods
 from core.storage import BlobNotFound, blobs
 
 bp = Blueprint("case_templates", __name__, url_prefix="/templates")
@@ -60,7 +61,7 @@ def detail(template_id: int):
     content = service.version_of(template).content
     return render_template("case_templates/detail.html", template=template, content=content,
                            versions=service.versions(template), problems=service.use_problems(content),
-                           method_labels=method_labels())
+                           method_labels=signing_methods.all_titles())
 
 
 # --- creating and changing -----------------------------------------------------------------------
@@ -86,7 +87,7 @@ def _render_form(form: TemplateForm, template: CaseTemplate | None, content: dic
     tenant = current_user.tenant
     return render_template(
         "case_templates/form.html", form=form, template=template, documents=(content or {}).get("documents", []),
-        methods=available_methods(), method_labels=method_labels(),
+        methods=signing_methods.offered(), method_labels=signing_methods.all_titles(),
         kept=[(k, k.reference(tenant.id)) for k in form.kept], limit_mb=upload_limit_mb(tenant),
     ), status
 
@@ -185,7 +186,7 @@ def use(template_id: int):
 
 def _render_use(template: CaseTemplate, content: dict, form: UseForm, status: int = 200):
     return render_template("case_templates/use.html", template=template, content=content, form=form,
-                           method_labels=method_labels(), type_labels=type_labels()), status
+                           method_labels=signing_methods.all_titles(), type_labels=type_labels()), status
 
 
 def _handle_use(template: CaseTemplate, current: dict):

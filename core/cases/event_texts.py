@@ -58,9 +58,9 @@ def _gave_up(data: dict) -> str:
 
 
 def _signed(data: dict) -> str:
-    from core.cases.forms import method_labels
+    from core.signing.methods import title_of
 
-    return _("Signed (%(method)s)", method=method_labels().get(data.get("method"), data.get("method")))
+    return _("Signed (%(method)s)", method=title_of(data.get("method", "")))
 
 
 def _sms_wrong(data: dict) -> str:

@@ -12,29 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import phonenumbers
-from flask import current_app
 
 from core.i18n import _
 from core.models.base import utcnow
 from core.security import keyed_hash
+from core.signing import methods as signing_methods
 
 LANGUAGES = ("sv", "en")
 ROLES = ("signer", "recipient")
 ORDERS = ("parallel", "sequential")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PARTY_KEY = re.compile(r"^party-(\d+)-name$")
-
-
-def available_methods() -> list[str]:
-    """Signing methods an officer can offer: BankID only when the service has it configured."""
-    methods = ["touch", "sms"]
-    if current_app.config.get("BANKID_URL"):
-        methods.append("bankid")
-    return methods
-
-
-def method_labels() -> dict[str, str]:
-    return {"touch": _("Drawn signature"), "sms": _("SMS code"), "bankid": _("BankID")}
 
 
 def valid_email(email: str) -> bool:
@@ -219,7 +207,7 @@ class CaseForm:
 
     @classmethod
     def from_request(cls, form, tenant_id: int) -> CaseForm:
-        methods = [m for m in form.getlist("methods") if m in available_methods()]
+        methods = [m for m in form.getlist("methods") if m in signing_methods.offered()]
         parsed = cls(
             title=form.get("title", "").strip(), message=form.get("message", "").strip(), methods=methods,
             signing_order=_choice(form.get("signing_order"), ORDERS), language=_choice(form.get("language"), LANGUAGES),
@@ -305,7 +293,7 @@ def _party_from(form, index: int) -> PartyRow:
         id=int(raw_id) if raw_id.isdigit() else None, name=get("name"), email=get("email"), phone=get("phone"),
         personal_number=get("personal_number"), role=_choice(get("role"), ROLES),
         language=_choice(get("language"), LANGUAGES),
-        methods=[m for m in form.getlist(f"party-{index}-methods") if m in available_methods()],
+        methods=[m for m in form.getlist(f"party-{index}-methods") if m in signing_methods.offered()],
     )
 
 
@@ -318,17 +306,17 @@ def validate_party(row: PartyRow, case_methods: list[str]) -> None:
         row.errors["name"] = _("Give the party's name.")
     if not valid_email(row.email):
         row.errors["email"] = _("Give a valid email address, like name@example.com.")
-    methods = row.methods or case_methods
     if row.phone:
         try:
             row.phone = normalise_phone(row.phone)
         except ValueError:
             row.errors["phone"] = _("This is not a valid phone number. Give it like 070-123 45 67 or +46 70 123 45 67.")
-    elif row.role == "signer" and "sms" in methods:
-        row.errors["phone"] = _("A mobile number is needed when the party may sign with an SMS code.")
     if row.personal_number:
         try:
             row.personal_number = normalise_personal_number(row.personal_number)
         except ValueError:
             row.errors["personal_number"] = _("Give a personal identity number with 12 digits, YYYYMMDDNNNN, "
                                               "with a correct check digit.")
+    details = {"phone": row.phone, "personal_number": row.personal_number, "email": row.email, "name": row.name}
+    for detail, message in signing_methods.missing_for(row.methods or case_methods, row.role, details).items():
+        row.errors.setdefault(detail, message)

@@ -18,8 +18,6 @@ from core.cases.forms import (
     CaseForm,
     KeptFile,
     accept_uploads,
-    available_methods,
-    method_labels,
     normalise_phone,
     valid_email,
 )
@@ -31,6 +29,7 @@ from core.fields.service import case_data
 from core.i18n import _, current_language
 from core.models import Case, Document, Officer, Party
 from core.models.case import CASE_STATUSES
+from core.signing import methods as signing_methods
 from core.storage import blobs
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -124,7 +123,8 @@ def edit(case_id: int):
 def _render_form(form: CaseForm, case: Case | None, status: int = 200):
     tenant = current_user.tenant
     return render_template(
-        "cases/form.html", form=form, case=case, methods=available_methods(), method_labels=method_labels(),
+        "cases/form.html", form=form, case=case, methods=signing_methods.offered(),
+        method_labels=signing_methods.all_titles(),
         kept=[(k, k.reference(tenant.id)) for k in form.kept], limit_mb=service.upload_limit_mb(tenant),
     ), status
 
@@ -198,7 +198,7 @@ def detail(case_id: int):
         if case.template_id else None, field_data=case_data(case, current_language()),
         party_names={p.id: p.name for p in case.parties},
         signed_parties={p.id for p in case.parties if p.status == "signed"},
-        event_text=event_text, method_labels=method_labels(), preview_pages=PREVIEW_PAGES,
+        event_text=event_text, method_labels=signing_methods.all_titles(), preview_pages=PREVIEW_PAGES,
         sealed_links=_sealed_links(case),
         ready_problems=[error_text(CaseError(code)) for code in service.ready_problems(case)],
     )
@@ -262,8 +262,8 @@ def correct(case_id: int, party_id: int):
         except ValueError:
             flash(_("This is not a valid phone number. Give it like 070-123 45 67 or +46 70 123 45 67."), "error")
             return redirect(url_for(".detail", case_id=case.id))
-    elif "sms" in party.effective_methods and party.role == "signer":
-        flash(_("A mobile number is needed when the party may sign with an SMS code."), "error")
+    elif needed := signing_methods.missing_for(party.effective_methods, party.role, {"phone": None}).get("phone"):
+        flash(needed, "error")
         return redirect(url_for(".detail", case_id=case.id))
     return _act(case, lambda: followup.correct_party(case, party, current_user, email=email, phone=phone or None),
                 _("The details of %(name)s have been corrected.", name=party.name))

@@ -27,7 +27,8 @@ from core.fields.models import CaseField, FieldValue
 from core.i18n import _, force_locale
 from core.models import Case, Document, Party
 from core.models.base import utcnow
-from core.storage import BlobNotFound, blobs
+from core.signing import methods as signing_methods
+from core.storage import blobs
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -378,26 +379,25 @@ def _view(row: CaseField, value: Any, revision: int, editable: bool, owner: str 
 
 
 def signature_looks(case: Case, language: str) -> dict[int, SignatureLook]:
-    """How each signed party's signature shows in their signature fields: the drawn image for a
-    touch signature, else a printed block (name, method, time; BankID's own name for BankID)."""
+    """How each signed party's signature shows in their signature fields: the method's image (a
+    drawn signature), else a printed block (name, method, time; the name the method verified, such
+    as BankID's, before the one the officer typed)."""
     looks = {}
+    installed = signing_methods.installed()
     with force_locale(language):
         for party in case.parties:
             signature = party.signature
             if signature is None:
                 continue
-            png = (signature.evidence or {}).get("png_sha256") if signature.method == "touch" else None
-            if png:
-                try:
-                    looks[party.id] = SignatureLook(image=blobs().get(png))
-                    continue
-                except BlobNotFound:
-                    log.warning("signature image of party %s is missing; printing a signature block", party.id)
-            name = (signature.identity or {}).get("name") if signature.method == "bankid" else None
-            method = {"bankid": "BankID", "sms": _("SMS code"), "touch": _("Drawn signature")}.get(
-                signature.method, signature.method)
+            method = installed.get(signature.method)
+            image = method.signature_image(signature) if method is not None else None
+            if image:
+                looks[party.id] = SignatureLook(image=image)
+                continue
+            name = method.identity(party, signature).get("name") if method is not None else None
+            title = method.display_title if method is not None else signature.method
             looks[party.id] = SignatureLook(lines=(_("Signed electronically"), name or party.name,
-                                                   f"{method} · {local_time(case, signature.signed_at)}"))
+                                                   f"{title} · {local_time(case, signature.signed_at)}"))
     return looks
 
 

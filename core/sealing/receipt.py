@@ -73,9 +73,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "step_3": "Or type the fingerprint {fingerprint}; case, spaces and dashes do not matter.",
         "step_4": "A PDF reader's signature panel shows the seal by {subject}; any change "
         "after sealing makes the seal invalid.",
-        "bankid": "BankID",
-        "sms": "SMS code",
-        "touch": "Drawn signature",
         "email": "Email link",
         "field_values": "Filled-in fields",
         "field_values_sha256": "Fields, SHA-256",
@@ -119,9 +116,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "bindestreck spelar ingen roll.",
         "step_4": "En PDF-läsares signaturpanel visar förseglingen av {subject}; varje ändring "
         "efter förseglingen gör den ogiltig.",
-        "bankid": "BankID",
-        "sms": "SMS-kod",
-        "touch": "Ritad signatur",
         "email": "E-postlänk",
         "field_values": "Ifyllda fält",
         "field_values_sha256": "Fält, SHA-256",
@@ -147,9 +141,13 @@ class ReceiptParty:
     name: str
     role: str
     method: str
+    # The method's name in the receipt's language and what it says of its evidence (label, text);
+    # both from the signing method (`SigningMethod.display_title`, `evidence_lines`).
+    method_title: str = ""
+    evidence: tuple[tuple[str, str], ...] = ()
     email: str | None = None
     phone: str | None = None
-    bankid_name: str | None = None
+    verified_name: str | None = None  # a name the signing method verified (BankID)
     personal_number: str | None = None
     invited_at: datetime | None = None
     viewed_at: datetime | None = None
@@ -320,8 +318,9 @@ def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list
     for party in parties:
         rows = [
             (texts["role"], texts.get(party.role, party.role)),
-            (texts["method"], texts.get(party.method, party.method)),
+            (texts["method"], party.method_title or party.method),
             (texts["identity"], _identity(party)),
+            *party.evidence,
             (texts["invited"], _when(party.invited_at, texts)),
             (texts["viewed"], _when(party.viewed_at, texts)),
             (texts["signed"], _when(party.signed_at, texts)),
@@ -383,9 +382,9 @@ def _verification(receipt: ReceiptData, texts: dict, styles: dict) -> list:
 
 def _identity(party: ReceiptParty) -> str:
     parts = []
-    if party.bankid_name or party.personal_number:
+    if party.verified_name or party.personal_number:
         number = mask_personal_number(party.personal_number) if party.personal_number else ""
-        parts.append(" ".join(p for p in (party.bankid_name or "", number) if p))
+        parts.append(" ".join(p for p in (party.verified_name or "", number) if p))
     if party.email:
         parts.append(party.email)
     if party.phone:

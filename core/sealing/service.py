@@ -18,6 +18,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from core.extensions import db
 from core.fields.service import signed_field_values
+from core.i18n import force_locale
 from core.models import Case, Event, Party, Tenant
 from core.models.base import utcnow
 from core.plugins import hooks_for
@@ -25,6 +26,7 @@ from core.sealing import pki
 from core.sealing.fingerprint import make_fingerprint
 from core.sealing.receipt import ReceiptData, ReceiptDocument, ReceiptParty, ReceiptSeal, ReceiptSection
 from core.sealing.seal import sealing_context
+from core.signing import methods as signing_methods
 from core.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -138,17 +140,25 @@ def receipt_data(case: Case, document, fingerprint: str, head: str, setup: SealS
 
 
 def _receipt_party(party: Party, language: str) -> ReceiptParty:
+    """The party as the receipt prints them; what the method proved is the method's to say."""
     signature = party.signature
-    identity = (signature.identity or {}) if signature is not None else {}
-    method = signature.method if signature is not None else ""
+    method = signing_methods.installed().get(signature.method) if signature is not None else None
+    identity, title, lines = {}, signature.method if signature is not None else "", ()
+    if method is not None:
+        with force_locale(language):
+            identity = method.identity(party, signature)
+            title = method.display_title
+            lines = tuple((str(label), str(text)) for label, text in method.evidence_lines(signature))
     return ReceiptParty(
         name=party.name,
         role=party.role,
-        method=method,
+        method=signature.method if signature is not None else "",
+        method_title=title,
+        evidence=lines,
         email=party.email,
-        phone=identity.get("phone") or (party.phone if method == "sms" else None),
-        bankid_name=identity.get("name") if method == "bankid" else None,
-        personal_number=identity.get("personal_number") if method == "bankid" else None,
+        phone=identity.get("phone"),
+        verified_name=identity.get("name"),
+        personal_number=identity.get("personal_number"),
         invited_at=party.invited_at,
         viewed_at=party.viewed_at,
         signed_at=party.signed_at,

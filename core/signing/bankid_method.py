@@ -64,11 +64,15 @@ EVIDENCE_REJECTED = "evidenceRejected"
 class BankIDMethod(SigningMethod):
     name = "bankid"
     label = _l("BankID")
+    title = _l("BankID")
     template = "signing/bankid.html"
     order = 10
 
-    def available(self, party) -> bool:
+    def configured(self) -> bool:
         return bool(current_app.config.get("BANKID_URL"))
+
+    def available(self, party) -> bool:
+        return self.configured()
 
     def template_context(self, ctx: SigningContext) -> dict[str, Any]:
         order = _latest_order(ctx.party.id)

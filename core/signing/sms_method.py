@@ -56,8 +56,19 @@ _NEWEST_STATE = (
 class SmsMethod(SigningMethod):
     name = "sms"
     label = _l("Code by text message")
+    title = _l("SMS code")
+    icon = ('<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" class="method-icon">'
+            '<rect x="6" y="2" width="12" height="20" rx="2" fill="none" stroke="currentColor" stroke-width="2"/>'
+            '<path d="M10 18h4" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>')
     template = "signing/method_sms.html"
     order = 30
+    party_needs = {"phone": _l("A mobile number is needed when the party may sign with an SMS code.")}
+
+    def identity(self, party, signature) -> dict[str, str]:
+        found = super().identity(party, signature)
+        if not found.get("phone") and party.phone:
+            found["phone"] = party.phone
+        return found
 
     def available(self, party) -> bool:
         return bool(party.phone)

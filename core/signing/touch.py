@@ -12,6 +12,7 @@ import base64
 import binascii
 import io
 import json
+import logging
 import math
 from typing import Any
 
@@ -22,6 +23,8 @@ from core.i18n import _, _l
 from core.signing.methods import MethodRefused, MethodResult, SigningContext, SigningMethod
 from core.storage import blobs
 
+log = logging.getLogger(__name__)
+
 MAX_STROKES_BYTES = 1_000_000
 MAX_PNG_BYTES = 3_000_000
 MAX_SIDE = 4000
@@ -31,8 +34,24 @@ MIN_POINTS = 2
 class TouchMethod(SigningMethod):
     name = "touch"
     label = _l("Draw your signature")
+    title = _l("Drawn signature")
+    icon = ('<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" class="method-icon">'
+            '<path d="M3 17c3-6 5-9 7-9s-1 8 2 8 3-5 5-5 2 3 4 3" fill="none" stroke="currentColor" '
+            'stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>')
     template = "signing/method_touch.html"
     order = 20
+
+    def signature_image(self, signature) -> bytes | None:
+        from core.storage import BlobNotFound
+
+        png = (signature.evidence or {}).get("png_sha256")
+        if not png:
+            return None
+        try:
+            return blobs().get(png)
+        except BlobNotFound:
+            log.warning("signature image of party %s is missing; printing a signature block", signature.party_id)
+            return None
 
     def verify(self, ctx: SigningContext, form: MultiDict) -> MethodResult:
         strokes = parse_strokes(form.get("touch_strokes", ""))

@@ -27,6 +27,7 @@ from core.models import Case, Document, Tenant
 from core.sealing import fingerprint as codes
 from core.sealing.service import seal_setup
 from core.sealing.validate import Report, SignatureReport, find_fingerprint, validate_sealed
+from core.signing import methods as signing_methods
 from core.storage import BlobNotFound, blobs
 from tenants.scoping import tenant_context
 
@@ -43,6 +44,8 @@ class SignerLine:
     name: str
     method: str
     signed_at: datetime | None
+    # What the signing method says of its evidence, (label, text) in the page's language.
+    evidence: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -117,9 +120,17 @@ def summary_of(document: Document) -> Summary:
     with tenant_context(document.tenant_id):
         case = db.session.get(Case, document.case_id)
         tenant = db.session.get(Tenant, case.tenant_id)
-        signers = [SignerLine(p.name, p.signature.method if p.signature else "", p.signed_at)
-                   for p in case.parties if p.role == "signer"]
+        signers = [_signer_line(p) for p in case.parties if p.role == "signer"]
         return Summary(tenant.name, case.title, document.filename, document.fingerprint, case.completed_at, signers)
+
+
+def _signer_line(party) -> SignerLine:
+    signature = party.signature
+    if signature is None:
+        return SignerLine(party.name, "", party.signed_at)
+    method = signing_methods.installed().get(signature.method)
+    lines = [(str(label), str(text)) for label, text in method.evidence_lines(signature)] if method else []
+    return SignerLine(party.name, signature.method, party.signed_at, lines)
 
 
 def by_fingerprint(code: str) -> tuple[str, Summary | None]:
