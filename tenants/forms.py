@@ -20,6 +20,12 @@ class TenantSettingsForm(FlaskForm):
         _l("Keep signed documents available for (days)"), validators=[InputRequired(), NumberRange(30, 36500)]
     )
     default_language = SelectField(_l("Default language"), choices=[("sv", "Svenska"), ("en", "English")])
+    # What an uploaded PDF may hold (core.pdfcheck); left empty, the safe default.
+    max_pages = IntegerField(_l("Most pages in a PDF"), validators=[Optional(), NumberRange(1, 10000)])
+    max_unpacked_mb = IntegerField(_l("Most data a PDF may unpack to (MB)"),
+                                   validators=[Optional(), NumberRange(16, 2048)])
+    max_nesting = IntegerField(_l("Deepest nesting in a PDF (levels)"), validators=[Optional(), NumberRange(8, 100)])
+    max_objects = IntegerField(_l("Most objects in a PDF"), validators=[Optional(), NumberRange(1000, 1_000_000)])
 
 
 class PluginToggleForm(FlaskForm):

@@ -17,6 +17,11 @@ DEFAULT_SETTINGS = {
     "expiry_days": 30,
     "retention_days": 3650,
     "default_language": "sv",
+    # What an uploaded PDF may hold (core.pdfcheck): pages, MB its streams unpack to, nesting levels, objects.
+    "max_pages": 2000,
+    "max_unpacked_mb": 512,
+    "max_nesting": 64,
+    "max_objects": 250_000,
 }
 
 

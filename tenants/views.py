@@ -91,7 +91,8 @@ def settings():
             f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items())), "error")
         return redirect(url_for("admin.index"))
     service.update_settings(g.tenant, form.name.data, form.sender_name.data,
-                            {key: form[key].data for key in DEFAULT_SETTINGS})
+                            {key: DEFAULT_SETTINGS[key] if form[key].data is None else form[key].data
+                             for key in DEFAULT_SETTINGS})
     db.session.commit()
     flash(_("Settings saved."), "success")
     return redirect(url_for("admin.index"))

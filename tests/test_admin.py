@@ -1,5 +1,7 @@
 """The organisation admin page: officers, invitations, settings."""
 
+import re
+
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -61,3 +63,23 @@ def test_settings_are_saved_and_validated(client, alice, login, people):
     assert "Check the settings" in bad.get_data(as_text=True)
     db.session.refresh(people.acme)
     assert people.acme.setting("max_upload_mb") == 10
+
+
+def test_the_pdf_limits_are_settings_with_safe_defaults(client, alice, login, people):
+    """Issue 12: pages, unpacked size, nesting and objects of an upload are limits per tenant."""
+    login(alice)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="max_pages"[^>]*value="2000"', page)
+    form = {"name": "Acme AB", "max_upload_mb": "25", "reminder_interval_days": "3", "reminder_max": "3",
+            "expiry_days": "30", "retention_days": "3650", "default_language": "en", "max_pages": "300",
+            "max_unpacked_mb": "128", "max_nesting": "32", "max_objects": "50000"}
+    support.post(client, "/admin/settings", form, token_from="/admin/")
+    db.session.refresh(people.acme)
+    assert [people.acme.setting(key) for key in ("max_pages", "max_unpacked_mb", "max_nesting", "max_objects")] \
+        == [300, 128, 32, 50000]
+    bad = support.post(client, "/admin/settings", {**form, "max_nesting": "100000"}, token_from="/admin/",
+                       follow_redirects=True)
+    assert "Check the settings" in bad.get_data(as_text=True)
+    db.session.refresh(people.acme)
+    assert people.acme.setting("max_nesting") == 32
+    assert people.globex.setting("max_pages") == 2000

@@ -4,94 +4,72 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
 
 from core.i18n import _l
+from core.pdfcheck import PdfFacts, PdfLimits, PdfProblem, inspect_pdf
 from core.pdfium import LOCK as PDFIUM
 
 log = logging.getLogger(__name__)
 
 PREVIEW_WIDTH = 600  # pixels; enough for a sharp page on a phone, small enough to be quick
-_TAIL = 2048
+
+__all__ = ["CheckedPdf", "PdfLimits", "PdfProblem", "check_pdf", "problem_message", "render_page_png"]
 
 
-@dataclass
-class CheckedPdf:
-    page_count: int
+CheckedPdf = PdfFacts  # the name older callers use
 
 
-class PdfProblem(ValueError):
-    """Why a file is not an acceptable PDF: a stable `code` and a message for the user."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def problem_message(code: str, filename: str, limit_mb: int | None = None):
-    """The message an officer reads, naming the file (lazy: translated when shown)."""
+def problem_message(problem: PdfProblem, filename: str, for_signer: bool = False):
+    """The message an officer (or a signer comparing a copy) reads, naming the file and the problem
+    (lazy: translated when shown)."""
+    limit = problem.params.get("limit")
+    page = problem.params.get("page")
+    whose = _l("the limit of the sender") if for_signer else _l("the limit of your organisation")
     messages = {
-        "empty": _l("%(file)s is empty. Choose the file again or export it once more.", file=filename),
-        "not_pdf": _l("%(file)s is not a PDF. Save or export the document as PDF and upload that.", file=filename),
-        "corrupt": _l("%(file)s is damaged or incomplete and cannot be read. Export the PDF again and upload it.",
-                     file=filename),
-        "encrypted": _l("%(file)s is password-protected. Save a copy without a password and upload that.",
-                       file=filename),
-        "no_pages": _l("%(file)s has no pages.", file=filename),
-        "too_large": _l("%(file)s is larger than %(limit)s MB, the limit of your organisation. Make the file smaller "
-                       "(e.g. lower the image resolution) and upload it again.", file=filename, limit=limit_mb),
+        "empty": lambda: _l("%(file)s is empty. Choose the file again or export it once more.", file=filename),
+        "not_pdf": lambda: _l("%(file)s is not a PDF. Save or export the document as PDF and upload that.",
+                              file=filename),
+        "corrupt": lambda: _l("%(file)s is damaged or incomplete and cannot be read. Export the PDF again and "
+                              "upload it.", file=filename),
+        "encrypted": lambda: _l("%(file)s is password-protected. Save a copy without a password and upload that.",
+                                file=filename),
+        "no_pages": lambda: _l("%(file)s has no pages.", file=filename),
+        "too_large": lambda: _l("%(file)s is larger than %(limit)s MB, %(whose)s. Make the file smaller (e.g. lower "
+                                "the image resolution) and upload it again.", file=filename, limit=limit, whose=whose),
+        "too_many_pages": lambda: _l("%(file)s has more than %(limit)s pages, %(whose)s. Split it into smaller "
+                                     "documents and upload those.", file=filename, limit=limit, whose=whose),
+        "page_tree_loop": lambda: _l("The page structure of %(file)s loops back on itself (or lists a page twice), "
+                                     "so its pages cannot be read safely. Print it to a new PDF and upload that.",
+                                     file=filename),
+        "wrong_page_count": lambda: _l("%(file)s says it has a different number of pages than it really has, so it "
+                                       "cannot be read safely. Print it to a new PDF and upload that.",
+                                       file=filename),
+        "too_deep": lambda: _l("The structure of %(file)s is nested more than %(limit)s levels deep, so it cannot be "
+                               "read safely. Print it to a new PDF and upload that.", file=filename, limit=limit),
+        "too_many_objects": lambda: _l("%(file)s is made of more than %(limit)s parts (PDF objects), %(whose)s. Print "
+                                       "it to a new PDF or split it, and upload that.", file=filename, limit=limit,
+                                       whose=whose),
+        "too_much_data": lambda: _l("%(file)s unpacks to more than %(limit)s MB of data, %(whose)s. Print it to a new "
+                                    "PDF and upload that.", file=filename, limit=limit, whose=whose),
+        "no_page_size": lambda: _l("Page %(page)s of %(file)s has no size (its page box is empty), so it cannot be "
+                                   "shown or stamped. Fix the page size and export the PDF again.",
+                                   file=filename, page=page),
+        "broken_page": lambda: _l("Page %(page)s of %(file)s is missing or damaged, so the document cannot be read. "
+                                  "Export the PDF again and upload it.", file=filename, page=page),
+        "limit_reached": lambda: _l("%(file)s holds more in one place than a PDF reader safely accepts (e.g. a list "
+                                    "of over 100,000 items), so it cannot be read. Print it to a new PDF and upload "
+                                    "that.", file=filename),
+        "too_complex": lambda: _l("Checking %(file)s needed more memory or time than a PDF of its size may, so it was "
+                                  "refused. Print it to a new PDF and upload that.", file=filename),
     }
-    return messages[code]
+    return messages.get(problem.code, messages["corrupt"])()
 
 
-def check_pdf(data: bytes, limit_bytes: int) -> CheckedPdf:
-    """Accept only a complete, readable, unencrypted PDF with pages within the size limit."""
-    if not data or not data.strip():
-        raise PdfProblem("empty", "empty file")
-    if len(data) > limit_bytes:
-        raise PdfProblem("too_large", "over the size limit")
-    if b"%PDF-" not in data[:1024]:
-        raise PdfProblem("not_pdf", "no PDF header")
-    if b"%%EOF" not in data[-_TAIL:]:
-        raise PdfProblem("corrupt", "no end-of-file marker (truncated)")
-    if _is_encrypted(data):
-        raise PdfProblem("encrypted", "encrypted")
-    page_count = _page_count(data)
-    if page_count < 1:
-        raise PdfProblem("no_pages", "no pages")
-    return CheckedPdf(page_count=page_count)
-
-
-def _is_encrypted(data: bytes) -> bool:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        return PdfReader(io.BytesIO(data), strict=False).is_encrypted
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
-        raise PdfProblem("corrupt", f"pypdf: {exc}") from exc
-
-
-def _page_count(data: bytes) -> int:
-    import pypdfium2 as pdfium
-
-    with PDFIUM:
-        try:
-            pdf = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as exc:
-            if "password" in str(exc).lower():
-                raise PdfProblem("encrypted", "pdfium: password") from exc
-            raise PdfProblem("corrupt", f"pdfium: {exc}") from exc
-        try:
-            count = len(pdf)
-            if count:
-                pdf[0].get_size()  # the first page must at least load
-            return count
-        except pdfium.PdfiumError as exc:
-            raise PdfProblem("corrupt", f"pdfium: {exc}") from exc
-        finally:
-            pdf.close()
+def check_pdf(data: bytes, limits: PdfLimits | int) -> PdfFacts:
+    """The upload check (core.pdfcheck): bounded, once; `limits` or just the size limit in bytes."""
+    if isinstance(limits, int):
+        limits = PdfLimits(max_bytes=limits)
+    return inspect_pdf(data, limits)
 
 
 def render_page_png(data: bytes, page_number: int, width: int = PREVIEW_WIDTH) -> bytes:

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core import jobs
 from core.cases import events
-from core.cases.documents import PdfProblem, check_pdf, problem_message
+from core.cases.documents import PdfLimits, PdfProblem, check_pdf, problem_message
 from core.extensions import db
 from core.fields import service as fields
 from core.mail import send_mail
@@ -152,13 +152,13 @@ def upload_limit_mb(tenant: Tenant) -> int:
 
 
 def check_upload(tenant: Tenant, filename: str, data: bytes) -> int:
-    """Check a file against the tenant's rules; returns its page count or raises `DocumentRejected`."""
-    limit = upload_limit_mb(tenant)
+    """Check a file against the tenant's rules, once, bounded (core.pdfcheck); returns its page
+    count or raises `DocumentRejected`. Every upload of a document goes through here."""
     try:
-        return check_pdf(data, limit * 1024 * 1024).page_count
+        return check_pdf(data, PdfLimits.for_tenant(tenant)).page_count
     except PdfProblem as problem:
-        log.info("upload %r rejected: %s (%s)", filename, problem.code, problem.message)
-        raise DocumentRejected(filename, problem.code, problem_message(problem.code, filename, limit)) from None
+        log.info("upload %r rejected: %s (%s)", filename, problem.code, problem.detail)
+        raise DocumentRejected(filename, problem.code, problem_message(problem, filename)) from None
 
 
 def add_document(case: Case, filename: str, data: bytes, officer: Officer | None = None) -> Document:

@@ -23,7 +23,48 @@ MAX_LINES_PER_PAGE = 60
 
 
 class UnreadableCopy(ValueError):
-    """The uploaded copy is not a PDF we can read."""
+    """The uploaded copy is not a PDF we can read; `problem` says why when the upload check named it."""
+
+    def __init__(self, detail: str, problem=None):
+        super().__init__(detail)
+        self.problem = problem
+
+    def __reduce__(self):
+        return UnreadableCopy, (str(self), self.problem)
+
+    def message(self, filename: str):
+        """The signer's words for a named problem (None: just "not a readable PDF")."""
+        from core.cases.documents import problem_message
+
+        if self.problem is None or self.problem.code in ("empty", "not_pdf", "corrupt"):
+            return None
+        return problem_message(self.problem, filename or "PDF", for_signer=True)
+
+
+COMPARE_MEMORY_MB = 1024
+COMPARE_CPU_SECONDS = 60
+COMPARE_WALL_SECONDS = 90
+
+
+def checked_compare(case, document_pdf: bytes, copy_pdf: bytes) -> Comparison:
+    """The copy passes the same upload check as any document (the case tenant's limits), then both
+    are compared in a bounded child (core.bounded): a hostile copy costs its own child, nothing more."""
+    from core.bounded import BoundExceeded, run_bounded
+    from core.extensions import db
+    from core.pdfcheck import PdfLimits, PdfProblem, inspect_pdf
+    from tenants.models import Tenant
+
+    try:
+        inspect_pdf(copy_pdf, PdfLimits.for_tenant(db.session.get(Tenant, case.tenant_id)))
+    except PdfProblem as problem:
+        log.info("compare copy refused: %s (%s)", problem.code, problem.detail)
+        raise UnreadableCopy(problem.detail, problem) from None
+    try:
+        return run_bounded(compare, document_pdf, copy_pdf, memory_mb=COMPARE_MEMORY_MB,
+                           cpu_seconds=COMPARE_CPU_SECONDS, wall_seconds=COMPARE_WALL_SECONDS)
+    except BoundExceeded as exceeded:
+        log.warning("compare went over its bound: %s", exceeded)
+        raise UnreadableCopy(str(exceeded), PdfProblem("too_complex", str(exceeded))) from None
 
 
 @dataclass

@@ -199,14 +199,15 @@ def compare(token: str, link: service.Link, document_id: int):
     upload = request.files.get("copy")
     data = upload.read() if upload else b""
     result, problem = None, None
+    unreadable = _("The file you chose is not a readable PDF, so it cannot be compared. Choose the PDF copy you "
+                   "saved.")
     if not data:
         problem = _("Choose the copy you saved, then try again.")
     else:
         try:
-            result = comparing.compare(blobs().get(document.sha256), data)
-        except comparing.UnreadableCopy:
-            problem = _("The file you chose is not a readable PDF, so it cannot be compared. Choose the PDF copy you "
-                        "saved.")
+            result = comparing.checked_compare(link.case, blobs().get(document.sha256), data)
+        except comparing.UnreadableCopy as unread:
+            problem = unread.message(upload.filename or "") or unreadable
     status = 422 if problem else 200
     return render_template("signing/compare.html", link=link, token=token, case=link.case, document=document,
                            result=result, problem=problem), status
