@@ -33,6 +33,8 @@ FIELDS = [
     field("landlord_signature", "signature", "landlord", 0.80, h=0.07, label="Landlord's signature"),
 ]
 
+BOXES = {f["name"]: (f["x"], f["y"], f["w"], f["h"]) for f in FIELDS}
+
 
 @dataclass
 class FieldCase:
@@ -46,11 +48,11 @@ class FieldCase:
             return db.session.get(Case, self.case_id)
 
 
-def lease_template(officer, extra_fields=()):
+def lease_template(officer, extra_fields=(), methods=("touch", "sms")):
     with tenant_context(officer.tenant_id):
         document = templates.document_entry("lease.pdf", pdf(LEASE_LINES, pages=2))
         content, _found = templates.revised_content(
-            None, {"title": "Lease", "message": "", "allowed_methods": ["touch", "sms"], "signing_order": "parallel",
+            None, {"title": "Lease", "message": "", "allowed_methods": list(methods), "signing_order": "parallel",
                    "language": "en", "expiry_days": 30, "reminder_interval_days": 0, "reminder_max": 0},
             [dict(r) for r in ROLES], [], [document])
         content["fields"] = [*FIELDS, *extra_fields]
@@ -59,8 +61,8 @@ def lease_template(officer, extra_fields=()):
         return template
 
 
-def lease_with_fields(officer, values=None, send=True) -> FieldCase:
-    template = lease_template(officer)
+def lease_with_fields(officer, values=None, send=True, methods=("touch", "sms")) -> FieldCase:
+    template = lease_template(officer, methods=methods)
     with tenant_context(officer.tenant_id):
         people = {"tenant": Person("Sara Svensson", "sara@example.com", "+46701234567", None, "en"),
                   "landlord": Person("Per Persson", "per@example.com", "+46709876543", None, "en")}
@@ -79,3 +81,32 @@ def stored(made: FieldCase) -> dict:
         case = made.case()
         rows = {f.id: f.name for f in fields.fields_of(case)}
         return {rows[v.field_id]: v for v in fields.stored_values(case).values()}
+
+
+def text_in_box(pdf_bytes: bytes, original: bytes, box: tuple[float, float, float, float], page: int = 0) -> str:
+    """The words poppler's pdftotext finds on a page of `pdf_bytes` whose middle lies in `box`, a field's
+    place relative to the page as viewed in `original` (the sealed page may be taller: the footer
+    strip goes below, and nothing above it moves)."""
+    import re
+    import subprocess
+    import tempfile
+    from html import unescape
+
+    def words(data: bytes) -> str:
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+            file.write(data)
+            file.flush()
+            return subprocess.run(["pdftotext", "-bbox", "-f", str(page + 1), "-l", str(page + 1), file.name, "-"],
+                                  capture_output=True, text=True, check=True).stdout
+
+    size = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', words(original))
+    width, height = float(size.group(1)), float(size.group(2))
+    x, y, w, h = box
+    left, top, right, bottom = x * width, y * height, (x + w) * width, (y + h) * height
+    found = []
+    for x0, y0, x1, y1, word in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', words(pdf_bytes)):
+        middle_x, middle_y = (float(x0) + float(x1)) / 2, (float(y0) + float(y1)) / 2
+        if left <= middle_x <= right and top <= middle_y <= bottom:
+            found.append(unescape(word))
+    return " ".join(found)

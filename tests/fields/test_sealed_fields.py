@@ -12,12 +12,10 @@ from core.sealing.validate import validate_sealed
 from core.storage import blobs
 from tenants.scoping import tenant_context
 from tests import support
-from tests.fields.helpers import FIELDS, lease_with_fields
+from tests.fields.helpers import BOXES, lease_with_fields, text_in_box
 from tests.fields.test_signer_fields import save, sign
 from tests.sealing.checks import page_texts, pdfsig, qpdf_check, render
 from tests.signing.helpers import sms_codes
-
-BOXES = {f["name"]: (f["x"], f["y"], f.get("w", 0.4), f["h"]) for f in FIELDS}
 
 
 @pytest.fixture
@@ -53,6 +51,19 @@ def test_every_value_is_printed_on_its_page(sealed):
     for text in ("Åsa Öberg", "9,500", "2026-09-01", "Keys at the office.", "Welcome!", "Signed electronically",
                  "Per Persson", "SMS code"):
         assert text in first, text
+
+
+def test_each_value_and_the_printed_signature_is_in_its_own_box(sealed):
+    """By text extraction: every value sits in the box its field was placed at, none elsewhere."""
+    _made, _original, pdf = sealed
+    original = pdf[: pdf.index(b"%%EOF") + 5]
+    assert text_in_box(pdf, original, BOXES["full_name"]) == "Åsa Öberg"
+    assert text_in_box(pdf, original, BOXES["rent"]) == "9,500"
+    assert text_in_box(pdf, original, BOXES["moving_in"]) == "2026-09-01"
+    assert text_in_box(pdf, original, BOXES["landlord_note"]) == "Keys at the office. Welcome!"
+    block = text_in_box(pdf, original, BOXES["landlord_signature"])
+    assert block.startswith("Signed electronically Per Persson SMS code ·"), block
+    assert text_in_box(pdf, original, BOXES["tenant_signature"]) == ""  # her drawn signature is an image
 
 
 def test_the_drawn_signature_and_the_check_mark_are_where_they_were_placed(sealed):
