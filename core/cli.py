@@ -333,6 +333,10 @@ def apikey_create(tenant_slug: str, name: str, owner_email: str | None) -> None:
 try:  # Flask-Migrate's `db upgrade` etc.
     from flask_migrate.cli import db as db_commands
 
+    # Plugins' migrations are branches of their own: `sigill db upgrade` goes to every head.
+    for _param in db_commands.commands["upgrade"].params:
+        if _param.name == "revision":
+            _param.default = "heads"
     cli.add_command(db_commands, "db")
 except ImportError:  # pragma: no cover
     pass

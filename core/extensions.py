@@ -18,6 +18,17 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
+
+
+@migrate.configure
+def _plugin_migrations(config):
+    """The core's migrations and every installed plugin's branch (`register_migrations`)."""
+    from core.plugins import version_locations
+
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", version_locations(config.get_main_option("script_location")))
+    return config
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -49,6 +49,31 @@ def register_blueprints(app):
 
 
 @hookspec
+def register_migrations():
+    """Return a list of folders with this plugin's Alembic migrations (its own branch).
+
+    Called for every installed plugin whenever Alembic runs (`sigill db upgrade`, which upgrades
+    to all heads). The plugin's first revision has `down_revision = None`,
+    `branch_labels = ("<plugin name>",)` and `depends_on` the core revision that made the tables
+    it references; later ones follow it. Its models are ordinary `db.Model`s (tenant rows mix in
+    `TenantScoped`) with `__table_args__ = {"info": {"plugin": "<plugin name>"}}`, imported when
+    the plugin is loaded. `sigill db revision --autogenerate --head <plugin name>@head
+    --version-path <folder>` writes the next one.
+    """
+
+
+@hookspec
+def register_periodic_jobs():
+    """Return a list of `core.jobs.PeriodicJob` (retention deletes, expiring submissions ...).
+
+    Called once per app for every installed plugin; the jobs run in the scheduler: `sigill
+    scheduler` beside Redis, or the thread `sigill serve` (and so `make run`) starts without it.
+    A job with `plugin=` set runs per tenant that has the plugin on, in that tenant's context and
+    its own transaction; a failing run is logged and tried again at the next interval.
+    """
+
+
+@hookspec
 def register_signing_methods():
     """Return a list of `core.signing.methods.SigningMethod` subclasses this plugin provides.
 

@@ -33,6 +33,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -54,7 +55,8 @@ QUEUES = ("sealing", "mail", "webhooks", "default")
 QUEUE_TIMEOUTS = {"sealing": 1800, "mail": 120, "webhooks": 120, "default": 600}
 _PENDING_KEY = "sigill_jobs_after_commit"
 
-# name -> (dotted function, interval seconds). Plugins add theirs with `register_periodic`.
+# name -> (dotted function, interval seconds): the core's. Plugins add theirs with the
+# `register_periodic_jobs` hook (`PeriodicJob`, below); `register_periodic` is for the core only.
 PERIODIC: dict[str, tuple[str, int]] = {
     "sweep": ("core.jobs.sweep", 10),
     "case_reminders": ("core.cases.periodic.send_due_reminders", 600),
@@ -446,11 +448,59 @@ def sweep() -> int:
 # --- periodic work -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A plugin's periodic work, returned from its `register_periodic_jobs` hook.
+
+    name: unique (prefix it with the plugin's name); func: a callable or its dotted path; seconds:
+    the interval. With `plugin` (the plugin's name) the job runs once per tenant that has the
+    plugin on, as `func(tenant)` inside that tenant's context and its own transaction (committed
+    after it returns, rolled back alone if it raises); without, once as `func()` with no tenant
+    set (queries then say `execution_options(all_tenants=True)`).
+    """
+
+    name: str
+    func: Callable | str
+    seconds: int
+    plugin: str | None = None
+
+
+def periodic_tasks(app: Flask) -> dict[str, PeriodicJob]:
+    """The core's periodic tasks and every installed plugin's, by name (the plugins' asked once)."""
+    plugin_jobs = app.extensions.get("sigill_periodic")
+    if plugin_jobs is None:
+        plugin_jobs = {}
+        pm = app.extensions.get("sigill_pm")
+        for provided in (pm.hook.register_periodic_jobs() if pm is not None else []):
+            for job in provided or []:
+                if job.name in plugin_jobs or job.name in PERIODIC:
+                    raise ValueError(f"periodic job {job.name!r} is registered twice")
+                plugin_jobs[job.name] = job
+        app.extensions["sigill_periodic"] = plugin_jobs
+    return {**{name: PeriodicJob(name, func, seconds) for name, (func, seconds) in PERIODIC.items()}, **plugin_jobs}
+
+
 def run_periodic(name: str) -> None:
     """Run one periodic task (called by the scheduler loop)."""
-    func, _seconds = PERIODIC[name]
-    resolve(func)()
-    db.session.commit()
+    job = periodic_tasks(current_app)[name]
+    func = resolve(job.func) if isinstance(job.func, str) else job.func
+    if job.plugin is None:
+        func()
+        db.session.commit()
+        return
+    from tenants.models import Tenant
+
+    tenant_ids = [t.id for t in db.session.scalars(sa.select(Tenant).order_by(Tenant.id)) if t.has_plugin(job.plugin)]
+    db.session.rollback()
+    for tenant_id in tenant_ids:
+        with tenant_context(tenant_id):
+            try:
+                func(db.session.get(Tenant, tenant_id))
+                db.session.commit()
+            except Exception:  # noqa: BLE001  (one tenant's failure must not stop the others)
+                db.session.rollback()
+                log.exception("periodic task %s failed for tenant %s; it runs again at its next interval",
+                              name, tenant_id)
 
 
 class Scheduler:
@@ -468,7 +518,8 @@ class Scheduler:
         self.last_run: dict[str, float] = {}
 
     def run_due(self) -> None:
-        for name, (_func, seconds) in list(PERIODIC.items()):
+        for name, job in list(periodic_tasks(self.app).items()):
+            seconds = job.seconds
             if time.monotonic() - self.last_run.get(name, -1e9) < seconds:
                 continue
             self.last_run[name] = time.monotonic()

@@ -219,3 +219,29 @@ def load_plugin_config(app, pm: pluggy.PluginManager) -> None:
         for key, default in (declared or {}).items():
             if key not in app.config:  # core settings and create_app(config=...) are already there
                 app.config[key] = _env(key, default)
+
+
+# --- migrations -------------------------------------------------------------------------------------
+
+
+def installed_names(pm: pluggy.PluginManager) -> frozenset[str]:
+    """Every installed plugin by its `plugin_info` name and its registered name (tables' owners)."""
+    return frozenset(switchable_plugins(pm)) | frozenset(filter(None, (pm.get_name(p) for p in pm.get_plugins())))
+
+
+def version_locations(script_location: str) -> str:
+    """Alembic's `version_locations`: the core's versions folder, then each installed plugin's.
+
+    Each plugin's migrations are a branch of their own (`branch_labels=("<name>",)`, starting from
+    `down_revision = None` with `depends_on` the core revision whose tables they reference), so the
+    core keeps one head and `sigill db upgrade` upgrades to every head (`heads`).
+    """
+    import os
+
+    folders = [os.path.join(script_location, "versions")]
+    for provided in current_app.extensions["sigill_pm"].hook.register_migrations():
+        for folder in provided or []:
+            folder = os.fspath(folder)
+            if folder not in folders:
+                folders.append(folder)
+    return os.pathsep.join(folders)

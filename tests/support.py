@@ -43,7 +43,7 @@ def require_program(*names: str) -> str:
 def upgrade_database() -> None:
     """Build the schema with the real Alembic migrations (tests/test_migrations.py checks they
     match the models)."""
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
 
 
 def create_schema() -> None:

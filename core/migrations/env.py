@@ -94,7 +94,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        conf_args.setdefault("include_object", include_object(connection.dialect.name))
+        from core.plugins import installed_names
+
+        conf_args.setdefault("include_object", include_object(
+            connection.dialect.name, installed_names(current_app.extensions["sigill_pm"])))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

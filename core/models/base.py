@@ -37,12 +37,20 @@ def trigram_index(name: str, column: str) -> sa.Index:
     return index.ddl_if(dialect="postgresql")
 
 
-def include_object(dialect_name: str):
-    """Alembic's include_object for `dialect_name`: leaves out objects built on other databases only."""
+def include_object(dialect_name: str, plugins: set[str] | frozenset[str] | None = None):
+    """Alembic's include_object for `dialect_name`: leaves out objects built on other databases only,
+    and tables of plugins that are not installed (`plugins`: the names installed; None: all).
+
+    A plugin's table says whose it is with `__table_args__ = {"info": {"plugin": "<name>"}}`, so a
+    plugin whose models are imported but which is not installed neither creates nor drops them."""
 
     def include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ARG001  (Alembic's signature)
-        only_on = getattr(obj, "info", {}).get("only_on")
-        return only_on is None or only_on == dialect_name
+        info = getattr(obj, "info", {})
+        only_on = info.get("only_on")
+        if only_on is not None and only_on != dialect_name:
+            return False
+        owner = info.get("plugin")
+        return owner is None or plugins is None or owner in plugins
 
     return include
 

@@ -32,6 +32,15 @@ def config_keys():
 
 
 @hookimpl
+def register_migrations():
+    from pathlib import Path
+
+    from plugins.e_delivery import models  # noqa: F401  (the table, for Alembic and the app)
+
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
 def register_blueprints(app):
     from plugins.e_delivery import models  # noqa: F401  (the table)
     from plugins.e_delivery.views import bp

@@ -20,6 +20,7 @@ class DeliveryFile(TenantScoped, db.Model):
     """
 
     __tablename__ = "delivery_file"
+    __table_args__ = {"info": {"plugin": "e_delivery"}}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), index=True)

@@ -249,3 +249,55 @@ def test_the_signer_page_panel_follows_the_setting_through_the_page_cache(app, a
     db.session.commit()
     html = client.get(made.path(SARA)).get_data(as_text=True)
     assert "<p>Closed &lt;b&gt;today&lt;/b&gt;.</p>" in html and "Welcome." not in html
+
+
+# --- its own table and migrations, its periodic job -----------------------------------------------
+
+
+def test_the_plugins_table_comes_from_its_own_migration_branch(tmp_path):
+    import sqlalchemy as sa
+    from flask_migrate import downgrade
+
+    from core.app import create_app
+    from tests.conftest import base_config
+
+    app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fresh.db'}"),
+                     plugins=[example])
+    with app.app_context():
+        support.upgrade_database()  # `sigill db upgrade`: the core and every plugin's branch
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"example_notice_visit", "delivery_file", "case"} <= tables
+        with db.engine.connect() as conn:
+            versions = set(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+        assert "8b3e5f0d2a91" in versions
+        downgrade(directory=app.extensions["migrate"].directory, revision="example@base")
+        db.engine.dispose()
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert "example_notice_visit" not in tables and "case" in tables  # only the plugin's branch went
+        db.engine.dispose()
+
+
+def test_a_periodic_job_runs_per_tenant_that_has_the_plugin_on(app, acme_on):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from core import jobs
+    from core.models.base import utcnow
+    from tests.plugins.example.models import NoticeVisit
+
+    visitor = app.test_client()
+    assert "1 visits" in visitor.get("/example/o/acme").get_data(as_text=True)
+    assert "2 visits" in visitor.get("/example/o/acme").get_data(as_text=True)
+    old = utcnow() - timedelta(days=2)
+    for tenant in (acme_on.acme, acme_on.globex):  # globex has the plugin off: its rows stay
+        with tenant_context(tenant.id):
+            db.session.add(NoticeVisit(visited_at=old, language="sv"))
+            db.session.commit()
+    assert "example_forget_visits" in jobs.periodic_tasks(app)
+    scheduler = jobs.Scheduler(app)
+    scheduler.run_due()  # what `sigill scheduler` (or the web process's thread) does every tick
+    with tenant_context(acme_on.acme.id):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(NoticeVisit)) == 2
+    with tenant_context(acme_on.globex.id):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(NoticeVisit)) == 1

@@ -1,5 +1,8 @@
 """initial schema
 
+(It made e-delivery's `delivery_file` too, until that table moved to the plugin's own branch,
+plugins/e_delivery/migrations, whose first revision adopts the table where this one made it.)
+
 Revision ID: 1d84de406aa8
 Revises: 
 Create Date: 2026-11-28 05:46:56.551905
@@ -215,28 +218,6 @@ def upgrade():
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_webhook_delivery_endpoint_id'), ['endpoint_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_delivery_tenant_id'), ['tenant_id'], unique=False)
-
-    op.create_table('delivery_file',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=False),
-    sa.Column('filename', sa.String(length=255), nullable=False),
-    sa.Column('description', sa.String(length=500), nullable=False),
-    sa.Column('content_type', sa.String(length=200), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('blob_sha256', sa.String(length=64), nullable=False),
-    sa.Column('wrapped_key', sa.String(length=200), nullable=False),
-    sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('tenant_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_delivery_file_case_id_case'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['created_by'], ['officer.id'], name=op.f('fk_delivery_file_created_by_officer'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_delivery_file_tenant_id_tenant'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_file'))
-    )
-    with op.batch_alter_table('delivery_file', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_delivery_file_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_delivery_file_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('document',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -486,11 +467,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_document_case_id'))
 
     op.drop_table('document')
-    with op.batch_alter_table('delivery_file', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_delivery_file_tenant_id'))
-        batch_op.drop_index(batch_op.f('ix_delivery_file_case_id'))
-
-    op.drop_table('delivery_file')
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_endpoint_id'))

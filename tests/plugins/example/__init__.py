@@ -4,7 +4,8 @@
 a public page a party reaches with their own signing link, and in a panel of the signer page.
 Its settings are the notice's text and a few choices. When `require_confirmation` is on, every
 signer first confirms, on the plugin's own page, that they read the notice (a step before
-signing); the confirmation goes into the signature's evidence. The tests load it with `create_app(plugins=[example])`; a
+signing); the confirmation goes into the signature's evidence. Visits of the public page are rows
+of its own table (its own Alembic branch, `migrations/`), forgotten after a day by a periodic job. The tests load it with `create_app(plugins=[example])`; a
 real plugin would be an installed package with a `sigill.plugins` entry point.
 """
 
@@ -17,9 +18,12 @@ from marshmallow import Schema, fields, validate
 
 from core.cases import events
 from core.extensions import db
+from core.jobs import PeriodicJob
+from core.models.base import utcnow
 from core.models import Event, Tenant
 from core.plugins import hookimpl, plugin_guard, plugin_settings, public
 from core.signing.steps import SigningStep
+from tests.plugins.example.models import NoticeVisit
 
 NAME = "example"
 
@@ -39,6 +43,26 @@ class Settings(Schema):
 def plugin_info():
     return {"name": NAME, "title": "Example notice", "description": "A public notice per organisation.",
             "settings_schema": Settings}
+
+
+@hookimpl
+def register_migrations():
+    from pathlib import Path
+
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def register_periodic_jobs():
+    return [PeriodicJob("example_forget_visits", forget_visits, seconds=3600, plugin=NAME)]
+
+
+def forget_visits(tenant) -> int:
+    """Visits are kept for a day (runs per tenant with the plugin on, in its context)."""
+    from datetime import timedelta
+
+    return db.session.execute(sa.delete(NoticeVisit).where(NoticeVisit.visited_at < utcnow() - timedelta(days=1))
+                              ).rowcount
 
 
 @hookimpl
@@ -65,7 +89,11 @@ def register_blueprints(app):
     @bp.get("/o/<slug>")
     @public(slug="slug")
     def notice(slug: str):
-        return render_template("example/notice.html", tenant=g.tenant, settings=plugin_settings(g.tenant, NAME))
+        db.session.add(NoticeVisit(language=request.accept_languages.best or ""))
+        db.session.commit()
+        visits = db.session.scalar(sa.select(sa.func.count()).select_from(NoticeVisit))
+        return render_template("example/notice.html", tenant=g.tenant, settings=plugin_settings(g.tenant, NAME),
+                               visits=visits)
 
     @bp.get("/p/<token>")
     @public(_party_tenant)
