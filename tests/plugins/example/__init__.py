@@ -5,8 +5,9 @@ a public page a party reaches with their own signing link, and in a panel of the
 Its settings are the notice's text and a few choices. When `require_confirmation` is on, every
 signer first confirms, on the plugin's own page, that they read the notice (a step before
 signing); the confirmation goes into the signature's evidence. Visits of the public page are rows
-of its own table (its own Alembic branch, `migrations/`), forgotten after a day by a periodic job. The tests load it with `create_app(plugins=[example])`; a
-real plugin would be an installed package with a `sigill.plugins` entry point.
+of its own table (its own Alembic branch, `migrations/`), forgotten after a day by a periodic job.
+The tests load it with `create_app(plugins=[example])`; a real plugin would be an installed
+package with a `sigill.plugins` entry point.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from marshmallow import Schema, fields, validate
 from core.cases import events
 from core.extensions import db
 from core.jobs import PeriodicJob
-from core.models.base import utcnow
 from core.models import Event, Tenant
+from core.models.base import utcnow
 from core.plugins import hookimpl, plugin_guard, plugin_settings, public
 from core.signing.steps import SigningStep
 from tests.plugins.example.models import NoticeVisit
