@@ -76,6 +76,14 @@ class KeptFile:
     def reference(self, tenant_id: int) -> str:
         return f"{self._sign(tenant_id)}|{self.sha256}|{self.pages}|{self.filename}"
 
+    @property
+    def signed_notice(self):
+        """What the officer should know if the file is already signed (None if it is not)."""
+        from core.cases.service import signed_by_blob, signed_notice
+
+        names = signed_by_blob(self.sha256)
+        return signed_notice(names) if names else None
+
     def _sign(self, tenant_id: int) -> str:
         return keyed_hash("kept-upload", str(tenant_id), self.sha256, str(self.pages), self.filename)[:32]
 
@@ -126,7 +134,7 @@ def row_action(action: str, rows: list, kept: list) -> bool:
 
 def accept_uploads(files: list, tenant, kept: list[KeptFile], file_errors: list[str]) -> None:
     """Check every uploaded file now and keep the good ones (as blobs), whatever else is wrong."""
-    from core.cases.service import DocumentRejected, check_upload
+    from core.cases.service import DocumentRejected, check_upload, signed_by
     from core.storage import blobs
 
     for upload in files:
@@ -139,6 +147,7 @@ def accept_uploads(files: list, tenant, kept: list[KeptFile], file_errors: list[
             file_errors.append(str(rejected.message))
             continue
         accepted = KeptFile(sha256=blobs().put(data), pages=pages, filename=upload.filename.rsplit("/", 1)[-1][:255])
+        signed_by(data, accepted.sha256)  # remembered for the notice under the file
         if accepted.sha256 not in {k.sha256 for k in kept}:
             kept.append(accepted)
 

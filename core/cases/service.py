@@ -20,6 +20,7 @@ from core.cases import events
 from core.cases.documents import PdfLimits, PdfProblem, check_pdf, problem_message
 from core.extensions import db
 from core.fields import service as fields
+from core.i18n import _l
 from core.mail import send_mail
 from core.models import Case, Document, Officer, Party
 from core.models.base import utcnow
@@ -155,10 +156,73 @@ def check_upload(tenant: Tenant, filename: str, data: bytes) -> int:
     """Check a file against the tenant's rules, once, bounded (core.pdfcheck); returns its page
     count or raises `DocumentRejected`. Every upload of a document goes through here."""
     try:
-        return check_pdf(data, PdfLimits.for_tenant(tenant)).page_count
+        page_count = check_pdf(data, PdfLimits.for_tenant(tenant)).page_count
     except PdfProblem as problem:
         log.info("upload %r rejected: %s (%s)", filename, problem.code, problem.detail)
         raise DocumentRejected(filename, problem.code, problem_message(problem, filename)) from None
+    _check_signatures(filename, data)
+    return page_count
+
+
+def _check_signatures(filename: str, data: bytes) -> None:
+    """Refuse a PDF whose author's certification forbids the changes sealing makes (see
+    core.sealing.prior); a PDF that is merely signed is accepted, with `signed_notice`."""
+    from core.sealing.prior import UnreadableSignature, prior_signatures
+
+    try:
+        certification = prior_signatures(data).certification
+    except UnreadableSignature:
+        raise DocumentRejected(filename, "corrupt", problem_message(PdfProblem("corrupt"), filename)) from None
+    if certification is None:
+        return
+    log.info("upload %r rejected: certified, DocMDP level %s", filename, certification.certification)
+    if certification.certification == 1:
+        message = _l("%(file)s is certified by %(signer)s, who allowed no changes to it. Sealing would add a footer "
+                     "and a receipt after that signature. Ask for a copy that is not certified and upload that.",
+                     file=filename, signer=certification.signer)
+    else:
+        message = _l("%(file)s is certified by %(signer)s, who allowed only filling in forms, signing and comments. "
+                     "Sealing would add a footer and a receipt after that signature and break the certification. "
+                     "Ask for a copy that is not certified and upload that.",
+                     file=filename, signer=certification.signer)
+    raise DocumentRejected(filename, "certified", message)
+
+
+_signers_by_blob: dict[str, list[str]] = {}
+
+
+def signed_by(data: bytes, sha256: str | None = None) -> list[str]:
+    """Who has already signed this (accepted) PDF: the names for the officer's notice.
+
+    With `sha256` (the blob's), the answer is remembered: the upload form asks again on
+    every render, for files it carries along as blobs.
+    """
+    from core.sealing.prior import UnreadableSignature, prior_signatures
+
+    if sha256 is not None and sha256 in _signers_by_blob:
+        return _signers_by_blob[sha256]
+    try:
+        names = prior_signatures(data).signers
+    except UnreadableSignature:
+        names = []
+    if sha256 is not None:
+        if len(_signers_by_blob) > 1000:
+            _signers_by_blob.clear()
+        _signers_by_blob[sha256] = names
+    return names
+
+
+def signed_by_blob(sha256: str) -> list[str]:
+    if sha256 not in _signers_by_blob:
+        signed_by(blobs().get(sha256), sha256)
+    return _signers_by_blob[sha256]
+
+
+def signed_notice(names: list[str]):
+    """What the officer is told about a PDF that is already signed (lazy: translated when shown)."""
+    return _l("This PDF is already signed by %(names)s. Sealing adds a revision after that signature: it stays "
+              "valid for the version that was signed, and signature checkers will show that the file was changed "
+              "after it (the footer and the receipt).", names=", ".join(names))
 
 
 def add_document(case: Case, filename: str, data: bytes, officer: Officer | None = None) -> Document:
@@ -173,6 +237,9 @@ def add_document(case: Case, filename: str, data: bytes, officer: Officer | None
     db.session.add(document)
     db.session.flush()
     data_ = {"document_id": document.id, "filename": filename, "sha256": sha256, "pages": page_count}
+    signers = signed_by(data, sha256)
+    if signers:
+        data_["signed_by"] = signers
     if officer is not None:
         officer_event(case, "document_added", officer, **data_)
     else:
