@@ -48,13 +48,25 @@ class UnreadableSignature(ValueError):
 
 
 def prior_signatures(data: bytes) -> PriorSignatures:
-    """The signatures in `data`, a PDF that passed the upload checks.
+    """The signatures in `data`, a PDF that passed the upload checks (core.pdfcheck).
 
     A signature dictionary is never in an object stream (its /Contents must be found by
-    byte offset), so a file without "/ByteRange" has none and is not parsed further.
+    byte offset), so a file without "/ByteRange" has none and is not parsed further. A
+    file with one is read by pyHanko in a bounded child, like the upload check.
     """
     if b"/ByteRange" not in data:
         return PriorSignatures()
+    from core.bounded import BoundExceeded, run_bounded
+    from core.pdfcheck import CHECK_CPU_SECONDS, CHECK_MEMORY_MB, CHECK_WALL_SECONDS
+
+    try:
+        return run_bounded(_read, data, memory_mb=CHECK_MEMORY_MB, cpu_seconds=CHECK_CPU_SECONDS,
+                           wall_seconds=CHECK_WALL_SECONDS)
+    except BoundExceeded as exceeded:
+        raise UnreadableSignature(str(exceeded)) from None
+
+
+def _read(data: bytes) -> PriorSignatures:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
