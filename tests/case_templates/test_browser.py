@@ -19,6 +19,7 @@ from core.models import Case
 from tenants.scoping import tenant_context
 from tests import support
 from tests.completion.test_sealed_browser import completion_links, verify_upload
+from tests.fields.helpers import text_in_box
 from tests.sealing.checks import page_texts, pdfsig, qpdf_check, render
 from tests.signing.helpers import LEASE_LINES, pdf, sms_codes
 from tests.signing.test_signer_browser import draw_with_touch, link_from_email
@@ -213,6 +214,12 @@ def test_a_template_built_in_the_editor_becomes_a_sealed_pdf_with_every_value(li
     for spot in (tenant_signature, by_type["checkbox"][0]):
         box = (spot["x"], spot["y"], spot["w"], spot["h"])
         assert ink(render(original, 0), box, height) == 0 and ink(signed_page, box, height) > 5, spot["type"]
+    # Each typed value and the landlord's printed signature sit in the box they were placed at.
+    landlord_signature = next(f for f in by_type["signature"] if f["assignee"] == "landlord")
+    for spot, expected in ((full_name, "Åsa Öberg"), (rent, "9,500"), (landlord_signature, "Signed electronically "
+                                                                        "Per Persson SMS code ·")):
+        found = text_in_box(sealed, original, (spot["x"], spot["y"], spot["w"], spot["h"]))
+        assert found.startswith(expected), (spot["label"], found)
     assert len(PdfReader(io.BytesIO(sealed)).pages) == 3  # two pages and the receipt
     receipt = " ".join(page_texts(sealed)[-1].split())
     assert "Filled-in fields" in receipt and "Full name: Åsa Öberg" in receipt and "Pets allowed: Yes" in receipt
