@@ -86,7 +86,9 @@ KINDS: dict[str, Callable[[dict], str]] = {
     "party_removed": lambda d: _("Party removed: %(name)s", name=_name(d)),
     "sent": lambda d: _("Sent for signing"),
     "invited": lambda d: _("Link sent to %(name)s", name=_name(d)),
-    "link_resent": lambda d: _("New link sent to %(name)s", name=_name(d)),
+    "link_resent": lambda d: (_("Link sent again to %(name)s; links sent earlier still work", name=_name(d))
+                              if d.get("earlier_links") == "kept" else _("New link sent to %(name)s", name=_name(d))),
+    "link_replaced": lambda d: _("New link sent to %(name)s; links sent earlier no longer work", name=_name(d)),
     "reminded": lambda d: _("Reminder sent to %(name)s", name=_name(d)),
     "party_corrected": lambda d: _("Contact details of %(name)s corrected", name=_name(d)),
     "viewed": lambda d: _("Opened the documents"),

@@ -56,8 +56,9 @@ def remind_party(case: Case, party: Party, officer: Officer | None = None, now: 
 
 
 def send_reminder(case: Case, party: Party, officer: Officer | None) -> None:
-    """Mail the reminder the caller has claimed (the party's `reminders_sent` already counts it)."""
-    link = issue_party_link(party)
+    """Mail the reminder the caller has claimed (the party's `reminders_sent` already counts it).
+    Links the party already has keep working."""
+    link = issue_party_link(party, keep_earlier=True)
     mail_party(case, party, "reminder", link=link)
     data = {**party_label(party), "reminder": party.reminders_sent}
     if officer is not None:
@@ -66,16 +67,19 @@ def send_reminder(case: Case, party: Party, officer: Officer | None) -> None:
         system_event(case, "reminded", **data)
 
 
-def resend_link(case: Case, party: Party, officer: Officer) -> None:
+def resend_link(case: Case, party: Party, officer: Officer, replace: bool = False) -> None:
+    """Send the party their link again; earlier links keep working unless `replace` (the officer's
+    "replace the link", e.g. when a link reached someone else)."""
     _open_party(case, party)
     if party.status == "waiting":
         raise CaseError("not_invited")
-    invite_party(case, party, officer=officer, kind="link_resent")
+    invite_party(case, party, officer=officer, kind="link_replaced" if replace else "link_resent")
 
 
 def correct_party(case: Case, party: Party, officer: Officer, email: str | None = None,
                   phone: str | None = None) -> None:
-    """Correct an unsigned party's email or phone; an invited party's old link dies and a new one is sent."""
+    """Correct an unsigned party's email or phone. A corrected email retires every link sent to the
+    old address and sends a new one; a corrected phone leaves the links as they are."""
     _open_party(case, party)
     changes = {}
     if email is not None and email.strip().lower() != party.email:
@@ -87,8 +91,9 @@ def correct_party(case: Case, party: Party, officer: Officer, email: str | None 
     if not changes:
         return
     officer_event(case, "party_corrected", officer, **party_label(party), changes=changes)
-    if party.status in ("invited", "viewed"):
-        invite_party(case, party, officer=officer, kind="link_resent")
+    if "email" in changes and party.status in ("invited", "viewed"):
+        # the old address may not be theirs: links sent there stop working, a new one goes to the new address
+        invite_party(case, party, officer=officer, kind="link_replaced")
 
 
 def reassign_case(case: Case, officer: Officer, new_owner: Officer) -> None:

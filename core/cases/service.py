@@ -351,8 +351,20 @@ def _parties_to_invite(case: Case) -> list[Party]:
     return waiting
 
 
-def issue_party_link(party: Party) -> str:
-    """A new personal link for the party; any earlier link stops working. Only the token's hash is kept."""
+def issue_party_link(party: Party, keep_earlier: bool = False) -> str:
+    """A new personal link for the party. Only the token's hash is kept, so a link cannot be sent
+    twice: every email carries a link of its own.
+
+    `keep_earlier` (reminders, "send the link again"): links the party already has keep working
+    (their hashes stay as `RetiredLink` rows with reason "kept"). Otherwise (a corrected address,
+    the officer's "replace the link") every earlier link stops working.
+    """
+    from core.signing.models import drop_kept_links, keep_link
+
+    if keep_earlier:
+        keep_link(party)
+    else:
+        drop_kept_links(party)
     token, token_hash = new_token()
     party.token_hash = token_hash
     return external_url("signing.open", token=token)
@@ -372,14 +384,18 @@ def mail_party(case: Case, party: Party, template: str, **context) -> None:
 
 
 def invite_party(case: Case, party: Party, officer: Officer | None = None, kind: str = "invited") -> None:
-    """Email the party a fresh link (invitation, resend, correction)."""
-    link = issue_party_link(party)
+    """Email the party a link: the invitation ("invited"), the link again with earlier ones still
+    working ("link_resent"), or a link that replaces every earlier one ("link_replaced")."""
+    link = issue_party_link(party, keep_earlier=(kind == "link_resent"))
     now = utcnow()
     if party.status == "waiting":
         party.status = "invited"
     party.invited_at = party.invited_at or now
-    mail_party(case, party, "sign_request", link=link, again=(kind != "invited"))
+    again = {"link_resent": "kept", "link_replaced": "replaced"}.get(kind)
+    mail_party(case, party, "sign_request", link=link, again=again)
     data = party_label(party)
+    if again:
+        data["earlier_links"] = again
     if officer is not None:
         officer_event(case, kind, officer, **data)
     else:

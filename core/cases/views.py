@@ -244,7 +244,15 @@ def resend(case_id: int, party_id: int):
     case = _case_or_404(case_id)
     party = _party_or_404(case, party_id)
     return _act(case, lambda: followup.resend_link(case, party, current_user),
-                _("A new link has been sent to %(name)s; the old one no longer works.", name=party.name))
+                _("The link has been sent again to %(name)s; links sent earlier still work.", name=party.name))
+
+
+@bp.post("/<int:case_id>/parties/<int:party_id>/replace-link")
+def replace_link(case_id: int, party_id: int):
+    case = _case_or_404(case_id)
+    party = _party_or_404(case, party_id)
+    return _act(case, lambda: followup.resend_link(case, party, current_user, replace=True),
+                _("A new link has been sent to %(name)s; links sent earlier no longer work.", name=party.name))
 
 
 @bp.post("/<int:case_id>/parties/<int:party_id>/correct")

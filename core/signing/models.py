@@ -55,10 +55,14 @@ class PageImage(TenantScoped, db.Model):
 
 
 class RetiredLink(TenantScoped, db.Model):
-    """A party's link that stopped working because the case was closed (revoked, declined, expired).
+    """A party's earlier link (only its hash), by `reason`:
 
-    The case service clears `Party.token_hash` when it closes a case, so a closed case's links can
-    never act; this row lets the signer's page still say why the link stopped working.
+    - "kept": still valid. A reminder or "send the link again" gave the party a newer link, and
+      this one must keep working (only a hash is stored, so the same link cannot be sent twice).
+      A corrected address or the officer's "replace the link" deletes these rows.
+    - "revoked", "declined", "expired": stopped working because the case was closed. The case
+      service clears `Party.token_hash` when it closes a case; this row lets the signer's page still
+      say why. A closed case's links can never act (`link_state`), whichever row found the party.
     """
 
     __tablename__ = "retired_link"
@@ -75,3 +79,20 @@ def retire_link(party, reason: str) -> None:
     if party.token_hash:
         db.session.add(RetiredLink(token_hash=party.token_hash, party_id=party.id, tenant_id=party.tenant_id,
                                    reason=reason))
+
+
+KEPT = "kept"
+
+
+def keep_link(party) -> None:
+    """The party's current link stays valid beside the newer one about to be issued."""
+    if party.token_hash:
+        db.session.add(RetiredLink(token_hash=party.token_hash, party_id=party.id, tenant_id=party.tenant_id,
+                                   reason=KEPT))
+
+
+def drop_kept_links(party) -> None:
+    """Every earlier link of the party stops working (its current one is replaced by the caller)."""
+    if party.id is not None:
+        db.session.execute(sa.delete(RetiredLink).where(RetiredLink.party_id == party.id, RetiredLink.reason == KEPT)
+                           .execution_options(synchronize_session=False))

@@ -291,7 +291,8 @@ def test_remind_now_once_an_hour(client, alice_in, make_case):
 def test_resend_correct_revoke_reassign_and_note(client, alice_in, make_case):
     case_id = make_case()
     party = _party_id(alice_in.acme.id, case_id)
-    assert "the old one no longer works" in _act(client, case_id, f"parties/{party}/resend")
+    assert "links sent earlier still work" in _act(client, case_id, f"parties/{party}/resend")
+    assert "links sent earlier no longer work" in _act(client, case_id, f"parties/{party}/replace-link")
     html = _act(client, case_id, f"parties/{party}/correct", email="sam.new@example.org", phone="0701234567")
     assert "have been corrected" in html and "sam.new@example.org" in html and "+46701234567" in html
     assert "Give a valid email address" in _act(client, case_id, f"parties/{party}/correct", email="nope")
