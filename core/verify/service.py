@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 EOF_MARKER = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
 MAX_PREFIX_CANDIDATES = 200  # revisions we look at; a sealed document has a handful
 WHITESPACE = re.compile(r"\s+")
+WRITER_STAMPS = {"/ModDate", "/Producer"}
 
 
 @dataclass
@@ -202,12 +203,14 @@ def _after_seal(data: bytes, length: int, document: Document, report: Report) ->
 
 
 def _same_info(sealed: bytes, data: bytes) -> bool:
-    """The document information (title, author ...) is the same: pyHanko's change analysis
-    leaves it out, but a PDF reader shows it."""
+    """The document information (title, author ...) is the same: pyHanko's change analysis leaves
+    it out, but a PDF reader shows it. Any tool that writes an update stamps its own /ModDate and
+    /Producer; those say nothing about the document."""
     try:
-        return PdfReader(io.BytesIO(sealed)).metadata == PdfReader(io.BytesIO(data)).metadata
+        before, after = (dict(PdfReader(io.BytesIO(pdf)).metadata or {}) for pdf in (sealed, data))
     except Exception:  # noqa: BLE001 - unreadable information is not the same information
         return False
+    return all(before.get(key) == after.get(key) for key in (set(before) | set(after)) - WRITER_STAMPS)
 
 
 def _later(signature: SignatureReport) -> LaterSignature:
@@ -226,11 +229,11 @@ def _revisions(pdf: bytes) -> int:
 
 def _examine(data: bytes, report: Report) -> Verdict:
     """No document of ours is a prefix of the file: what its signatures and pages say."""
-    if report.problem:
-        return Verdict("damaged", report=report)
     code = find_fingerprint(data)
     document = _document_where(Document.fingerprint == codes.normalise(code)) if code else None
     summary = summary_of(document) if document is not None else None
+    if report.problem:
+        return Verdict("damaged", summary, report)
     ours = [s for s in report.signatures if s.ours]
     others = [s for s in report.signatures if not s.ours]
     rewritten = not any(s.intact or s.in_place for s in ours)  # no seal, or one that points nowhere

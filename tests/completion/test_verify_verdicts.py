@@ -13,18 +13,22 @@ import subprocess
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pypdf import PdfReader, PdfWriter
 
 from core.extensions import db
 from core.jobs import drain
 from core.models import Case
 from core.sealing.pki import signer_from_key
+from core.sealing.seal import seal_pdf
+from core.sealing.service import seal_setup
 from core.storage import blobs
 from tenants.scoping import tenant_context
 from tests import support
@@ -100,18 +104,26 @@ def unsigned_update(sealed_pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def self_signed_signer(name: str = "Mallory Mallorysson", organisation: str = "Skuggbolaget AB"):
-    key = ec.generate_private_key(ec.SECP256R1())
+def certificate_for(name: str, organisation: str, key, issuer=None, ca: bool = False) -> x509.Certificate:
+    """A certificate naming `name`, issued by `issuer` (key, certificate), else self-signed."""
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)])
+    issuer_key, issuer_cert = issuer or (key, None)
     now = datetime.datetime.now(datetime.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-                   .not_valid_after(now + datetime.timedelta(days=30))
-                   .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-                                  critical=True)
-                   .sign(key, hashes.SHA256()))
-    return signer_from_key(key, certificate)
+    usage = (False, False, False, False, False, True, True, False, False) if ca else (
+        True, True, False, False, False, False, False, False, False)
+    return (x509.CertificateBuilder().subject_name(subject)
+            .issuer_name(issuer_cert.subject if issuer_cert else subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(*usage), critical=True)
+            .sign(issuer_key, hashes.SHA256()))
+
+
+def self_signed_signer(name: str = "Mallory Mallorysson", organisation: str = "Skuggbolaget AB", key=None):
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    return signer_from_key(key, certificate_for(name, organisation, key))
 
 
 def signed_update(sealed_pdf: bytes) -> bytes:
@@ -122,10 +134,19 @@ def signed_update(sealed_pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def signed_alone(document: bytes) -> bytes:
+def signed_alone(document: bytes, by=None) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(document), strict=False)
-    meta = signers.PdfSignatureMetadata(field_name="Mallory", md_algorithm="sha256")
-    return signers.sign_pdf(writer, meta, signer=self_signed_signer()).getvalue()
+    meta = signers.PdfSignatureMetadata(field_name="Signature", md_algorithm="sha256")
+    return signers.sign_pdf(writer, meta, signer=by or self_signed_signer()).getvalue()
+
+
+def timestamped_later(sealed_pdf: bytes) -> bytes:
+    """A document timestamp added later (as for long-term archiving), by a TSA of our own making."""
+    # pyHanko's test TSA signs with RSA only
+    tsa = self_signed_signer("Test TSA", "Tidsstämpel AB", rsa.generate_private_key(65537, 2048))
+    writer = IncrementalPdfFileWriter(io.BytesIO(sealed_pdf), strict=False)
+    stamper = signers.PdfTimeStamper(DummyTimeStamper(tsa.signing_cert, tsa.signing_key))
+    return stamper.timestamp_pdf(writer, "sha256").getvalue()
 
 
 def resaved_by_qpdf(sealed_pdf: bytes, tmp_path) -> bytes:
@@ -225,6 +246,22 @@ def test_a_later_signature_by_a_self_signed_certificate_names_who_and_keeps_our_
     assert "Signature #2" in report and "Mallory Mallorysson" in report
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_later_document_timestamp_is_only_validation_data(sealed, client, language):
+    data, fingerprint = sealed
+    upload, compare = both_pages(client, fingerprint, timestamped_later(data), language)
+    assert verdict_of(upload) == "validation_data_added" and compared_as(compare) == "contains"
+    words = {"en": "only timestamps or certificate validation data were added",
+             "sv": "bara tidsstämplar eller data för att kontrollera certifikat lagts till"}[language]
+    assert words in text_of(upload) and words in text_of(compare)
+
+
+def test_a_document_timestamp_with_a_changed_title_is_an_unsigned_change(sealed, client):
+    data, fingerprint = sealed
+    upload, _ = both_pages(client, fingerprint, timestamped_later(unsigned_update(data)), "en")
+    assert verdict_of(upload) == "updated_after_seal"
+
+
 # --- copies saved again by another program ------------------------------------------------------
 
 
@@ -290,6 +327,12 @@ def test_a_self_signed_signature_is_not_called_valid(client, language):
     assert "valid electronic signature" not in text_of(upload)
 
 
+def test_pdfsig_agrees_that_a_self_signed_signature_matches_but_nobody_vouches_for_it():
+    report = pdfsig(signed_alone(pdf()))
+    assert "Signature is Valid" in report and "Mallory Mallorysson" in report
+    assert "Certificate issuer isn't Trusted" in report or "Certificate issuer is unknown" in report
+
+
 def test_a_stranger_signature_over_changed_bytes_is_broken(client):
     signed = bytearray(signed_alone(pdf()))
     signed[signed.index(b"ReportLab")] = ord("r")  # inside the signed range
@@ -320,3 +363,45 @@ def test_a_whole_other_sealed_document_is_named_on_the_compare_page(app, people,
     compare = compare_page(client, fingerprint, other_pdf)
     assert compared_as(compare) == "other" and other_fingerprint in text_of(compare)
     assert verdict_of(compare) == "authentic"
+
+
+def test_a_file_sealed_with_our_seal_that_we_have_no_record_of_says_so(app, client):
+    unrecorded = seal_pdf(pdf(), seal_setup(app).signer)
+    upload = verify_page(client, unrecorded)
+    assert verdict_of(upload) == "sealed_not_on_record"
+    assert "Authentic" not in text_of(upload)
+
+
+def test_a_truncated_sealed_file_is_damaged(sealed, client):
+    data, _ = sealed
+    upload = verify_page(client, data[: len(data) - 300])
+    assert verdict_of(upload) == "damaged" and "The file is damaged" in text_of(upload)
+    assert "signature is not valid" not in text_of(upload).lower()
+
+
+@pytest.fixture
+def organisation_ca(tmp_path):
+    """A CA of our own that issues our seal (configured as SEAL_P12) and a colleague's certificate."""
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = certificate_for("Acme Root CA", "Acme AB", root_key, ca=True)
+    seal_key, other_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    seal = certificate_for("Acme Seal", "Acme AB", seal_key, issuer=(root_key, root))
+    other = certificate_for("Olle Kollega", "Acme AB", other_key, issuer=(root_key, root))
+    p12 = tmp_path / "seal.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(b"seal", seal_key, seal, [root],
+                                                          serialization.BestAvailableEncryption(b"pw")))
+    return p12, signer_from_key(other_key, other, [root])
+
+
+def test_a_signature_from_the_configured_chain_that_is_not_our_seal_is_valid_but_not_ours(app_factory,
+                                                                                         organisation_ca):
+    p12, colleague = organisation_ca
+    app = app_factory(SEAL_P12=str(p12), SEAL_P12_PASSWORD="pw")
+    client = app.test_client()
+    with app.app_context():
+        ours = seal_pdf(pdf(), seal_setup(app).signer)
+    theirs = signed_alone(pdf(), by=colleague)
+    page = verify_page(client, theirs)
+    assert verdict_of(page) == "valid_not_ours"
+    assert "A signature by Olle Kollega (Acme AB), with a certificate from an authority we trust" in text_of(page)
+    assert verdict_of(verify_page(client, ours)) == "sealed_not_on_record"  # our seal, trusted, no case
