@@ -61,8 +61,8 @@ def lease_template(officer, extra_fields=(), methods=("touch", "sms")):
         return template
 
 
-def lease_with_fields(officer, values=None, send=True, methods=("touch", "sms")) -> FieldCase:
-    template = lease_template(officer, methods=methods)
+def lease_with_fields(officer, values=None, send=True, methods=("touch", "sms"), extra_fields=()) -> FieldCase:
+    template = lease_template(officer, extra_fields=extra_fields, methods=methods)
     with tenant_context(officer.tenant_id):
         people = {"tenant": Person("Sara Svensson", "sara@example.com", "+46701234567", None, "en"),
                   "landlord": Person("Per Persson", "per@example.com", "+46709876543", None, "en")}
