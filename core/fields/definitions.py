@@ -210,6 +210,11 @@ def _range_errors(data: dict) -> dict:
             data[key] = normalised_bound(kind, value)
         except ValueError:
             errors[key] = [_("Give a number for a number field and a date (YYYY-MM-DD) for a date field.")]
+    if not errors and data.get("min") is not None and data.get("max") is not None:
+        low, high = ((Decimal(data["min"]), Decimal(data["max"])) if kind == "number"
+                     else (data["min"], data["max"]))  # ISO dates sort as text
+        if low > high:  # no value could ever be accepted
+            errors["min"] = [_("The smallest value is larger than the largest.")]
     low, high = data.get("min_length"), data.get("max_length")
     if low is not None and high is not None and low > high:
         errors["min_length"] = [_("The shortest length is longer than the longest.")]

@@ -42,6 +42,9 @@ def test_a_field_outside_the_page_is_refused_with_its_page_named(app):
     ({"type": "select", "options": ["a", "a"]}, "options", "Each option must be different."),
     ({"w": 0.001}, "w", "The field is too small to see. Make it larger."),
     ({"type": "number", "default": "many"}, "default", "Give a number, like 1250 or 12,5."),
+    ({"type": "number", "min": "10", "max": "9,5"}, "min", "The smallest value is larger than the largest."),
+    ({"type": "date", "min": "2026-12-31", "max": "2026-01-01"}, "min", "The smallest value is larger than the "
+                                                                        "largest."),
     ({"type": "date", "min": "soon"}, "min", "Give a number for a number field and a date (YYYY-MM-DD) for a date "
                                             "field."),
 ])
