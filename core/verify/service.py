@@ -93,7 +93,9 @@ class Verdict:
     - no_signature: a readable PDF without signatures;
     - damaged: starts like a PDF but cannot be read;
     - encrypted, not_pdf, empty.
-    `summary` when the file is, contains or names one of our documents.
+    `summary` when the file is, contains or names one of our documents. `earlier`: for an
+    authentic file, the signatures the document already carried when it was uploaded (the
+    seal's revision comes after them: see core.sealing.prior).
     """
 
     kind: str
@@ -101,6 +103,7 @@ class Verdict:
     report: Report | None = None
     extra_bytes: int = 0
     signatures: list[LaterSignature] = field(default_factory=list)
+    earlier: list[LaterSignature] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
@@ -151,7 +154,7 @@ def verify_upload(data: bytes) -> Verdict:
         return Verdict("not_pdf")
     document, length = _sealed_prefix(data)
     if document is not None and length == len(data):
-        return Verdict("authentic", summary_of(document))
+        return Verdict("authentic", summary_of(document), earlier=_earlier_signatures(data))
     setup = seal_setup()
     report = validate_sealed(data, setup.trust_roots, seal_certs=[setup.certificate])
     if report.problem == "encrypted":
@@ -159,6 +162,18 @@ def verify_upload(data: bytes) -> Verdict:
     if document is not None:
         return _after_seal(data, length, document, report)
     return _examine(data, report)
+
+
+def _earlier_signatures(sealed: bytes) -> list[LaterSignature]:
+    """The signatures before our seal in a file we sealed (its original was already signed).
+
+    Our seal has one /ByteRange; only a file with more is validated again.
+    """
+    if sealed.count(b"/ByteRange") < 2:
+        return []
+    setup = seal_setup()
+    report = validate_sealed(sealed, setup.trust_roots, seal_certs=[setup.certificate])
+    return [_later(s) for s in report.signatures if not s.ours]
 
 
 def _sealed_prefix(data: bytes) -> tuple[Document | None, int]:
