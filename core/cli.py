@@ -261,6 +261,25 @@ def audit_anchor() -> None:
 
 
 @cli.group()
+def files() -> None:
+    """Encryption at rest (FILE_KEYS)."""
+
+
+@files.command("rotate")
+@with_appcontext
+def files_rotate() -> None:
+    """Re-encrypt every plugin's encrypted files and keys under the first key of FILE_KEYS.
+
+    Put the new key first in FILE_KEYS, keep the old ones after it, restart, then run this; when
+    it reports 0, the old keys can go. Safe to run again and while the service runs."""
+    from core.encryption import current_key_id
+
+    pm = current_app.extensions["sigill_pm"]
+    counts = [n or 0 for n in pm.hook.reencrypt_files()]
+    click.echo(f"{sum(counts)} re-encrypted under key {current_key_id()!r}")
+
+
+@cli.group()
 def storage() -> None:
     """Blob storage."""
 

@@ -70,6 +70,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "BASE_URL": (_env("BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         # id:secret[,id:secret ...]: the first signs new events, the others only verify (core/cases/events.py).
         "EVIDENCE_KEYS": _env("EVIDENCE_KEYS"),
+        # id:secret[,id:secret ...], secrets of 32+ characters: master keys of encryption at rest
+        # (core/encryption.py); the first encrypts, all decrypt. Unset: derived from SECRET_KEY.
+        "FILE_KEYS": _env("FILE_KEYS"),
         # PEM file(s) of the TSA's root certificate(s), to check anchor timestamps offline.
         "TSA_TRUST_ROOTS": _env("TSA_TRUST_ROOTS"),
         "SEAL_P12": _env("SEAL_P12"),

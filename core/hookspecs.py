@@ -85,6 +85,17 @@ def register_signing_methods():
     """
 
 
+@hookspec
+def reencrypt_files():
+    """Re-encrypt what this plugin keeps encrypted (`core.encryption`) under the current key.
+
+    Called by `sigill files rotate` for every installed plugin, outside any request and with no
+    tenant set: walk your rows per tenant (`tenant_context`), replace each ciphertext for which
+    `core.encryption.reencrypt(blob, tenant_id, context)` returns a new one, commit as you go,
+    and return how many you re-encrypted. Safe to run again: what is current is left alone.
+    """
+
+
 # --- case lifecycle events (called with the tenant's hooks) -----------------------------------
 
 

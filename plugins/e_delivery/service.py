@@ -107,3 +107,19 @@ def download_for_party(case: Case, party: Party, delivery: DeliveryFile) -> byte
                   actor_label=f"{party.name} <{party.email}>",
                   data={"file_id": delivery.id, "filename": delivery.filename, "sha256": delivery.sha256})
     return data
+
+
+def rewrap_all() -> int:
+    """Every file key under the current FILE_KEYS key (`sigill files rotate`); tenant by tenant."""
+    from tenants.scoping import tenant_context
+
+    done = 0
+    for tenant_id in db.session.scalars(sa.select(Tenant.id).order_by(Tenant.id)).all():
+        with tenant_context(tenant_id):
+            for delivery in db.session.scalars(sa.select(DeliveryFile).order_by(DeliveryFile.id)):
+                again = crypto.rewrap(delivery.wrapped_key, delivery.tenant_id, delivery.case_id)
+                if again is not None:
+                    delivery.wrapped_key = again
+                    done += 1
+            db.session.commit()
+    return done

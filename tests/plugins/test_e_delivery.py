@@ -168,20 +168,66 @@ def test_the_completion_email_and_the_receipt_list_the_delivered_file(app, nda, 
     assert "prices.txt" in text and hashlib.sha256(NDA_FILE).hexdigest()[:32] in text.replace("\n", "")
 
 
-def test_files_are_wrapped_under_delivery_key_from_the_environment(app_factory, monkeypatch):
-    """DELIVERY_KEY in the environment reaches the plugin (it was never loaded: SECRET_KEY was used)."""
-    from cryptography.exceptions import InvalidTag
+def _legacy_wrapped_key(secret: str, key: bytes, tenant_id: int, case_id: int) -> str:
+    """A file key wrapped as the release before FILE_KEYS did: under an HKDF of DELIVERY_KEY."""
+    import base64
+    import os
 
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    kek = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"sigill", info=b"e-delivery kek v1").derive(secret.encode())
+    nonce = os.urandom(12)
+    aad = f"sigill-e-delivery:{tenant_id}:{case_id}".encode()
+    return base64.b64encode(nonce + AESGCM(kek).encrypt(nonce, key, aad)).decode()
+
+
+def test_older_files_open_with_delivery_key_and_rotate_moves_them_to_file_keys(app_factory, monkeypatch):
+    """DELIVERY_KEY in the environment reaches the plugin (it was never loaded: SECRET_KEY was used
+    instead), so files of the release before FILE_KEYS still open; `sigill files rotate` re-wraps
+    their keys under FILE_KEYS, and again after a key rotation, without touching the files."""
+    import base64
+
+    from core import encryption
+    from core.models import Case
     from plugins.e_delivery import crypto
+    from plugins.e_delivery import service as delivery
 
     monkeypatch.setenv("DELIVERY_KEY", "delivery key from the environment")
-    with_key = app_factory()
-    assert with_key.config["DELIVERY_KEY"] == "delivery key from the environment"
-    with with_key.app_context():
-        blob, wrapped = crypto.encrypt(b"price list", 1, 2)
-        assert crypto.decrypt(blob, wrapped, 1, 2) == b"price list"
-    monkeypatch.delenv("DELIVERY_KEY")
-    without = app_factory()
-    assert without.config["SECRET_KEY"] == with_key.config["SECRET_KEY"] and without.config["DELIVERY_KEY"] is None
-    with without.app_context(), pytest.raises(InvalidTag):
-        crypto.decrypt(blob, wrapped, 1, 2)
+    app = app_factory(FILE_KEYS="2026a:" + "a" * 40)
+    assert app.config["DELIVERY_KEY"] == "delivery key from the environment"
+    with app.app_context():
+        people = support.make_people()
+        people.acme.enabled_plugins = ["e_delivery"]
+        db.session.commit()
+        acme_id = people.acme.id
+    with app.app_context(), tenant_context(acme_id):
+        people.alice = db.session.merge(people.alice)
+        case = cases.create_case(people.alice, "NDA", allowed_methods=["touch"])
+        attached = delivery.attach(case, people.alice, "old.txt", NDA_FILE)
+        # Make it a file of the release before: its key wrapped under DELIVERY_KEY.
+        key = crypto._unwrap(attached.wrapped_key, attached.tenant_id, case.id)
+        attached.wrapped_key = _legacy_wrapped_key("delivery key from the environment", key, attached.tenant_id,
+                                                   case.id)
+        db.session.commit()
+        assert delivery.read(attached) == NDA_FILE
+        blob_before, case_id = attached.blob_sha256, case.id
+
+    from core.cli import cli
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(cli, args=["files", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "1 re-encrypted under key '2026a'" in result.output
+    assert "0 re-encrypted" in runner.invoke(cli, args=["files", "rotate"]).output  # nothing left
+
+    monkeypatch.delenv("DELIVERY_KEY")  # no longer needed for it
+    rotated = app_factory(FILE_KEYS="2026b:" + "b" * 40 + ",2026a:" + "a" * 40)
+    assert "1 re-encrypted under key '2026b'" in rotated.test_cli_runner().invoke(cli, args=["files", "rotate"]).output
+    only_new = app_factory(FILE_KEYS="2026b:" + "b" * 40)
+    with only_new.app_context(), tenant_context(acme_id):
+        [kept] = delivery.files_of(db.session.get(Case, case_id))
+        assert encryption.key_id_of(base64.b64decode(kept.wrapped_key)) == "2026b"
+        assert kept.blob_sha256 == blob_before  # the file itself was never re-encrypted
+        assert delivery.read(kept) == NDA_FILE
