@@ -38,6 +38,7 @@ EOF_MARKER = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
 MAX_PREFIX_CANDIDATES = 200  # revisions we look at; a sealed document has a handful
 WHITESPACE = re.compile(r"\s+")
 WRITER_STAMPS = {"/ModDate", "/Producer"}
+CONTAINS_SEALED = ("appended_bytes", "validation_data_added", "updated_after_seal", "signed_after_seal")
 
 
 @dataclass
@@ -108,6 +109,16 @@ class Verdict:
     @property
     def identical(self) -> bool:
         return self.kind == "authentic"
+
+    @property
+    def contains(self) -> bool:
+        """The file holds one of our sealed documents, byte for byte, followed by more."""
+        return self.kind in CONTAINS_SEALED
+
+    @property
+    def proven(self) -> bool:
+        """The bytes prove which of our documents this is: identical, or containing it."""
+        return self.identical or self.contains
 
     def is_document(self, fingerprint: str) -> bool:
         """Is this file, byte for byte, the sealed document with this fingerprint?"""
