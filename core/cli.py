@@ -100,7 +100,10 @@ def tenant() -> None:
 @with_appcontext
 def tenant_create(slug: str, name: str) -> None:
     from core.auth.service import create_tenant
+    from core.text import line_problem
 
+    if line_problem(name):
+        raise click.BadParameter(line_problem(name), param_hint="NAME")
     created = create_tenant(slug, name)
     db.session.commit()
     click.echo(f"tenant {created.slug} created (id {created.id})")

@@ -22,8 +22,13 @@ from core.extensions import db
 from core.i18n import force_locale
 from core.models import OutgoingMail
 from core.models.base import utcnow
+from core.text import header_text, valid_email
 
 log = logging.getLogger(__name__)
+
+
+class InvalidRecipient(ValueError):
+    """`to` is not one plain email address (forms and the API refuse such addresses at input)."""
 
 
 def send_mail(to: str, template: str, language: str = "sv", tenant=None, report_failure: bool = True,
@@ -32,16 +37,21 @@ def send_mail(to: str, template: str, language: str = "sv", tenant=None, report_
 
     Delivery happens after the caller's commit. `tenant` gives the sender name. A mail about a
     `case` that cannot be delivered is reported on the case (unless `report_failure` is False).
+    Headers never break: names and subjects lose line breaks and control characters here, and
+    `to` must be exactly one address (`InvalidRecipient` otherwise), so it is one recipient.
     """
+    to = (to or "").strip()
+    if not valid_email(to):
+        raise InvalidRecipient("the recipient is not one plain email address")
     context.setdefault("tenant", tenant)
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with force_locale(language):
-        subject = " ".join(render_template(f"mail/{template}.subject.txt", **context).split())
+        subject = header_text(render_template(f"mail/{template}.subject.txt", **context))
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
     message = EmailMessage()
     message["Subject"] = subject
-    sender_name = tenant.mail_sender_name if tenant is not None else "Sigill"
+    sender_name = header_text(tenant.mail_sender_name if tenant is not None else "") or "Sigill"
     message["From"] = formataddr((sender_name, current_app.config["MAIL_FROM"]))
     message["To"] = to
     message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].split("@")[-1])

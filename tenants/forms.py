@@ -5,11 +5,12 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from core.i18n import _l
+from core.text import SingleLine
 
 
 class TenantSettingsForm(FlaskForm):
-    name = StringField(_l("Organisation name"), validators=[InputRequired(), Length(max=200)])
-    sender_name = StringField(_l("Sender name in emails"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Organisation name"), validators=[InputRequired(), Length(max=200), SingleLine()])
+    sender_name = StringField(_l("Sender name in emails"), validators=[Optional(), Length(max=200), SingleLine()])
     max_upload_mb = IntegerField(_l("Largest PDF (MB)"), validators=[InputRequired(), NumberRange(1, 100)])
     reminder_interval_days = IntegerField(
         _l("Remind unsigned parties every (days)"), validators=[InputRequired(), NumberRange(1, 60)]

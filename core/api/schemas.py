@@ -28,6 +28,7 @@ from core.models.base import utcnow
 from core.models.case import CASE_STATUSES, PARTY_ROLES, PARTY_STATUSES, SIGNING_ORDERS
 from core.security import mask_personal_number
 from core.signing import methods as signing_methods
+from core.text import one_line
 
 LANGUAGES = ("sv", "en")
 MAX_PAGE = 100
@@ -87,7 +88,7 @@ class PersonIn(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.Str(required=True, validate=[validate.Length(min=1, max=200), one_line])
     email = fields.Str(required=True, validate=validate.Length(max=254),
                        metadata={"format": "email", "description": "Where the party's personal link is sent."})
     phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=30),
@@ -148,7 +149,7 @@ class CaseSettingsIn(Schema):
     class Meta:
         unknown = RAISE
 
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=300))
+    title = fields.Str(required=True, validate=[validate.Length(min=1, max=300), one_line])
     message = fields.Str(load_default="", validate=validate.Length(max=5000),
                          metadata={"description": "A message to the parties, in their invitation."})
     methods = method_list(load_default=lambda: ["touch"], validate=validate.Length(min=1),
@@ -258,7 +259,7 @@ class TemplateCaseIn(Schema):
 
     version = fields.Int(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
                          metadata={"description": "The template version to use; default: the newest."})
-    title = fields.Str(load_default=None, allow_none=True, validate=validate.Length(min=1, max=300),
+    title = fields.Str(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=300), one_line],
                        metadata={"description": "Default: the template's case title, else its name."})
     message = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000),
                          metadata={"description": "Default: the template's message."})

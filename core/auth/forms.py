@@ -5,6 +5,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from core.i18n import _l
+from core.text import SingleLine
 
 
 class LoginForm(FlaskForm):
@@ -28,7 +29,7 @@ class NewPasswordForm(FlaskForm):
 
 
 class AccountForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200), SingleLine()])
     language = SelectField(_l("Language of the web office and your emails"),
                            choices=[("sv", "Svenska"), ("en", "English")])
 
@@ -38,7 +39,7 @@ class ChangePasswordForm(NewPasswordForm):
 
 
 class InviteForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200), SingleLine()])
     email = EmailField(_l("Email"), validators=[InputRequired(), Email()])
     role = SelectField(_l("Role"), choices=[("officer", _l("Case officer")), ("admin", _l("Administrator"))])
     language = SelectField(_l("Language"), choices=[("sv", "Svenska"), ("en", "English")])

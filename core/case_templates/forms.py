@@ -14,6 +14,7 @@ from core.cases.forms import KeptFile, PartyRow, numbers, row_action, validate_p
 from core.i18n import _
 from core.models.base import utcnow
 from core.signing import methods as signing_methods
+from core.text import line_problem
 
 
 @dataclass
@@ -115,6 +116,10 @@ class TemplateForm:
         self.errors = {}
         if not self.name:
             self.errors["name"] = _("Give the template a name.")
+        elif line_problem(self.name):
+            self.errors["name"] = line_problem(self.name)
+        if line_problem(self.title):
+            self.errors["title"] = line_problem(self.title)
         if not self.methods:
             self.errors["methods"] = _("Choose at least one signing method.")
         for name, low, top in (("expiry_days", 1, 366), ("reminder_interval_days", 0, 30), ("reminder_max", 0, 10)):
@@ -215,6 +220,8 @@ class UseForm:
         self.errors = {}
         if not self.title:
             self.errors["title"] = _("Give the case a title.")
+        elif line_problem(self.title):
+            self.errors["title"] = line_problem(self.title)
         try:
             day = date.fromisoformat(self.expires_on)
         except ValueError:

@@ -18,6 +18,7 @@ import re
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from core.i18n import _
+from core.text import one_line, valid_email
 
 ROLE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ROLE_KINDS = ("signer", "recipient")
@@ -27,14 +28,19 @@ MAX_DOCUMENTS = 20
 MAX_ROLES = 30
 
 
+def _one_address(value: str) -> None:
+    if not valid_email(value.strip()):
+        raise ValidationError(_("Give a valid email address, like name@example.com."))
+
+
 class FixedPerson(Schema):
     """A role that always has the same person, e.g. the organisation's signatory."""
 
     class Meta:
         unknown = EXCLUDE
 
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Str(required=True, validate=validate.Length(min=3, max=254))
+    name = fields.Str(required=True, validate=[validate.Length(min=1, max=200), one_line])
+    email = fields.Str(required=True, validate=[validate.Length(min=3, max=254), _one_address])
     phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=30))
     personal_number = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20))
     language = fields.Str(load_default="sv", validate=validate.OneOf(LANGUAGES))

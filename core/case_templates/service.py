@@ -26,6 +26,7 @@ from core.i18n import _, ngettext
 from core.models import Case, Officer
 from core.models.base import utcnow
 from core.storage import blobs
+from core.text import clean_filename
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ def document_entry(filename: str, data: bytes) -> AddedDocument:
     document: stored as a blob, with its page sizes and its own form fields."""
     sha256 = blobs().put(data)
     boxes = page_boxes(data)
-    entry = {"sha256": sha256, "filename": filename[:255], "size": len(data), "page_count": len(boxes),
+    entry = {"sha256": sha256, "filename": clean_filename(filename), "size": len(data), "page_count": len(boxes),
              "pages": [list(box.viewed_size) for box in boxes]}
     return AddedDocument(entry, _offerable(acroform.detect(data), len(boxes)))
 

@@ -17,16 +17,12 @@ from core.i18n import _
 from core.models.base import utcnow
 from core.security import keyed_hash
 from core.signing import methods as signing_methods
+from core.text import clean_filename, line_problem, valid_email
 
 LANGUAGES = ("sv", "en")
 ROLES = ("signer", "recipient")
 ORDERS = ("parallel", "sequential")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PARTY_KEY = re.compile(r"^party-(\d+)-name$")
-
-
-def valid_email(email: str) -> bool:
-    return bool(_EMAIL.match(email)) and len(email) <= 254
 
 
 def normalise_phone(raw: str) -> str:
@@ -141,12 +137,13 @@ def accept_uploads(files: list, tenant, kept: list[KeptFile], file_errors: list[
         if not upload or not upload.filename:
             continue
         data = upload.read()
+        filename = clean_filename(upload.filename)
         try:
-            pages = check_upload(tenant, upload.filename, data)
+            pages = check_upload(tenant, filename, data)
         except DocumentRejected as rejected:
             file_errors.append(str(rejected.message))
             continue
-        accepted = KeptFile(sha256=blobs().put(data), pages=pages, filename=upload.filename.rsplit("/", 1)[-1][:255])
+        accepted = KeptFile(sha256=blobs().put(data), pages=pages, filename=filename)
         signed_by(data, accepted.sha256)  # remembered for the notice under the file
         if accepted.sha256 not in {k.sha256 for k in kept}:
             kept.append(accepted)
@@ -247,6 +244,8 @@ class CaseForm:
             self.errors["title"] = _("Give the case a title.")
         elif len(self.title) > 300:
             self.errors["title"] = _("Use at most 300 characters.")
+        elif line_problem(self.title):
+            self.errors["title"] = line_problem(self.title)
         if not self.methods:
             self.errors["methods"] = _("Choose at least one signing method.")
         self._validate_expiry()
@@ -313,6 +312,8 @@ def validate_party(row: PartyRow, case_methods: list[str]) -> None:
         return
     if not row.name:
         row.errors["name"] = _("Give the party's name.")
+    elif line_problem(row.name):
+        row.errors["name"] = line_problem(row.name)
     if not valid_email(row.email):
         row.errors["email"] = _("Give a valid email address, like name@example.com.")
     if row.phone:

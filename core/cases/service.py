@@ -28,6 +28,7 @@ from core.plugins import hooks_for
 from core.security import new_token
 from core.signing.models import retire_link
 from core.storage import blobs
+from core.text import clean_filename
 from core.urls import external_url
 from tenants.models import Tenant
 
@@ -228,7 +229,7 @@ def signed_notice(names: list[str]):
 def add_document(case: Case, filename: str, data: bytes, officer: Officer | None = None) -> Document:
     """Validate the PDF, store it as a blob and attach it to the draft."""
     _require_draft(case)
-    filename = _clean_filename(filename)
+    filename = clean_filename(filename)
     page_count = check_upload(tenant_of(case), filename, data)
     sha256 = blobs().put(data)
     position = max((d.position for d in case.documents), default=-1) + 1
@@ -245,11 +246,6 @@ def add_document(case: Case, filename: str, data: bytes, officer: Officer | None
     else:
         system_event(case, "document_added", **data_)
     return document
-
-
-def _clean_filename(filename: str) -> str:
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "document.pdf"
-    return name[:255]
 
 
 def remove_document(case: Case, document: Document, officer: Officer) -> None:

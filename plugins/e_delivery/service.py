@@ -15,6 +15,7 @@ from core.i18n import _, _l
 from core.models import Case, Officer, Party, Tenant
 from core.plugins import plugin_settings
 from core.storage import blobs
+from core.text import clean_filename
 from plugins.e_delivery import crypto
 from plugins.e_delivery.models import DeliveryFile
 
@@ -59,7 +60,7 @@ def released(case: Case) -> bool:
 def attach(case: Case, officer: Officer, filename: str, data: bytes, description: str = "") -> DeliveryFile:
     if case.status not in OPEN_STATUSES:
         raise DeliveryError(_("Files can only be added while the case is a draft or waiting for signatures."))
-    filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
+    filename = clean_filename(filename, default="")
     if not filename:
         raise DeliveryError(_("Choose a file to attach."))
     if not data:
