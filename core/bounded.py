@@ -67,10 +67,8 @@ def _child(func, args, kwargs, memory_mb: int, cpu_seconds: int, out: int) -> No
         sys.setrecursionlimit(1000)  # deep structures fail fast as RecursionError, never a C stack overflow
         try:
             outcome = ("ok", func(*args, **kwargs))
-        except MemoryError:
-            outcome = ("memory", None)
         except BaseException as exc:  # noqa: BLE001  (handed to the parent to re-raise)
-            outcome = ("error", exc)
+            outcome = ("memory", None) if memory_mb and _out_of_memory(exc) else ("error", exc)
         try:
             payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
@@ -85,6 +83,18 @@ def _child(func, args, kwargs, memory_mb: int, cpu_seconds: int, out: int) -> No
         code = 70
     finally:
         os._exit(code)
+
+
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """A MemoryError anywhere in the chain, or the SystemError a C extension gives when an
+    allocation failed under the limit ("error return without exception set")."""
+    for _ in range(10):
+        if exc is None:
+            return False
+        if isinstance(exc, MemoryError) or (isinstance(exc, SystemError) and "without exception" in str(exc)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _inline_only() -> bool:

@@ -49,6 +49,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_RETRY_AFTER": float(_env("REDIS_RETRY_AFTER", "5")),
         # A running job renews its lease; one whose heartbeat is older than this lost its worker.
         "JOB_LEASE_SECONDS": float(_env("JOB_LEASE_SECONDS", "30")),
+        # Hard bounds of the child process that works on one PDF (core/bounded.py): sealing one
+        # document, and rendering one page image. Over them the work fails alone, not the process.
+        "SEAL_MEMORY_MB": _env_int("SEAL_MEMORY_MB", 1536),
+        "SEAL_CPU_SECONDS": _env_int("SEAL_CPU_SECONDS", 300),
+        "SEAL_WALL_SECONDS": _env_int("SEAL_WALL_SECONDS", 600),
+        "RENDER_MEMORY_MB": _env_int("RENDER_MEMORY_MB", 512),
+        "RENDER_CPU_SECONDS": _env_int("RENDER_CPU_SECONDS", 20),
+        "RENDER_WALL_SECONDS": _env_int("RENDER_WALL_SECONDS", 30),
         # Webhook deliveries one organisation may have in flight at once (fairness between tenants).
         "WEBHOOK_TENANT_CONCURRENCY": _env_int("WEBHOOK_TENANT_CONCURRENCY", 1),
         "STORAGE_DIR": _env("STORAGE_DIR", str(instance / "blobs")),

@@ -18,6 +18,7 @@ The database, not Redis, is the truth about a job; Redis only carries "run job N
   it re-dispatches every pending job.
 - A failed attempt is retried with exponential backoff; the last failed attempt (or the last
   worker death) marks the job failed and tells its case and owner (`core.cases.job_failures`).
+  A job that raises `GiveUp` (another attempt would only repeat the failure) fails for good at once.
 
 Jobs take ids, never objects, and run inside an app context with their tenant set.
 """
@@ -77,6 +78,11 @@ class Deferred(Exception):  # noqa: N818  (a signal to the runner, not an error)
     def __init__(self, seconds: float):
         super().__init__(f"deferred for {seconds}s")
         self.seconds = seconds
+
+
+class GiveUp(Exception):  # noqa: N818  (a signal to the runner)
+    """Raised by a job whose failure another attempt would only repeat (e.g. a PDF over its memory
+    bound): the job is failed for good now, and its case and owner are told."""
 
 
 def backoff(attempt: int) -> timedelta:
@@ -285,7 +291,7 @@ def run_job(job_id: int) -> bool:
         return False
     except Exception as exc:  # noqa: BLE001
         db.session.rollback()
-        _record_failure(job_id, attempt, exc)
+        _record_failure(job_id, attempt, exc, final=isinstance(exc, GiveUp))
         return False
     return True
 
@@ -297,20 +303,21 @@ def _defer(job_id: int, attempt: int, seconds: float) -> None:
     db.session.commit()
 
 
-def _record_failure(job_id: int, attempt: int, exc: Exception) -> None:
+def _record_failure(job_id: int, attempt: int, exc: Exception, final: bool = False) -> None:
     job = db.session.get(Job, job_id)
     if job is None or job.state != "running" or job.attempts != attempt:
         return  # released meanwhile: whoever holds it now records its own outcome
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
-    _fail_or_retry(job, error)
+    _fail_or_retry(job, error, final)
     db.session.commit()
 
 
-def _fail_or_retry(job: Job, error: str) -> None:
-    """After a failed attempt: back to pending after a backoff, or failed for good (and reported)."""
+def _fail_or_retry(job: Job, error: str, final: bool = False) -> None:
+    """After a failed attempt: back to pending after a backoff, or failed for good (and reported):
+    after its last attempt, or at once when `final` (the job raised `GiveUp`)."""
     job.last_error = error
     job.claimed_by = None
-    if job.attempts >= job.max_attempts:
+    if final or job.attempts >= job.max_attempts:
         job.state = "failed"
         job.finished_at = utcnow()
         log.error("job %s (%s) failed for good after %s attempts: %s", job.id, job.func, job.attempts, error)

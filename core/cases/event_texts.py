@@ -74,6 +74,17 @@ def _name(data: dict) -> str:
     return data.get("name", "")
 
 
+def _seal_failed(d: dict) -> str:
+    if d.get("bound") == "memory":
+        return _("Sealing stopped: %(file)s needs more memory than a document may use; it is not tried again "
+                 "automatically. Upload the document again (it is checked now) in a new case.", file=d.get("document"))
+    if d.get("bound"):
+        return _("Sealing stopped: %(file)s takes longer than a document may, or breaks the PDF reader; it is not "
+                 "tried again automatically. Upload the document again (it is checked now) in a new case.",
+                 file=d.get("document"))
+    return _("Sealing failed; it will be tried again (%(error)s)", error=d.get("error", ""))
+
+
 KINDS: dict[str, Callable[[dict], str]] = {
     "created": lambda d: _("Case created"),
     "made_from_template": lambda d: _("Made from the template “%(template)s” (version %(version)s)",
@@ -107,7 +118,7 @@ KINDS: dict[str, Callable[[dict], str]] = {
     "reassigned": lambda d: _("Handed over to %(name)s", name=d.get("new_owner", "")),
     "note": lambda d: _("Note: %(text)s", text=d.get("text", "")),
     "seal_queued": lambda d: _("All signatures in; sealing the documents"),
-    "seal_failed": lambda d: _("Sealing failed; it will be tried again (%(error)s)", error=d.get("error", "")),
+    "seal_failed": _seal_failed,
     "seal_retried": lambda d: _("Sealing restarted"),
     "completed": lambda d: _("Documents sealed; every party was sent the signed documents"),
     "job_gave_up": _gave_up,

@@ -5,6 +5,11 @@ receipt and sealed first; only then, in one transaction, are the sealed files re
 case marked completed. A crash or kill at any step
 leaves the case as it was ("queued"), and the retried job starts again from the originals.
 Blobs are content-addressed, so work done before a crash is simply found again.
+
+Each document is sealed in a bounded child process (core.bounded; `SEAL_MEMORY_MB`,
+`SEAL_CPU_SECONDS`, `SEAL_WALL_SECONDS`): a PDF that still makes the PDF libraries loop or grow
+fails alone, says so on the case's timeline, and is not retried (`jobs.GiveUp`); another attempt
+would only do the same. An admin's "Try sealing again" runs it once more, inside the same bounds.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask import current_app
 
+from core.bounded import BoundExceeded, run_bounded
 from core.cases import events
 from core.extensions import db
 from core.fields import service as fields
 from core.i18n import force_locale
+from core.jobs import GiveUp
 from core.mail import send_mail
 from core.models import Case, Officer, Tenant
 from core.models.base import utcnow
@@ -40,6 +48,9 @@ def seal_case(case_id: int) -> None:
         return
     try:
         results = _seal_documents(case)
+    except DocumentOverBound as over:
+        _record_failure(case_id, over, document=over.filename, bound=over.kind)
+        raise GiveUp(str(over)) from None
     except Exception as exc:
         _record_failure(case_id, exc)
         raise
@@ -58,6 +69,24 @@ def seal_case(case_id: int) -> None:
     log.info("case %s sealed (%s documents)", case.id, len(results))
 
 
+class DocumentOverBound(RuntimeError):
+    """Sealing one document went over its memory or time bound (or its child died)."""
+
+    def __init__(self, filename: str, exceeded: BoundExceeded):
+        super().__init__(f"{filename}: {exceeded}")
+        self.filename = filename
+        self.kind = exceeded.kind
+
+
+def _bounded_seal(filename: str, *args) -> object:
+    config = current_app.config
+    try:
+        return run_bounded(seal_document, *args, memory_mb=config["SEAL_MEMORY_MB"],
+                           cpu_seconds=config["SEAL_CPU_SECONDS"], wall_seconds=config["SEAL_WALL_SECONDS"])
+    except BoundExceeded as exceeded:
+        raise DocumentOverBound(filename, exceeded) from None
+
+
 def _seal_documents(case: Case) -> list[tuple]:
     setup = service.seal_setup()
     head = service.evidence_head(case)
@@ -70,8 +99,9 @@ def _seal_documents(case: Case) -> list[tuple]:
         receipt = service.receipt_data(case, document, fingerprint, head, setup, language)
         layer = FieldLayer(fields.marks_for(case, document, looks, language),
                            frozenset(fields.replaced_acroform_names(case, document)))
-        sealed = seal_document(blobs().get(document.sha256), fingerprint, receipt.verify_url, receipt, language,
-                               setup.signer, setup.level, setup.tsa_url, setup.validation_context(), layer)
+        sealed = _bounded_seal(document.filename, blobs().get(document.sha256), fingerprint, receipt.verify_url,
+                               receipt, language, setup.signer, setup.level, setup.tsa_url,
+                               setup.validation_context(), layer)
         results.append((document, fingerprint, blobs().put(sealed.pdf), blobs().put(render_receipt(receipt, language))))
     return results
 
@@ -89,12 +119,13 @@ def _claim_completion(case: Case) -> bool:
     return bool(claimed)
 
 
-def _record_failure(case_id: int, exc: Exception) -> None:
-    """The attempt's work is rolled back; the failure itself goes on the case's timeline."""
+def _record_failure(case_id: int, exc: Exception, **more) -> None:
+    """The attempt's work is rolled back; the failure itself goes on the case's timeline
+    (`document` and `bound` when a document went over its bound: it is not tried again)."""
     db.session.rollback()
     case = db.session.get(Case, case_id)
     events.record(case, "seal_failed", "system", actor_label="Sigill",
-                  data={"error": f"{type(exc).__name__}: {exc}"[:500]})
+                  data={"error": f"{type(exc).__name__}: {exc}"[:500], **more})
     db.session.commit()
     log.warning("sealing case %s failed: %s", case_id, type(exc).__name__)
 
