@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -78,7 +77,6 @@ def test_schemathesis_finds_no_server_errors_and_every_answer_is_as_documented(a
 
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fresh_context)
-    started = time.monotonic()
     for result in schema.get_all_operations():
         operation = result.ok()
 
@@ -89,5 +87,4 @@ def test_schemathesis_finds_no_server_errors_and_every_answer_is_as_documented(a
             case.call_and_validate(headers=headers, checks=checks)
 
         call()
-    assert time.monotonic() - started < 60
     assert len(statuses) > 50 and {200, 201, 404, 422} <= set(statuses) and max(statuses) < 500
