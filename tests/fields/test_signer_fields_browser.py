@@ -114,3 +114,23 @@ def test_a_required_field_left_empty_is_named_at_signing_and_the_rest_is_kept(li
     assert page.get_by_label("Full name").input_value() == "Åsa Öberg"
     assert page.get_by_label("Moving in").input_value() == "2026-09-01"
     assert values(live_server, made) == {"full_name": "Åsa Öberg", "moving_in": "2026-09-01"}
+
+
+def test_on_a_phone_signing_goes_back_to_the_field_that_needs_attention(live_server, tenant_url, phone_page):
+    made, url = tenant_url
+    phone = phone_page
+    phone.set_viewport_size({"width": 360, "height": 740})
+    phone.goto(url + "/lang/sv")
+    phone.get_by_label("Full name").fill("Åsa Öberg")
+    phone.get_by_role("button", name="Nästa fält").click()
+    phone.get_by_label("Rent").fill("mycket")
+    item(phone, "rent").locator(".error", has_text="Ange ett tal").wait_for()
+    for _ in range(4):  # on to the last field, then to the signing
+        phone.get_by_role("button", name="Nästa fält").click()
+    phone.get_by_label("Jag har läst handlingarna och vill skriva under dem").check()
+    phone.get_by_role("button", name="Skriv under med min ritade underskrift").click()
+    phone.locator("#fields-attention", has_text="Några fält behöver din uppmärksamhet").wait_for()
+    phone.get_by_text("Fält 2 av 6").wait_for()  # the stepper is back at the rent
+    assert phone.get_by_label("Rent").is_visible() and phone.get_by_label("Rent").input_value() == "mycket"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert values(live_server, made) == {"full_name": "Åsa Öberg"}
