@@ -157,8 +157,31 @@ def _parse_problem(exc: Exception) -> None:
 def _open(data: bytes):
     reader = PdfReader(io.BytesIO(data), strict=False)
     if reader.is_encrypted:
-        raise PdfProblem("encrypted", "encrypted")
+        _refuse_encrypted(reader)
     return reader
+
+
+def _refuse_encrypted(reader) -> None:
+    """An encrypted PDF is refused (stamping and sealing need an unencrypted file), with the true
+    reason: a password is needed to open it ("encrypted"); or it opens without one, but its author
+    set an owner password that forbids changes ("restricted") or allows them ("encrypted_open").
+
+    Decision: not accepted even then. Sealing an encrypted file would keep its encryption (and
+    its author's restrictions) on the sealed document, and decrypting it ourselves would seal
+    other bytes than the officer uploaded and set its author's settings aside.
+    """
+    from pypdf.constants import UserAccessPermissions
+
+    try:
+        opened = reader.decrypt("")
+        permissions = reader.user_access_permissions if opened else None
+    except Exception:  # noqa: BLE001 - an unknown security handler: it needs more than no password
+        opened, permissions = False, None
+    if not opened:
+        raise PdfProblem("encrypted", "encrypted: needs a password")
+    if permissions is None or UserAccessPermissions.MODIFY not in permissions:
+        raise PdfProblem("restricted", "encrypted: opens without a password, changes forbidden")
+    raise PdfProblem("encrypted_open", "encrypted: opens without a password, changes allowed")
 
 
 def _object_numbers(reader) -> set[tuple[int, int]]:

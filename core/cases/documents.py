@@ -33,6 +33,13 @@ def problem_message(problem: PdfProblem, filename: str, for_signer: bool = False
                               "upload it.", file=filename),
         "encrypted": lambda: _l("%(file)s is password-protected. Save a copy without a password and upload that.",
                                 file=filename),
+        "restricted": lambda: _l("%(file)s opens without a password, but its author restricted changes to it with "
+                                 "security settings (an owner password). Sealing adds a footer and a receipt, which "
+                                 "those settings forbid. Ask the author for a copy without security settings and "
+                                 "upload that.", file=filename),
+        "encrypted_open": lambda: _l("%(file)s opens without a password, but it is encrypted (its author set security "
+                                     "settings with an owner password). Only unencrypted PDFs can be sealed. Save a "
+                                     "copy without security settings and upload that.", file=filename),
         "no_pages": lambda: _l("%(file)s has no pages.", file=filename),
         "too_large": lambda: _l("%(file)s is larger than %(limit)s MB, %(whose)s. Make the file smaller (e.g. lower "
                                 "the image resolution) and upload it again.", file=filename, limit=limit, whose=whose),
