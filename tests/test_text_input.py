@@ -165,3 +165,26 @@ def test_a_stored_name_with_an_override_is_cleaned_in_the_download_header(app):
     with app.test_request_context():
         header = attachment(b"%PDF", f"lease{RLO}fdp.exe.pdf").headers["Content-Disposition"]
     assert "%E2%80%AE" not in header and "leasefdp.exe.pdf" in header
+
+
+def test_a_party_address_saved_before_the_checks_gets_no_mail_and_the_timeline_says_why(app, people):
+    from core.cases import event_texts, service
+    from core.i18n import force_locale
+    from core.models import Event
+
+    with app.test_request_context(), tenant_context(people.acme.id):
+        case = service.create_case(people.alice, "Lease", "", ["touch"], "parallel", "en", None, None, None)
+        service.add_document(case, "lease.pdf", pdfs.pdf(1, "Lease"), officer=people.alice)
+        service.add_party(case, "Sam Signer", "sam@example.org", language="en")
+        bad = service.add_party(case, "Eve", "eve@example.org", language="en")
+        bad.email = "eve@example.org,mallory@example.org"  # as saved before addresses were checked
+        service.send_case(case, people.alice)
+        db.session.commit()
+        case_id = case.id
+    drain()
+    assert [str(m["To"]) for m in support.outbox_messages()] == ["sam@example.org"]
+    with tenant_context(people.acme.id):
+        [event] = db.session.scalars(sa.select(Event).where(Event.case_id == case_id, Event.kind == "mail_not_sent"))
+        with app.test_request_context(), force_locale("sv"):
+            assert event_texts.text(event) == ("Inget e-postmeddelande skickades till Eve: eve@example.org,"
+                                               "mallory@example.org är inte en giltig e-postadress. Rätta adressen.")

@@ -122,6 +122,8 @@ KINDS: dict[str, Callable[[dict], str]] = {
     "seal_retried": lambda d: _("Sealing restarted"),
     "completed": lambda d: _("Documents sealed; every party was sent the signed documents"),
     "job_gave_up": _gave_up,
+    "mail_not_sent": lambda d: _("No email was sent to %(name)s: %(email)s is not one valid email address. "
+                                 "Correct the address.", name=d.get("name", ""), email=d.get("email", "")),
 }
 
 

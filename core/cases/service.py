@@ -28,7 +28,7 @@ from core.plugins import hooks_for
 from core.security import new_token
 from core.signing.models import retire_link
 from core.storage import blobs
-from core.text import clean_filename
+from core.text import clean_filename, valid_email
 from core.urls import external_url
 from tenants.models import Tenant
 
@@ -375,6 +375,12 @@ def officer_of(case: Case) -> Officer | None:
 
 
 def mail_party(case: Case, party: Party, template: str, **context) -> None:
+    """Email a party. An address that is not one plain address (saved before addresses were checked
+    at input) gets no mail: the timeline says so, and the officer can correct the address."""
+    if not valid_email(party.email):
+        system_event(case, "mail_not_sent", name=party.name, email=party.email)
+        log.warning("no %s email to party %s of case %s: not one valid address", template, party.id, case.id)
+        return
     send_mail(party.email, template, party.language or case.language, tenant=tenant_of(case), case=case,
               party=party, sender=officer_of(case), **context)
 

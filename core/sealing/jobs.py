@@ -21,6 +21,7 @@ from flask import current_app
 
 from core.bounded import BoundExceeded, run_bounded
 from core.cases import events
+from core.cases.service import mail_party
 from core.extensions import db
 from core.fields import service as fields
 from core.i18n import force_locale
@@ -140,8 +141,8 @@ def _send_completion_mails(case: Case) -> None:
                   external_url("sealing.party_receipt", token=token, document_id=d.id)) for d in case.documents]
         with force_locale(party.language or case.language):
             extra = [item for items in hooks.completion_items(case=case, party=party) for item in items or []]
-        send_mail(party.email, "case_completed", party.language or case.language, tenant=tenant, case=case,
-                  party=party, documents=links, extra=extra, page_url=external_url("signing.open", token=token))
+        mail_party(case, party, "case_completed", documents=links, extra=extra,
+                   page_url=external_url("signing.open", token=token))
     owner = db.session.get(Officer, case.owner_id) if case.owner_id else None
     if owner is not None:
         send_mail(owner.email, "case_completed_owner", owner.language or tenant.setting("default_language"),
