@@ -92,7 +92,7 @@ class Verdict:
     - valid_not_ours: signed, intact, with a certificate a trusted authority issued, not by us;
     - signature_broken: signed, not by us, and the signature does not match the file;
     - no_signature: a readable PDF without signatures;
-    - damaged: starts like a PDF but cannot be read;
+    - damaged: starts like a PDF but its structure is broken (`signed`: with a signature in it);
     - encrypted, not_pdf, empty.
     `summary` when the file is, contains or names one of our documents. `earlier`: for an
     authentic file, the signatures the document already carried when it was uploaded (the
@@ -104,6 +104,7 @@ class Verdict:
     report: Report | None = None
     extra_bytes: int = 0
     signatures: list[LaterSignature] = field(default_factory=list)
+    signed: bool = False  # for a damaged file: it holds something that looks like a signature
     earlier: list[LaterSignature] = field(default_factory=list)
 
     @property
@@ -259,7 +260,9 @@ def _examine(data: bytes, report: Report) -> Verdict:
     document = _document_where(Document.fingerprint == codes.normalise(code)) if code else None
     summary = summary_of(document) if document is not None else None
     if report.problem:
-        return Verdict("damaged", summary, report)
+        # A signature's byte range must point into the file as written, so its dictionary is
+        # never compressed: a damaged file without "/ByteRange" in its bytes has no signature.
+        return Verdict("damaged", summary, report, signed=b"/ByteRange" in data)
     ours = [s for s in report.signatures if s.ours]
     others = [s for s in report.signatures if not s.ours]
     rewritten = not any(s.intact or s.in_place for s in ours)  # no seal, or one that points nowhere

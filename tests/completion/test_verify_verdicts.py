@@ -341,15 +341,36 @@ def test_a_stranger_signature_over_changed_bytes_is_broken(client):
     assert "does not match the file" in text_of(upload)
 
 
+def broken_startxref(document: bytes) -> bytes:
+    return re.sub(rb"startxref\s+\d+\s+%%EOF\s*$", b"startxref\n999\n%%EOF\n", document)
+
+
+@pytest.mark.parametrize("damage", [lambda d: d[:600], broken_startxref, lambda d: d.replace(b"xref", b"xxxx")])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_damaged_unsigned_file_is_damaged_not_an_invalid_signature(client, language):
-    damaged = pdf()[:600]
+def test_a_damaged_unsigned_file_is_damaged_without_a_signature(client, language, damage):
+    damaged = damage(pdf())
     upload = verify_page(client, damaged, language)
     assert verdict_of(upload) == "damaged"
-    words = {"en": "The file is damaged", "sv": "Filen är skadad"}[language]
-    assert words in text_of(upload)
+    words = {"en": ("The file is damaged", "it has no electronic signature or seal"),
+             "sv": ("Filen är skadad", "den har ingen elektronisk signatur eller försegling")}[language]
+    for phrase in words:
+        assert phrase in text_of(upload)
     assert "signature is not valid" not in text_of(upload).lower()
     assert "underskriften är inte giltig" not in text_of(upload).lower()
+
+
+def test_pdfsig_agrees_that_a_damaged_unsigned_file_has_no_signature():
+    assert "does not contain any signatures" in pdfsig(broken_startxref(pdf()))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_damaged_signed_file_says_its_signature_cannot_be_checked(client, language):
+    damaged = broken_startxref(signed_alone(pdf()))
+    upload = verify_page(client, damaged, language)
+    assert verdict_of(upload) == "damaged"
+    words = {"en": "the signature in it cannot be checked and proves nothing",
+             "sv": "signaturen i den kan inte kontrolleras och bevisar ingenting"}[language]
+    assert words in text_of(upload)
 
 
 def test_a_whole_other_sealed_document_is_named_on_the_compare_page(app, people, client, sealed):
