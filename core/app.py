@@ -9,7 +9,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import i18n
+from core import i18n, timezones
 from core.config import load_config
 from core.extensions import babel, csrf, db, login_manager, migrate
 from core.sessions import end_session, safe_rollback
@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
+    timezones.init_app(app)
     from core import storage
 
     storage.init_app(app)

@@ -2,10 +2,16 @@
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.i18n import _l
+from core.i18n import _, _l
 from core.text import SingleLine
+from core.timezones import valid_zone, zone_names
+
+
+def _known_zone(form, field) -> None:
+    if not valid_zone(field.data):
+        raise ValidationError(_("Choose a time zone from the list."))
 
 
 class TenantSettingsForm(FlaskForm):
@@ -21,6 +27,10 @@ class TenantSettingsForm(FlaskForm):
         _l("Keep signed documents available for (days)"), validators=[InputRequired(), NumberRange(30, 36500)]
     )
     default_language = SelectField(_l("Default language"), choices=[("sv", "Svenska"), ("en", "English")])
+    time_zone = SelectField(_l("Time zone"), choices=lambda: [(name, name.replace("_", " ")) for name in zone_names()],
+                            validate_choice=False, validators=[Optional(), _known_zone],
+                            description=_l("Times in the office, on signers' pages and in emails are shown in this "
+                                           "zone; the evidence keeps UTC."))
     # What an uploaded PDF may hold (core.pdfcheck); left empty, the safe default.
     max_pages = IntegerField(_l("Most pages in a PDF"), validators=[Optional(), NumberRange(1, 10000)])
     max_unpacked_mb = IntegerField(_l("Most data a PDF may unpack to (MB)"),

@@ -17,6 +17,7 @@ DEFAULT_SETTINGS = {
     "expiry_days": 30,
     "retention_days": 3650,
     "default_language": "sv",
+    "time_zone": "Europe/Stockholm",  # what people read (core.timezones); evidence keeps UTC
     # What an uploaded PDF may hold (core.pdfcheck): pages, MB its streams unpack to, nesting levels, objects.
     "max_pages": 2000,
     "max_unpacked_mb": 512,

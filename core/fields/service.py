@@ -13,11 +13,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from core import timezones
 from core.extensions import db
 from core.fields import values as field_values
 from core.fields.definitions import AUTOMATIC_TYPES, HASHED_TYPES, FieldSpec, option_areas
@@ -33,7 +33,7 @@ from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIME_ZONE = "Europe/Stockholm"
+DEFAULT_TIME_ZONE = timezones.DEFAULT_TIME_ZONE
 
 
 # --- placing fields ------------------------------------------------------------------------------
@@ -234,16 +234,13 @@ def freeze_values(case: Case, party: Party, signed: dict[str, Any], signed_at: d
 
 def local_date(case: Case, moment: datetime) -> str:
     """The date of `moment` where the organisation is (its time zone setting, else Sweden)."""
-    return moment.astimezone(_zone(case)).date().isoformat()
+    return timezones.format_date(moment, _zone(case))
 
 
-def _zone(case: Case) -> ZoneInfo:
+def _zone(case: Case) -> str:
+    """The organisation's time zone setting (core.timezones reads it; an unknown name is the default)."""
     tenant = db.session.get(Tenant, case.tenant_id)
-    name = (tenant.setting("time_zone") if tenant is not None else None) or DEFAULT_TIME_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIME_ZONE)
+    return (tenant.setting("time_zone") if tenant is not None else None) or DEFAULT_TIME_ZONE
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -402,7 +399,7 @@ def signature_looks(case: Case, language: str) -> dict[int, SignatureLook]:
 
 
 def local_time(case: Case, moment: datetime) -> str:
-    return moment.astimezone(_zone(case)).strftime("%Y-%m-%d %H:%M %Z")
+    return timezones.format_time(moment, _zone(case))
 
 
 def signed_field_values(party: Party, language: str) -> tuple[tuple[str, str], ...]:

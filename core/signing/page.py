@@ -30,6 +30,7 @@ from core.fields.signer import signer_texts
 from core.plugins import current_hooks
 from core.signing import pages, service, steps
 from core.signing.methods import SigningContext, SigningMethod
+from core.timezones import format_time
 
 TOKEN_STANDIN = "sigill-token-standin"  # noqa: S105  (a stand-in, not a secret)
 CSRF_STANDIN = "sigill-csrf-standin"
@@ -75,7 +76,7 @@ class SignerPage:
     sender: str | None
     title: str
     message: str
-    sign_before: str | None  # YYYY-MM-DD, for signers of a case with an expiry
+    sign_before: str | None  # when the case expires, in the organisation's time zone (signers only)
     role: str
     waiting_for: tuple[str, ...]
     documents: tuple[DocumentView, ...]
@@ -117,7 +118,7 @@ def build(link: service.Link, ctx: SigningContext, methods: list[SigningMethod])
         sender=sender.name if sender else None,
         title=case.title,
         message=case.message or "",
-        sign_before=case.expires_at.strftime("%Y-%m-%d") if case.expires_at and party.role == "signer" else None,
+        sign_before=format_time(case.expires_at, link.tenant) if case.expires_at and party.role == "signer" else None,
         role=party.role,
         waiting_for=tuple(link.waiting_for),
         documents=tuple(DocumentView(d.id, d.filename, d.sha256, d.page_count) for d in ctx.documents),

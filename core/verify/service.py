@@ -29,6 +29,7 @@ from core.sealing.service import seal_setup
 from core.sealing.validate import Report, SignatureReport, find_fingerprint, validate_sealed
 from core.signing import methods as signing_methods
 from core.storage import BlobNotFound, blobs
+from core.timezones import DEFAULT_TIME_ZONE
 from tenants.scoping import tenant_context
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class Summary:
     fingerprint: str
     sealed_at: datetime | None
     signers: list[SignerLine] = field(default_factory=list)
+    time_zone: str = DEFAULT_TIME_ZONE  # the organisation's, for the times shown
 
 
 @dataclass
@@ -137,7 +139,8 @@ def summary_of(document: Document) -> Summary:
         case = db.session.get(Case, document.case_id)
         tenant = db.session.get(Tenant, case.tenant_id)
         signers = [_signer_line(p) for p in case.parties if p.role == "signer"]
-        return Summary(tenant.name, case.title, document.filename, document.fingerprint, case.completed_at, signers)
+        return Summary(tenant.name, case.title, document.filename, document.fingerprint, case.completed_at, signers,
+                       time_zone=tenant.setting("time_zone") or DEFAULT_TIME_ZONE)
 
 
 def _signer_line(party) -> SignerLine:
