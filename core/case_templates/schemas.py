@@ -104,7 +104,8 @@ class TemplateContent(Schema):
 
         documents = {index: document["page_count"] for index, document in enumerate(data["documents"])}
         roles = {role["key"] for role in data["roles"] if role["kind"] == "signer"}  # recipients fill in nothing
-        specs, problems = load_specs(data.pop("field_list"), documents, roles)
+        sizes = {index: document.get("pages") or [] for index, document in enumerate(data["documents"])}
+        specs, problems = load_specs(data.pop("field_list"), documents, roles, sizes)
         if problems:
             raise ValidationError(problems.as_dict(), "fields")
         data["fields"] = [spec.as_dict() for spec in specs]

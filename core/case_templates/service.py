@@ -184,16 +184,17 @@ def document_entry(filename: str, data: bytes) -> AddedDocument:
     boxes = page_boxes(data)
     entry = {"sha256": sha256, "filename": clean_filename(filename), "size": len(data), "page_count": len(boxes),
              "pages": [list(box.viewed_size) for box in boxes]}
-    return AddedDocument(entry, _offerable(acroform.detect(data), len(boxes)))
+    return AddedDocument(entry, _offerable(acroform.detect(data), entry["pages"]))
 
 
-def _offerable(found: list[FieldSpec], pages: int) -> list[FieldSpec]:
+def _offerable(found: list[FieldSpec], sizes: list) -> list[FieldSpec]:
     """The form fields that make valid fields; a filled-in value that would not be accepted
-    (too long, characters the font lacks) is left out rather than the field."""
+    (too long for its box, characters the font lacks) is left out rather than the field."""
     offered = []
     for spec in found:
         for candidate in (spec, spec.moved(default=None)):
-            specs, problems = load_specs([candidate.as_dict()], {spec.document: pages}, None)
+            specs, problems = load_specs([candidate.as_dict()], {spec.document: len(sizes)}, None,
+                                         {spec.document: sizes})
             if not problems:
                 offered.extend(specs)
                 break

@@ -309,9 +309,12 @@ class SpecProblems:
         return data
 
 
-def load_specs(raw: Any, documents: dict[int, int], assignees: set[str] | None) -> tuple[list[FieldSpec], SpecProblems]:
+def load_specs(raw: Any, documents: dict[int, int], assignees: set[str] | None,
+               sizes: dict[int, list] | None = None) -> tuple[list[FieldSpec], SpecProblems]:
     """Check a list of definitions against the documents ({key: page count}) and the assignees
-    (role keys or party ids; None skips that check). Returns the good ones and the problems."""
+    (role keys or party ids; None skips that check). With `sizes` ({key: [(width, height) in
+    points] per page}) a default value must also fit its box, as a typed value must.
+    Returns the good ones and the problems."""
     problems = SpecProblems()
     if not isinstance(raw, list):
         problems.overall.append(_("Send the fields as a list."))
@@ -329,7 +332,7 @@ def load_specs(raw: Any, documents: dict[int, int], assignees: set[str] | None) 
             continue
         errors = _placement_errors(spec, documents, assignees, names)
         if not errors:
-            spec, errors = with_canonical_default(spec)
+            spec, errors = with_canonical_default(spec, _box_points(spec, sizes))
         if errors:
             problems.by_field[index] = errors
             continue
@@ -338,11 +341,20 @@ def load_specs(raw: Any, documents: dict[int, int], assignees: set[str] | None) 
     return specs, problems
 
 
-def with_canonical_default(spec: FieldSpec) -> tuple[FieldSpec, dict]:
-    """The default value is checked like a value the party would type, and kept canonical."""
+def _box_points(spec: FieldSpec, sizes: dict[int, list] | None) -> tuple[float, float] | None:
+    pages = (sizes or {}).get(spec.document)
+    if not pages or spec.page > len(pages):
+        return None
+    width, height = pages[spec.page - 1]
+    return spec.w * width, spec.h * height
+
+
+def with_canonical_default(spec: FieldSpec, box: tuple[float, float] | None = None) -> tuple[FieldSpec, dict]:
+    """The default value is checked like a value the party would type (fitting `box`, the
+    field's size in points, when known), and kept canonical."""
     from core.fields.values import check_value
 
-    value, problem = check_value(spec, spec.default)
+    value, problem = check_value(spec, spec.default, box)
     if problem:
         return spec, {"default": [problem]}
     return spec.moved(default=value), {}

@@ -55,7 +55,7 @@ def save(case_id: int):
     sizes = {d.id: service.page_sizes(d) for d in case.documents}
     signers = {str(p.id) for p in case.parties if p.role == "signer"}
     specs, problems = load_specs((request.get_json(silent=True) or {}).get("fields"),
-                                 {d: len(pages) for d, pages in sizes.items()}, signers)
+                                 {d: len(pages) for d, pages in sizes.items()}, signers, sizes)
     if problems:
         return jsonify(ok=False, code="invalid", message=_("Some fields need your attention."),
                        errors=problems.as_dict()), 422

@@ -92,3 +92,22 @@ def test_removing_a_document_takes_its_fields_and_a_removed_role_leaves_fields_u
             assert service.use_problems(content) == ["6 fields are not assigned to a role."]
         content, _found = service.revised_content(previous, previous, previous["roles"], [], added)
         assert content["fields"] == []
+
+
+def test_a_filled_form_value_too_long_for_its_box_is_left_out_and_the_field_kept(app):
+    """PDF readers shrink text to almost nothing; we print at a readable size, so such a value
+    becomes no default (the field is still offered) instead of printing past its box."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    drawing = canvas.Canvas(out, pagesize=A4, invariant=1)
+    drawing.acroForm.textfield(name="address", x=100, y=700, width=45, height=12,
+                               value="Storgatan 1, 903 26 Umeå, Västerbottens län", fontSize=0)
+    drawing.acroForm.textfield(name="city", x=100, y=650, width=150, height=20, value="Umeå")
+    drawing.showPage()
+    drawing.save()
+    found = {spec.name: spec for spec in service.document_entry("form.pdf", out.getvalue()).found}
+    assert found["address"].default is None and found["city"].default == "Umeå"

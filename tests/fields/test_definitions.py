@@ -52,6 +52,17 @@ def test_bad_definitions_say_what_is_wrong(app, changes, where, message):
     assert errors_of([spec(**changes)]) == {"0": {where: [message]}}
 
 
+def test_a_default_must_fit_its_box_like_a_typed_value(app):
+    """A read-only default nobody can shorten would otherwise print past its box on the sealed page."""
+    long_default = spec(read_only=True, w=0.1, h=0.02, default="Storgatan 1, 903 26 Umeå, Västerbottens län")
+    with force_locale("en"):
+        _specs, problems = load_specs([long_default], PAGES, {"customer"}, {0: [(595.0, 842.0)] * 2})
+        assert problems.as_dict() == {"0": {"default": ["The text is too long for its place in the document. "
+                                                        "Shorten it."]}}
+        specs, problems = load_specs([dict(long_default, w=0.6)], PAGES, {"customer"}, {0: [(595.0, 842.0)] * 2})
+    assert not problems and specs[0].default.startswith("Storgatan")
+
+
 def test_two_fields_cannot_share_a_name(app):
     assert errors_of([spec(), spec(y=0.5)]) == {"1": {"name": ["Another field already has the name tenant."]}}
 
