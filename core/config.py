@@ -114,7 +114,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "JOBS_MANUAL": False,
         "SCHEDULER_ENABLED": _env_bool("SCHEDULER_ENABLED", True),
         "SCHEDULER_INTERVAL": _env_int("SCHEDULER_INTERVAL", 60),
-        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10/300"),  # attempts per address
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10/300"),  # wrong passwords per address
         # Wrong passwords per account, from all addresses; beyond it only known addresses may try.
         "LOGIN_ACCOUNT_RATE_LIMIT": _env("LOGIN_ACCOUNT_RATE_LIMIT", "30/3600"),
         "TOKEN_RATE_LIMIT": _env("TOKEN_RATE_LIMIT", "30/60"),

@@ -245,3 +245,14 @@ def test_the_account_limit_speaks_swedish(app, alice):
     page = support.login(client, alice.email, "guess")
     assert page.status_code == 429
     assert "för många felaktiga lösenord" in page.get_data(as_text=True)
+
+
+def test_a_whole_office_behind_one_address_logs_in(app, people):
+    """Right passwords do not count against the address's limit (5 in the tests)."""
+    from core.auth.service import create_officer
+
+    colleagues = [create_officer(people.acme, f"officer{n}@acme.example", f"Officer {n}",
+                                 password=support.PASSWORD) for n in range(7)]
+    db.session.commit()
+    for officer in colleagues:
+        assert support.login(_client_at(app, "198.51.100.80"), officer.email).status_code == 302
