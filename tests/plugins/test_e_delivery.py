@@ -54,6 +54,13 @@ def test_officer_attaches_a_file_that_shows_on_the_case(app, nda):
     assert "File for delivery attached: prices.txt" in page
 
 
+def test_a_file_name_loses_its_right_to_left_override(app, nda):
+    alice = office(app, "alice@acme.example")
+    assert attach(alice, nda.case.id, name="prices\u202etxt.exe").status_code == 302
+    [delivery] = delivery_files(nda.case)
+    assert delivery.filename == "pricestxt.exe"
+
+
 def test_files_are_encrypted_at_rest(app, nda):
     attach(office(app, "alice@acme.example"), nda.case.id)
     stored = [p.read_bytes() for p in Path(app.config["STORAGE_DIR"]).rglob("*") if p.is_file()]
