@@ -141,7 +141,7 @@ class SmsMethod(SigningMethod):
         challenge = newest_challenge(party.id)
         if challenge is None:
             raise MethodRefused(_("Ask for a code first."))
-        problem = _problem(challenge, ctx.documents_digest)
+        problem = _problem(challenge, ctx.documents_digest, has_fields=ctx.field_values_sha256 is not None)
         if problem:
             raise MethodRefused(problem)
         code = "".join(ch for ch in form.get("sms_code", "") if not ch.isspace())
@@ -187,7 +187,7 @@ def _usable(challenge) -> bool:
             and challenge.expires_at > utcnow())
 
 
-def _problem(challenge: SmsChallenge, documents_digest: str) -> str | None:
+def _problem(challenge: SmsChallenge, documents_digest: str, has_fields: bool = False) -> str | None:
     if challenge.used_at is not None:
         return _("This code has already been used. Ask for a new code.")
     if challenge.locked_at is not None or challenge.attempts >= MAX_ATTEMPTS:
@@ -195,6 +195,9 @@ def _problem(challenge: SmsChallenge, documents_digest: str) -> str | None:
     if challenge.expires_at <= utcnow():
         return _("The code has expired. Ask for a new code.")
     if challenge.documents_digest != documents_digest:
+        if has_fields:  # the code binds the party's entries too: most often it is they that changed
+            return _("Your entries or the documents have changed since the code was sent. Check them and ask for "
+                     "a new code.")
         return _("The documents have changed since the code was sent. Ask for a new code.")
     return None
 

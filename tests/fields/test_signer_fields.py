@@ -187,3 +187,26 @@ def test_bankid_signs_the_hash_of_the_values_and_will_not_start_while_fields_are
         expected = values_sha256({"full_name": "Sara Svensson", "rent": "9500", "moving_in": None, "pets": False})
         assert json.loads(non_visible_text(ctx))["field_values_sha256"] == expected
         assert expected in visible_text(ctx)
+
+
+def test_an_sms_code_binds_the_entries_and_a_change_after_it_was_sent_asks_for_a_new_one(client, app, people):
+    from tests.signing.helpers import sms_codes
+
+    made = lease_with_fields(people.bob, values={"rent": "9500"})
+    path = made.links["tenant"]
+    save(client, path, {"full_name": "Sara Svensson"})
+    support.post(client, path + "/method/sms/send", {}, token_from=path)
+    [code] = sms_codes(app.config["OUTBOX_DIR"] + "/sms")
+    save(client, path, {"rent": "9600"}, {"rent": 0})  # changed after the code was sent
+    response = sign(client, path, method="sms", sms_code=code)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Your entries or the documents have changed since the code was sent." in html
+    assert 'value="9600"' in html and 'value="Sara Svensson"' in html
+    support.post(client, path + "/method/sms/send", {}, token_from=path)
+    new_code = next(c for c in sms_codes(app.config["OUTBOX_DIR"] + "/sms") if c != code)
+    assert sign(client, path, method="sms", sms_code=new_code).status_code == 302
+    with tenant_context(made.tenant_id):
+        [signature] = Signature.query.all()
+        assert signature.field_values_sha256 == values_sha256(
+            {"full_name": "Sara Svensson", "rent": "9600", "moving_in": None, "pets": False})
