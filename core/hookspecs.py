@@ -213,8 +213,15 @@ def menu_items(officer):
 
 
 @hookspec
-def export_columns(case):
-    """Return a dict of extra columns for case exports. case: the `Case` being exported."""
+def export_columns(cases):
+    """Return a list of `(label, {case id: value})`: this plugin's columns in the case export.
+
+    cases: a batch (up to `core.cases.export.BATCH`) of the `Case`s being exported, all of the
+    current tenant, possibly empty. Called once per batch, inside the export's read of the office
+    request (tenant set; write nothing). The labels of the first batch are the export's header,
+    so return the same labels for every batch, even an empty one; a case missing from the dict
+    gets an empty cell. Values: str, int, Decimal, date, datetime, bool or None (typed in Excel).
+    """
 
 
 @hookspec

@@ -172,5 +172,14 @@ def _signatures(case):
 
 
 @hookimpl
+def export_columns(cases):
+    confirmed = set()
+    if cases:
+        confirmed = set(db.session.scalars(sa.select(Event.case_id).where(
+            Event.case_id.in_([c.id for c in cases]), Event.kind == "example_confirmed")))
+    return [("Notice confirmed", {c.id: c.id in confirmed for c in cases})]
+
+
+@hookimpl
 def event_text(event):
     return "Confirmed the notice" if event.kind == "example_confirmed" else None
