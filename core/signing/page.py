@@ -222,7 +222,7 @@ def _document_html(document: DocumentView, language: str) -> Markup:
     html = _documents.get(key)
     if html is None:
         html = render_template("signing/_document.html", document=document, token=TOKEN_STANDIN,
-                               widths=pages.WIDTHS, csrf_token=_csrf_standin)
+                               widths=pages.WIDTHS, chunk=pages.CHUNK, csrf_token=_csrf_standin)
         _documents.put(key, html, current_app.config["SIGNER_PAGE_CACHE"])
     return Markup(html)  # noqa: S704  (our own template's autoescaped output)
 

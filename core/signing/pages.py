@@ -19,6 +19,9 @@ from core.storage import blobs
 
 WIDTHS = (800, 1600)
 MIME = "image/webp"
+# Pages per piece of the viewer: the signer page holds the first piece, the rest load as they
+# are viewed (/pages?start=N), so a document of thousands of pages is a small page.
+CHUNK = 20
 
 
 def render_page(pdf: bytes, page_number: int, width: int) -> tuple[bytes, int]:

@@ -166,6 +166,23 @@ def download(token: str, link: service.Link, document_id: int):
     return _pdf_response(blobs().get(document.sha256), document.filename)
 
 
+@bp.get("/<token>/documents/<int:document_id>/pages")
+@with_link("open", "waiting", "signed", "completed")
+def document_pages(token: str, link: service.Link, document_id: int):
+    """The next piece of a long document's pages: a fragment for the viewer's script, or a page of
+    its own without JavaScript."""
+    document = _document(link, document_id)
+    first = request.args.get("start", 1, type=int) or 1
+    if not 1 <= first <= document.page_count:
+        abort(404)
+    last = min(document.page_count, first + pages.CHUNK - 1)
+    context = {"document": document, "token": token, "first": first, "last": last, "widths": pages.WIDTHS,
+               "chunk": pages.CHUNK}
+    if request.args.get("fragment"):
+        return render_template("signing/_page_figures.html", **context)
+    return render_template("signing/document_pages.html", link=link, case=link.case, **context)
+
+
 @bp.get("/<token>/documents/<int:document_id>/pages/<int:page>-<int:width>.webp")
 @with_link("open", "waiting", "signed", "completed")
 def page_image(token: str, link: service.Link, document_id: int, page: int, width: int):

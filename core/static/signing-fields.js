@@ -363,5 +363,7 @@
   var media = window.matchMedia(WIDE);
   layout(media.matches);
   media.addEventListener("change", function (event) { layout(event.matches); });
+  // A long document's later pages load as they are viewed: place the fields that are on them.
+  document.addEventListener("sigill:pages-added", function () { layout(media.matches); });
   window.SigillFields = { flush: flush };
 })();

@@ -9,14 +9,49 @@
 
   function setupViewer(viewer) {
     var tools = viewer.querySelector(".viewer-tools");
+    if (!tools) { return; }
     var pages = viewer.querySelector(".pages");
     var figures = Array.from(viewer.querySelectorAll(".page"));
     var current = viewer.querySelector("[data-current]");
     var zoomLabel = viewer.querySelector("[data-zoom]");
     var zoom = 100;
     var index = 0;
+    var loading = null;
     tools.hidden = false;
+    // Long documents come in pieces: the next piece loads when its link scrolls near, or when
+    // "next page" goes past the last page loaded (without this script the link opens a page).
+    function loadMore() {
+      var more = pages.querySelector("[data-more-pages]");
+      if (!more) { return Promise.resolve(false); }
+      if (loading) { return loading; }
+      var holder = more.parentNode;
+      loading = fetch(more.href + "&fragment=1", { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      }).then(function (html) {
+        var range = document.createRange();
+        range.selectNode(holder);
+        holder.replaceWith(range.createContextualFragment(html));
+        figures = Array.from(viewer.querySelectorAll(".page"));
+        watch();
+        document.dispatchEvent(new CustomEvent("sigill:pages-added"));
+        return true;
+      }).catch(function () { return false; }).finally(function () { loading = null; });
+      return loading;
+    }
+    var observer = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { loadMore(); }
+    }, { root: pages, rootMargin: "1200px 0px" }) : null;
+    function watch() {
+      var more = pages.querySelector(".more-pages");
+      if (observer && more) { observer.observe(more); }
+    }
+    watch();
     function show(i) {
+      if (i >= figures.length && pages.querySelector("[data-more-pages]")) {
+        loadMore().then(function (added) { if (added) { show(i); } });
+        return;
+      }
       index = Math.max(0, Math.min(figures.length - 1, i));
       pages.scrollTop = figures[index].offsetTop - 8;
       current.textContent = String(index + 1);
