@@ -64,6 +64,25 @@ def test_text_is_real_text_with_swedish_letters():
     assert "Åsa Öberg, Ängsvägen 3" in text and "Första raden" in text and "Andra raden ÅÄÖ åäö" in text
 
 
+def test_any_script_the_font_covers_prints_as_typed():
+    names = "Ελένη Παπαδοπούλου · Дмитрий Иванов · Łukasz Żółć · Çağrı Öztürk · Ærø Ørsted"
+    [text] = page_texts(flattened(plain(), {1: [Mark((0.05, 0.1, 0.9, 0.03), "text", text=names)]}))
+    assert names in " ".join(text.split())
+
+
+def test_a_long_value_shrinks_then_wraps_inside_its_box_and_no_word_is_cut():
+    value = ("Lägenhet 1203 på tredje våningen, ingång från gården via porten på Kungsgatan 14; "
+             "förråd nummer 7 i källaren och parkeringsplats 22 ingår")
+    box = (0.2, 0.3, 0.3, 0.06)
+    pdf = flattened(plain(), {1: [Mark(box, "text", text=value)]})
+    assert " ".join(page_texts(pdf)[0].split()).count("Kungsgatan 14;") == 1
+    words = " ".join(page_texts(pdf)[0].split())
+    assert all(word in words for word in value.split())  # wrapped, every word kept
+    left, top, right, bottom = ink_box(render(pdf, 0, scale=2), box, margin=0.03)
+    x, y, w, h = box
+    assert x - 0.003 <= left and right <= x + w + 0.003 and y - 0.003 <= top and bottom <= y + h + 0.003
+
+
 def test_a_check_mark_and_a_chosen_radio_button_show():
     check, dot = (0.5, 0.5, 0.03, 0.02), (0.7, 0.5, 0.03, 0.02)
     image = render(flattened(plain(), {1: [Mark(check, "check"), Mark(dot, "dot")]}), 0, scale=1)
