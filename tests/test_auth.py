@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.jobs import drain
 from core.models import OfficerToken
+from core.models.base import utcnow
 from tests import support
 
 
@@ -256,3 +257,17 @@ def test_a_whole_office_behind_one_address_logs_in(app, people):
     db.session.commit()
     for officer in colleagues:
         assert support.login(_client_at(app, "198.51.100.80"), officer.email).status_code == 302
+
+
+def test_using_a_session_keeps_it_alive(app, alice):
+    from core.models import OfficerSession
+
+    browser = app.test_client()
+    support.login(browser, alice.email)
+    row = db.session.scalars(sa.select(OfficerSession).execution_options(all_tenants=True)).one()
+    row.last_seen_at -= app.permanent_session_lifetime - timedelta(minutes=1)  # a minute from its end
+    db.session.commit()
+    assert browser.get("/cases/").status_code == 200
+    db.session.refresh(row)
+    assert row.last_seen_at > utcnow() - timedelta(minutes=1)  # renewed: the next twelve hours are its own
+    assert browser.get("/cases/").status_code == 200
