@@ -12,6 +12,7 @@ import re
 import subprocess
 
 import pytest
+import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -25,7 +26,7 @@ from pypdf import PdfReader, PdfWriter
 
 from core.extensions import db
 from core.jobs import drain
-from core.models import Case
+from core.models import Case, Document
 from core.sealing.pki import signer_from_key
 from core.sealing.seal import seal_pdf
 from core.sealing.service import seal_setup
@@ -426,3 +427,19 @@ def test_a_signature_from_the_configured_chain_that_is_not_our_seal_is_valid_but
     assert verdict_of(page) == "valid_not_ours"
     assert "A signature by Olle Kollega (Acme AB), with a certificate from an authority we trust" in text_of(page)
     assert verdict_of(verify_page(client, ours)) == "sealed_not_on_record"  # our seal, trusted, no case
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_receipt_alone_is_named_as_the_receipt_on_both_pages(sealed, client, language):
+    _, fingerprint = sealed
+    document = db.session.scalars(sa.select(Document).where(Document.fingerprint == fingerprint)
+                                  .execution_options(all_tenants=True)).one()
+    receipt = blobs().get(document.receipt_sha256)
+    upload, compare = both_pages(client, fingerprint, receipt, language)
+    assert verdict_of(upload) == "receipt" and compared_as(compare) == "receipt"
+    words = {"en": ("The receipt, not the signed document", "upload the sealed PDF"),
+             "sv": ("Kvittot, inte den underskrivna handlingen", "Ladda upp den förseglade PDF-filen")}[language]
+    for page in (upload, compare):
+        for phrase in words:
+            assert phrase in text_of(page)
+    assert fingerprint in text_of(upload)
