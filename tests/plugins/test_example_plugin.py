@@ -301,3 +301,34 @@ def test_a_periodic_job_runs_per_tenant_that_has_the_plugin_on(app, acme_on):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(NoticeVisit)) == 2
     with tenant_context(acme_on.globex.id):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(NoticeVisit)) == 1
+
+
+# --- its signing method (from the registry) ------------------------------------------------------
+
+
+def test_its_signing_method_is_offered_in_the_office_and_signs_with_its_evidence(app, acme_on):
+    acme_on.acme.plugin_settings = {"example": {"notice": "Bring your own pen."}}
+    db.session.commit()
+    assert 'value="notice_word"' in office(app, "alice@acme.example").get("/cases/new").get_data(as_text=True)
+    made = make_case(acme_on.alice, [signer(SARA, "sara@example.com", methods=["notice_word"])],
+                     methods=["notice_word"])
+    client = app.test_client()
+    path = made.path(SARA)
+    assert "Type the notice&#39;s last word" in client.get(path).get_data(as_text=True)
+    wrong = support.post(client, path + "/sign", sign_form(client, path, method="notice_word", notice_word="paper"),
+                         token_from=path)
+    assert wrong.status_code == 422 and "That is not the notice" in wrong.get_data(as_text=True)
+    right = support.post(client, path + "/sign", sign_form(client, path, method="notice_word", notice_word=" PEN "),
+                         token_from=path)
+    assert right.status_code == 302
+    drain()
+    with tenant_context(made.case.tenant_id):
+        signature = db.session.query(Signature).one()
+        assert signature.method == "notice_word" and signature.evidence["notice_word"] == "pen"
+        receipt = blobs().get(db.session.get(Case, made.case.id).documents[0].receipt_sha256)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt)).pages)
+    assert "Notice word" in text
+
+
+def test_its_signing_method_is_not_offered_where_the_plugin_is_off(app, people):
+    assert 'value="notice_word"' not in office(app, "alice@acme.example").get("/cases/new").get_data(as_text=True)

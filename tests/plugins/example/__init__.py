@@ -23,6 +23,7 @@ from core.jobs import PeriodicJob
 from core.models import Event, Tenant
 from core.models.base import utcnow
 from core.plugins import hookimpl, plugin_guard, plugin_settings, public
+from core.signing.methods import MethodRefused, MethodResult, SigningMethod
 from core.signing.steps import SigningStep
 from tests.plugins.example.models import NoticeVisit
 
@@ -44,6 +45,34 @@ class Settings(Schema):
 def plugin_info():
     return {"name": NAME, "title": "Example notice", "description": "A public notice per organisation.",
             "settings_schema": Settings}
+
+
+class NoticeWordMethod(SigningMethod):
+    """Sign by typing the last word of the organisation's notice (a toy: it proves reading, not who)."""
+
+    name = "notice_word"
+    label = "Type the notice's last word"
+    title = "Notice word"
+    template = "example/sign_method.html"
+    order = 60
+
+    def template_context(self, ctx):
+        return {"hint": "The notice's last word"}
+
+    def verify(self, ctx, form):
+        notice = plugin_settings(db.session.get(Tenant, ctx.case.tenant_id), NAME)["notice"]
+        expected = (notice.split() or [""])[-1].strip(".,!?").casefold()
+        if (form.get("notice_word") or "").strip().casefold() != expected:
+            raise MethodRefused("That is not the notice's last word.")
+        return MethodResult(evidence={"notice_word": expected}, summary={"matched": True})
+
+    def evidence_lines(self, signature):
+        return [("Notice word", (signature.evidence or {}).get("notice_word", ""))]
+
+
+@hookimpl
+def register_signing_methods():
+    return [NoticeWordMethod]
 
 
 @hookimpl
