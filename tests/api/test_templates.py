@@ -46,6 +46,10 @@ def test_a_case_is_made_with_people_and_prefilled_values_in_one_call(api, lease)
     again = api.post(f"/api/v1/templates/{lease.id}/cases", json=body, headers={"Idempotency-Key": "lease-1"})
     assert again.status_code == 201 and again.json["id"] == case["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
+    other = api.post(f"/api/v1/templates/{lease.id}/cases", json={**body, "send": False},
+                     headers={"Idempotency-Key": "lease-1"})
+    assert other.status_code == 409  # the same key for another request is refused, not replayed
+    assert len(api.get(f"/api/v1/cases?template_id={lease.id}").json["cases"]) == 1
     values = {f["name"]: f for f in api.get(f"/api/v1/cases/{case['id']}/fields").json["fields"]}
     assert values["rent"]["value"] == 9500.5 and values["rent"]["type"] == "number"
     assert values["moving_in"]["value"] == "2026-09-01" and values["pets"]["value"] is True
