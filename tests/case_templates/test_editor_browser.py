@@ -69,3 +69,35 @@ def test_fields_placed_by_keyboard_and_a_refused_definition_put_right(live_serve
     page.reload()
     page.wait_for_selector(".fe-field")
     assert page.locator(".fe-field").count() == 2
+
+
+def test_a_colleagues_newer_version_is_said_and_the_placed_fields_are_kept(live_server, people, page):
+    with live_server.app.app_context():
+        with tenant_context(people.acme.id):
+            alice = db.session.get(Officer, people.alice.id)
+        template_id = build_template(alice, documents=[pdf(LEASE_LINES, pages=2)]).id
+    support.browser_login(page, live_server.url, "alice@acme.example")
+    page.goto(f"{live_server.url}/templates/{template_id}/fields")
+    page.wait_for_selector(".fe-page[data-page='1'] img")
+    page.focus(".fe-palette [data-type=text]")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Full name")
+
+    with live_server.app.app_context(), tenant_context(people.acme.id):  # Bob saves meanwhile
+        bob = db.session.get(Officer, people.bob.id)
+        template = db.session.get(CaseTemplate, template_id)
+        content = templates.version_of(template).content
+        templates.save_version(template, bob, {**content, "message": "Changed by Bob"}, base_version=1)
+        db.session.commit()
+
+    page.get_by_role("button", name="Save the fields").click()
+    page.locator("#fe-status", has_text="Bob Berg saved a newer version of this template (version 2)").wait_for()
+    assert "Your fields are still here" in page.locator("#fe-status").inner_text()
+    assert page.locator(".fe-field").count() == 1 and saved_fields(live_server, people, template_id) == []
+    page.get_by_role("button", name="Save the fields").click()
+    page.locator("#fe-status", has_text="The fields have been saved").wait_for()
+    with live_server.app.app_context(), tenant_context(people.acme.id):
+        content = templates.version_of(db.session.get(CaseTemplate, template_id)).content
+    assert content["message"] == "Changed by Bob"  # Bob's change stays
+    assert [f["label"] for f in content["fields"]] == ["Full name"]
