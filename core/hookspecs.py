@@ -100,13 +100,14 @@ def reencrypt_files():
 
 
 @hookspec
-def case_created(case):
-    """A case was created. case: the `Case` (draft)."""
+def case_created(case, actor):
+    """A case was created. case: the `Case` (draft); actor: the `core.cases.actors.Actor` who created
+    it (an officer, the service, a public visitor through a plugin's page, a device, an API key)."""
 
 
 @hookspec
-def case_sent(case):
-    """A case was sent for signing. case: the `Case`, now pending."""
+def case_sent(case, actor):
+    """A case was sent for signing. case: the `Case`, now pending; actor: the `Actor` who sent it."""
 
 
 @hookspec
@@ -130,8 +131,9 @@ def case_declined(case, party):
 
 
 @hookspec
-def case_revoked(case, officer):
-    """An officer revoked a case. case: the `Case`; officer: the `Officer` who revoked it."""
+def case_revoked(case, officer, actor):
+    """A case was revoked. case: the `Case`; officer: the `Officer` who revoked it (None when another
+    kind of actor did); actor: the `Actor` who revoked it."""
 
 
 @hookspec

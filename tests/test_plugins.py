@@ -3,6 +3,7 @@
 import pytest
 from flask import Blueprint
 
+from core.cases.actors import Actor
 from core.cases.service import create_case
 from core.extensions import db
 from core.plugins import hookimpl, hooks_for, plugin_guard
@@ -49,6 +50,10 @@ def app(app_factory, plugin):
         yield app
 
 
+def _alice(people) -> Actor:
+    return Actor.for_officer(people.alice)
+
+
 def _draft(officer):
     with tenant_context(officer.tenant_id):
         case = create_case(officer, f"Case of {officer.name}", allowed_methods=["touch"])
@@ -61,19 +66,27 @@ def test_hooks_reach_the_plugin_only_for_tenants_that_enabled_it(app, plugin, pe
     db.session.commit()
     acme_case, globex_case = _draft(people.alice), _draft(people.charlie)
     with tenant_context(people.acme.id):
-        assert hooks_for(people.acme).case_sent(case=acme_case) == ["recorded"]
+        assert hooks_for(people.acme).case_sent(case=acme_case, actor=_alice(people)) == ["recorded"]
     with tenant_context(people.globex.id):
-        assert hooks_for(people.globex).case_sent(case=globex_case) == []
+        assert hooks_for(people.globex).case_sent(case=globex_case, actor=Actor.for_officer(people.charlie)) == []
     assert plugin.sent == [acme_case]
 
 
 def test_switching_off_stops_the_calls(app, plugin, people):
     people.acme.enabled_plugins = ["recorder"]
-    people.acme.enabled_plugins = []
     db.session.commit()
     case = _draft(people.alice)
     with tenant_context(people.acme.id):
-        assert hooks_for(people.acme).case_sent(case=case) == []
+        assert hooks_for(people.acme).case_sent(case=case, actor=_alice(people)) == ["recorded"]
+    admin = app.test_client()
+    support.login(admin, "alice@acme.example")
+    assert support.post(admin, "/admin/plugins/recorder/off", token_from="/admin/").status_code == 302
+    db.session.refresh(people.acme)
+    assert people.acme.enabled_plugins == []
+    with tenant_context(people.acme.id):
+        assert hooks_for(people.acme).case_sent(case=case, actor=_alice(people)) == []
+    assert plugin.sent == [case]
+    assert admin.get("/recorder/").status_code == 404
 
 
 def test_plugin_routes_answer_404_where_the_plugin_is_off(app, people):

@@ -364,12 +364,12 @@ def _create_case() -> tuple[dict, int, dict]:
     case = cases.create_case(owner, **values)
     for index, (filename, content) in enumerate(documents):
         try:
-            cases.add_document(case, filename, content, officer=owner)
+            cases.add_document(case, filename, content, actor=owner)
         except cases.DocumentRejected as rejected:
             raise ApiError(422, f"document_{rejected.reason_code}", str(rejected.message),
                            fields={"documents": {str(index): [str(rejected.message)]}}) from None
     for party in parties:
-        cases.add_party(case, officer=owner, **party)
+        cases.add_party(case, actor=owner, **party)
     return case_json(case), 201, {"Location": url_for(".get_case", case_id=case.id)}
 
 
@@ -451,7 +451,7 @@ def send_case(case_id: int):
 def remind_party(case_id: int, party_id: int):
     case = _case_or_404(case_id)
     party = _party_or_404(case, party_id)
-    run_case_action(lambda: followup.remind_party(case, party, officer=_acting_officer(case)))
+    run_case_action(lambda: followup.remind_party(case, party, actor=_acting_officer(case)))
     return committed(case_json(case))
 
 

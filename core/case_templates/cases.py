@@ -15,6 +15,7 @@ from core.case_templates.models import CaseTemplate
 from core.case_templates.service import TemplateError, specs_of, use_problems, version_of
 from core.cases import events
 from core.cases import service as cases
+from core.cases.actors import Actor
 from core.extensions import db
 from core.fields import service as fields
 from core.i18n import _
@@ -40,12 +41,15 @@ def fixed_person(role: dict) -> Person | None:
         if fixed else None
 
 
-def case_from_template(template: CaseTemplate, officer: Officer, people: dict[str, Person], version: int | None = None,
-                       values: dict[str, Any] | None = None, title: str | None = None, message: str | None = None,
-                       expires_at: datetime | None = None) -> Case:
+def case_from_template(template: CaseTemplate, actor: Actor | Officer, people: dict[str, Person],
+                       version: int | None = None, values: dict[str, Any] | None = None, title: str | None = None,
+                       message: str | None = None, expires_at: datetime | None = None,
+                       owner: Officer | None = None) -> Case:
     """A draft made from version `version` (default: the newest) of `template`, with `people` by
     role key (a role with a fixed person needs none) and prefilled field `values` by field name.
-    Raises TemplateError (with `errors` by role key or field name) when something is missing."""
+    Raises TemplateError (with `errors` by role key or field name) when something is missing.
+    `actor` and `owner` as for `cases.create_case` (a plugin's form may make cases from a template)."""
+    actor = Actor.of(actor)
     if template.status != "active":
         raise TemplateError("archived", _("This template is archived. Use it again before making cases from it."))
     content = version_of(template, version).content
@@ -54,28 +58,28 @@ def case_from_template(template: CaseTemplate, officer: Officer, people: dict[st
         raise TemplateError("not_usable", " ".join(problems))
     chosen = _people(content["roles"], people)
     case = cases.create_case(
-        officer, (title or content.get("title") or template.name)[:300],
+        actor, (title or content.get("title") or template.name)[:300],
         message if message is not None else content.get("message", ""), list(content["allowed_methods"]),
         content["signing_order"], content["language"],
         expires_at or utcnow() + timedelta(days=content["expiry_days"]),
-        content["reminder_interval_days"], content["reminder_max"])
+        content["reminder_interval_days"], content["reminder_max"], owner=owner)
     case.template_id, case.template_version = template.id, version_of(template, version).number
-    documents = [cases.add_document(case, d["filename"], blobs().get(d["sha256"]), officer=officer)
+    documents = [cases.add_document(case, d["filename"], blobs().get(d["sha256"]), actor=actor)
                  for d in content["documents"]]
     parties = {}
     for role in content["roles"]:
         person = chosen[role["key"]]
         party = cases.add_party(case, person.name, person.email, person.phone, person.personal_number,
                                 role=role["kind"], language=person.language, methods=role.get("methods"),
-                                officer=officer)
+                                actor=actor)
         party.role_key = role["key"]
         parties[role["key"]] = party
     _copy_fields(case, content, documents, parties)
     errors = fields.prefill(case, values or {})
     if errors:
         raise TemplateError("invalid_values", _("Some field values are not valid."), errors=errors)
-    events.record(case, "made_from_template", "officer", actor_id=officer.id, actor_label=cases.officer_label(officer),
-                  data={"template_id": template.id, "template": template.name, "version": case.template_version})
+    events.record_by(case, "made_from_template", actor,
+                     data={"template_id": template.id, "template": template.name, "version": case.template_version})
     db.session.flush()
     return case
 

@@ -30,12 +30,13 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.cases.actors import KINDS as ACTOR_TYPES
+from core.cases.actors import Actor
 from core.extensions import db
 from core.models import Case, ChainLegacyCover, Event
 from core.models.base import utcnow
 
 GENESIS = "0" * 64
-ACTOR_TYPES = ("officer", "party", "system")
 _ATTEMPTS = 5
 
 
@@ -151,6 +152,13 @@ def record(case: Case, kind: str, actor_type: str, actor_id: int | None = None, 
         db.session.flush()
         return event
     raise ChainConflict(f"could not append to the event chain of case {case.id}")
+
+
+def record_by(case: Case, kind: str, actor: Actor, data: dict | None = None, ip: str | None = None,
+              user_agent: str | None = None) -> Event:
+    """Append an event done by `actor` (see `record`); the actor must belong to the case's tenant."""
+    actor.check(case)
+    return record(case, kind, **actor.event_fields(), data=data, ip=ip, user_agent=user_agent)
 
 
 def verify_chain(case: Case) -> list[str]:

@@ -10,17 +10,17 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from core.cases.actors import Actor
 from core.cases.service import (
     CaseError,
+    actor_event,
     invite_party,
     issue_party_link,
     mail_owner,
     mail_party,
-    officer_event,
     officer_of,
     party_label,
     require_status,
-    system_event,
 )
 from core.extensions import db
 from core.models import Case, Officer, Party
@@ -36,7 +36,7 @@ def _open_party(case: Case, party: Party) -> None:
         raise CaseError("party_done")
 
 
-def remind_party(case: Case, party: Party, officer: Officer | None = None, now: datetime | None = None) -> None:
+def remind_party(case: Case, party: Party, actor: Actor | Officer | None = None, now: datetime | None = None) -> None:
     """Send a reminder with a fresh link now. At most once per hour per party."""
     _open_party(case, party)
     if party.role != "signer" or party.status == "waiting":
@@ -52,31 +52,27 @@ def remind_party(case: Case, party: Party, officer: Officer | None = None, now: 
     if claimed != 1:
         raise CaseError("reminded_recently")
     db.session.refresh(party, attribute_names=["reminders_sent", "last_reminded_at"])
-    send_reminder(case, party, officer)
+    send_reminder(case, party, actor)
 
 
-def send_reminder(case: Case, party: Party, officer: Officer | None) -> None:
+def send_reminder(case: Case, party: Party, actor: Actor | Officer | None) -> None:
     """Mail the reminder the caller has claimed (the party's `reminders_sent` already counts it).
     Links the party already has keep working."""
     link = issue_party_link(party, keep_earlier=True)
     mail_party(case, party, "reminder", link=link)
-    data = {**party_label(party), "reminder": party.reminders_sent}
-    if officer is not None:
-        officer_event(case, "reminded", officer, **data)
-    else:
-        system_event(case, "reminded", **data)
+    actor_event(case, "reminded", actor, **party_label(party), reminder=party.reminders_sent)
 
 
-def resend_link(case: Case, party: Party, officer: Officer, replace: bool = False) -> None:
+def resend_link(case: Case, party: Party, actor: Actor | Officer, replace: bool = False) -> None:
     """Send the party their link again; earlier links keep working unless `replace` (the officer's
     "replace the link", e.g. when a link reached someone else)."""
     _open_party(case, party)
     if party.status == "waiting":
         raise CaseError("not_invited")
-    invite_party(case, party, officer=officer, kind="link_replaced" if replace else "link_resent")
+    invite_party(case, party, actor=actor, kind="link_replaced" if replace else "link_resent")
 
 
-def correct_party(case: Case, party: Party, officer: Officer, email: str | None = None,
+def correct_party(case: Case, party: Party, actor: Actor | Officer, email: str | None = None,
                   phone: str | None = None) -> None:
     """Correct an unsigned party's email or phone. A corrected email retires every link sent to the
     old address and sends a new one; a corrected phone leaves the links as they are."""
@@ -90,27 +86,28 @@ def correct_party(case: Case, party: Party, officer: Officer, email: str | None 
         party.phone = phone or None
     if not changes:
         return
-    officer_event(case, "party_corrected", officer, **party_label(party), changes=changes)
+    actor_event(case, "party_corrected", actor, **party_label(party), changes=changes)
     if "email" in changes and party.status in ("invited", "viewed"):
         # the old address may not be theirs: links sent there stop working, a new one goes to the new address
-        invite_party(case, party, officer=officer, kind="link_replaced")
+        invite_party(case, party, actor=actor, kind="link_replaced")
 
 
-def reassign_case(case: Case, officer: Officer, new_owner: Officer) -> None:
+def reassign_case(case: Case, actor: Actor | Officer, new_owner: Officer) -> None:
+    actor = Actor.of(actor)
     if new_owner.tenant_id != case.tenant_id or not new_owner.active:
         raise CaseError("unknown_officer")
     if new_owner.id == case.owner_id:
         return
     old = officer_of(case)
     case.owner_id = new_owner.id
-    officer_event(case, "reassigned", officer, old_owner=old.name if old else None, new_owner=new_owner.name,
-                  new_owner_id=new_owner.id)
-    if new_owner.id != officer.id:
-        mail_owner(case, new_owner, "case_reassigned", by=officer)
+    actor_event(case, "reassigned", actor, old_owner=old.name if old else None, new_owner=new_owner.name,
+                new_owner_id=new_owner.id)
+    if actor.officer is None or new_owner.id != actor.officer.id:
+        mail_owner(case, new_owner, "case_reassigned", by=actor)
 
 
-def add_note(case: Case, officer: Officer, text: str) -> None:
+def add_note(case: Case, actor: Actor | Officer, text: str) -> None:
     text = (text or "").strip()
     if not text:
         raise CaseError("empty_note")
-    officer_event(case, "note", officer, text=text[:5000])
+    actor_event(case, "note", actor, text=text[:5000])

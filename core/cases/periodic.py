@@ -53,7 +53,7 @@ def _automatic_reminder(party_id: int, seen_count: int, seen_last: datetime | No
         return 0
     party = db.session.get(Party, party_id)
     db.session.refresh(party)
-    followup.send_reminder(party.case, party, officer=None)
+    followup.send_reminder(party.case, party, actor=None)
     db.session.commit()
     return 1
 

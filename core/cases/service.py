@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core import jobs
 from core.cases import events
+from core.cases.actors import Actor, ActorNotAllowed
 from core.cases.documents import PdfLimits, PdfProblem, check_pdf, problem_message
 from core.extensions import db
 from core.fields import service as fields
@@ -68,20 +69,20 @@ def _hooks(case: Case):
 
 
 def officer_label(officer: Officer) -> str:
-    return f"{officer.name} <{officer.email}>"
+    return Actor.for_officer(officer).label
 
 
-def officer_event(case: Case, kind: str, officer: Officer, **data) -> None:
-    events.record(case, kind, "officer", actor_id=officer.id, actor_label=officer_label(officer), data=data)
+def actor_event(case: Case, kind: str, actor: Actor | Officer | None, **data) -> None:
+    """Record an event done by `actor` (an Officer stands for itself, None for the service)."""
+    events.record_by(case, kind, Actor.of(actor), data=data)
 
 
 def _party_event(case: Case, kind: str, party: Party, **data) -> None:
-    events.record(case, kind, "party", actor_id=party.id, actor_label=f"{party.name} <{party.email}>",
-                  data=data)
+    events.record_by(case, kind, Actor.for_party(party), data=data)
 
 
 def system_event(case: Case, kind: str, **data) -> None:
-    events.record(case, kind, "system", actor_label="Sigill", data=data)
+    actor_event(case, kind, None, **data)
 
 
 def require_status(case: Case, *statuses: str) -> None:
@@ -111,11 +112,20 @@ def party_label(party: Party) -> dict:
 # --- creating ------------------------------------------------------------------------------------
 
 
-def create_case(officer: Officer, title: str, message: str = "", allowed_methods: list[str] | None = None,
+def create_case(actor: Actor | Officer, title: str, message: str = "", allowed_methods: list[str] | None = None,
                 signing_order: str = "parallel", language: str = "sv", expires_at: datetime | None = None,
-                reminder_interval_days: int | None = None, reminder_max: int | None = None) -> Case:
-    """A new draft owned by `officer`. Missing expiry and reminder policy come from the tenant's settings."""
-    tenant = officer.tenant
+                reminder_interval_days: int | None = None, reminder_max: int | None = None,
+                owner: Officer | None = None) -> Case:
+    """A new draft in the actor's organisation, owned by `owner` (default: the acting officer; a case
+    a plugin creates may have no owner: then no owner mails). Missing expiry and reminder policy
+    come from the tenant's settings."""
+    actor = Actor.of(actor)
+    owner = owner if owner is not None else actor.officer
+    if actor.tenant_id is None:
+        raise ActorNotAllowed("a case is created for an organisation: the actor needs a tenant_id")
+    if owner is not None and owner.tenant_id != actor.tenant_id:
+        raise CaseError("unknown_officer")
+    tenant = db.session.get(Tenant, actor.tenant_id)
     if expires_at is None:
         expires_at = utcnow() + timedelta(days=int(tenant.setting("expiry_days")))
     if reminder_interval_days is None:
@@ -125,15 +135,16 @@ def create_case(officer: Officer, title: str, message: str = "", allowed_methods
     case = Case(title=title.strip(), message=message or "", allowed_methods=list(allowed_methods or ["touch"]),
                 signing_order=signing_order, language=language, expires_at=expires_at,
                 reminder_interval_days=reminder_interval_days or None, reminder_max=reminder_max or 0,
-                owner_id=officer.id, tenant_id=officer.tenant_id, status="draft", last_activity_at=utcnow())
+                owner_id=owner.id if owner is not None else None, tenant_id=actor.tenant_id, status="draft",
+                last_activity_at=utcnow())
     db.session.add(case)
     db.session.flush()
-    officer_event(case, "created", officer, title=case.title)
-    _hooks(case).case_created(case=case)
+    actor_event(case, "created", actor, title=case.title)
+    _hooks(case).case_created(case=case, actor=actor)
     return case
 
 
-def update_case(case: Case, officer: Officer, **fields) -> None:
+def update_case(case: Case, actor: Actor | Officer, **fields) -> None:
     """Change the settings of a draft (title, message, methods, order, language, expiry, reminders)."""
     _require_draft(case)
     allowed = {"title", "message", "allowed_methods", "signing_order", "language", "expires_at",
@@ -146,7 +157,7 @@ def update_case(case: Case, officer: Officer, **fields) -> None:
             setattr(case, name, value)
             changed.append(name)
     if changed:
-        officer_event(case, "updated", officer, fields=sorted(changed))
+        actor_event(case, "updated", actor, fields=sorted(changed))
 
 
 def upload_limit_mb(tenant: Tenant) -> int:
@@ -226,7 +237,7 @@ def signed_notice(names: list[str]):
               "after it (the footer and the receipt).", names=", ".join(names))
 
 
-def add_document(case: Case, filename: str, data: bytes, officer: Officer | None = None) -> Document:
+def add_document(case: Case, filename: str, data: bytes, actor: Actor | Officer | None = None) -> Document:
     """Validate the PDF, store it as a blob and attach it to the draft."""
     _require_draft(case)
     filename = clean_filename(filename)
@@ -241,23 +252,20 @@ def add_document(case: Case, filename: str, data: bytes, officer: Officer | None
     signers = signed_by(data, sha256)
     if signers:
         data_["signed_by"] = signers
-    if officer is not None:
-        officer_event(case, "document_added", officer, **data_)
-    else:
-        system_event(case, "document_added", **data_)
+    actor_event(case, "document_added", actor, **data_)
     return document
 
 
-def remove_document(case: Case, document: Document, officer: Officer) -> None:
+def remove_document(case: Case, document: Document, actor: Actor | Officer) -> None:
     _require_draft(case)
-    officer_event(case, "document_removed", officer, document_id=document.id, filename=document.filename)
+    actor_event(case, "document_removed", actor, document_id=document.id, filename=document.filename)
     case.documents.remove(document)
     db.session.flush()
 
 
 def add_party(case: Case, name: str, email: str, phone: str | None = None, personal_number: str | None = None,
               role: str = "signer", language: str = "sv", methods: list[str] | None = None,
-              officer: Officer | None = None) -> Party:
+              actor: Actor | Officer | None = None) -> Party:
     """Add a party to a draft (input already validated and normalised by the form)."""
     _require_draft(case)
     position = max((p.position for p in case.parties), default=-1) + 1
@@ -266,15 +274,11 @@ def add_party(case: Case, name: str, email: str, phone: str | None = None, perso
                   role=role, language=language, methods=list(methods) if methods else None, status="waiting")
     db.session.add(party)
     db.session.flush()
-    data = {**party_label(party), "role": role}
-    if officer is not None:
-        officer_event(case, "party_added", officer, **data)
-    else:
-        system_event(case, "party_added", **data)
+    actor_event(case, "party_added", actor, **party_label(party), role=role)
     return party
 
 
-def replace_parties(case: Case, officer: Officer, rows: list[dict]) -> None:
+def replace_parties(case: Case, actor: Actor | Officer, rows: list[dict]) -> None:
     """Make the draft's parties exactly `rows` (in order), keeping rows that did not change."""
     _require_draft(case)
     existing = {p.id: p for p in case.parties}
@@ -282,25 +286,27 @@ def replace_parties(case: Case, officer: Officer, rows: list[dict]) -> None:
     for position, row in enumerate(rows):
         party = existing.get(row.get("id"))
         if party is None:
-            party = add_party(case, officer=officer, **{k: v for k, v in row.items() if k != "id"})
+            party = add_party(case, actor=actor, **{k: v for k, v in row.items() if k != "id"})
         else:
             changed = [k for k, v in row.items() if k != "id" and getattr(party, k) != v]
             for key in changed:
                 setattr(party, key, row[key])
             if changed:
-                officer_event(case, "party_updated", officer, **party_label(party), fields=sorted(changed))
+                actor_event(case, "party_updated", actor, **party_label(party), fields=sorted(changed))
         party.position = position
         keep.add(party.id)
     for party in list(case.parties):
         if party.id not in keep:
-            officer_event(case, "party_removed", officer, **party_label(party))
+            actor_event(case, "party_removed", actor, **party_label(party))
             case.parties.remove(party)
     db.session.flush()
 
 
-def delete_draft(case: Case, officer: Officer) -> None:
+def delete_draft(case: Case, actor: Actor | Officer) -> None:
+    actor = Actor.of(actor)
+    actor.check(case)
     _require_draft(case)
-    log.info("draft case %s deleted by officer %s", case.id, officer.id)
+    log.info("draft case %s deleted by %s %s", case.id, actor.kind, actor.id)
     db.session.delete(case)
     db.session.flush()
 
@@ -322,7 +328,7 @@ def ready_problems(case: Case) -> list[str]:
     return problems
 
 
-def send_case(case: Case, officer: Officer) -> None:
+def send_case(case: Case, actor: Actor | Officer) -> None:
     """Send a draft for signing: signers get their links (sequential: only the first one)."""
     _lock(case)
     require_status(case, "draft")
@@ -332,11 +338,12 @@ def send_case(case: Case, officer: Officer) -> None:
     now = utcnow()
     case.status = "pending"
     case.sent_at = now
-    officer_event(case, "sent", officer, signing_order=case.signing_order,
-                   documents=[{"filename": d.filename, "sha256": d.sha256} for d in case.documents])
+    actor = Actor.of(actor)
+    actor_event(case, "sent", actor, signing_order=case.signing_order,
+                documents=[{"filename": d.filename, "sha256": d.sha256} for d in case.documents])
     for party in _parties_to_invite(case):
-        invite_party(case, party, officer=officer)
-    _hooks(case).case_sent(case=case)
+        invite_party(case, party, actor=actor)
+    _hooks(case).case_sent(case=case, actor=actor)
 
 
 def _parties_to_invite(case: Case) -> list[Party]:
@@ -385,7 +392,7 @@ def mail_party(case: Case, party: Party, template: str, **context) -> None:
               party=party, sender=officer_of(case), **context)
 
 
-def invite_party(case: Case, party: Party, officer: Officer | None = None, kind: str = "invited") -> None:
+def invite_party(case: Case, party: Party, actor: Actor | Officer | None = None, kind: str = "invited") -> None:
     """Email the party a link: the invitation ("invited"), the link again with earlier ones still
     working ("link_resent"), or a link that replaces every earlier one ("link_replaced")."""
     link = issue_party_link(party, keep_earlier=(kind == "link_resent"))
@@ -398,10 +405,7 @@ def invite_party(case: Case, party: Party, officer: Officer | None = None, kind:
     data = party_label(party)
     if again:
         data["earlier_links"] = again
-    if officer is not None:
-        officer_event(case, kind, officer, **data)
-    else:
-        system_event(case, kind, **data)
+    actor_event(case, kind, actor, **data)
 
 
 # --- the signer's side ---------------------------------------------------------------------------
@@ -491,17 +495,19 @@ def mail_owner(case: Case, owner: Officer, template: str, **context) -> None:
               **context)
 
 
-def revoke_case(case: Case, officer: Officer, reason: str) -> None:
+def revoke_case(case: Case, actor: Actor | Officer, reason: str) -> None:
     """Withdraw a pending case: links stop working at once; invited parties are told why."""
+    actor = Actor.of(actor)
+    actor.check(case)
     _lock(case)
     require_status(case, "pending")
     reason = (reason or "").strip()[:2000]
     told = [p for p in case.parties if p.status in ("invited", "viewed", "signed")]
     _close(case, "revoked", reason, utcnow())
-    officer_event(case, "revoked", officer, reason=reason)
+    actor_event(case, "revoked", actor, reason=reason)
     for party in told:
         mail_party(case, party, "case_revoked", reason=reason)
-    _hooks(case).case_revoked(case=case, officer=officer)
+    _hooks(case).case_revoked(case=case, officer=actor.officer, actor=actor)
 
 
 def expire_case(case_id: int, now: datetime) -> bool:

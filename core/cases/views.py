@@ -16,6 +16,7 @@ from werkzeug.routing import BuildError
 from core.case_templates import service as templates
 from core.case_templates.models import CaseTemplate
 from core.cases import event_texts, followup, listing, previews, service
+from core.cases.actors import describe as describe_actor
 from core.cases.forms import (
     CaseForm,
     KeptFile,
@@ -197,7 +198,7 @@ def _save_draft(form: CaseForm, case: Case | None) -> Case:
         service.remove_document(case, document, current_user)
     for kept in form.kept:
         if not any(d.sha256 == kept.sha256 for d in case.documents):
-            service.add_document(case, kept.filename, blobs().get(kept.sha256), officer=current_user)
+            service.add_document(case, kept.filename, blobs().get(kept.sha256), actor=current_user)
     service.replace_parties(case, current_user, form.party_values())
     return case
 
@@ -236,7 +237,8 @@ def detail(case_id: int):
         if case.template_id else None, field_data=case_data(case, current_language()),
         party_names={p.id: p.name for p in case.parties},
         signed_parties={p.id for p in case.parties if p.status == "signed"},
-        event_text=event_text, method_labels=signing_methods.all_titles(), preview_pages=PREVIEW_PAGES,
+        event_text=event_text, actor_text=describe_actor, method_labels=signing_methods.all_titles(),
+        preview_pages=PREVIEW_PAGES,
         sealed_links=_sealed_links(case),
         ready_problems=[error_text(CaseError(code)) for code in service.ready_problems(case)],
     )
@@ -273,7 +275,7 @@ def _act(case: Case, action, success: str, anchor: str = ""):
 def remind(case_id: int, party_id: int):
     case = _case_or_404(case_id)
     party = _party_or_404(case, party_id)
-    return _act(case, lambda: followup.remind_party(case, party, officer=current_user),
+    return _act(case, lambda: followup.remind_party(case, party, actor=current_user),
                 _("A reminder has been sent to %(name)s.", name=party.name))
 
 

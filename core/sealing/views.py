@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 
 from core import jobs
 from core.cases import events
-from core.cases.service import SEAL_JOB, officer_label
+from core.cases.actors import Actor
+from core.cases.service import SEAL_JOB
 from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
@@ -95,7 +96,7 @@ def retry(case_id: int):
         flash(_("The sealing is not stuck: nothing to retry."), "info")
         return redirect(url_for("cases.detail", case_id=case.id))
     jobs.retry_now(job.id)
-    events.record(case, "seal_retried", "officer", actor_id=current_user.id, actor_label=officer_label(current_user))
+    events.record_by(case, "seal_retried", Actor.for_officer(current_user))
     db.session.commit()
     flash(_("Sealing is being tried again."), "success")
     return redirect(url_for("cases.detail", case_id=case.id))

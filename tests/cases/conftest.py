@@ -23,7 +23,7 @@ def make_case(people):
                                        reminder_interval_days, reminder_max)
             for number in range(documents):
                 service.add_document(case, f"doc{number + 1}.pdf", pdfs.pdf(2, f"Document {number + 1}"),
-                                     officer=owner)
+                                     actor=owner)
             for party in parties:
                 name, email, *rest = party
                 service.add_party(case, name, email, role=rest[0] if rest else "signer", language="en")

@@ -42,7 +42,7 @@ def sent_case(live_server, people, parties=(("Sam Signer", "sam@example.org"),),
     with live_server.app.app_context(), tenant_context(people.acme):
         alice = db.session.get(Officer, people.alice)
         case = service.create_case(alice, title, "", ["touch"], "parallel", "en", None, None, None)
-        service.add_document(case, "lease.pdf", pdfs.pdf(1), officer=alice)
+        service.add_document(case, "lease.pdf", pdfs.pdf(1), actor=alice)
         for name, email in parties:
             service.add_party(case, name, email, language="en")
         service.send_case(case, alice)

@@ -1,7 +1,7 @@
 """Every kind of event the code can record has a human text on the timeline, in Swedish and English.
 
 The kinds are read from the source: every call that records an event (`events.record`,
-`officer_event`, `system_event`, `_party_event`, `invite_party(kind=...)`) in core and the plugins.
+`events.record_by`, `actor_event`, `system_event`, `_party_event`, `invite_party(kind=...)`) in core and the plugins.
 A call whose kind cannot be read from the source fails the test, so a new kind cannot slip by.
 """
 
@@ -18,7 +18,7 @@ from core.models import Event
 from core.plugins import TenantHooks, switchable_plugins
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDERS = {"record": 1, "officer_event": 1, "system_event": 1, "_party_event": 1}
+RECORDERS = {"record": 1, "record_by": 1, "actor_event": 1, "system_event": 1, "_party_event": 1}
 # Functions that take the kind as a parameter and pass it on to a recorder.
 KIND_PARAMETERS = {"invite_party": "kind"}
 

@@ -170,12 +170,12 @@ def test_correcting_an_email_kills_the_old_link_and_sends_a_new_one(acme, make_c
 def test_reminding_now_is_limited_to_once_an_hour(acme, make_case):
     case = _case(make_case())
     party = case.parties[0]
-    followup.remind_party(case, party, officer=acme.alice)
+    followup.remind_party(case, party, actor=acme.alice)
     db.session.commit()
     with pytest.raises(service.CaseError) as error:
-        followup.remind_party(case, party, officer=acme.alice)
+        followup.remind_party(case, party, actor=acme.alice)
     assert error.value.code == "reminded_recently"
-    followup.remind_party(case, party, officer=acme.alice, now=utcnow() + timedelta(minutes=61))
+    followup.remind_party(case, party, actor=acme.alice, now=utcnow() + timedelta(minutes=61))
     assert party.reminders_sent == 2
 
 

@@ -18,8 +18,8 @@ from tests.signing.helpers import pdf
 def draft(people):
     with tenant_context(people.acme.id):
         case = cases.create_case(people.alice, "Lease", allowed_methods=["touch"], language="en")
-        document = cases.add_document(case, "lease.pdf", pdf(pages=2), officer=people.alice)
-        party = cases.add_party(case, "Sara Svensson", "sara@example.com", language="en", officer=people.alice)
+        document = cases.add_document(case, "lease.pdf", pdf(pages=2), actor=people.alice)
+        party = cases.add_party(case, "Sara Svensson", "sara@example.com", language="en", actor=people.alice)
         db.session.commit()
         return case.id, document.id, party.id
 
