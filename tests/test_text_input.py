@@ -174,7 +174,7 @@ def test_a_party_address_saved_before_the_checks_gets_no_mail_and_the_timeline_s
 
     with app.test_request_context(), tenant_context(people.acme.id):
         case = service.create_case(people.alice, "Lease", "", ["touch"], "parallel", "en", None, None, None)
-        service.add_document(case, "lease.pdf", pdfs.pdf(1, "Lease"), officer=people.alice)
+        service.add_document(case, "lease.pdf", pdfs.pdf(1, "Lease"), actor=people.alice)
         service.add_party(case, "Sam Signer", "sam@example.org", language="en")
         bad = service.add_party(case, "Eve", "eve@example.org", language="en")
         bad.email = "eve@example.org,mallory@example.org"  # as saved before addresses were checked

@@ -48,10 +48,10 @@ def act(people, case_id: int, action) -> None:
 
 def test_reminders_and_sending_again_keep_every_earlier_link_working(client, people, make_case):
     case_id = make_case()
-    act(people, case_id, lambda case, party, officer: followup.remind_party(case, party, officer=officer))
+    act(people, case_id, lambda case, party, officer: followup.remind_party(case, party, actor=officer))
     act(people, case_id, lambda case, party, officer: followup.resend_link(case, party, officer))
     act(people, case_id, lambda case, party, officer: followup.remind_party(
-        case, party, officer=officer, now=utcnow() + timedelta(hours=2)))
+        case, party, actor=officer, now=utcnow() + timedelta(hours=2)))
     links = links_to("sam@example.org")
     assert len(links) == 4 and len(set(links)) == 4  # the invitation, two reminders, the link again
     assert all(opens(client, link) for link in links)
@@ -82,7 +82,7 @@ def test_the_scheduled_reminder_keeps_the_invitation_link(client, people, make_c
 
 def test_replacing_the_link_retires_every_earlier_one(client, people, make_case):
     case_id = make_case()
-    act(people, case_id, lambda case, party, officer: followup.remind_party(case, party, officer=officer))
+    act(people, case_id, lambda case, party, officer: followup.remind_party(case, party, actor=officer))
     act(people, case_id, lambda case, party, officer: followup.resend_link(case, party, officer, replace=True))
     *earlier, new = links_to("sam@example.org")
     assert len(earlier) == 2
@@ -95,7 +95,7 @@ def test_replacing_the_link_retires_every_earlier_one(client, people, make_case)
 
 def test_correcting_the_email_retires_the_links_sent_to_the_old_address(client, people, make_case):
     case_id = make_case(parties=(("Sam Signer", "sam@exmaple.org"),))
-    act(people, case_id, lambda case, party, officer: followup.remind_party(case, party, officer=officer))
+    act(people, case_id, lambda case, party, officer: followup.remind_party(case, party, actor=officer))
     act(people, case_id, lambda case, party, officer: followup.correct_party(case, party, officer,
                                                                               email="sam@example.org"))
     old = links_to("sam@exmaple.org")
@@ -115,7 +115,7 @@ def test_correcting_only_the_phone_keeps_the_links(client, people, make_case):
 
 def test_a_kept_link_of_a_revoked_case_says_it_was_withdrawn(client, people, make_case):
     case_id = make_case()
-    act(people, case_id, lambda case, party, officer: followup.remind_party(case, party, officer=officer))
+    act(people, case_id, lambda case, party, officer: followup.remind_party(case, party, actor=officer))
     act(people, case_id, lambda case, party, officer: cases.revoke_case(case, officer, "Wrong flat"))
     first = links_to("sam@example.org")[0]
     with tenant_context(people.acme.id):
