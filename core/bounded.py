@@ -169,6 +169,20 @@ def run_bounded(func: Callable[..., T], *args, memory_mb: int = 1024, cpu_second
     raise value
 
 
+def config_bounds(prefix: str, defaults: tuple[int, int, int]) -> dict:
+    """`memory_mb`, `cpu_seconds`, `wall_seconds` from the app's `<prefix>_MEMORY_MB` ... settings
+    (core/config.py), or `defaults` outside an app."""
+    try:
+        from flask import current_app
+
+        config = current_app.config
+        return {"memory_mb": int(config.get(f"{prefix}_MEMORY_MB", defaults[0])),
+                "cpu_seconds": int(config.get(f"{prefix}_CPU_SECONDS", defaults[1])),
+                "wall_seconds": float(config.get(f"{prefix}_WALL_SECONDS", defaults[2]))}
+    except RuntimeError:  # no app
+        return {"memory_mb": defaults[0], "cpu_seconds": defaults[1], "wall_seconds": defaults[2]}
+
+
 def _kill(pid: int) -> None:
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         try:

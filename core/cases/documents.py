@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
+from core.bounded import config_bounds, run_bounded
 from core.i18n import _l
 from core.pdfcheck import PdfFacts, PdfLimits, PdfProblem, inspect_pdf
 from core.pdfium import LOCK as PDFIUM
@@ -79,16 +80,31 @@ def check_pdf(data: bytes, limits: PdfLimits | int) -> PdfFacts:
     return inspect_pdf(data, limits)
 
 
+RENDER_BOUNDS = (512, 20, 30)  # MB, CPU s, wall s: RENDER_MEMORY_MB ... in core/config.py
+MAX_HEIGHT_RATIO = 4  # a page image is at most this many times as tall as wide (a strip-like page is drawn narrower)
+
+
+def render_scale(page_width: float, page_height: float, width: int) -> float:
+    """The scale that draws a page `width` pixels wide, or less for a page that is far taller than wide."""
+    return min(width / page_width, MAX_HEIGHT_RATIO * width / page_height)
+
+
 def render_page_png(data: bytes, page_number: int, width: int = PREVIEW_WIDTH) -> bytes:
-    """Page `page_number` (1-based) as a PNG `width` pixels wide."""
+    """Page `page_number` (1-based) as a PNG `width` pixels wide, drawn in a bounded child
+    (core.bounded): a page that needs more memory or time fails alone (`BoundExceeded`)."""
+    return run_bounded(_render_png, data, page_number, width, **config_bounds("RENDER", RENDER_BOUNDS))
+
+
+def _render_png(data: bytes, page_number: int, width: int) -> bytes:
     import pypdfium2 as pdfium
 
     with PDFIUM:
         pdf = pdfium.PdfDocument(data)
         try:
             page = pdf[page_number - 1]
-            page_width, _height = page.get_size()
-            image = page.render(scale=width / page_width).to_pil().copy()  # a copy: the bitmap is pdfium's
+            page_width, page_height = page.get_size()
+            scale = render_scale(page_width, page_height, width)
+            image = page.render(scale=scale).to_pil().copy()  # a copy: the bitmap is pdfium's
         finally:
             pdf.close()
     out = io.BytesIO()

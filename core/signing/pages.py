@@ -11,6 +11,8 @@ import io
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from core.bounded import config_bounds, run_bounded
+from core.cases.documents import RENDER_BOUNDS, render_scale
 from core.extensions import db
 from core.models import Document
 from core.pdfium import LOCK as PDFIUM
@@ -25,15 +27,20 @@ CHUNK = 20
 
 
 def render_page(pdf: bytes, page_number: int, width: int) -> tuple[bytes, int]:
-    """Page `page_number` (1-based) as WebP `width` pixels wide; returns (image, height)."""
+    """Page `page_number` (1-based) as WebP `width` pixels wide; returns (image, height). Drawn in a
+    bounded child (core.bounded): a page that needs more memory or time fails alone."""
+    return run_bounded(_render_webp, pdf, page_number, width, **config_bounds("RENDER", RENDER_BOUNDS))
+
+
+def _render_webp(pdf: bytes, page_number: int, width: int) -> tuple[bytes, int]:
     import pypdfium2 as pdfium
 
     with PDFIUM:
         document = pdfium.PdfDocument(pdf)
         try:
             page = document[page_number - 1]
-            page_width, _ = page.get_size()
-            image = page.render(scale=width / page_width, draw_annots=True).to_pil().convert("RGB")
+            scale = render_scale(*page.get_size(), width)
+            image = page.render(scale=scale, draw_annots=True).to_pil().convert("RGB")
             page.close()
         finally:
             document.close()
@@ -61,3 +68,28 @@ def page_image(document: Document, page_number: int, width: int) -> bytes:
         except IntegrityError:  # a parallel request rendered the same page
             db.session.rollback()
     return image
+
+
+def unavailable_image(width: int, text: str) -> bytes:
+    """A page-sized grey WebP that says the page cannot be shown (its PDF went over the render bound)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (width, int(width * 1.414)), (236, 238, 242))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=max(14, width // 32))
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        trial = f"{line} {word}".strip()
+        if draw.textlength(trial, font=font) > width * 0.8 and line:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    lines.append(line)
+    y = image.height // 3
+    for line in lines:
+        draw.text((width // 10, y), line, fill=(60, 64, 72), font=font)
+        y += int(font.size * 1.5)
+    out = io.BytesIO()
+    image.save(out, format="WEBP", quality=60)
+    return out.getvalue()

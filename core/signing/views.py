@@ -26,6 +26,7 @@ from flask import (
 from sqlalchemy.exc import DBAPIError
 
 from core import ratelimit
+from core.bounded import BoundExceeded
 from core.downloads import attachment
 from core.extensions import db
 from core.fields import service as fields
@@ -191,6 +192,12 @@ def page_image(token: str, link: service.Link, document_id: int, page: int, widt
         image = pages.page_image(document, page, width)
     except (LookupError, BlobNotFound):
         abort(404)
+    except BoundExceeded as exceeded:  # this page needs more than a page may: it fails alone
+        log.warning("page %s of document %s not drawn: %s", page, document.id, exceeded)
+        image = pages.unavailable_image(width, _("This page cannot be shown here. Download the PDF to read it."))
+        response = Response(image, mimetype=pages.MIME)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     response = Response(image, mimetype=pages.MIME)
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
