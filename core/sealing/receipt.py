@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Literal
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import qrcode
 from pyhanko.pdf_utils import generic
@@ -24,15 +24,15 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.sealing.rawpages import FastReader
 from core.sealing.stamp import Overlay, import_overlay, open_writer, page_refs, text_font, write
 from core.security import mask_personal_number, mask_phone
 
 Language = Literal["sv", "en"]
-SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
 PAGE_SIZE = A4
 QR_SIZE = 32 * mm
 QR_MASK = 1  # any of the eight is valid QR; 1 flips whole rows, keeping horizontal runs
@@ -56,7 +56,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "viewed": "Viewed",
         "signed": "Signed",
         "not_yet": "—",
-        "swedish_time": "Swedish time",
+        "subject_names": {
+            "common_name": "Name", "organization_name": "Organisation", "organizational_unit_name": "Unit",
+            "organization_identifier": "Organisation id", "country_name": "Country", "locality_name": "Locality",
+            "state_or_province_name": "State or province", "email_address": "Email", "serial_number": "Serial number",
+        },
+        "drawn_signature": "Drawn signature",
         "evidence": "Evidence",
         "evidence_head": "Head of the event chain (SHA-256)",
         "fingerprint": "Fingerprint",
@@ -98,7 +103,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "viewed": "Öppnade",
         "signed": "Signerade",
         "not_yet": "—",
-        "swedish_time": "svensk tid",
+        "subject_names": {
+            "common_name": "Namn", "organization_name": "Organisation", "organizational_unit_name": "Enhet",
+            "organization_identifier": "Organisationsnummer", "country_name": "Land", "locality_name": "Ort",
+            "state_or_province_name": "Län eller delstat", "email_address": "E-post", "serial_number": "Serienummer",
+        },
+        "drawn_signature": "Ritad underskrift",
         "evidence": "Bevis",
         "evidence_head": "Händelsekedjans senaste länk (SHA-256)",
         "fingerprint": "Fingeravtryck",
@@ -155,6 +165,7 @@ class ReceiptParty:
     # The values the party filled in and signed, as (label, value as printed), and their SHA-256.
     field_values: tuple[tuple[str, str], ...] = ()
     field_values_sha256: str | None = None
+    signature_image: bytes | None = None  # the drawn signature (PNG), printed beside the party
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,15 @@ class ReceiptSeal:
     level: str
     timestamp_authority: str | None = None
     sealed_at: datetime | None = None
+    # The certificate's subject as (attribute, value), e.g. ("common_name", "Sigill"): printed with
+    # labels in the receipt's language. Without it, `certificate_subject` is printed as it is.
+    subject_fields: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def signer_name(self) -> str:
+        """Who the seal is by, in one name (for the sentence about the signature panel)."""
+        names = dict(self.subject_fields)
+        return names.get("common_name") or names.get("organization_name") or self.certificate_subject
 
 
 @dataclass(frozen=True)
@@ -185,6 +205,7 @@ class ReceiptData:
     verify_url: str
     seal: ReceiptSeal
     extra_sections: tuple[ReceiptSection, ...] = field(default_factory=tuple)
+    time_zone: str = "Europe/Stockholm"  # the organisation's, shown beside UTC
 
 
 def render_receipt(
@@ -197,7 +218,7 @@ def render_receipt(
     `extra_pages` may draw more pages after the receipt's own, in the same document (the
     pipeline draws the footers there, see stamp.Footer).
     """
-    texts = TEXTS[language]
+    texts = {**TEXTS[language], "zone": receipt.time_zone}
     styles = _styles()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -271,13 +292,14 @@ def _styles() -> dict[str, ParagraphStyle]:
     body = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11)
     return {
         "title": ParagraphStyle("title", fontName=bold, fontSize=16, leading=20, spaceAfter=6),
+        # keepWithNext: a heading never ends a page alone, it moves to the next with its content
         "heading": ParagraphStyle(
-            "heading", fontName=bold, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3
+            "heading", fontName=bold, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3, keepWithNext=1
         ),
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7, leading=9),
         "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.5),
-        "cellbold": ParagraphStyle("cellbold", parent=body, fontName=bold, fontSize=7.5),
+        "cellbold": ParagraphStyle("cellbold", parent=body, fontName=bold, fontSize=7.5, keepWithNext=1),
     }
 
 
@@ -327,9 +349,33 @@ def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list
             *_field_rows(party, texts),
         ]
         flowables.append(_paragraph(party.name, styles["cellbold"]))
-        flowables.append(_pairs(rows, styles))
+        image = _signature_image(party.signature_image, texts, styles)
+        if image is None:
+            flowables.append(_pairs(rows, styles))
+        else:  # the drawn signature beside the party's rows
+            beside = Table([[_pairs(rows, styles, widths=(42 * mm, 90 * mm)), image]],
+                           colWidths=[134 * mm, 40 * mm], hAlign="LEFT")
+            beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+            flowables.append(beside)
         flowables.append(Spacer(1, 3 * mm))
     return flowables
+
+
+SIGNATURE_BOX = (38 * mm, 22 * mm)
+
+
+def _signature_image(png: bytes | None, texts: dict, styles: dict) -> list[Flowable] | None:
+    """The drawn signature scaled into a box, over its caption; None without one (or unreadable)."""
+    if not png:
+        return None
+    try:
+        reader = ImageReader(io.BytesIO(png))
+        width, height = reader.getSize()
+    except Exception:  # noqa: BLE001  (a damaged image must not stop the seal; the evidence keeps it)
+        return None
+    scale = min(SIGNATURE_BOX[0] / width, SIGNATURE_BOX[1] / height)
+    image = Image(io.BytesIO(png), width=width * scale, height=height * scale, mask="auto", hAlign="LEFT")
+    return [image, _paragraph(texts["drawn_signature"], styles["small"])]
 
 
 MAX_LISTED_FIELDS = 12
@@ -354,7 +400,7 @@ def _evidence(receipt: ReceiptData, texts: dict, styles: dict) -> list:
         _pairs(
             [
                 (texts["evidence_head"], receipt.evidence_head),
-                (texts["seal_subject"], seal.certificate_subject),
+                (texts["seal_subject"], _subject(seal, texts)),
                 (texts["seal_level"], f"PAdES {seal.level}"),
                 (texts["timestamp"], seal.timestamp_authority or texts["no_timestamp"]),
                 (texts["sealed_at"], _when(seal.sealed_at, texts)),
@@ -369,7 +415,7 @@ def _verification(receipt: ReceiptData, texts: dict, styles: dict) -> list:
         texts["step_1"].format(url=receipt.verify_url),
         texts["step_2"],
         texts["step_3"].format(fingerprint=receipt.fingerprint),
-        texts["step_4"].format(subject=receipt.seal.certificate_subject),
+        texts["step_4"].format(subject=receipt.seal.signer_name),
     ]
     text = [
         _paragraph(f"{number}. {step}", styles["body"])
@@ -398,8 +444,17 @@ def _when(moment: datetime | None, texts: dict) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # the models store naive UTC
     utc = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    local = moment.astimezone(SWEDISH_TIME).strftime("%Y-%m-%d %H:%M:%S %Z")
-    return f"{utc} ({local}, {texts['swedish_time']})"
+    zone = _zone(texts.get("zone"))
+    local = moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return f"{utc} ({local}, {zone.key})"
+
+
+@cache
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "Europe/Stockholm")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/Stockholm")
 
 
 _PLAIN_TEXT = re.compile(r"[^&<>\s]+(?: [^&<>\s]+)*")
@@ -424,8 +479,16 @@ def _template_fragment(style: ParagraphStyle):
     return frag
 
 
-def _pairs(rows: Sequence[tuple[str, str]], styles: dict) -> Table:
-    return _table([list(row) for row in rows], [50 * mm, 124 * mm], styles, header=False)
+def _pairs(rows: Sequence[tuple[str, str]], styles: dict, widths: tuple[float, float] = (50 * mm, 124 * mm)) -> Table:
+    return _table([list(row) for row in rows], list(widths), styles, header=False)
+
+
+def _subject(seal: ReceiptSeal, texts: dict) -> str:
+    """The seal certificate's subject with labels in the receipt's language."""
+    if not seal.subject_fields:
+        return seal.certificate_subject
+    names = texts["subject_names"]
+    return ", ".join(f"{names.get(key, key.replace('_', ' '))}: {value}" for key, value in seal.subject_fields)
 
 
 def _table(

@@ -27,6 +27,7 @@ from core.sealing.fingerprint import make_fingerprint
 from core.sealing.receipt import ReceiptData, ReceiptDocument, ReceiptParty, ReceiptSeal, ReceiptSection
 from core.sealing.seal import sealing_context
 from core.signing import methods as signing_methods
+from core.timezones import DEFAULT_TIME_ZONE
 from core.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -134,9 +135,20 @@ def receipt_data(case: Case, document, fingerprint: str, head: str, setup: SealS
         evidence_head=head,
         fingerprint=fingerprint,
         verify_url=verify_url(fingerprint),
-        seal=ReceiptSeal(setup.subject, setup.level, setup.tsa_url, sealed_at=utcnow()),
+        seal=ReceiptSeal(setup.subject, setup.level, setup.tsa_url, sealed_at=utcnow(),
+                         subject_fields=subject_fields(setup.certificate)),
         extra_sections=tuple(extra),
+        time_zone=tenant.setting("time_zone") or DEFAULT_TIME_ZONE,
     )
+
+
+def subject_fields(certificate) -> tuple[tuple[str, str], ...]:
+    """A certificate's subject as (attribute, value) pairs, in the certificate's order."""
+    pairs = []
+    for key, value in certificate.subject.native.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((str(key), str(item)))
+    return tuple(pairs)
 
 
 def _receipt_party(party: Party, language: str) -> ReceiptParty:
@@ -164,6 +176,7 @@ def _receipt_party(party: Party, language: str) -> ReceiptParty:
         signed_at=party.signed_at,
         field_values=signed_field_values(party, language),
         field_values_sha256=signature.field_values_sha256 if signature is not None else None,
+        signature_image=method.signature_image(signature) if method is not None else None,
     )
 
 

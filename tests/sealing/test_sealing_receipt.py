@@ -35,9 +35,71 @@ def test_the_english_receipt_is_in_english(receipt):
     assert "Signeringskvitto" not in text
 
 
-def test_times_are_in_utc_and_swedish_time(receipt):
+def test_times_are_in_utc_and_the_organisations_time_zone(receipt):
     text = text_of(render_receipt(receipt, "en"))
-    assert "2026-07-01 12:00:00 UTC (2026-07-01 14:00:00 CEST, Swedish time)" in text
+    assert "2026-07-01 12:00:00 UTC (2026-07-01 14:00:00 CEST, Europe/Stockholm)" in text
+    text = text_of(render_receipt(replace(receipt, time_zone="America/New_York"), "sv"))
+    assert "2026-07-01 12:00:00 UTC (2026-07-01 08:00:00 EDT, America/New_York)" in text
+
+
+HEADINGS = {"sv": ("Dokument", "Parter", "Bevis", "Så kontrollerar du dokumentet", "Intern referens"),
+            "en": ("Documents", "Parties", "Evidence", "How to check this document", "Intern referens")}
+
+
+def _last_line(page_text: str) -> str:
+    return [line.strip() for line in page_text.splitlines() if line.strip()][-1]
+
+
+def test_no_heading_or_party_name_is_left_alone_at_the_bottom_of_a_page(receipt):
+    """Receipts of 1 to 24 parties: wherever the page breaks, a heading (or a party's name) goes
+    to the next page with what it introduces."""
+    for language in ("sv", "en"):
+        for count in range(1, 25):
+            parties = tuple(replace(receipt.parties[n % 2], name=f"Part {n}") for n in range(count))
+            pages = page_texts(render_receipt(replace(receipt, parties=parties), language))
+            for page_text in pages[:-1]:
+                last = _last_line(page_text)
+                assert last not in HEADINGS[language], (language, count, last)
+                assert not re.fullmatch(r"Part \d+", last), (language, count, last)
+
+
+def test_the_seal_certificate_is_labelled_in_the_receipts_language(receipt):
+    seal = replace(receipt.seal, certificate_subject="Common Name: Sigill Test Seal, Organization: Sigill AB",
+                   subject_fields=(("common_name", "Sigill Test Seal"), ("organization_name", "Sigill AB"),
+                                   ("country_name", "SE")))
+    swedish = text_of(render_receipt(replace(receipt, seal=seal), "sv"))
+    assert "Namn: Sigill Test Seal, Organisation: Sigill AB, Land: SE" in swedish
+    assert "Common Name" not in swedish and "Organization" not in swedish and "Country" not in swedish
+    assert "visar förseglingen av Sigill Test Seal;" in swedish
+    english = text_of(render_receipt(replace(receipt, seal=seal), "en"))
+    assert "Name: Sigill Test Seal, Organisation: Sigill AB, Country: SE" in english
+
+
+def test_the_drawn_signature_is_shown_beside_the_party(receipt):
+    png = _drawn_png()
+    parties = (replace(receipt.parties[0], method="touch", method_title="Ritad underskrift", signature_image=png),
+               receipt.parties[1])
+    pdf = render_receipt(replace(receipt, parties=parties), "sv")
+    qpdf_check(pdf)
+    [first, *_rest] = PdfReader(io.BytesIO(pdf)).pages
+    images = list(first.images)
+    assert len(images) == 1
+    assert images[0].image.size[0] > 50  # the signature itself, not a placeholder
+    text = text_of(pdf)
+    assert "Ritad underskrift" in text and "Ritad signatur" not in text
+    assert render_receipt(replace(receipt, parties=parties), "sv") == pdf  # still deterministic
+    assert not list(PdfReader(io.BytesIO(render_receipt(receipt, "sv"))).pages[0].images)
+
+
+def _drawn_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(20, 150), (150, 40), (300, 160), (450, 50), (580, 120)], fill=(0, 0, 80, 255),
+                               width=6)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def test_identities_are_masked(receipt):
