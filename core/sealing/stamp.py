@@ -11,9 +11,11 @@ What is sealed is what the parties saw: the strip is added to the page's *visibl
 new crop box is exactly that box plus the strip. The strip may cover area that was part
 of the page but hidden (below a crop box, or content drawn outside the media box), so
 nothing there may show: the page's own content is wrapped in a clip to the old visible
-box, the footer first paints the strip opaque white, and on a page with an annotation
-reaching into the strip (annotations are drawn over the content, unclipped) an opaque,
-locked annotation showing the footer covers the strip, after the page's own. Other boxes
+box, the footer first paints the strip opaque white, and every page gets a locked, opaque
+annotation over the strip that shows the footer, last in its /Annots. Annotations are
+drawn after the content and in a graphics state of their own, so the cover holds against
+content that escapes the clip (a stray "Q" pops it; a "cm" left behind would move the
+footer) and against the page's annotations reaching into the strip. Other boxes
 (TrimBox, BleedBox, ArtBox) stay as they are. /UserUnit is honoured: the strip and the
 text are 4 mm and 6 pt in a viewer that applies it (pdfium does not: there they look
 smaller). Text extraction still finds clipped text, as it did before stamping.
@@ -281,11 +283,13 @@ class Footer:
         }
         open_bytes = {geometry: b"[" + _ref_bytes(ref) for geometry, ref in open_streams.items()}
         close_bytes = {geometry: _ref_bytes(ref) for geometry, ref in close_streams.items()}
+        covers = {geometry: _cover_bytes(writer, geometry, *xobjects[geometry]) for geometry in xobjects}
         for ref, page, plan, geometry in entries:
             name, xobject = xobjects[geometry]
+            cover = writer.add_object(rawpages.RawObject(covers[geometry]))
             if plan is not None:
                 writer.objects[(ref.generation, ref.idnum)] = self.byte_pages.apply(
-                    plan, name, xobject, open_bytes[geometry], close_bytes[geometry]
+                    plan, name, xobject, open_bytes[geometry], close_bytes[geometry], _ref_bytes(cover)
                 )
                 continue
             _add_xobject(writer, page, name, xobject)
@@ -293,8 +297,7 @@ class Footer:
             page[pdf_name("/Contents")] = generic.ArrayObject(
                 [open_streams[geometry], *contents, close_streams[geometry]]
             )
-            if _annotations_in_strip(page.raw_get("/Annots") if "/Annots" in page else None, geometry):
-                _cover_strip(writer, page, geometry, name, xobject)
+            _add_cover(writer, page, cover)
             writer.mark_update(ref)
 
 
@@ -596,8 +599,9 @@ class _BytePages:
         if self._boxes[key] is None:
             return None
         boxes, geometry = self._boxes[key]
-        if self._annotations_in_strip(raw, geometry):
-            return None  # the strip gets a cover over them: pyHanko's objects handle that
+        annots = raw.kind(b"/Annots")
+        if annots is not None and not (annots == rawpages.FLAT and _KIDS.fullmatch(raw.value(b"/Annots"))):
+            return None  # the cover goes at the end of /Annots: pyHanko's objects edit other forms
         contents = self._contents(raw, check_contents)
         if contents is None:
             return None
@@ -622,18 +626,6 @@ class _BytePages:
         shared = parsed[2]
         return _RawPlan(raw, geometry, boxes, contents, value, shared, shared is not None)
 
-    def _annotations_in_strip(self, raw: rawpages.RawDict, geometry: Geometry) -> bool:
-        kind = raw.kind(b"/Annots")
-        if kind is None:
-            return False
-        value = raw.value(b"/Annots")
-        if kind == rawpages.REF:
-            return _annotations_in_strip(_indirect(self.writer, value), geometry)
-        if kind == rawpages.FLAT and _KIDS.fullmatch(value):
-            refs = [_indirect(self.writer, b"%s %s R" % ref) for ref in _KID.findall(value)]
-            return _annotations_in_strip(generic.ArrayObject(refs), geometry)
-        return True  # odd: let pyHanko's objects look
-
     def _inline_resources(self, value: bytes) -> tuple | None:
         """(resources, inline /XObject or None, indirect /XObject or None), or None if odd."""
         resources = rawpages.parse_dict(value, 0)
@@ -650,25 +642,31 @@ class _BytePages:
             return None if xobjects is None else (resources, xobjects, None)
         return None if kind is not None else (resources, None, None)
 
-    def apply(self, plan, name: str, xobject, open_stream: bytes, close_stream: bytes):
+    def apply(self, plan, name: str, xobject, open_stream: bytes, close_stream: bytes, cover: bytes):
         """The page's new dictionary, as an object for the writer; registers the footer.
 
         `open_stream` is "[" and the reference of the stream to put before the page's
-        content, `close_stream` the reference of the one after it.
+        content, `close_stream` the reference of the one after it, `cover` the reference
+        of the page's cover annotation (see _cover_bytes).
         """
         if isinstance(plan, _TemplatePlan):
-            # The template's new dictionary, with the page's /Contents reference put in.
+            # The template's new dictionary, with the page's /Contents and cover put in.
             if plan.template not in self._applied:
-                edited = self._edited_page(plan.plan, name, xobject, open_stream, close_stream)
-                self._applied[plan.template] = edited.split(rawpages.PLACEHOLDER)
-            return rawpages.RawObject(plan.contents.join(self._applied[plan.template]))
+                edited = self._edited_page(plan.plan, name, xobject, open_stream, close_stream, COVER_PLACEHOLDER)
+                self._applied[plan.template] = edited
+            edited = self._applied[plan.template]
+            return rawpages.RawObject(
+                edited.replace(rawpages.PLACEHOLDER, plan.contents).replace(COVER_PLACEHOLDER, cover)
+            )
         return rawpages.RawObject(
-            self._edited_page(plan, name, xobject, open_stream, close_stream)
+            self._edited_page(plan, name, xobject, open_stream, close_stream, cover)
         )
 
-    def _edited_page(self, plan: _RawPlan, name: str, xobject, open_stream, close_stream) -> bytes:
+    def _edited_page(self, plan: _RawPlan, name: str, xobject, open_stream, close_stream, cover) -> bytes:
         changes = dict(plan.boxes)
         changes[b"/Contents"] = b" ".join((open_stream, *plan.contents, close_stream)) + b"]"
+        annots = plan.raw.value(b"/Annots")
+        changes[b"/Annots"] = annots[:-1].rstrip() + b" " + cover + b"]" if annots else b"[" + cover + b"]"
         if plan.shared is not None:
             shared = plan.shared.get_object()
             if plan.shared_is_xobjects:
@@ -803,70 +801,52 @@ def _clip(geometry: Geometry) -> bytes:
     )
 
 
-def _annotations_in_strip(annots, geometry: Geometry) -> bool:
-    """Whether an annotation of the page (`annots`, its /Annots value) reaches into the strip.
+COVER_PLACEHOLDER = b"2147483646 65535 R"  # the cover's reference, in an edited page template
 
-    Annotations are drawn over the page's content, so the clip does not hide them.
+
+def _cover_bytes(writer, geometry: Geometry, name: str, xobject) -> bytes:
+    """The cover annotation of pages of this geometry, as bytes (one object per page).
+
+    An opaque white square over the strip that shows the footer again. Annotations are
+    drawn after the page's content, in their own graphics state, and ours last: the page's
+    content cannot undo it (a stray "Q" that pops our clip, a "cm" left behind to move the
+    footer elsewhere), and annotations reaching into the strip are covered too.
     """
-    if annots is None:
-        return False
-    annots = annots.get_object()
-    if not isinstance(annots, generic.ArrayObject):
-        return False
-    s_left, s_bottom, s_right, s_top = geometry.strip
-    for annot in annots:
-        annot = annot.get_object()
-        if not isinstance(annot, generic.DictionaryObject):
-            continue
-        try:
-            x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if min(x1, x2) < s_right and max(x1, x2) > s_left and min(y1, y2) < s_top and max(y1, y2) > s_bottom:
-            return True
-    return False
-
-
-def _cover_strip(writer, page: generic.DictionaryObject, geometry: Geometry, name: str, xobject) -> None:
-    """Cover the strip with an opaque annotation showing the footer, drawn after the page's others.
-
-    Annotations that reach into the strip (hidden below a crop box or outside the media
-    box before) would otherwise come into view there.
-    """
-    strip = _rect(*geometry.strip)
+    strip = [round(v, 3) for v in geometry.strip]
+    rect = b"[" + b" ".join(fp_str(v).encode() for v in strip) + b"]"
+    size = b"%s %s %s %s" % tuple(
+        fp_str(v).encode() for v in (strip[0], strip[1], strip[2] - strip[0], strip[3] - strip[1])
+    )
     appearance = generic.StreamObject(
         {
             pdf_name("/Type"): pdf_name("/XObject"),
             pdf_name("/Subtype"): pdf_name("/Form"),
-            pdf_name("/BBox"): strip,
+            pdf_name("/BBox"): _rect(*strip),
             pdf_name("/Resources"): generic.DictionaryObject(
                 {pdf_name("/XObject"): generic.DictionaryObject({pdf_name(name): xobject})}
             ),
         },
-        stream_data=b"q 1 g %s %s %s %s re f Q q %s Do Q\n"
-        % (*(fp_str(float(v)).encode() for v in (strip[0], strip[1], strip[2] - strip[0], strip[3] - strip[1])),
-           name.encode()),
+        stream_data=b"q 1 g %s re f Q q %s Do Q\n" % (size, name.encode()),
     )
-    cover = generic.DictionaryObject(
-        {
-            pdf_name("/Type"): pdf_name("/Annot"),
-            pdf_name("/Subtype"): pdf_name("/Square"),
-            pdf_name("/Rect"): strip,
-            pdf_name("/F"): generic.NumberObject(4 | 64 | 128),  # print, read only, locked
-            pdf_name("/C"): generic.ArrayObject([generic.FloatObject(1)] * 3),
-            pdf_name("/IC"): generic.ArrayObject([generic.FloatObject(1)] * 3),
-            pdf_name("/BS"): generic.DictionaryObject({pdf_name("/W"): generic.NumberObject(0)}),
-            pdf_name("/Contents"): generic.TextStringObject("Sigill"),
-            pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): writer.add_object(appearance)}),
-        }
-    )
-    annots = page.raw_get("/Annots")
-    if isinstance(annots, generic.IndirectObject):
+    reference = _ref_bytes(writer.add_object(appearance))
+    return (
+        b"<< /Type /Annot /Subtype /Square /Rect " + rect
+        + b" /F 196 /C [1 1 1] /IC [1 1 1] /BS << /W 0 >> /Contents (Sigill footer)"
+        + b" /AP << /N " + reference + b" >> >>"
+    )  # /F 196: print, read only, locked
+
+
+def _add_cover(writer, page: generic.DictionaryObject, cover: generic.IndirectObject) -> None:
+    """Put the cover annotation last in the page's /Annots (which may be in its own object)."""
+    annots = page.raw_get("/Annots") if "/Annots" in page else None
+    if isinstance(annots, generic.IndirectObject) and isinstance(annots.get_object(), generic.ArrayObject):
         array = annots.get_object()
-        array.append(writer.add_object(cover))
+        array.append(cover)
         writer.update_container(array)
+    elif isinstance(annots, generic.ArrayObject):
+        annots.append(cover)  # the page itself is written again
     else:
-        annots.append(writer.add_object(cover))  # the page itself is written again
+        page[pdf_name("/Annots")] = generic.ArrayObject([cover])
 
 
 def _rect(*values: float) -> generic.ArrayObject:

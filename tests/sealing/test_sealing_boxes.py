@@ -122,3 +122,32 @@ def test_every_page_of_a_document_keeps_its_hidden_content_hidden():
         without = render_area(stamped_twin, index, *new.viewed_size)
         assert ImageChops.difference(with_hidden, without).getbbox() is None, names[index]
         assert FINGERPRINT in page_texts(stamped)[index]
+
+
+def _escaping(hidden: bool) -> bytes:
+    """A page whose own content pops every saved graphics state (our clip with it), draws the
+    hidden words where the strip will be, and leaves the coordinates moved, to move the footer."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(boxed_pdf(media=A4, crop=INSET, hidden=False))))
+    page = writer.pages[0]
+    stream = DecodedStreamObject()
+    words = b"0 g 30 45 530 15 re f BT /F1 9 Tf 1 g 40 50 Td (the buyer also pays an extra fee) Tj ET " if hidden else b""
+    stream.set_data(b"Q Q Q " + words + b"1 0 0 1 0 200 cm")
+    page[NameObject("/Contents")] = ArrayObject([page.raw_get("/Contents"), writer._add_object(stream)])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_content_that_escapes_the_clip_still_shows_nothing_hidden_and_the_footer_stays():
+    stamped, stamped_twin = stamp(_escaping(hidden=True)), stamp(_escaping(hidden=False))
+    box = page_boxes(stamped)[0]
+    with_hidden = render_area(stamped, 0, *box.viewed_size)
+    assert ImageChops.difference(with_hidden, render_area(stamped_twin, 0, *box.viewed_size)).getbbox() is None
+    # The footer is in the strip, where the cover annotation draws it.
+    reference = render_area(stamp(boxed_pdf(media=A4, crop=INSET, hidden=False)), 0, *box.viewed_size)
+    strip_top = 2 * 740
+    strip = (0, strip_top, with_hidden.size[0], with_hidden.size[1])
+    assert ImageChops.difference(with_hidden.crop(strip), reference.crop(strip)).getbbox() is None

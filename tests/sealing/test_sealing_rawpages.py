@@ -34,7 +34,8 @@ def stamped(pdf: bytes, byte_level: bool, monkeypatch) -> tuple[bytes, int]:
             patch.setattr(stamp, "_original_bytes", lambda writer: None)
         writer = stamp.open_writer(pdf)
         stamp.stamp_pages(writer, TEXT)
-        edited = sum(isinstance(o, rawpages.RawObject) for o in writer.objects.values())
+        edited = sum(isinstance(o, rawpages.RawObject) and not o.data.startswith(b"<< /Type /Annot")
+                     for o in writer.objects.values())  # pages, not the footer's cover annotations
         return stamp.write(writer), edited
 
 
