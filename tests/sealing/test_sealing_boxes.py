@@ -133,7 +133,8 @@ def _escaping(hidden: bool) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(boxed_pdf(media=A4, crop=INSET, hidden=False))))
     page = writer.pages[0]
     stream = DecodedStreamObject()
-    words = b"0 g 30 45 530 15 re f BT /F1 9 Tf 1 g 40 50 Td (the buyer also pays an extra fee) Tj ET " if hidden else b""
+    words = b"0 g 30 45 530 15 re f BT /F1 9 Tf 1 g 40 50 Td (the buyer also pays an extra fee) Tj ET "
+    words = words if hidden else b""
     stream.set_data(b"Q Q Q " + words + b"1 0 0 1 0 200 cm")
     page[NameObject("/Contents")] = ArrayObject([page.raw_get("/Contents"), writer._add_object(stream)])
     out = io.BytesIO()
