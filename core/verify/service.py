@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -34,9 +35,11 @@ from tenants.scoping import tenant_context
 
 log = logging.getLogger(__name__)
 
-# Where a revision of a PDF may end: after "%%EOF" and its end of line, if any.
-EOF_MARKER = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
-MAX_PREFIX_CANDIDATES = 200  # revisions we look at; a sealed document has a handful
+EOF_MARKER = re.compile(rb"%%EOF")  # where a revision of a PDF ends, before its end of line
+# A signature's byte range: its last two numbers say where the revision it signs ends.
+BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*\d{1,12}\s+\d{1,12}\s+(\d{1,12})\s+(\d{1,12})\s*\]")
+MARKERS_EACH_END = 500
+LOOKUP_BATCH = 500  # hashes per query: SQLite takes at most 999 parameters in older builds
 WHITESPACE = re.compile(r"\s+")
 WRITER_STAMPS = {"/ModDate", "/Producer"}
 CONTAINS_SEALED = ("appended_bytes", "validation_data_added", "updated_after_seal", "signed_after_seal")
@@ -199,26 +202,46 @@ def _earlier_signatures(sealed: bytes) -> list[LaterSignature]:
 def _sealed_prefix(data: bytes) -> tuple[Document | None, int]:
     """The longest start of `data` that is, byte for byte, a document we sealed, and its length.
 
-    A PDF revision ends at "%%EOF" (and its end of line): the SHA-256 of the file up to each such
-    end is looked up, hashing the file once.
+    The SHA-256 of the file up to each place where a revision may end is looked up, hashing the
+    file once (see `_revision_ends`).
     """
-    ends = [m.end() for m in EOF_MARKER.finditer(data)]
-    ends += [m.start() + 5 for m in EOF_MARKER.finditer(data) if m.end() > m.start() + 5]
-    ends = sorted(set(ends))[-MAX_PREFIX_CANDIDATES:]
-    if not ends or ends[-1] != len(data):
-        ends.append(len(data))
     digest, done, by_hash = hashlib.sha256(), 0, {}
-    for end in ends:
+    for end in _revision_ends(data):
         digest.update(data[done:end])
         done = end
         by_hash[digest.hexdigest()] = end
-    found = db.session.scalars(
-        sa.select(Document).where(Document.sealed_sha256.in_(list(by_hash))).execution_options(all_tenants=True)
-    ).all()
+    hashes = list(by_hash)
+    found = [document for at in range(0, len(hashes), LOOKUP_BATCH) for document in db.session.scalars(
+        sa.select(Document).where(Document.sealed_sha256.in_(hashes[at:at + LOOKUP_BATCH]))
+        .execution_options(all_tenants=True)
+    )]
     if not found:
         return None, 0
     document = max(found, key=lambda d: by_hash[d.sealed_sha256])
     return document, by_hash[document.sealed_sha256]
+
+
+def _revision_ends(data: bytes) -> list[int]:
+    """Where a revision of this PDF may end, in order: after each "%%EOF" (with or without its end
+    of line), where a signature's byte range ends, and at the end of the file.
+
+    A hostile file may hold millions of markers: only the first and last `MARKERS_EACH_END` are
+    taken, and byte ranges (which point at the end of the revision they sign, wherever it is)
+    find a sealed document among the markers in between.
+    """
+    first = [m.start() for m in itertools.islice(EOF_MARKER.finditer(data), MARKERS_EACH_END)]
+    last, at = [], len(data)
+    while len(last) < MARKERS_EACH_END and (at := data.rfind(b"%%EOF", 0, at)) >= 0:
+        last.append(at)
+    ends = {len(data)}
+    for marker in {*first, *last}:
+        after = marker + 5
+        ends.update((after, after + 1) if data[after:after + 1] in (b"\r", b"\n") else (after,))
+        if data[after:after + 2] == b"\r\n":
+            ends.add(after + 2)
+    for match in itertools.islice(BYTE_RANGE.finditer(data), MARKERS_EACH_END):
+        ends.add(int(match.group(1)) + int(match.group(2)))
+    return sorted(end for end in ends if 0 < end <= len(data))
 
 
 def _after_seal(data: bytes, length: int, document: Document, report: Report) -> Verdict:

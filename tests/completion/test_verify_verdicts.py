@@ -192,6 +192,12 @@ def test_bytes_appended_after_the_seal_are_not_authentic(sealed, client, tail):
             text_of(page))
 
 
+def test_thousands_of_end_markers_appended_still_find_the_sealed_document(sealed, client):
+    data, fingerprint = sealed
+    upload = verify_page(client, appended(data, b"%%EOF\r\n" * 3000))
+    assert verdict_of(upload) == "appended_bytes" and fingerprint in text_of(upload)
+
+
 def test_appended_bytes_in_swedish(sealed, client):
     data, fingerprint = sealed
     upload, compare = both_pages(client, fingerprint, appended(data, b"garbage after the end\n"), "sv")
