@@ -40,6 +40,32 @@ def within(bucket: str, subject: str, rule: str) -> bool:
     return _judge(bucket, subject, rule, count=False)
 
 
+def refund(bucket: str, subject: str, rule: str) -> None:
+    """Take back one hit of this window (a hit counted up front that turned out not to count, e.g. a
+    right password: counting first keeps parallel requests from all slipping under the limit)."""
+    _limit, seconds = parse(rule)
+    window = int(time.time()) // seconds
+    key = f"{bucket}:{keyed_hash(bucket, subject)[:32]}"
+    if current_app.config.get("REDIS_URL"):
+        try:
+            redis_link.call(lambda conn: _redis_refund(conn, f"sigill:rl:{key}:{window}"))
+            return
+        except redis_link.RedisUnavailable:
+            if not bucket.startswith(GUARDED):
+                return
+    from core.models import RateLimitHit
+
+    table = RateLimitHit.__table__
+    with db.engine.begin() as conn:
+        conn.execute(table.update().where(table.c.key == key, table.c.window == window, table.c.count > 0)
+                     .values(count=table.c.count - 1))
+
+
+def _redis_refund(conn, rkey: str) -> None:
+    if conn.decr(rkey) < 0:
+        conn.incr(rkey)  # nothing was counted in this window (it has just begun)
+
+
 def _judge(bucket: str, subject: str, rule: str, count: bool) -> bool:
     limit, seconds = parse(rule)
     now = time.time()

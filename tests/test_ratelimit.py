@@ -49,3 +49,15 @@ def test_looking_counts_nothing(limiter, app):
     assert all(ratelimit.within("peek", subject, RULE) for _ in range(10))  # room for one more, still
     assert ratelimit.hit("peek", subject, RULE)
     assert not ratelimit.within("peek", subject, RULE)
+
+
+def test_a_refunded_hit_no_longer_counts(limiter, app):
+    subject = secrets.token_hex(8)
+    assert all(ratelimit.hit("login-test", subject, RULE) for _ in range(5))
+    ratelimit.refund("login-test", subject, RULE)
+    assert ratelimit.hit("login-test", subject, RULE)
+    assert not ratelimit.hit("login-test", subject, RULE)
+    other = secrets.token_hex(8)
+    ratelimit.refund("login-test", other, RULE)  # nothing counted: nothing to give back, never below zero
+    assert all(ratelimit.hit("login-test", other, RULE) for _ in range(5))
+    assert not ratelimit.hit("login-test", other, RULE)

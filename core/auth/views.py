@@ -36,23 +36,26 @@ def login(organisation=None):
         # Two limits, both counting wrong passwords (docs/architecture.md): every address gets a
         # few, and those for one account, from wherever they come, hold that account back only for
         # addresses it has not logged in from; so an attacker elsewhere cannot lock the owner out.
-        # Right passwords count nowhere: a whole office behind one address logs in at nine.
+        # Right passwords count nowhere (an office behind one address logs in at nine): the address's
+        # attempt is counted first, so parallel guesses cannot all slip under the limit, and a right
+        # password gives it back.
         email, ip = form.email.data.strip().lower(), client_ip()
         address_rule = current_app.config["LOGIN_RATE_LIMIT"]
-        if not ratelimit.within("login-ip", ip, address_rule):
+        if not ratelimit.hit("login-ip", ip, address_rule):  # counted now, given back if right
             return render_template("auth/login.html", form=form, error=_(
                 "Too many attempts. Wait a few minutes before you try again.")), 429
         account_rule = current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
         if not ratelimit.within("login-account", email, account_rule) and not service.known_address(email, ip):
+            ratelimit.refund("login-ip", ip, address_rule)  # no password was tried
             return render_template("auth/login.html", form=form, error=_(
                 "This account has had too many wrong passwords. Log in from a device you have used before, "
                 "or choose a new password with “Forgot your password?”.")), 429
         officer = service.authenticate(email, form.password.data)
         if officer is not None:
+            ratelimit.refund("login-ip", ip, address_rule)
             service.start_session(officer, ip)
             db.session.commit()
             return redirect(safe_next_url(request.args.get("next"), url_for("main.index")))
-        ratelimit.hit("login-ip", ip, address_rule)
         ratelimit.hit("login-account", email, account_rule)
         return render_template("auth/login.html", form=form, error=_("Wrong email or password.")), 401
     return render_template("auth/login.html", form=form, organisation=organisation)
