@@ -92,7 +92,8 @@ class Verdict:
     - resaved_copy: saved again by another program: our seal is broken or gone, but the text of
       every page is the text of the sealed document;
     - modified_after_sealing: carries our seal, but what it covers was changed;
-    - sealed_not_on_record: our seal, intact, over bytes we have no record of;
+    - sealed_not_on_record: our seal, intact, over bytes we have no record of (and more after the
+      revision it signs unless `seal_covers_file`);
     - receipt: byte for byte the receipt we made for a sealed document (unsigned on its own);
     - unknown_signer: signed, intact, with a certificate nobody we trust vouches for;
     - valid_not_ours: signed, intact, with a certificate a trusted authority issued, not by us;
@@ -111,6 +112,7 @@ class Verdict:
     extra_bytes: int = 0
     signatures: list[LaterSignature] = field(default_factory=list)
     signed: bool = False  # for a damaged file: it holds something that looks like a signature
+    seal_covers_file: bool = True
     earlier: list[LaterSignature] = field(default_factory=list)
 
     @property
@@ -302,7 +304,8 @@ def _examine(data: bytes, report: Report) -> Verdict:
     if ours:
         if any(not s.intact for s in ours):
             return Verdict("modified_after_sealing", summary, report)
-        return Verdict("sealed_not_on_record", summary, report)
+        whole = any(s.intact and s.covers_whole_document for s in ours)
+        return Verdict("sealed_not_on_record", summary, report, seal_covers_file=whole)
     if not others:
         return Verdict("no_signature", summary, report)
     signatures = [_later(s) for s in others]

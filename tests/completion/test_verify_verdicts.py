@@ -397,7 +397,10 @@ def test_a_file_sealed_with_our_seal_that_we_have_no_record_of_says_so(app, clie
     unrecorded = seal_pdf(pdf(), seal_setup(app).signer)
     upload = verify_page(client, unrecorded)
     assert verdict_of(upload) == "sealed_not_on_record"
-    assert "Authentic" not in text_of(upload)
+    assert "Authentic" not in text_of(upload) and "the seal matches the file" in text_of(upload)
+    upload = verify_page(client, appended(unrecorded, b"\n"))
+    assert verdict_of(upload) == "sealed_not_on_record"
+    assert "the seal matches the part of the file it covers, but more was added after it" in text_of(upload)
 
 
 def test_a_truncated_sealed_file_is_damaged(sealed, client):
