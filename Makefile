@@ -20,8 +20,11 @@ $(VENV)/.installed: pyproject.toml package.json package-lock.json
 	@if [ -f package.json ]; then $(PY) -m core.vendor; fi
 	touch $@
 
+# The core's catalogue and each plugin's own (plugins/*/translations, and the test plugins').
 translations: $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile -q -d core/translations -f 2>/dev/null || $(VENV)/bin/pybabel compile -d core/translations -f
+	@for dir in core/translations $$(ls -d plugins/*/translations tests/plugins/*/translations 2>/dev/null); do \
+		$(VENV)/bin/pybabel compile -q -d $$dir -f 2>/dev/null || $(VENV)/bin/pybabel compile -d $$dir -f || exit 1; \
+	done
 
 # Debian packages the tests and the sealing pipeline use (Chromium for Playwright, pdfsig, qpdf ...);
 # tesseract reads ID documents' MRZ, fonts-ocr-b draws the test specimens.

@@ -145,9 +145,21 @@ def _init_plugins(app: Flask, extra: list | None) -> None:
 
     pm = app.extensions["sigill_pm"] = make_plugin_manager(extra=extra)
     load_plugin_config(app, pm)
+    _plugin_translations(app, pm)
     from core.signing import methods
 
     methods.init_app(app)
+
+
+def _plugin_translations(app: Flask, pm) -> None:
+    """Plugins' catalogues before the core's (Flask-Babel merges in order: the core's wins)."""
+    folders = [os.fspath(folder) for provided in pm.hook.register_translations() for folder in provided or []]
+    if not folders:
+        return
+    state = app.extensions["babel"]
+    state.translation_directories[:0] = [f for f in folders if f not in state.translation_directories]
+    with app.app_context():
+        babel.domain_instance.cache.clear()  # merged catalogues are cached per process, not per app
 
 
 def _register_blueprints(app: Flask) -> None:

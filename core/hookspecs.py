@@ -49,6 +49,16 @@ def register_blueprints(app):
 
 
 @hookspec
+def register_translations():
+    """Return a list of folders with this plugin's own message catalogues (`<lang>/LC_MESSAGES/messages.po`).
+
+    Read once at start-up for every installed plugin; `make translations` compiles them next to
+    the core's. The plugin's texts then translate through `core.i18n._` like the core's (the
+    core's own translation wins where both have a message).
+    """
+
+
+@hookspec
 def register_migrations():
     """Return a list of folders with this plugin's Alembic migrations (its own branch).
 

@@ -332,3 +332,12 @@ def test_its_signing_method_is_offered_in_the_office_and_signs_with_its_evidence
 
 def test_its_signing_method_is_not_offered_where_the_plugin_is_off(app, people):
     assert 'value="notice_word"' not in office(app, "alice@acme.example").get("/cases/new").get_data(as_text=True)
+
+
+def test_its_own_catalogue_speaks_to_a_swedish_party(app, acme_on):
+    acme_on.acme.plugin_settings = {"example": {"require_confirmation": True}}
+    db.session.commit()
+    made = make_case(acme_on.alice, [signer(SARA, "sara@example.com", language="sv")], methods=["touch"])
+    html = app.test_client().get(made.path(SARA)).get_data(as_text=True)
+    assert "Bekräfta att du har läst meddelandet" in html  # from tests/plugins/example/translations
+    assert "Innan du skriver under" in html  # the core's own texts still translate

@@ -19,6 +19,7 @@ from marshmallow import Schema, fields, validate
 
 from core.cases import events
 from core.extensions import db
+from core.i18n import _
 from core.jobs import PeriodicJob
 from core.models import Event, Tenant
 from core.models.base import utcnow
@@ -63,7 +64,7 @@ class NoticeWordMethod(SigningMethod):
         notice = plugin_settings(db.session.get(Tenant, ctx.case.tenant_id), NAME)["notice"]
         expected = (notice.split() or [""])[-1].strip(".,!?").casefold()
         if (form.get("notice_word") or "").strip().casefold() != expected:
-            raise MethodRefused("That is not the notice's last word.")
+            raise MethodRefused(_("That is not the notice's last word."))
         return MethodResult(evidence={"notice_word": expected}, summary={"matched": True})
 
     def evidence_lines(self, signature):
@@ -73,6 +74,13 @@ class NoticeWordMethod(SigningMethod):
 @hookimpl
 def register_signing_methods():
     return [NoticeWordMethod]
+
+
+@hookimpl
+def register_translations():
+    from pathlib import Path
+
+    return [Path(__file__).parent / "translations"]
 
 
 @hookimpl
@@ -165,7 +173,7 @@ def _confirmed(case, party) -> Event | None:
 def signing_steps(case, party):
     if not plugin_settings(db.session.get(Tenant, case.tenant_id), NAME)["require_confirmation"]:
         return []
-    return [SigningStep(name="example_confirm", label="Confirm that you read the notice",
+    return [SigningStep(name="example_confirm", label=_("Confirm that you read the notice"),
                         endpoint="example.confirm", done=_confirmed(case, party) is not None)]
 
 
