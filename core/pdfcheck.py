@@ -198,7 +198,7 @@ def _count_objects(reader, limits: PdfLimits) -> None:
 def _check_objects(reader, limits: PdfLimits) -> None:
     """Parse each object once, for its nesting and its streams' unpacked size."""
     _depth(reader.trailer, limits)
-    unpacked = [0]
+    streams = []
     for num, gen in sorted(_object_numbers(reader)):
         try:
             obj = reader.get_object(IndirectObject(num, gen, reader))
@@ -209,8 +209,35 @@ def _check_objects(reader, limits: PdfLimits) -> None:
         if obj is None:
             continue
         _depth(obj, limits)
-        if isinstance(obj, StreamObject):
-            _count_unpacked(obj, unpacked, limits)
+        if isinstance(obj, StreamObject) and "/Filter" in obj:
+            streams.append(obj)
+    # Most files cannot unpack to the limit even if every stream did the most its filters allow:
+    # then nothing is unpacked. Otherwise every stream is unpacked (counted, not kept).
+    if sum(_most_unpacked(stream) for stream in streams) <= limits.max_decompressed:
+        return
+    unpacked = [0]
+    for stream in streams:
+        _count_unpacked(stream, unpacked, limits)
+
+
+# The most one input byte can unpack to: deflate 1032, LZW (12-bit codes) 2730, run-length 64,
+# ASCII85 4 ("z"), ASCIIHex 1/2. Image filters are not unpacked here (see _count_unpacked).
+_RATIO = {"/FlateDecode": 1032, "/Fl": 1032, "/LZWDecode": 2730, "/LZW": 2730, "/RunLengthDecode": 64, "/RL": 64}
+_TEXT_RATIO = {"/ASCII85Decode": 4, "/A85": 4, "/ASCIIHexDecode": 0.5, "/AHx": 0.5}
+
+
+def _most_unpacked(stream) -> float:
+    filters = _filters(stream)
+    raw = stream._data or b""
+    size = float(len(raw))
+    if filters and filters[0] in _TEXT_RATIO and len(filters) > 1:
+        if filters[0] in ("/ASCII85Decode", "/A85"):  # 5 characters are 4 bytes; only "z" is 4 bytes alone
+            zeros = raw.count(b"z")
+            size = (size - zeros) * 0.8 + 4 * zeros + 4
+        else:
+            size *= _TEXT_RATIO[filters[0]]
+        filters = filters[1:]
+    return size * _RATIO.get(filters[0], 0) + 1032 if filters else 0
 
 
 def _depth(obj, limits: PdfLimits) -> None:
