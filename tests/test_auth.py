@@ -271,3 +271,28 @@ def test_using_a_session_keeps_it_alive(app, alice):
     db.session.refresh(row)
     assert row.last_seen_at > utcnow() - timedelta(minutes=1)  # renewed: the next twelve hours are its own
     assert browser.get("/cases/").status_code == 200
+
+
+def test_an_officer_logs_out_everywhere_else(app, alice):
+    laptop, phone, thief = app.test_client(), app.test_client(), app.test_client()
+    support.login(laptop, alice.email)
+    support.login(phone, alice.email)
+    _copy_session_cookie(phone, thief)
+    page = laptop.get("/account").get_data(as_text=True)
+    assert "Besides this browser, you are logged in on 1 other device." in page
+    done = support.post(laptop, "/account/sessions", {}, token_from="/account", follow_redirects=True)
+    assert "You were logged out on every other device." in done.get_data(as_text=True)
+    assert "Only in this browser." in done.get_data(as_text=True)
+    assert laptop.get("/cases/").status_code == 200
+    assert phone.get("/cases/").status_code == 302 and thief.get("/cases/").status_code == 302
+
+
+def test_where_you_are_logged_in_reads_in_swedish(app, alice):
+    alice.language = "sv"
+    db.session.commit()
+    laptop, phone = app.test_client(), app.test_client()
+    for client in (laptop, phone, app.test_client()):
+        support.login(client, alice.email)
+    page = laptop.get("/account").get_data(as_text=True)
+    assert "Förutom i den här webbläsaren är du inloggad på 2 andra enheter." in page
+    assert "Logga ut på alla andra enheter" in page

@@ -34,6 +34,10 @@ class AccountForm(FlaskForm):
                            choices=[("sv", "Svenska"), ("en", "English")])
 
 
+class EndOtherSessionsForm(FlaskForm):
+    """Only the CSRF token: "log out everywhere else"."""
+
+
 class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired()])
 

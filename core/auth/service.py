@@ -122,6 +122,27 @@ def end_session() -> None:
     logout_user()
 
 
+def _other_sessions(officer: Officer):
+    """The officer's live sessions other than this browser's."""
+    token = session.get(SESSION_TOKEN_KEY)
+    return sa.and_(OfficerSession.officer_id == officer.id, OfficerSession.ended_at.is_(None),
+                   OfficerSession.last_seen_at > utcnow() - current_app.permanent_session_lifetime,
+                   OfficerSession.token_hash != hash_token(token if isinstance(token, str) else ""))
+
+
+def count_other_sessions(officer: Officer) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(OfficerSession)
+                             .where(_other_sessions(officer)).execution_options(all_tenants=True)) or 0
+
+
+def end_other_sessions(officer: Officer) -> int:
+    """Log the officer out everywhere but this browser (a lost phone, a shared computer)."""
+    return db.session.execute(
+        sa.update(OfficerSession).where(_other_sessions(officer)).values(ended_at=utcnow())
+        .execution_options(all_tenants=True, synchronize_session=False)
+    ).rowcount
+
+
 def end_all_sessions(officer: Officer) -> None:
     """Every browser of the officer is logged out (password change or reset, deactivation)."""
     officer.session_version = (officer.session_version or 0) + 1

@@ -7,7 +7,14 @@ from flask_login import current_user, login_required
 
 from core import ratelimit
 from core.auth import service
-from core.auth.forms import AccountForm, ChangePasswordForm, ForgotForm, LoginForm, NewPasswordForm
+from core.auth.forms import (
+    AccountForm,
+    ChangePasswordForm,
+    EndOtherSessionsForm,
+    ForgotForm,
+    LoginForm,
+    NewPasswordForm,
+)
 from core.extensions import db
 from core.i18n import _
 from core.security import client_ip, safe_next_url
@@ -73,7 +80,24 @@ def account():
         db.session.commit()
         flash(_("Your details are saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, password_form=password_form)
+    return _account_page(form, password_form)
+
+
+def _account_page(form, password_form, status: int = 200):
+    others = service.count_other_sessions(current_user)
+    return render_template("auth/account.html", form=form, password_form=password_form,
+                           other_sessions=others, sessions_form=EndOtherSessionsForm(prefix="sessions")), status
+
+
+@bp.post("/account/sessions")
+@login_required
+def end_other_sessions():
+    if EndOtherSessionsForm(prefix="sessions").validate_on_submit():
+        ended = service.end_other_sessions(current_user)
+        db.session.commit()
+        flash(_("You were logged out on every other device.") if ended
+              else _("You were not logged in anywhere else."), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/password")
@@ -91,7 +115,7 @@ def change_password():
             db.session.commit()
             flash(_("Your password is changed. You were logged out everywhere else."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, password_form=password_form), 422
+    return _account_page(form, password_form, 422)
 
 
 @bp.post("/logout")

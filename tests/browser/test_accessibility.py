@@ -61,6 +61,7 @@ def test_pages_have_no_serious_accessibility_violations(live_server, people, axe
     for path in ("/login", "/verify/", "/verify/?code=ABCD-EFGH", made.path("Sara Svensson"), waiting):
         page.goto(live_server.url + path)
         found[path] = violations(page)
+    support.login(live_server.app.test_client(), "alice@acme.example")  # /account lists another device
     support.browser_login(page, live_server.url, "alice@acme.example")
     for path in ("/cases/", "/cases/new", f"/cases/{case_id}", "/admin/", "/account", "/admin/api"):
         page.goto(live_server.url + path)
