@@ -67,8 +67,7 @@ def register_migrations():
     `branch_labels = ("<plugin name>",)` and `depends_on` the core revision that made the tables
     it references; later ones follow it. Its models are ordinary `db.Model`s (tenant rows mix in
     `TenantScoped`) with `__table_args__ = {"info": {"plugin": "<plugin name>"}}`, imported when
-    the plugin is loaded. `sigill db revision --autogenerate --head <plugin name>@head
-    --version-path <folder>` writes the next one.
+    the plugin is loaded. `sigill db migrate --head <plugin name>@head` writes the next one.
     """
 
 
