@@ -97,11 +97,13 @@ class ActionResult:
 
 
 class MethodRefused(Exception):
-    """The method refuses: `message` is for the signer, in their language."""
+    """The method refuses: `message` is for the signer, in their language; `field`, the id of the
+    input it is about (the page shows the message at that input and moves focus there)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class SigningMethod:

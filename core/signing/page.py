@@ -185,8 +185,9 @@ _documents = _LRU()  # document viewers, shared by the parties of a case
 
 
 def render(page: SignerPage, token: str, language: str, error: str | None = None,
-           form: Mapping | None = None, field_errors: Mapping | None = None) -> str:
-    """The page's HTML for this request."""
+           form: Mapping | None = None, field_errors: Mapping | None = None, error_field: str | None = None) -> str:
+    """The page's HTML for this request. `error_field`: the id of the input `error` is about; the
+    message is then shown at that input (which gets focus) instead of at the top."""
     cacheable = (page.cacheable and error is None and not form and not field_errors and not session.get("_flashes")
                  and current_app.config["SIGNER_PAGE_CACHE"] > 0)
     key = (page, language)
@@ -195,7 +196,7 @@ def render(page: SignerPage, token: str, language: str, error: str | None = None
         html = render_template(
             "signing/open.html", page=page, token=TOKEN_STANDIN, csrf_token=_csrf_standin,
             documents_html=[_document_html(d, language) for d in page.documents],
-            error=error, form=form or {}, field_errors=field_errors or {},
+            error=error, form=form or {}, field_errors=field_errors or {}, error_field=error_field,
             fields_texts=signer_texts() if page.fields else {},
         )
         if cacheable:

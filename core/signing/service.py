@@ -229,10 +229,11 @@ class SignRefused(Exception):
     """The signature was not written; `message` tells the signer why (in their language), and
     `field_errors` (by field name) what is wrong with their fields, if anything."""
 
-    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None):
+    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.field_errors = field_errors or {}
+        self.field = field  # the id of the input the message is about, if one
 
 
 def fields_refusal(ctx: SigningContext) -> SignRefused | None:
@@ -272,7 +273,7 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
     if pending:
         raise SignRefused(_("Before you sign: %(step)s.", step=pending[0].label))
     if form.get("consent") != "yes":
-        raise SignRefused(_("Confirm that you have read the documents and agree to sign them."))
+        raise SignRefused(_("Confirm that you have read the documents and agree to sign them."), field="consent")
     refusal = fields_refusal(ctx)
     if refusal is not None:
         raise refusal
@@ -290,7 +291,7 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
         db.session.commit()  # attempt counters and attempt events stay
         if _already_signed(party):
             return False
-        raise SignRefused(refused.message) from None
+        raise SignRefused(refused.message, field=refused.field) from None
     added = plugin_evidence(case, party, method.name)
     evidence = {**result.evidence, "plugins": added} if added else result.evidence
     signature = Signature(

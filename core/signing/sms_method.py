@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
+CODE_FIELD = "sms-code"  # the code input's id: refusals about the code are shown there
 SEND_LIMIT = 3
 SEND_WINDOW = timedelta(minutes=15)
 SEND_LIMIT_PER_IP = "10/900"
@@ -137,13 +138,14 @@ class SmsMethod(SigningMethod):
 
         party = ctx.party
         if not ratelimit.hit("sms-attempt-ip", ctx.ip, ATTEMPT_LIMIT_PER_IP):
-            raise MethodRefused(_("Too many codes were tried from your network. Wait 15 minutes and try again."))
+            raise MethodRefused(_("Too many codes were tried from your network. Wait 15 minutes and try again."),
+                                 field=CODE_FIELD)
         challenge = newest_challenge(party.id)
         if challenge is None:
-            raise MethodRefused(_("Ask for a code first."))
+            raise MethodRefused(_("Ask for a code first."), field="sms-send")
         problem = _problem(challenge, ctx.documents_digest, has_fields=ctx.field_values_sha256 is not None)
         if problem:
-            raise MethodRefused(problem)
+            raise MethodRefused(problem, field=CODE_FIELD)
         code = "".join(ch for ch in form.get("sms_code", "") if not ch.isspace())
         correct = len(code) == 6 and code.isdigit() and hmac.compare_digest(
             code_hash(challenge, party.id, ctx.documents_digest, code), challenge.code_hash)
@@ -154,10 +156,11 @@ class SmsMethod(SigningMethod):
                           data={"challenge": challenge.id, "attempt": attempts, "locked": locked},
                           ip=ctx.ip, user_agent=ctx.user_agent)
             if locked:
-                raise MethodRefused(_("Wrong code too many times: this code is locked. Ask for a new code."))
+                raise MethodRefused(_("Wrong code too many times: this code is locked. Ask for a new code."),
+                                     field=CODE_FIELD)
             left = MAX_ATTEMPTS - attempts
             raise MethodRefused(ngettext("Wrong code. You have %(num)d attempt left.",
-                                         "Wrong code. You have %(num)d attempts left.", left))
+                                         "Wrong code. You have %(num)d attempts left.", left), field=CODE_FIELD)
         now = utcnow()
         used = db.session.execute(
             sa.update(SmsChallenge)
@@ -166,7 +169,7 @@ class SmsMethod(SigningMethod):
             .execution_options(synchronize_session=False)
         ).rowcount
         if not used:
-            raise MethodRefused(_("This code has already been used. Ask for a new code."))
+            raise MethodRefused(_("This code has already been used. Ask for a new code."), field=CODE_FIELD)
         events.record(ctx.case, "sms_code_verified", "party", actor_id=party.id, actor_label=party.name,
                       data={"challenge": challenge.id, "attempt": challenge.attempts + 1},
                       ip=ctx.ip, user_agent=ctx.user_agent)

@@ -127,11 +127,11 @@ def _context(link: service.Link):
 
 
 def _render_open(token: str, link: service.Link, error: str | None = None, status: int = 200, form=None,
-                 field_errors=None):
+                 field_errors=None, error_field: str | None = None):
     ctx = _context(link)
     methods = methods_for(link.party) if link.state == "open" and link.party.role == "signer" else []
     return page.render(page.build(link, ctx, methods), token, g.locale, error=error, form=form,
-                       field_errors=field_errors), status
+                       field_errors=field_errors, error_field=error_field), status
 
 
 @bp.get("/<token>")
@@ -259,7 +259,7 @@ def sign(token: str, link: service.Link):
         if link.state != "open":
             return redirect(url_for("signing.open", token=token))
         return _render_open(token, link, error=refused.message, status=422, form=request.form,
-                            field_errors=refused.field_errors)
+                            field_errors=refused.field_errors, error_field=refused.field)
     if not signed:
         flash(_("Your signature was already registered."), "info")
     return redirect(url_for("signing.open", token=token))

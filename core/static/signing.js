@@ -124,6 +124,15 @@
     update();
   }
 
+  // A refusal about one input (a wrong SMS code, the consent box) is shown at that input, which is
+  // marked autofocus; the method's section may have been hidden at load, so focus it here.
+  function focusRefusedInput(form) {
+    var input = form.querySelector("[aria-invalid='true'][autofocus], button[autofocus]");
+    if (input && document.activeElement !== input) {
+      input.focus();
+    }
+  }
+
   function setupPad(form) {
     var canvas = document.getElementById("touch-pad");
     if (!canvas || !window.SignaturePad) { return; }
@@ -182,6 +191,7 @@
       setupMethodChoice(form);
       setupPad(form);
       preventDoubleSubmit(form);
+      focusRefusedInput(form);
     }
   });
 })();
