@@ -345,7 +345,18 @@ def test_a_stranger_signature_over_changed_bytes_is_broken(client):
     signed[signed.index(b"ReportLab")] = ord("r")  # inside the signed range
     upload = verify_page(client, bytes(signed))
     assert verdict_of(upload) == "signature_broken"
-    assert "does not match the file" in text_of(upload)
+    assert "does not match the file" in text_of(upload) and "Do not rely on it." in text_of(upload)
+
+
+def test_a_seal_from_our_previous_certificate_broken_in_place_is_not_called_someone_elses(app_factory, tmp_path):
+    earlier = app_factory(SEAL_DIR=str(tmp_path / "old-seal"))  # the seal certificate before a rotation
+    with earlier.app_context():
+        sealed_then = bytearray(seal_pdf(pdf(), seal_setup(earlier).signer))
+    sealed_then[sealed_then.index(b"ReportLab")] = ord("r")
+    now = app_factory(SEAL_DIR=str(tmp_path / "new-seal"))
+    upload = verify_page(now.test_client(), bytes(sealed_then))
+    assert verdict_of(upload) == "signature_broken"
+    assert "not sealed by" not in text_of(upload) and "Do not rely on it." in text_of(upload)
 
 
 def broken_startxref(document: bytes) -> bytes:
