@@ -261,6 +261,13 @@ def test_a_later_document_timestamp_is_only_validation_data(sealed, client, lang
     words = {"en": "only timestamps or certificate validation data were added",
              "sv": "bara tidsstämplar eller data för att kontrollera certifikat lagts till"}[language]
     assert words in text_of(upload) and words in text_of(compare)
+    assert "Authentic" not in text_of(upload) and "Äkta" not in text_of(upload)
+
+
+def test_pdfsig_agrees_that_a_later_document_timestamp_leaves_the_seal_valid_but_not_covering_the_file(sealed):
+    report = pdfsig(timestamped_later(sealed[0]))
+    seal = report.split("Signature #2")[0]
+    assert "Signature is Valid" in seal and "Not total document signed" in seal
 
 
 def test_a_document_timestamp_with_a_changed_title_is_an_unsigned_change(sealed, client):
