@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 
 from core.extensions import db
@@ -279,8 +280,6 @@ def _later(signature: SignatureReport) -> LaterSignature:
 
 def _revisions(pdf: bytes) -> int:
     try:
-        from pyhanko.pdf_utils.reader import PdfFileReader
-
         return PdfFileReader(io.BytesIO(pdf), strict=False).xrefs.total_revisions
     except Exception:  # noqa: BLE001 - we sealed it, so it reads; if not, nothing follows it
         log.warning("a sealed document could not be read again")
@@ -300,7 +299,7 @@ def _examine(data: bytes, report: Report) -> Verdict:
     others = [s for s in report.signatures if not s.ours]
     rewritten = not any(s.intact or s.in_place for s in ours)  # no seal, or one that points nowhere
     if document is not None and rewritten and _same_text(data, document):
-        return Verdict("resaved_copy", summary, report)
+        return Verdict("resaved_copy", summary, report, signatures=[_later(s) for s in others])
     if ours:
         if any(not s.intact for s in ours):
             return Verdict("modified_after_sealing", summary, report)

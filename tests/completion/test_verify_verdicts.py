@@ -304,6 +304,14 @@ def test_a_copy_resaved_by_pypdf_is_a_resaved_copy(sealed, client):
     assert verdict_of(upload) == "resaved_copy"
 
 
+def test_a_resaved_copy_signed_by_someone_names_that_signature(sealed, client, tmp_path):
+    data, fingerprint = sealed
+    upload, _ = both_pages(client, fingerprint, signed_alone(resaved_by_qpdf(data, tmp_path)), "en")
+    assert verdict_of(upload) == "resaved_copy"
+    assert "It carries these other signatures:" in text_of(upload)
+    assert "A signature naming Mallory Mallorysson (Skuggbolaget AB)" in text_of(upload)
+
+
 def test_a_resaved_copy_whose_text_was_changed_is_changed(sealed, client, tmp_path):
     data, fingerprint = sealed
     # qpdf's QDF mode leaves page content uncompressed: change the rent in the text itself
