@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import phonenumbers
 import requests
 from flask import current_app
 
 from core.models.base import utcnow
+from core.phones import InvalidPhoneNumber, normalise_phone  # noqa: F401  (InvalidPhoneNumber: what send_sms raises)
 from core.security import mask_phone
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,6 @@ _PHONE_LIKE = re.compile(r"\+?\d[\d \-]{6,}\d")
 
 class SmsError(RuntimeError):
     """The message could not be handed to the gateway."""
-
-
-class InvalidPhoneNumber(ValueError):
-    """The number cannot be turned into E.164."""
 
 
 @dataclass
@@ -49,17 +45,6 @@ class SmsGateway(Protocol):
     name: str
 
     def send(self, to: str, message: str) -> SentSms: ...
-
-
-def normalise_phone(phone: str, region: str = "SE") -> str:
-    """E.164 (+46701234567); Swedish numbers may be written nationally (070-123 45 67)."""
-    try:
-        parsed = phonenumbers.parse(phone, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(phone) from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise InvalidPhoneNumber(phone)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class OutboxGateway:

@@ -22,13 +22,14 @@ from marshmallow import (
 )
 
 from core.api.service import MAX_ID
-from core.cases.forms import normalise_personal_number, normalise_phone, valid_email
 from core.i18n import _
 from core.models.base import utcnow
 from core.models.case import CASE_STATUSES, PARTY_ROLES, PARTY_STATUSES, SIGNING_ORDERS
+from core.personal_numbers import normalise_personal_number
+from core.phones import normalise_phone
 from core.security import mask_personal_number
 from core.signing import methods as signing_methods
-from core.text import one_line
+from core.text import one_line, valid_email
 
 LANGUAGES = ("sv", "en")
 MAX_PAGE = 100

@@ -8,7 +8,7 @@ The simulator (`core.bankid.simulator`, `sigill bankid-simulator`) is imported o
 from core.bankid.client import BankIDClient, BankIDError, CollectResult, OrderStart, autostart_url, qr_frame
 from core.bankid.evidence import BankIDEvidenceError, verify_completion
 from core.bankid.messages import message_for, rfa_for
-from core.bankid.personal_number import mask as mask_personal_number
+from core.personal_numbers import mask as mask_personal_number
 
 __all__ = [
     "BankIDClient", "BankIDError", "BankIDEvidenceError", "CollectResult", "OrderStart",

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-import phonenumbers
-
 from core.i18n import _
 from core.models.base import utcnow
+from core.personal_numbers import normalise_personal_number
+from core.phones import normalise_phone
 from core.security import keyed_hash
 from core.signing import methods as signing_methods
 from core.text import clean_filename, line_problem, valid_email
@@ -23,39 +23,6 @@ LANGUAGES = ("sv", "en")
 ROLES = ("signer", "recipient")
 ORDERS = ("parallel", "sequential")
 _PARTY_KEY = re.compile(r"^party-(\d+)-name$")
-
-
-def normalise_phone(raw: str) -> str:
-    """E.164 (+46701234567); Swedish numbers by default. Raises ValueError when not a valid number."""
-    try:
-        number = phonenumbers.parse(raw, "SE")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(str(exc)) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("invalid number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalise_personal_number(raw: str) -> str:
-    """12 digits YYYYMMDDNNNN with a valid Luhn check digit. Raises ValueError otherwise."""
-    digits = re.sub(r"[\s-]", "", raw)
-    if not re.fullmatch(r"\d{12}", digits):
-        raise ValueError("not 12 digits")
-    try:
-        date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]) % 60 or 1)  # coordination numbers add 60
-    except ValueError as exc:
-        raise ValueError("no such date") from exc
-    if not luhn_ok(digits[2:]):
-        raise ValueError("check digit")
-    return digits
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(digits):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 # --- kept uploads --------------------------------------------------------------------------------

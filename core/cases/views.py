@@ -17,13 +17,7 @@ from core.case_templates import service as templates
 from core.case_templates.models import CaseTemplate
 from core.cases import event_texts, followup, listing, previews, service
 from core.cases.actors import describe as describe_actor
-from core.cases.forms import (
-    CaseForm,
-    KeptFile,
-    accept_uploads,
-    normalise_phone,
-    valid_email,
-)
+from core.cases.forms import CaseForm, KeptFile, accept_uploads
 from core.cases.messages import error_text, send_or_say_why
 from core.cases.service import CaseError
 from core.downloads import attachment
@@ -32,8 +26,10 @@ from core.fields.service import case_data
 from core.i18n import _, current_language
 from core.models import Case, Document, Officer, Party
 from core.models.case import CASE_STATUSES
+from core.phones import normalise_phone
 from core.signing import methods as signing_methods
 from core.storage import blobs
+from core.text import valid_email
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 

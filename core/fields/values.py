@@ -23,10 +23,12 @@ from typing import Any
 import phonenumbers
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
-from core.cases.forms import normalise_personal_number, normalise_phone, valid_email
 from core.fields.definitions import AUTOMATIC_TYPES, FieldSpec
 from core.fields.drawing import missing_characters, text_fits
 from core.i18n import _
+from core.personal_numbers import normalise_personal_number
+from core.phones import normalise_phone
+from core.text import valid_email
 
 MAX_LENGTH = {"text": 200, "textarea": 2000, "initials": 12}
 MAX_NUMBER_CHARACTERS = 40

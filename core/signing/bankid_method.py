@@ -39,10 +39,10 @@ from core.bankid import (
     verify_completion,
 )
 from core.bankid.models import BankIDOrder
-from core.bankid.personal_number import is_well_formed
 from core.extensions import db
 from core.i18n import _, _l, force_locale, ngettext
 from core.models.base import utcnow
+from core.personal_numbers import is_valid as valid_personal_number
 from core.security import mask_personal_number
 from core.signing.methods import ActionResult, MethodRefused, MethodResult, SigningContext, SigningMethod
 
@@ -446,7 +446,7 @@ def _refusal(message: str) -> ActionResult:
 
 def _required_personal_number(party) -> str | None:
     digits = "".join(ch for ch in (party.personal_number or "") if ch.isdigit())
-    return digits if is_well_formed(digits) else None
+    return digits if valid_personal_number(digits) else None
 
 
 def _latest_order(party_id: int) -> BankIDOrder | None:

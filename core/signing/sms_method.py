@@ -20,10 +20,11 @@ from core import ratelimit
 from core.extensions import db
 from core.i18n import _, _l, force_locale, ngettext
 from core.models.base import utcnow
+from core.phones import InvalidPhoneNumber, normalise_phone
 from core.security import keyed_hash, mask_phone
 from core.signing.methods import ActionResult, MethodRefused, MethodResult, SigningContext, SigningMethod
 from core.signing.models import SmsChallenge
-from core.sms import InvalidPhoneNumber, SmsError, normalise_phone, send_sms
+from core.sms import SmsError, send_sms
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from core.cases.forms import luhn_ok, normalise_personal_number
 from core.i18n import _l
+from core.personal_numbers import luhn_ok, normalise_personal_number
 from plugins.id_check.mrz import FILLER, MRZ, MRZFormatError, parse_mrz
 from plugins.id_check.names import document_spellings, names_match
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-from core.bankid.personal_number import is_well_formed
 from core.bankid.sim.orders import TEST_USERS, OrderBook, OrderError, ScanError, user_by_number
 from core.bankid.sim.rp_api import HTTP_STATUS, Answer
 from core.bankid.sim.signing import TestUser
+from core.personal_numbers import is_valid as is_well_formed
 
 PHONE_PAGE = Path(__file__).with_name("templates") / "phone.html"
 
@@ -66,7 +66,7 @@ def user_from(request: dict[str, Any]) -> TestUser | None:
     if not person:
         return None
     if not is_well_formed(str(person)):
-        raise ScanError("personalNumber must be 12 digits")
+        raise ScanError("personalNumber must be 12 digits with a correct check digit")
     known = user_by_number(str(person))
     if not request.get("givenName"):
         return known

@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.bankid.personal_number import mask
 from core.bankid.sim.signing import BankIDIssuer, SignedData, TestUser
+from core.personal_numbers import mask
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import ipaddress
 import json
 from typing import Any
 
-from core.bankid.personal_number import is_well_formed
 from core.bankid.sim.orders import Order, OrderBook, OrderError
+from core.personal_numbers import is_valid as is_well_formed
 
 PREFIX = "/rp/v6.0/"
 VISIBLE_LIMIT = 40_000
