@@ -120,3 +120,40 @@ def _translated_text(text: str) -> bool:
         catalogue = read_po(po, locale="sv")
     english = {m.id for m in catalogue if m.id and m.string and m.string != m.id}
     return text not in english
+
+
+# Plugins with their own catalogue: a translations/ folder beside a babel.cfg of their own.
+PLUGIN_CATALOGUES = sorted(p.parent.parent.parent.parent.relative_to(ROOT).as_posix()
+                           for pattern in ("plugins/*/translations/sv/LC_MESSAGES/messages.po",
+                                           "tests/plugins/*/translations/sv/LC_MESSAGES/messages.po")
+                           for p in ROOT.glob(pattern))
+
+
+def test_plugins_with_their_own_catalogue_are_found():
+    assert "plugins/e_delivery" in PLUGIN_CATALOGUES and "tests/plugins/example" in PLUGIN_CATALOGUES
+
+
+@pytest.mark.parametrize("plugin", PLUGIN_CATALOGUES)
+def test_every_message_of_a_plugin_has_swedish_in_its_own_catalogue(plugin):
+    """A plugin's texts are in its catalogue (core/app.py merges it), with the same placeholders."""
+    folder = ROOT / plugin
+    with open(folder / "babel.cfg", encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    messages = {(context, message) for _f, _line, message, _comments, context in extract_from_dir(
+        str(folder), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True) if message}
+    if plugin.startswith("plugins/"):
+        assert len(messages) >= 5, f"{plugin}/babel.cfg extracts nothing"
+    with open(folder / "translations/sv/LC_MESSAGES/messages.po", "rb") as po:
+        catalogue = read_po(po, locale="sv")
+    problems = []
+    for context, message in messages:
+        entry = catalogue.get(message[0] if isinstance(message, tuple) else message, context=context)
+        if not _translated(entry):
+            problems.append(f"no Swedish: {message!r}")
+            continue
+        sources = message if isinstance(message, tuple) else (message,)
+        wanted = {n for source in sources for n in _names(source)}
+        for target in (entry.string if isinstance(entry.string, tuple | list) else (entry.string,)):
+            if _names(target) - wanted or (wanted - {"num"}) - _names(target):
+                problems.append(f"placeholders differ: {message!r} -> {target!r}")
+    assert not problems, f"{plugin}/translations/sv/LC_MESSAGES/messages.po:\n" + "\n".join(problems)

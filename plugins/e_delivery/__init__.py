@@ -38,6 +38,13 @@ def reencrypt_files():
 
 
 @hookimpl
+def register_translations():
+    from pathlib import Path
+
+    return [Path(__file__).parent / "translations"]
+
+
+@hookimpl
 def register_migrations():
     from pathlib import Path
 

@@ -238,3 +238,12 @@ def test_older_files_open_with_delivery_key_and_rotate_moves_them_to_file_keys(a
         assert encryption.key_id_of(base64.b64decode(kept.wrapped_key)) == "2026b"
         assert kept.blob_sha256 == blob_before  # the file itself was never re-encrypted
         assert delivery.read(kept) == NDA_FILE
+
+
+def test_a_swedish_officer_reads_the_panel_from_the_plugins_own_catalogue(app, nda):
+    """e-delivery's texts live in plugins/e_delivery/translations, not the core's catalogue."""
+    alice = office(app, "alice@acme.example")
+    alice.get("/lang/sv")
+    page = alice.get(f"/cases/{nda.case.id}").get_data(as_text=True)
+    assert "Levereras efter underskrift" in page and "Delivered after signing" not in page
+    assert "Bifoga filen" in page
