@@ -83,3 +83,26 @@ def test_the_pdf_limits_are_settings_with_safe_defaults(client, alice, login, pe
     db.session.refresh(people.acme)
     assert people.acme.setting("max_nesting") == 32
     assert people.globex.setting("max_pages") == 2000
+
+
+def test_an_officer_invited_in_swedish_gets_the_invitation_page_in_swedish(app, client, alice, login):
+    """The invitation page speaks the language the invitation was sent in, not the browser's."""
+    login(alice)
+    support.post(client, "/admin/invite", {"name": "Eva Ek", "email": "eva@acme.example", "role": "officer",
+                                           "language": "sv"}, token_from="/admin/")
+    drain()
+    mail = next(m for m in support.outbox_messages() if m["To"] == "eva@acme.example")
+    link = next(u for u in support.links_in(mail) if "/invite/" in u).replace(app.config["BASE_URL"], "")
+    eva = app.test_client()
+    page = eva.get(link, headers={"Accept-Language": "en-GB,en;q=0.9"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="sv">' in html
+    assert "Välkommen! Välj ditt lösenord" in html and "Welcome! Choose your password" not in html
+    refused = support.post(eva, link, {"password": "kort", "confirm": "kort"}, token_from=link,
+                           headers={"Accept-Language": "en"})
+    assert '<html lang="sv">' in refused.get_data(as_text=True)
+    eva.get("/lang/en")  # the visitor's own choice wins
+    assert "Welcome! Choose your password" in eva.get(link).get_data(as_text=True)
+    support.post(eva, link, {"password": "evas own secret", "confirm": "evas own secret"}, token_from=link)
+    used = app.test_client().get(link, headers={"Accept-Language": "en"})
+    assert used.status_code == 410 and '<html lang="sv">' in used.get_data(as_text=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+import flask_babel
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from core import ratelimit
@@ -16,7 +17,7 @@ from core.auth.forms import (
     NewPasswordForm,
 )
 from core.extensions import db
-from core.i18n import _
+from core.i18n import _, _l
 from core.security import client_ip, safe_next_url
 from tenants.scoping import tenant_context
 from tenants.service import tenant_by_slug
@@ -141,21 +142,34 @@ def forgot():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token: str):
-    return _password_link(token, "reset", _("Choose a new password"))
+    return _password_link(token, "reset", _l("Choose a new password"))
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invite(token: str):
-    return _password_link(token, "invite", _("Welcome! Choose your password"))
+    return _password_link(token, "invite", _l("Welcome! Choose your password"))
 
 
-def _password_link(token: str, purpose: str, title: str):
+def _password_link(token: str, purpose: str, title):
     ratelimit.limit_or_429("officer-link", client_ip(), current_app.config["TOKEN_RATE_LIMIT"])
     row, state = service.find_link(token, purpose)
-    if state != "ok":
-        return render_template("auth/link_problem.html", state=state, purpose=purpose), 410 if row else 404
+    if row is None:
+        return render_template("auth/link_problem.html", state=state, purpose=purpose), 404
     with tenant_context(row.tenant_id):
-        return _choose_password(row, title)
+        _speak_the_links_language(row.officer)
+        if state != "ok":
+            return render_template("auth/link_problem.html", state=state, purpose=purpose), 410
+        return _choose_password(row, str(title))
+
+
+def _speak_the_links_language(officer) -> None:
+    """The page of an invitation or reset link is in the language its email was sent in (the
+    officer's), unless the visitor chose another one here."""
+    if session.get("lang") in current_app.config["LANGUAGES"] or officer is None:
+        return
+    if officer.language in current_app.config["LANGUAGES"]:
+        g.locale = officer.language
+        flask_babel.refresh()
 
 
 def _choose_password(row, title: str):
