@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+_IN_CHILD = False  # set in a bounded child: work it calls runs inline, inside the child's bounds
+
 _MB = 1024 * 1024
 
 
@@ -56,6 +58,8 @@ def _child(func, args, kwargs, memory_mb: int, cpu_seconds: int, out: int) -> No
     import resource
     import sys
 
+    global _IN_CHILD
+    _IN_CHILD = True
     os.setpgid(0, 0)  # if the parent kills us, it kills our whole group
     code = 0
     try:
@@ -115,7 +119,7 @@ def run_bounded(func: Callable[..., T], *args, memory_mb: int = 1024, cpu_second
     Raises `BoundExceeded` when the child ran out of memory or time or died. `func`, its arguments
     and result stay plain Python (the result and any exception are pickled).
     """
-    if _inline_only():
+    if _IN_CHILD or _inline_only():
         return func(*args, **kwargs)
     from core.pdfium import LOCK
 
@@ -181,6 +185,26 @@ def config_bounds(prefix: str, defaults: tuple[int, int, int]) -> dict:
                 "wall_seconds": float(config.get(f"{prefix}_WALL_SECONDS", defaults[2]))}
     except RuntimeError:  # no app
         return {"memory_mb": defaults[0], "cpu_seconds": defaults[1], "wall_seconds": defaults[2]}
+
+
+def bounded_call(prefix: str, defaults: tuple[int, int, int], on_exceeded: Callable):
+    """Decorate a function on untrusted PDF bytes to run in a bounded child (bounds from the
+    `<prefix>_MEMORY_MB` ... settings); over a bound it returns `on_exceeded(exceeded, *args)`."""
+    import functools
+
+    def decorate(func):
+        @functools.wraps(func)
+        def bounded(*args, **kwargs):
+            try:
+                return run_bounded(func, *args, **config_bounds(prefix, defaults), **kwargs)
+            except BoundExceeded as exceeded:
+                log.warning("%s went over its bound: %s", func.__qualname__, exceeded)
+                return on_exceeded(exceeded, *args, **kwargs)
+
+        bounded.unbounded = func
+        return bounded
+
+    return decorate
 
 
 def _kill(pid: int) -> None:

@@ -57,6 +57,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RENDER_MEMORY_MB": _env_int("RENDER_MEMORY_MB", 512),
         "RENDER_CPU_SECONDS": _env_int("RENDER_CPU_SECONDS", 20),
         "RENDER_WALL_SECONDS": _env_int("RENDER_WALL_SECONDS", 30),
+        "VERIFY_MEMORY_MB": _env_int("VERIFY_MEMORY_MB", 768),
+        "VERIFY_CPU_SECONDS": _env_int("VERIFY_CPU_SECONDS", 30),
+        "VERIFY_WALL_SECONDS": _env_int("VERIFY_WALL_SECONDS", 45),
         # Webhook deliveries one organisation may have in flight at once (fairness between tenants).
         "WEBHOOK_TENANT_CONCURRENCY": _env_int("WEBHOOK_TENANT_CONCURRENCY", 1),
         "STORAGE_DIR": _env("STORAGE_DIR", str(instance / "blobs")),

@@ -41,9 +41,18 @@ from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolic
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pypdf import PdfReader
 
+from core.bounded import bounded_call
 from core.sealing.fingerprint import normalise
 
 log = logging.getLogger(__name__)
+
+# Verifying reads files anyone may upload: in a bounded child (core/bounded.py, VERIFY_MEMORY_MB ...).
+VERIFY_BOUNDS = (768, 30, 45)
+
+
+def _over_bound_report(exceeded, pdf_bytes: bytes, *_args, **_kwargs) -> "Report":
+    """A file that needs more memory or time than verifying may is told as one we cannot read."""
+    return Report("invalid", hashlib.sha256(pdf_bytes).hexdigest(), problem=f"not a readable PDF: {exceeded}")
 
 Verdict = Literal[
     "authentic",
@@ -96,6 +105,7 @@ class Report:
     revisions: int = 0
 
 
+@bounded_call("VERIFY", VERIFY_BOUNDS, _over_bound_report)
 def validate_sealed(
     pdf_bytes: bytes,
     trust_roots: Iterable[x509.Certificate],
@@ -335,6 +345,7 @@ def _spec(roots: list, allow_fetching: bool) -> PdfSignatureValidationSpec:
     )
 
 
+@bounded_call("VERIFY", VERIFY_BOUNDS, lambda _exceeded, *_args: None)
 def find_fingerprint(pdf_bytes: bytes) -> str | None:
     """The fingerprint printed in the footer, by text extraction of the first/last page."""
     try:
