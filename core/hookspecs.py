@@ -155,10 +155,11 @@ def case_expired(case):
 
 @hookspec(firstresult=True)
 def before_party_signs(case, party, method):
-    """Return a reason (str) to block this signature, or None to allow it.
+    """Return a reason (str, in the party's language) to block this signature, or None to allow it.
 
-    case: the `Case`; party: the signing `Party`; method: the signing method's name.
-    Stops at first non-None result.
+    case: the `Case`; party: the signing `Party`; method: the signing method's name. Asked before
+    any method action starts (no BankID order, no SMS code when refused) and at the final submit,
+    inside that request's transaction, before anything is written. Stops at first non-None result.
     """
 
 

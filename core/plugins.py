@@ -108,13 +108,14 @@ def current_hooks() -> TenantHooks:
     return g.hooks
 
 
-def public(resolve_tenant=None, *, slug: str | None = None):
+def public(resolve_tenant=None, *, slug: str | None = None, link: str | None = None):
     """Mark a plugin view as public: served to visitors without an officer session.
 
     The tenant comes from the URL, never from a session: `resolve_tenant(**view_args)` returns the
     `Tenant` the view's own token names, or None (then 404); `slug="arg"` resolves the tenant whose
-    slug is that URL argument. It runs with no tenant set, so tenant-scoped queries in it need
-    `execution_options(all_tenants=True)`. `plugin_guard` then makes that tenant current (for the
+    slug is that URL argument; `link="arg"` the tenant of the signing link whose token is that URL
+    argument (a page for a party: combine with `core.signing.views.with_link`). A resolver runs
+    with no tenant set, so tenant-scoped queries in it need `execution_options(all_tenants=True)`. `plugin_guard` then makes that tenant current (for the
     queries, `g.tenant` and the hooks) and still answers 404 when it has the plugin off. Unknown
     tokens and slugs are rate limited per IP like unknown signer links (`TOKEN_RATE_LIMIT`).
 
@@ -122,8 +123,17 @@ def public(resolve_tenant=None, *, slug: str | None = None):
         @public(slug="slug")
         def form(slug, form_id): ...
     """
-    if (resolve_tenant is None) == (slug is None):
-        raise TypeError("public() takes a resolver or slug=, not both")
+    if sum(x is not None for x in (resolve_tenant, slug, link)) != 1:
+        raise TypeError("public() takes one of: a resolver, slug=, link=")
+    if link is not None:
+        def resolve_tenant(**view_args):
+            from core.extensions import db
+            from core.signing.service import find_party
+            from tenants.models import Tenant
+
+            token = view_args.get(link)
+            party = find_party(token) if isinstance(token, str) else None
+            return db.session.get(Tenant, party.tenant_id) if party is not None else None
     if slug is not None:
         def resolve_tenant(**view_args):
             from tenants.service import tenant_by_slug

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
 from core.models import Case
+from core.plugins import plugin_guard, public
 from core.signing.views import with_link
 from plugins.e_delivery import service
 
 bp = Blueprint("e_delivery", __name__, url_prefix="/e-delivery", template_folder="templates")
 
 
-@bp.before_request
-def _guard():
-    """Office routes: 404 unless the officer's organisation has e-delivery on (party routes check
-    the link's organisation themselves, once the token is resolved)."""
-    if request.endpoint == "e_delivery.party_download":
-        return
-    if g.get("tenant") is None or not g.tenant.has_plugin(service.NAME):
-        abort(404)
+# Office routes: 404 unless the officer's organisation has e-delivery on; the party's download is
+# public, for the organisation of the signing link in its URL (and 404 where that has it off).
+bp.before_request(plugin_guard(service.NAME))
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -82,10 +78,11 @@ def officer_download(case_id: int, file_id: int):
 
 
 @bp.get("/s/<token>/<int:file_id>")
+@public(link="token")
 @with_link("open", "waiting", "signed", "completed", "declined", "other_declined", "revoked", "expired")
 def party_download(token: str, link, file_id: int):
     # Before the case is sealed the files do not exist, as far as any party can tell.
-    if not link.tenant.has_plugin(service.NAME) or not service.released(link.case):
+    if not service.released(link.case):
         abort(404)
     delivery = service.file_of(link.case, file_id) or abort(404)
     data = service.download_for_party(link.case, link.party, delivery)

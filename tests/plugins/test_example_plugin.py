@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from core.extensions import db
 from core.jobs import drain
 from core.models import Case, Signature
+from core.plugins import hookimpl
 from core.storage import blobs
 from tenants.scoping import tenant_context
 from tests import support
@@ -341,3 +342,32 @@ def test_its_own_catalogue_speaks_to_a_swedish_party(app, acme_on):
     html = app.test_client().get(made.path(SARA)).get_data(as_text=True)
     assert "Bekräfta att du har läst meddelandet" in html  # from tests/plugins/example/translations
     assert "Innan du skriver under" in html  # the core's own texts still translate
+
+
+class Refusing:
+    """A plugin that refuses every signature of its organisation (`before_party_signs`)."""
+
+    @hookimpl
+    def plugin_info(self):
+        return {"name": "refusing", "title": "Refusing", "description": "Refuses."}
+
+    @hookimpl
+    def before_party_signs(self, case, party, method):
+        return f"Not with {method} today."
+
+
+def test_a_refusal_stops_a_method_before_it_starts_and_at_submit(app_factory):
+    app = app_factory(_plugins=[Refusing()])
+    with app.app_context():
+        people = support.make_people()
+        people.acme.enabled_plugins = ["refusing"]
+        db.session.commit()
+        made = make_case(people.alice, [signer(SARA, "sara@example.com")], methods=["touch", "sms"])
+        client = app.test_client()
+        path = made.path(SARA)
+        token = support.csrf_token(client, path)
+        answer = client.post(path + "/method/sms/send", headers={"Accept": "application/json", "X-CSRFToken": token})
+        assert answer.status_code == 422 and answer.get_json()["message"] == "Not with sms today."
+        assert sms_codes(Path(app.config["OUTBOX_DIR"]) / "sms") == []
+        refused = support.post(client, path + "/sign", sign_form(client, path), token_from=path)
+        assert refused.status_code == 422 and "Not with touch today." in refused.get_data(as_text=True)

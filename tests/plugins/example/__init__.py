@@ -142,7 +142,7 @@ def register_blueprints(app):
         return render_template("example/notice.html", tenant=g.tenant, settings=settings)
 
     @bp.route("/confirm/<token>", methods=["GET", "POST"])
-    @public(_party_tenant)
+    @public(link="token")  # the organisation of the signing link in the URL
     @with_link("open")
     def confirm(token: str, link):
         """The step's page: the party reads the notice and confirms it; then back to signing."""
