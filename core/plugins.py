@@ -115,9 +115,10 @@ def public(resolve_tenant=None, *, slug: str | None = None, link: str | None = N
     `Tenant` the view's own token names, or None (then 404); `slug="arg"` resolves the tenant whose
     slug is that URL argument; `link="arg"` the tenant of the signing link whose token is that URL
     argument (a page for a party: combine with `core.signing.views.with_link`). A resolver runs
-    with no tenant set, so tenant-scoped queries in it need `execution_options(all_tenants=True)`. `plugin_guard` then makes that tenant current (for the
-    queries, `g.tenant` and the hooks) and still answers 404 when it has the plugin off. Unknown
-    tokens and slugs are rate limited per IP like unknown signer links (`TOKEN_RATE_LIMIT`).
+    with no tenant set, so tenant-scoped queries in it need `execution_options(all_tenants=True)`.
+    `plugin_guard` then makes that tenant current (for the queries, `g.tenant` and the hooks) and
+    still answers 404 when it has the plugin off. Unknown tokens and slugs are rate limited per IP
+    like unknown signer links (`TOKEN_RATE_LIMIT`).
 
         @bp.get("/forms/<slug>/<form_id>")
         @public(slug="slug")
