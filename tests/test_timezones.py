@@ -54,6 +54,11 @@ def test_the_office_shows_the_case_page_in_the_organisations_zone(client, people
     assert local(party.invited_at, "America/New_York") in html
     assert local(expires, "America/New_York") in html
     assert ("EST" in html) or ("EDT" in html)
+    listing = client.get("/cases/").get_data(as_text=True)
+    with tenant_context(people.acme.id):
+        latest = db.session.get(Case, made.case_id).last_activity_at
+    assert local(latest, "America/New_York") in listing
+    assert f'datetime="{latest.isoformat()}"' in listing  # machine-readable, still UTC
 
 
 def test_the_signer_sees_the_time_of_signing_and_the_deadline_in_the_organisations_zone(client, people):
