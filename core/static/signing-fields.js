@@ -191,8 +191,8 @@
   form.addEventListener("submit", function (event) { event.preventDefault(); flush(); });
 
   // Signing waits for the last save, so the digest it binds is the one of what was typed; and it
-  // stops at a refused value or a change from elsewhere, which signing would otherwise lose or
-  // sign unseen: the party is told and taken to the field.
+  // stops at a refused value, a change from elsewhere or a save that failed, which signing would
+  // otherwise lose or sign unseen: the party is told and taken to the field.
   function waitForSaves(event) {
     var pending = Object.keys(dirty).length > 0;
     if (!pending && !problem()) { return; }
@@ -207,8 +207,12 @@
   }
 
   function stopAtProblem() {
-    var item = problem();
+    // A save that did not reach the server (the connection dropped) stops signing too: the
+    // signature would bind what is stored, not what the page shows.
+    var unsaved = Object.keys(dirty);
+    var item = unsaved.length ? byName(unsaved[0]) : problem();
     if (!item) { return false; }
+    attention.textContent = unsaved.length ? texts.offline : texts.attention;
     attention.hidden = false;
     if (!stepBar.hidden) { show(items.indexOf(item)); }
     focusField(item);

@@ -134,3 +134,25 @@ def test_on_a_phone_signing_goes_back_to_the_field_that_needs_attention(live_ser
     assert phone.get_by_label("Rent").is_visible() and phone.get_by_label("Rent").input_value() == "mycket"
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert values(live_server, made) == {"full_name": "Åsa Öberg"}
+
+
+def test_a_save_lost_on_the_way_stops_signing_until_it_is_saved(live_server, tenant_url, page):
+    made, url = tenant_url
+    page.goto(url)
+    page.get_by_label("Full name").fill("Åsa Öberg")
+    with page.expect_response(lambda r: r.url.endswith("/fields") and r.request.method == "POST"
+                              and "9500" in (r.request.post_data or "")):
+        page.get_by_label("Rent").fill("9500")
+    page.route("**/fields", lambda route: route.abort())  # the connection drops
+    page.get_by_label("Rent").fill("9900")
+    page.get_by_label("I have read the documents and agree to sign them").check()
+    draw_with_mouse(page, "#touch-pad")
+    sign = page.get_by_role("button", name="Sign with my drawn signature")
+    sign.click()
+    page.locator("#fields-attention", has_text="Not saved: check your connection.").wait_for()
+    assert page.get_by_label("Rent").input_value() == "9900"
+    assert values(live_server, made)["rent"] == "9500"  # and nothing was signed on it
+    page.unroute("**/fields")  # back online
+    sign.click()
+    page.get_by_role("heading", name="Thank you for signing").wait_for()
+    assert values(live_server, made)["rent"] == "9900"  # what the page showed is what was signed
