@@ -31,6 +31,7 @@ from core.sealing.service import seal_setup
 from core.sealing.validate import Report, SignatureReport, find_fingerprint, validate_sealed
 from core.signing import methods as signing_methods
 from core.storage import BlobNotFound, blobs
+from core.text import header_text
 from core.timezones import DEFAULT_TIME_ZONE
 from tenants.scoping import tenant_context
 
@@ -40,6 +41,7 @@ EOF_MARKER = re.compile(rb"%%EOF")  # where a revision of a PDF ends, before its
 # A signature's byte range: its last two numbers say where the revision it signs ends.
 BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*\d{1,12}\s+\d{1,12}\s+(\d{1,12})\s+(\d{1,12})\s*\]")
 MARKERS_EACH_END = 500
+NAME_LIMIT = 200
 LOOKUP_BATCH = 500  # hashes per query: SQLite takes at most 999 parameters in older builds
 WHITESPACE = re.compile(r"\s+")
 WRITER_STAMPS = {"/ModDate", "/Producer"}
@@ -275,7 +277,11 @@ def _same_info(sealed: bytes, data: bytes) -> bool:
 
 
 def _later(signature: SignatureReport) -> LaterSignature:
-    return LaterSignature(signature.signer_name, signature.intact and signature.valid, signature.trusted)
+    """What the page says of a signature. Anyone can put anything in a certificate's name: it is
+    shown as one line of visible characters (no text direction overrides), and not at any length."""
+    name = header_text(signature.signer_name)
+    name = name if len(name) <= NAME_LIMIT else name[:NAME_LIMIT - 1] + "…"
+    return LaterSignature(name, signature.intact and signature.valid, signature.trusted)
 
 
 def _revisions(pdf: bytes) -> int:

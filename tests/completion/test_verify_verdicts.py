@@ -349,6 +349,13 @@ def test_a_self_signed_signature_is_not_called_valid(client, language):
     assert "valid electronic signature" not in text_of(upload)
 
 
+def test_a_certificate_name_cannot_turn_text_around(client):
+    spoof = self_signed_signer("Mallory \u202eBA knaB anigI\u202c", "Skuggbolaget AB")
+    page = text_of(verify_page(client, signed_alone(pdf(), by=spoof)))
+    assert "\u202e" not in page and "\u202c" not in page
+    assert "A signature naming Mallory BA knaB anigI (Skuggbolaget AB)" in page
+
+
 def test_pdfsig_agrees_that_a_self_signed_signature_matches_but_nobody_vouches_for_it():
     report = pdfsig(signed_alone(pdf()))
     assert "Signature is Valid" in report and "Mallory Mallorysson" in report
