@@ -45,8 +45,7 @@ def upload():
     if problem:
         return render_template("verify/index.html", problem=problem), 400
     verdict = service.verify_upload(data)
-    status = 200 if verdict.kind == "authentic" else 422 if verdict.kind in ("not_pdf", "empty", "encrypted") else 200
-    return render_template("verify/result.html", verdict=verdict), status
+    return render_template("verify/result.html", verdict=verdict), _status(verdict)
 
 
 @bp.get("/<code>")
@@ -70,4 +69,9 @@ def compare(code: str):
                                problem=problem), 400
     verdict = service.verify_upload(data)
     return render_template("verify/code.html", status=status, summary=summary, code=codes.normalise(code),
-                           identical=verdict.is_document(summary.fingerprint), verdict=verdict)
+                           identical=verdict.is_document(summary.fingerprint), verdict=verdict), _status(verdict)
+
+
+def _status(verdict: service.Verdict) -> int:
+    """422 when the upload is no PDF we can open; any verdict on a PDF is an answer (200)."""
+    return 422 if verdict.kind in ("not_pdf", "empty", "encrypted") else 200

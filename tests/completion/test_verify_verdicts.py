@@ -413,6 +413,14 @@ def test_a_damaged_signed_file_says_its_signature_cannot_be_checked(client, lang
     assert words in text_of(upload)
 
 
+def test_not_a_pdf_gets_the_same_answer_and_status_on_both_pages(sealed, client):
+    _, fingerprint = sealed
+    for url in ("/verify/", f"/verify/{fingerprint}"):
+        response = support.post(client, url, {"file": (io.BytesIO(b"GIF89a not a pdf"), "x.pdf")}, token_from=url,
+                                content_type="multipart/form-data")
+        assert response.status_code == 422 and 'data-verdict="not_pdf"' in response.get_data(as_text=True)
+
+
 def test_a_whole_other_sealed_document_is_named_on_the_compare_page(app, people, client, sealed):
     data, fingerprint = sealed
     made = make_case(people.bob, [signer("Per Persson", "per@example.com", methods=["touch"])], methods=["touch"])
