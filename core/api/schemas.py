@@ -404,7 +404,9 @@ class FieldValueOut(Schema):
     party_id = fields.Int(allow_none=True, metadata={"description": "The party who fills it in."})
     value = fields.Function(lambda f: json_value(f.value), metadata={
         "nullable": True, "description": "Typed: a string, a number (number fields), a boolean (checkboxes) or "
-                                         "null; dates are strings YYYY-MM-DD."})
+                                         "null; dates are strings YYYY-MM-DD. A number with a fraction and more "
+                                         "significant digits than a double keeps (over 15) is a string of the "
+                                         "exact decimal, so no digit is lost."})
     text = fields.Str(metadata={"description": "The value as printed on the document."})
     signed = fields.Bool(metadata={"description": "Whether the party has signed it (then it is final)."})
 
@@ -470,7 +472,12 @@ def json_value(value):
     from decimal import Decimal
 
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value():
+            return int(value)  # JSON writes every digit of an integer
+        as_float = float(value)
+        # More significant digits than a double keeps (over 15): a number would come out changed,
+        # so the exact decimal is given as text.
+        return as_float if Decimal(repr(as_float)) == value else str(value)
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -102,6 +102,17 @@ def test_another_organisation_gets_404(charlie_api, api, lease):
     assert charlie_api.get(f"/api/v1/cases?template_id={lease.id}").json["cases"] == []
 
 
+def test_a_number_is_never_changed_on_its_way_to_json(api, lease):
+    body = {"parties": PEOPLE, "fields": {"rent": "12345678901234567.89"}}
+    case = api.post(f"/api/v1/templates/{lease.id}/cases", json=body).json
+    values = {f["name"]: f for f in api.get(f"/api/v1/cases/{case['id']}/fields").json["fields"]}
+    assert values["rent"]["value"] == "12345678901234567.89"  # a double would give 12345678901234568
+    body = {"parties": PEOPLE, "fields": {"rent": "123456789012345678"}}
+    case = api.post(f"/api/v1/templates/{lease.id}/cases", json=body).json
+    values = {f["name"]: f for f in api.get(f"/api/v1/cases/{case['id']}/fields").json["fields"]}
+    assert values["rent"]["value"] == 123456789012345678  # an integer keeps every digit as a number
+
+
 def test_typed_values_read_back_as_python_types(people, lease):
     from core.fields.service import case_data
     from tests.fields.helpers import lease_with_fields
