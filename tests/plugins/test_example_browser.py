@@ -81,7 +81,7 @@ def test_the_admin_sets_a_plugins_settings_by_keyboard_on_a_phone(served, phone)
     phone.keyboard.press("Enter")
     phone.wait_for_load_state()
     error = phone.locator("#plugin-example-max_visits-error")
-    assert "Visits a day: give a value from 1 to 100." == error.inner_text()  # alice reads English
+    assert error.inner_text() == "Visits a day: give a value from 1 to 100."  # alice reads English
     assert phone.locator("#plugin-example-max_visits").get_attribute("aria-invalid") == "true"
     _fits(phone)
     phone.locator("#plugin-example-max_visits").fill("20")
