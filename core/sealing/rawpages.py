@@ -8,7 +8,7 @@ stream) we read its dictionary's entries with regular expressions, keep every ot
 entry's value bytes as they are and write the new dictionary as bytes too.
 
 Pages of one document are mostly written alike, differing only in their /Contents
-reference: stamp.py reads and edits such a page "template" once (the dictionary with
+reference: bytepages.py reads and edits such a page "template" once (the dictionary with
 that reference replaced by PLACEHOLDER) and puts each page's own reference back into
 the edited bytes, after checking that it points at a content stream.
 
