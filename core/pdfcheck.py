@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -114,6 +115,26 @@ def _cheap_checks(data: bytes, limits: PdfLimits) -> None:
         raise PdfProblem("not_pdf", "no PDF header")
     if b"%%EOF" not in data[-_TAIL:]:
         raise PdfProblem("corrupt", "no end-of-file marker (truncated)")
+    declared = _declared_size(data)
+    if declared > limits.max_objects + 1:  # object 0 is never an object
+        raise PdfProblem("too_many_objects", f"/Size {declared}", limit=limits.max_objects)
+
+
+_SIZE = re.compile(rb"/Size\s+(\d{1,12})")
+_STARTXREF = re.compile(rb"startxref\s+(\d{1,12})")
+
+
+def _declared_size(data: bytes) -> int:
+    """The object count the last trailer or cross-reference stream declares (0 if not found):
+    read without parsing, so a file of millions of objects is refused before it is read."""
+    tail = data[-_TAIL:]
+    places = [tail[: tail.rfind(b"startxref")] if b"startxref" in tail else tail]
+    found = _STARTXREF.findall(tail)
+    if found:
+        offset = int(found[-1])
+        places.append(data[offset:offset + _TAIL])
+    sizes = [int(size) for place in places for size in _SIZE.findall(place)]
+    return max(sizes, default=0)
 
 
 # --- in the child --------------------------------------------------------------------------------

@@ -151,6 +151,55 @@ def broken_xref() -> bytes:
     return _one_page(broken_xref=True)
 
 
+def prev_loop() -> bytes:
+    """The trailer's /Prev names the cross-reference table it belongs to: following it never ends."""
+    data = _one_page()
+    xref = int(data.rsplit(b"startxref", 1)[1].split()[0])
+    return data.replace(b"/Root 1 0 R", b"/Root 1 0 R /Prev %d" % xref)
+
+
+def no_catalog() -> bytes:
+    """The trailer names no /Root."""
+    return _one_page().replace(b" /Root 1 0 R", b"")
+
+
+def deep_in_object_stream(depth: int = 5000) -> bytes:
+    """Deep nesting hidden in a compressed object stream (PDF 1.5), behind a cross-reference stream."""
+    nested = b"[" * depth + b"1" + b"]" * depth
+    inner = {5: b"<< /Type /Catalog /Pages 2 0 R /Deep 6 0 R >>", 6: nested}
+    header = b" ".join(b"%d %d" % (num, off) for num, off in _offsets(inner))
+    body = header + b"\n" + b"\n".join(inner[n] for n in sorted(inner))
+    objstm = stream(zlib.compress(body), b" /Type /ObjStm /N 2 /First %d /Filter /FlateDecode" % (len(header) + 1))
+    objects = {2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", 3: PAGE, 4: stream(CONTENT), 7: objstm}
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    rows = [b"\x00\x00\x00\x00\xff\xff"]  # object 0: free
+    for number in range(1, 9):
+        if number in offsets:
+            rows.append(b"\x01" + offsets[number].to_bytes(4, "big") + b"\x00")
+        elif number in inner:
+            rows.append(b"\x02" + (7).to_bytes(4, "big") + bytes([sorted(inner).index(number)]))
+        else:
+            rows.append(b"\x00\x00\x00\x00\x00\xff")
+    xref_offset = len(out)
+    rows.append(b"\x01" + xref_offset.to_bytes(4, "big") + b"\x00")  # object 9: this stream
+    table = b"".join(rows)
+    out += b"9 0 obj\n" + stream(table, b" /Type /XRef /Size 10 /W [1 4 1] /Root 5 0 R") + b"\nendobj\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_offset
+    return bytes(out)
+
+
+def _offsets(inner: dict[int, bytes]) -> list[tuple[int, int]]:
+    result, offset = [], 0
+    for number in sorted(inner):
+        result.append((number, offset))
+        offset += len(inner[number]) + 1
+    return result
+
+
 def many_objects(count: int = 3000) -> bytes:
     objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                3: PAGE, 4: stream(CONTENT)}
@@ -174,6 +223,10 @@ KINDS = {
     "trailer_array": (trailer_array, "limit_reached"),
     "huge_count": (huge_count, "wrong_page_count"),
     "missing_kid": (missing_kid, "broken_page"),
+    "prev_loop": (prev_loop, None),
+    "no_catalog": (no_catalog, "corrupt"),
+    "deep_in_object_stream": (deep_in_object_stream, "too_deep"),
+    "too_many_objects": (lambda: many_objects(250_001), "too_many_objects"),
     "broken_xref": (broken_xref, None),
     "plain": (plain, None),
 }

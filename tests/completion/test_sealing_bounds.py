@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -54,6 +55,15 @@ def test_a_document_whose_page_tree_loops_fails_alone_once_with_a_clear_timeline
     page = bob.get(f"/cases/{made.case.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Sealing stopped: looping.pdf takes longer than a document may" in page.replace("&#39;", "'")
     assert os.getpid()  # this process (the worker) is alive and well
+    # "Try sealing again" runs it once more, inside the same bounds, and it stops again: no loop.
+    alice = app.test_client()
+    support.login(alice, "alice@acme.example")
+    support.post(alice, f"/cases/{made.case.id}/seal/retry", token_from=f"/cases/{made.case.id}")
+    drain()
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert job.state == "failed" and job.attempts == 1
+    assert len(_events(made.case.id, made.case.tenant_id, "seal_failed")) == 2
 
 
 def _grows_without_end(*_args, **_kwargs):
@@ -78,3 +88,26 @@ def test_a_seal_that_grows_without_end_stops_at_its_memory_bound(app, people, cl
     support.login(bob, "bob@acme.example")
     page = bob.get(f"/cases/{made.case.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Sealing stopped: lease.pdf needs more memory than a document may use" in page
+
+
+ACCEPTED = [kind for kind, (_make, code) in hostile.KINDS.items() if code is None]
+
+
+@pytest.mark.parametrize("kind", ACCEPTED)
+def test_a_broken_file_the_upload_accepts_is_sealed_and_verifies(app, people, client, kind):
+    """What passes the upload check can always be stamped and sealed."""
+    from core.sealing.service import seal_setup
+    from core.sealing.validate import validate_sealed
+
+    make, _code = hostile.KINDS[kind]
+    made = make_case(people.bob, [signer("Sara Svensson", "sara@example.com", methods=["touch"])], methods=["touch"],
+                     document=make())
+    sign(client, made, "Sara Svensson")
+    drain()
+    db.session.expire_all()
+    with tenant_context(made.case.tenant_id):
+        case = db.session.get(Case, made.case.id)
+        assert case.status == "completed", [e.data for e in case.events if e.kind == "seal_failed"]
+        sealed = blobs().get(case.documents[0].sealed_sha256)
+    setup = seal_setup()
+    assert validate_sealed(sealed, setup.trust_roots, seal_certs=[setup.certificate]).verdict == "authentic"
