@@ -132,7 +132,7 @@ def run_bounded(func: Callable[..., T], *args, memory_mb: int = 1024, cpu_second
     os.close(write_end)
     started = time.monotonic()
     chunks: list[bytes] = []
-    timed_out = False
+    timed_out = finished = False
     try:
         while True:
             left = wall_seconds - (time.monotonic() - started)
@@ -146,9 +146,11 @@ def run_bounded(func: Callable[..., T], *args, memory_mb: int = 1024, cpu_second
             if not chunk:
                 break
             chunks.append(chunk)
+        finished = not timed_out
     finally:
+        # Out of time, or interrupted here (a job timeout, a signal): the child goes too, now.
         os.close(read_end)
-        if timed_out:
+        if not finished:
             _kill(pid)
         _pid, status = os.waitpid(pid, 0)
     if timed_out:

@@ -51,6 +51,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "JOB_LEASE_SECONDS": float(_env("JOB_LEASE_SECONDS", "30")),
         # Hard bounds of the child process that works on one PDF (core/bounded.py): sealing one
         # document, and rendering one page image. Over them the work fails alone, not the process.
+        "CHECK_MEMORY_MB": _env_int("CHECK_MEMORY_MB", 512),  # the upload check (core/pdfcheck.py)
+        "CHECK_CPU_SECONDS": _env_int("CHECK_CPU_SECONDS", 20),
+        "CHECK_WALL_SECONDS": _env_int("CHECK_WALL_SECONDS", 30),
         "SEAL_MEMORY_MB": _env_int("SEAL_MEMORY_MB", 1536),
         "SEAL_CPU_SECONDS": _env_int("SEAL_CPU_SECONDS", 300),
         "SEAL_WALL_SECONDS": _env_int("SEAL_WALL_SECONDS", 600),

@@ -36,7 +36,7 @@ from pypdf import PdfReader
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from core.bounded import BoundExceeded, run_bounded
+from core.bounded import BoundExceeded, config_bounds, run_bounded
 
 _MB = 1024 * 1024
 _TAIL = 2048
@@ -100,8 +100,8 @@ def inspect_pdf(data: bytes, limits: PdfLimits) -> PdfFacts:
     """Check `data` against `limits` in a bounded child; its facts, or `PdfProblem`."""
     _cheap_checks(data, limits)
     try:
-        return run_bounded(_inspect, data, limits, memory_mb=CHECK_MEMORY_MB, cpu_seconds=CHECK_CPU_SECONDS,
-                           wall_seconds=CHECK_WALL_SECONDS)
+        return run_bounded(_inspect, data, limits,
+                           **config_bounds("CHECK", (CHECK_MEMORY_MB, CHECK_CPU_SECONDS, CHECK_WALL_SECONDS)))
     except BoundExceeded as exceeded:
         raise PdfProblem("too_complex", str(exceeded)) from None
 

@@ -74,3 +74,28 @@ def test_a_child_that_crashes_is_reported():
     with pytest.raises(BoundExceeded) as exceeded:
         run_bounded(_crash)
     assert exceeded.value.kind == "crashed"
+
+
+def test_a_parent_interrupted_while_waiting_takes_its_child_along():
+    import signal
+
+    def interrupt(_signum, _frame):
+        raise TimeoutError("job timeout")  # as RQ's death penalty interrupts a job
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            run_bounded(_sleep, wall_seconds=60)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 5  # did not wait for the child to finish its minute
+
+
+def test_work_inside_a_bounded_child_runs_there_not_in_a_grandchild():
+    assert run_bounded(_nested_pid) == 0
+
+
+def _nested_pid():
+    return run_bounded(os.getpid) - os.getpid()
