@@ -236,8 +236,19 @@ def detail(case_id: int):
         event_text=event_text, actor_text=describe_actor, method_labels=signing_methods.all_titles(),
         preview_pages=PREVIEW_PAGES,
         sealed_links=_sealed_links(case),
+        signed_notices=_signed_notices(case),
         ready_problems=[error_text(CaseError(code)) for code in service.ready_problems(case)],
     )
+
+
+def _signed_notices(case: Case) -> dict:
+    """For documents that were already signed when uploaded: what the officer should know
+    (from the upload's event, so no file is read again)."""
+    notices = {}
+    for event in case.events:
+        if event.kind == "document_added" and (event.data or {}).get("signed_by"):
+            notices[event.data.get("document_id")] = service.signed_notice(event.data["signed_by"])
+    return notices
 
 
 def _optional_url(endpoint: str, **values) -> str | None:

@@ -49,3 +49,11 @@ def test_a_certified_pdf_is_refused_with_its_reason(client, alice_in, level, wor
     response = _post_new(client, documents=[(io.BytesIO(certified), "certified.pdf")])
     assert response.status_code == 422
     assert words in response.get_data(as_text=True)
+
+
+def test_the_case_page_tells_it_too(client, alice_in):
+    """Saved straight away (no upload step on the form), the notice is on the case page."""
+    signed = signed_pdf(pdfs.pdf(1), "Anna Andersson")
+    response = _post_new(client, documents=[(io.BytesIO(signed), "signed.pdf"), (io.BytesIO(pdfs.pdf(1)), "plain.pdf")])
+    html = client.get(response.location).get_data(as_text=True)
+    assert html.count("This PDF is already signed by Anna Andersson.") == 1
