@@ -57,3 +57,17 @@ def test_the_case_page_tells_it_too(client, alice_in):
     response = _post_new(client, documents=[(io.BytesIO(signed), "signed.pdf"), (io.BytesIO(pdfs.pdf(1)), "plain.pdf")])
     html = client.get(response.location).get_data(as_text=True)
     assert html.count("This PDF is already signed by Anna Andersson.") == 1
+
+
+def test_the_notice_and_the_refusal_are_in_swedish(app):
+    from flask_babel import force_locale
+
+    from core.cases.service import DocumentRejected, _check_signatures, signed_notice
+
+    with app.test_request_context("/"), force_locale("sv"):
+        assert str(signed_notice(["Anna Andersson"])).startswith(
+            "Den här PDF:en är redan underskriven av Anna Andersson. Förseglingen lägger till en ny version")
+        with pytest.raises(DocumentRejected) as refused:
+            _check_signatures("avtal.pdf", signed_pdf(pdfs.pdf(1), "Cert Ifier", certify=1))
+        assert str(refused.value.message).startswith(
+            "avtal.pdf är certifierad av Cert Ifier, som inte tillåter några ändringar.")
