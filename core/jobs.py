@@ -478,7 +478,9 @@ def periodic_tasks(app: Flask) -> dict[str, PeriodicJob]:
     if plugin_jobs is None:
         plugin_jobs = {}
         pm = app.extensions.get("sigill_pm")
-        for provided in (pm.hook.register_periodic_jobs() if pm is not None else []):
+        with app.app_context():  # the scheduler asks outside any context; a plugin may read its config
+            answers = pm.hook.register_periodic_jobs() if pm is not None else []
+        for provided in answers:
             for job in provided or []:
                 if job.name in plugin_jobs or job.name in PERIODIC:
                     raise ValueError(f"periodic job {job.name!r} is registered twice")
