@@ -178,7 +178,7 @@ def verify_upload(data: bytes) -> Verdict:
         return Verdict("not_pdf")
     document, length = _sealed_prefix(data)
     if document is not None and length == len(data):
-        return Verdict("authentic", summary_of(document), earlier=_earlier_signatures(data))
+        return Verdict("authentic", summary_of(document), earlier=_earlier_signatures(data, document))
     if document is None:
         receipt_of = _document_where(Document.receipt_sha256 == hashlib.sha256(data).hexdigest())
         if receipt_of is not None:
@@ -192,12 +192,13 @@ def verify_upload(data: bytes) -> Verdict:
     return _examine(data, report)
 
 
-def _earlier_signatures(sealed: bytes) -> list[LaterSignature]:
+def _earlier_signatures(sealed: bytes, document: Document) -> list[LaterSignature]:
     """The signatures before our seal in a file we sealed (its original was already signed).
 
-    Our seal has one /ByteRange; only a file with more is validated again.
+    The original's bytes are the start of the sealed file (an incremental update, see
+    core.sealing.pipeline); only when they hold a signature is the file validated again.
     """
-    if sealed.count(b"/ByteRange") < 2:
+    if b"/ByteRange" not in sealed[: document.size]:
         return []
     setup = seal_setup()
     report = validate_sealed(sealed, setup.trust_roots, seal_certs=[setup.certificate])
