@@ -88,3 +88,24 @@ def test_another_organisation_gets_404(client, people, login, draft):
     login(people.charlie)
     assert client.get(f"/cases/{case_id}/fields").status_code == 404
     assert post_fields(client, case_id, [spec(document_id, party_id)]).status_code == 404
+
+
+def test_removing_a_party_leaves_their_fields_to_assign_and_removing_a_document_takes_its_fields(client, people,
+                                                                                                  login, draft):
+    case_id, document_id, party_id = draft
+    login(people.alice)
+    assert post_fields(client, case_id, [spec(document_id, party_id)]).status_code == 200
+    with tenant_context(people.acme.id):
+        case = db.session.get(cases.Case, case_id)
+        cases.replace_parties(case, people.alice, [])  # the office form without the party
+        db.session.commit()
+        db.session.expire_all()
+        [field] = fields_of(db.session.get(cases.Case, case_id))
+        assert field.party_id is None  # kept, waiting to be assigned again
+    assert "Some fields are not assigned to a party" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    with tenant_context(people.acme.id):
+        case = db.session.get(cases.Case, case_id)
+        cases.remove_document(case, case.documents[0], people.alice)
+        db.session.commit()
+        db.session.expire_all()
+        assert fields_of(db.session.get(cases.Case, case_id)) == []
