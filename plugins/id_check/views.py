@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from core.extensions import db
 from core.i18n import _
-from core.models import Case, Party, Tenant
+from core.models import Case, Party
 from core.plugins import plugin_guard, public
 from plugins.id_check import capture, service
 from plugins.id_check.models import NAME, IdCheck
@@ -23,13 +23,6 @@ def guard():
     if request.endpoint == f"{NAME}.static":  # the capture scripts: the same for everyone
         return None
     return _guard()
-
-
-def _party_tenant(token: str, **_):
-    from core.signing.service import find_party
-
-    party = find_party(token)
-    return db.session.get(Tenant, party.tenant_id) if party is not None else None
 
 
 def with_link(*states):
@@ -51,7 +44,7 @@ def _upload() -> service.Upload:
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
-@public(_party_tenant)
+@public(link="token")
 @with_link("open")
 def step(token: str, link):
     row = service.required_check(link.party)
