@@ -29,6 +29,7 @@ from core import jobs
 from core.api import transport
 from core.api.models import WEBHOOK_EVENTS, ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from core.api.transport import WebhookUrlError
+from core.cases.lookup import MAX_ID  # noqa: F401  (one definition; the API checks its ids with it)
 from core.extensions import db
 from core.models import Job, Officer
 from core.models.base import utcnow
@@ -46,7 +47,6 @@ RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=1
 RETRY_WINDOW = timedelta(hours=24)
 DELIVERY_TIMEOUT = 10
 IDEMPOTENCY_TTL = timedelta(hours=24)
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: a larger id in a URL names nothing
 DELIVERY_LOG_KEPT = timedelta(days=30)
 FAIR_SHARE_WAIT = 2  # seconds a delivery steps aside while its tenant has its share in flight
 

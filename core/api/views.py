@@ -29,12 +29,13 @@ from core.case_templates.models import CaseTemplate
 from core.case_templates.service import TemplateError
 from core.cases import followup, listing
 from core.cases import service as cases
+from core.cases.lookup import case_or_404, document_or_404, party_or_404
 from core.cases.messages import error_text
 from core.downloads import attachment
 from core.extensions import csrf, db
 from core.fields.service import case_data
 from core.i18n import _
-from core.models import Case, Document, Event, Officer, Party
+from core.models import Case, Document, Event, Officer
 from core.storage import blobs
 from tenants import scoping
 from tenants.models import Tenant
@@ -195,25 +196,6 @@ def json_body(required: bool = True) -> dict:
     return data
 
 
-def _case_or_404(case_id: int) -> Case:
-    case = case_id <= api.MAX_ID and db.session.scalar(sa.select(Case).where(Case.id == case_id))
-    if not case:
-        raise ApiError(404, "not_found", _("There is no case with this id."))
-    return case
-
-
-def _party_or_404(case: Case, party_id: int) -> Party:
-    party = next((p for p in case.parties if p.id == party_id), None)
-    if party is None:
-        raise ApiError(404, "not_found", _("The case has no party with this id."))
-    return party
-
-
-def _document_or_404(case: Case, document_id: int) -> Document:
-    document = next((d for d in case.documents if d.id == document_id), None)
-    if document is None:
-        raise ApiError(404, "not_found", _("The case has no document with this id."))
-    return document
 
 
 def _acting_officer(case: Case | None = None) -> Officer:
@@ -375,12 +357,12 @@ def _create_case() -> tuple[dict, int, dict]:
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int):
-    return jsonify(case_json(_case_or_404(case_id)))
+    return jsonify(case_json(case_or_404(case_id)))
 
 
 @bp.patch("/cases/<int:case_id>")
 def change_case(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
 
     def change() -> tuple[dict, int, dict]:
         if case.status != "draft":  # before the body: whatever it says, a sent case is not changed
@@ -431,14 +413,14 @@ def _check_method_needs(case: Case, methods: list[str], rows: list[dict] | None)
 
 @bp.delete("/cases/<int:case_id>")
 def delete_case(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     run_case_action(lambda: cases.delete_draft(case, _acting_officer(case)))
     return committed(None, 204)
 
 
 @bp.post("/cases/<int:case_id>/send")
 def send_case(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
 
     def send() -> tuple[dict, int, dict]:
         run_case_action(lambda: cases.send_case(case, _acting_officer(case)))
@@ -449,15 +431,15 @@ def send_case(case_id: int):
 
 @bp.post("/cases/<int:case_id>/parties/<int:party_id>/remind")
 def remind_party(case_id: int, party_id: int):
-    case = _case_or_404(case_id)
-    party = _party_or_404(case, party_id)
+    case = case_or_404(case_id)
+    party = party_or_404(case, party_id)
     run_case_action(lambda: followup.remind_party(case, party, actor=_acting_officer(case)))
     return committed(case_json(case))
 
 
 @bp.post("/cases/<int:case_id>/revoke")
 def revoke_case(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     values = load(schemas.RevokeIn(), json_body(required=False))
     run_case_action(lambda: cases.revoke_case(case, _acting_officer(case), values["reason"]))
     return committed(case_json(case))
@@ -465,14 +447,14 @@ def revoke_case(case_id: int):
 
 @bp.get("/cases/<int:case_id>/events")
 def case_events(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     events = db.session.scalars(sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq))
     return jsonify(schemas.EventListOut().dump({"events": list(events)}))
 
 
 @bp.get("/cases/<int:case_id>/fields")
 def case_fields(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     return jsonify(schemas.CaseFieldsOut().dump({"items": case_data(case, g.locale)}))
 
 
@@ -546,7 +528,7 @@ def _stem(document: Document) -> str:
 
 
 def _sealed_or_404(case_id: int, document_id: int) -> Document:
-    document = _document_or_404(_case_or_404(case_id), document_id)
+    document = document_or_404(case_or_404(case_id), document_id)
     if document.sealed_sha256 is None:
         raise ApiError(404, "not_sealed", _("The document is not sealed yet: it is sealed when every signer has "
                                             "signed. Wait for the case.completed webhook or poll the case."))
@@ -555,7 +537,7 @@ def _sealed_or_404(case_id: int, document_id: int) -> Document:
 
 @bp.get("/cases/<int:case_id>/documents/<int:document_id>")
 def original_document(case_id: int, document_id: int):
-    document = _document_or_404(_case_or_404(case_id), document_id)
+    document = document_or_404(case_or_404(case_id), document_id)
     return _pdf(document.sha256, document.filename)
 
 

@@ -18,13 +18,14 @@ from core.case_templates.models import CaseTemplate
 from core.cases import event_texts, followup, listing, previews, service
 from core.cases.actors import describe as describe_actor
 from core.cases.forms import CaseForm, KeptFile, accept_uploads
+from core.cases.lookup import case_or_404, document_or_404, party_or_404
 from core.cases.messages import error_text, send_or_say_why
 from core.cases.service import CaseError
 from core.downloads import attachment
 from core.extensions import db
 from core.fields.service import case_data
 from core.i18n import _, current_language
-from core.models import Case, Document, Officer, Party
+from core.models import Case, Officer
 from core.models.case import CASE_STATUSES
 from core.phones import normalise_phone
 from core.signing import methods as signing_methods
@@ -43,25 +44,6 @@ def _office_only():
     """Every page here is for logged-in officers."""
 
 
-def _case_or_404(case_id: int) -> Case:
-    case = db.session.scalar(sa.select(Case).where(Case.id == case_id))
-    if case is None:
-        abort(404)
-    return case
-
-
-def _party_or_404(case: Case, party_id: int) -> Party:
-    party = next((p for p in case.parties if p.id == party_id), None)
-    if party is None:
-        abort(404)
-    return party
-
-
-def _document_or_404(case: Case, document_id: int) -> Document:
-    document = next((d for d in case.documents if d.id == document_id), None)
-    if document is None:
-        abort(404)
-    return document
 
 
 
@@ -146,7 +128,7 @@ def new():
 
 @bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
 def edit(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     if case.status != "draft":
         flash(_("Only a draft can be edited; this case has already been sent."), "error")
         return redirect(url_for(".detail", case_id=case.id))
@@ -201,7 +183,7 @@ def _save_draft(form: CaseForm, case: Case | None) -> Case:
 
 @bp.post("/<int:case_id>/delete")
 def delete(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     try:
         service.delete_draft(case, current_user)
     except CaseError as error:
@@ -214,7 +196,7 @@ def delete(case_id: int):
 
 @bp.post("/<int:case_id>/send")
 def send(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     return _act(case, lambda: service.send_case(case, current_user), _("The case has been sent for signing."))
 
 
@@ -223,7 +205,7 @@ def send(case_id: int):
 
 @bp.get("/<int:case_id>")
 def detail(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     colleagues = db.session.scalars(
         sa.select(Officer).where(Officer.active.is_(True)).order_by(Officer.name)
     ).all()
@@ -280,32 +262,32 @@ def _act(case: Case, action, success: str, anchor: str = ""):
 
 @bp.post("/<int:case_id>/parties/<int:party_id>/remind")
 def remind(case_id: int, party_id: int):
-    case = _case_or_404(case_id)
-    party = _party_or_404(case, party_id)
+    case = case_or_404(case_id)
+    party = party_or_404(case, party_id)
     return _act(case, lambda: followup.remind_party(case, party, actor=current_user),
                 _("A reminder has been sent to %(name)s.", name=party.name))
 
 
 @bp.post("/<int:case_id>/parties/<int:party_id>/resend")
 def resend(case_id: int, party_id: int):
-    case = _case_or_404(case_id)
-    party = _party_or_404(case, party_id)
+    case = case_or_404(case_id)
+    party = party_or_404(case, party_id)
     return _act(case, lambda: followup.resend_link(case, party, current_user),
                 _("The link has been sent again to %(name)s; links sent earlier still work.", name=party.name))
 
 
 @bp.post("/<int:case_id>/parties/<int:party_id>/replace-link")
 def replace_link(case_id: int, party_id: int):
-    case = _case_or_404(case_id)
-    party = _party_or_404(case, party_id)
+    case = case_or_404(case_id)
+    party = party_or_404(case, party_id)
     return _act(case, lambda: followup.resend_link(case, party, current_user, replace=True),
                 _("A new link has been sent to %(name)s; links sent earlier no longer work.", name=party.name))
 
 
 @bp.post("/<int:case_id>/parties/<int:party_id>/correct")
 def correct(case_id: int, party_id: int):
-    case = _case_or_404(case_id)
-    party = _party_or_404(case, party_id)
+    case = case_or_404(case_id)
+    party = party_or_404(case, party_id)
     email = request.form.get("email", "").strip().lower()
     phone = request.form.get("phone", "").strip()
     if not valid_email(email):
@@ -326,7 +308,7 @@ def correct(case_id: int, party_id: int):
 
 @bp.post("/<int:case_id>/revoke")
 def revoke(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     reason = request.form.get("reason", "").strip()
     if not reason:
         flash(_("Give a reason for revoking; the parties will read it."), "error")
@@ -337,7 +319,7 @@ def revoke(case_id: int):
 
 @bp.post("/<int:case_id>/reassign")
 def reassign(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     raw = request.form.get("officer_id", "")
     colleague = db.session.scalar(sa.select(Officer).where(Officer.id == int(raw))) if raw.isdigit() else None
     if colleague is None:
@@ -349,7 +331,7 @@ def reassign(case_id: int):
 
 @bp.post("/<int:case_id>/notes")
 def note(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     return _act(case, lambda: followup.add_note(case, current_user, request.form.get("text", "")),
                 _("The note has been added."), anchor="#timeline")
 
@@ -359,13 +341,13 @@ def note(case_id: int):
 
 @bp.get("/<int:case_id>/documents/<int:document_id>")
 def original(case_id: int, document_id: int):
-    document = _document_or_404(_case_or_404(case_id), document_id)
+    document = document_or_404(case_or_404(case_id), document_id)
     return attachment(blobs().get(document.sha256), document.filename)
 
 
 @bp.get("/<int:case_id>/documents/<int:document_id>/pages/<int:page>.png")
 def preview(case_id: int, document_id: int, page: int):
-    document = _document_or_404(_case_or_404(case_id), document_id)
+    document = document_or_404(case_or_404(case_id), document_id)
     try:
         png = previews.page_preview(document, page)
     except CaseError:

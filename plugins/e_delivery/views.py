@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from core.cases.lookup import case_or_404
 from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
@@ -22,13 +22,6 @@ bp = Blueprint("e_delivery", __name__, url_prefix="/e-delivery", template_folder
 bp.before_request(plugin_guard(service.NAME))
 
 
-def _case_or_404(case_id: int) -> Case:
-    case = db.session.scalars(sa.select(Case).where(Case.id == case_id)).first()
-    if case is None:
-        abort(404)
-    return case
-
-
 def _back(case: Case):
     return redirect(url_for("cases.detail", case_id=case.id) + "#e-delivery")
 
@@ -40,7 +33,7 @@ def _send(data: bytes, delivery) -> Response:
 @bp.post("/cases/<int:case_id>/files")
 @login_required
 def attach(case_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     upload = request.files.get("file")
     try:
         service.attach(case, current_user, upload.filename if upload else "", upload.read() if upload else b"",
@@ -57,7 +50,7 @@ def attach(case_id: int):
 @bp.post("/cases/<int:case_id>/files/<int:file_id>/remove")
 @login_required
 def remove(case_id: int, file_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     delivery = service.file_of(case, file_id) or abort(404)
     try:
         service.remove(case, delivery, current_user)
@@ -72,7 +65,7 @@ def remove(case_id: int, file_id: int):
 @bp.get("/cases/<int:case_id>/files/<int:file_id>")
 @login_required
 def officer_download(case_id: int, file_id: int):
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     delivery = service.file_of(case, file_id) or abort(404)
     return _send(service.read(delivery), delivery)
 
