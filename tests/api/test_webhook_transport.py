@@ -7,20 +7,18 @@ would (one answer per lookup); every other name and every address literal goes t
 
 from __future__ import annotations
 
-import datetime
 import socket
 import ssl
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from core.api import transport
 from core.jobs import drain
 from tests.api.conftest import Receiver
 from tests.api.helpers import deliveries, register_webhook
+from tests.certificates import certificate_for
 
 PUBLIC = "93.184.216.34"
 
@@ -55,15 +53,7 @@ def dns(monkeypatch):
 def tls_receiver(tmp_path):
     """An HTTPS receiver on 127.0.0.1 with a self-signed certificate for "localhost" (in `ca_file`)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = certificate_for("localhost", key, hosts=("localhost",), days=1)
     cert_file, key_file = tmp_path / "localhost.pem", tmp_path / "localhost.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

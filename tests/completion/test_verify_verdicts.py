@@ -5,7 +5,6 @@ signature by a self-signed certificate), copies saved again by qpdf and pypdf.""
 
 from __future__ import annotations
 
-import datetime
 import html
 import io
 import re
@@ -13,11 +12,9 @@ import subprocess
 
 import pytest
 import sqlalchemy as sa
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
@@ -33,6 +30,7 @@ from core.sealing.service import seal_setup
 from core.storage import blobs
 from tenants.scoping import tenant_context
 from tests import support
+from tests.certificates import certificate_for
 from tests.completion.test_sealing_job import sign
 from tests.sealing.checks import pdfsig
 from tests.signing.helpers import make_case, pdf, signer
@@ -105,26 +103,9 @@ def unsigned_update(sealed_pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def certificate_for(name: str, organisation: str, key, issuer=None, ca: bool = False) -> x509.Certificate:
-    """A certificate naming `name`, issued by `issuer` (key, certificate), else self-signed."""
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)])
-    issuer_key, issuer_cert = issuer or (key, None)
-    now = datetime.datetime.now(datetime.UTC)
-    usage = (False, False, False, False, False, True, True, False, False) if ca else (
-        True, True, False, False, False, False, False, False, False)
-    return (x509.CertificateBuilder().subject_name(subject)
-            .issuer_name(issuer_cert.subject if issuer_cert else subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(*usage), critical=True)
-            .sign(issuer_key, hashes.SHA256()))
-
-
 def self_signed_signer(name: str = "Mallory Mallorysson", organisation: str = "Skuggbolaget AB", key=None):
     key = key or ec.generate_private_key(ec.SECP256R1())
-    return signer_from_key(key, certificate_for(name, organisation, key))
+    return signer_from_key(key, certificate_for(name, key, organisation))
 
 
 def signed_update(sealed_pdf: bytes) -> bytes:
@@ -455,10 +436,10 @@ def test_a_truncated_sealed_file_is_damaged(sealed, client):
 def organisation_ca(tmp_path):
     """A CA of our own that issues our seal (configured as SEAL_P12) and a colleague's certificate."""
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root = certificate_for("Acme Root CA", "Acme AB", root_key, ca=True)
+    root = certificate_for("Acme Root CA", root_key, "Acme AB", ca=True)
     seal_key, other_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    seal = certificate_for("Acme Seal", "Acme AB", seal_key, issuer=(root_key, root))
-    other = certificate_for("Olle Kollega", "Acme AB", other_key, issuer=(root_key, root))
+    seal = certificate_for("Acme Seal", seal_key, "Acme AB", issuer=(root_key, root))
+    other = certificate_for("Olle Kollega", other_key, "Acme AB", issuer=(root_key, root))
     p12 = tmp_path / "seal.p12"
     p12.write_bytes(pkcs12.serialize_key_and_certificates(b"seal", seal_key, seal, [root],
                                                           serialization.BestAvailableEncryption(b"pw")))

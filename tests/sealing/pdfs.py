@@ -275,34 +275,15 @@ def boxed_pdf(media, crop=None, rotate=0, user_unit=None, trim=None, bleed=None,
 def signed_pdf(pdf: bytes, signer_name: str = "Anna Andersson", certify: int | None = None) -> bytes:
     """`pdf` signed by pyHanko with a new self-signed test certificate naming `signer_name`;
     `certify` (1, 2 or 3) makes it a certification signature with that DocMDP level."""
-    from datetime import UTC, datetime, timedelta
-
-    from asn1crypto import keys as asn1_keys
-    from asn1crypto import x509 as asn1_x509
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
+    from core.sealing.pki import signer_from_key
+    from tests.certificates import certificate_for
+
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, signer_name),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test AB")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    signer = signers.SimpleSigner(
-        signing_cert=asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
-        signing_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
-        cert_registry=None,
-    )
+    signer = signer_from_key(key, certificate_for(signer_name, key, organisation="Test AB", days=365))
     meta = signers.PdfSignatureMetadata(
         field_name=f"Signature {signer_name}", subfilter=fields.SigSeedSubFilter.PADES,
         certify=certify is not None, docmdp_permissions=fields.MDPPerm(certify or 2),
