@@ -64,7 +64,8 @@ def case_from_template(template: CaseTemplate, actor: Actor | Officer, people: d
         expires_at or utcnow() + timedelta(days=content["expiry_days"]),
         content["reminder_interval_days"], content["reminder_max"], owner=owner)
     case.template_id, case.template_version = template.id, version_of(template, version).number
-    documents = [cases.add_document(case, d["filename"], blobs().get(d["sha256"]), actor=actor)
+    documents = [cases.add_document(case, d["filename"], blobs().get(d["sha256"]), actor=actor,
+                                    checked_pages=d.get("page_count"))  # checked when the template was made
                  for d in content["documents"]]
     parties = {}
     for role in content["roles"]:

@@ -237,11 +237,16 @@ def signed_notice(names: list[str]):
               "after it (the footer and the receipt).", names=", ".join(names))
 
 
-def add_document(case: Case, filename: str, data: bytes, actor: Actor | Officer | None = None) -> Document:
-    """Validate the PDF, store it as a blob and attach it to the draft."""
+def add_document(case: Case, filename: str, data: bytes, actor: Actor | Officer | None = None,
+                 checked_pages: int | None = None) -> Document:
+    """Validate the PDF, store it as a blob and attach it to the draft.
+
+    A file is checked once, when it is uploaded: `checked_pages` is the page count `check_upload`
+    gave for this very file earlier (the office form's kept file, a template's document), and then
+    it is not checked again."""
     _require_draft(case)
     filename = clean_filename(filename)
-    page_count = check_upload(tenant_of(case), filename, data)
+    page_count = checked_pages if checked_pages else check_upload(tenant_of(case), filename, data)
     sha256 = blobs().put(data)
     position = max((d.position for d in case.documents), default=-1) + 1
     document = Document(case=case, tenant_id=case.tenant_id, position=position, filename=filename, sha256=sha256,

@@ -176,7 +176,8 @@ def _save_draft(form: CaseForm, case: Case | None) -> Case:
         service.remove_document(case, document, current_user)
     for kept in form.kept:
         if not any(d.sha256 == kept.sha256 for d in case.documents):
-            service.add_document(case, kept.filename, blobs().get(kept.sha256), actor=current_user)
+            service.add_document(case, kept.filename, blobs().get(kept.sha256), actor=current_user,
+                                 checked_pages=kept.pages)
     service.replace_parties(case, current_user, form.party_values())
     return case
 

@@ -126,3 +126,42 @@ def test_the_office_upload_refuses_each_kind_with_its_message(client, people, lo
     html = response.get_data(as_text=True).replace("&#39;", "'").replace("&amp;", "&")
     assert response.status_code == 422
     assert MESSAGES[kind].format(file=f"{kind}.pdf") in html
+
+
+def test_the_office_checks_a_file_once_from_upload_to_saved_draft(client, people, login, monkeypatch):
+    from datetime import timedelta
+
+    from core.cases import documents
+    from core.models.base import utcnow
+
+    calls = []
+    real = documents.inspect_pdf
+    monkeypatch.setattr(documents, "inspect_pdf", lambda data, limits: calls.append(len(data)) or real(data, limits))
+    login(people.alice)
+    form = {"title": "Lease 12B", "methods": ["touch"], "signing_order": "parallel", "language": "en",
+            "party-0-name": "Sam Signer", "party-0-email": "sam@example.org", "party-0-role": "signer",
+            "party-0-language": "en", "action": "upload", "documents": _files(("lease.pdf", pdfs.pdf(2))),
+            "expires_on": (utcnow() + timedelta(days=20)).date().isoformat(), "reminder_interval_days": "3",
+            "reminder_max": "3"}
+    html = support.post(client, "/cases/new", form, token_from="/cases/new",
+                        content_type="multipart/form-data").get_data(as_text=True)
+    import re
+
+    kept = re.findall(r'name="kept" value="([^"]+)"', html)
+    saved = support.post(client, "/cases/new", {**form, "action": "save", "documents": [], "kept": kept},
+                         token_from="/cases/new", content_type="multipart/form-data")
+    assert saved.status_code == 302 and len(calls) == 1
+
+
+def test_a_case_from_a_template_does_not_check_the_templates_documents_again(people, monkeypatch):
+    from core.case_templates.cases import Person, case_from_template
+    from core.cases import documents
+    from tenants.scoping import tenant_context
+    from tests.case_templates.conftest import build_template
+
+    template = build_template(people.alice)
+    calls = []
+    monkeypatch.setattr(documents, "inspect_pdf", lambda *args: calls.append(1))
+    with tenant_context(people.acme.id):
+        case = case_from_template(template, people.alice, {"tenant": Person("Sam Signer", "sam@example.org")})
+        assert case.documents[0].page_count >= 1 and calls == []
