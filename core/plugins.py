@@ -102,9 +102,27 @@ def hooks_for(tenant) -> TenantHooks:
     return TenantHooks(pm, enabled)
 
 
+def hooks_for_tenant_id(tenant_id: int) -> TenantHooks:
+    """The hook relay for a tenant by id: the request's own (built once per request) when it is
+    that tenant's, else a new one (jobs, or a request acting for another tenant)."""
+    from flask import has_app_context
+
+    tenant = g.get("tenant") if has_app_context() else None
+    if tenant is not None and tenant.id == tenant_id:
+        return current_hooks()
+    from core.extensions import db
+    from tenants.models import Tenant
+
+    return hooks_for(db.session.get(Tenant, tenant_id))
+
+
 def current_hooks() -> TenantHooks:
-    if "hooks" not in g:
-        g.hooks = hooks_for(g.get("tenant"))
+    """The hooks of the request's tenant (`g.tenant`), built once per request and tenant: a view
+    that switches the tenant (a signer link, a public page) never gets the previous one's."""
+    tenant = g.get("tenant")
+    key = tenant.id if tenant is not None else None
+    if "hooks" not in g or g.get("hooks_tenant", -1) != key:
+        g.hooks, g.hooks_tenant = hooks_for(tenant), key
     return g.hooks
 
 

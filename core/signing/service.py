@@ -25,7 +25,7 @@ from core.fields import service as fields
 from core.i18n import _, force_locale, ngettext
 from core.models import Case, Document, Officer, Party, Signature
 from core.models.base import utcnow
-from core.plugins import hooks_for
+from core.plugins import hooks_for_tenant_id
 from core.security import hash_token
 from core.signing import steps
 from core.signing.methods import (
@@ -323,7 +323,7 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
 def plugin_evidence(case: Case, party: Party, method: str) -> dict:
     """What the tenant's plugins add to a signature's evidence (`signature_evidence`), merged."""
     added: dict = {}
-    for part in hooks_for(db.session.get(Tenant, case.tenant_id)).signature_evidence(
+    for part in hooks_for_tenant_id(case.tenant_id).signature_evidence(
             case=case, party=party, method=method):
         added.update(part or {})
     return added

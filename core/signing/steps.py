@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.extensions import db
 from core.i18n import _
-from core.models import Case, Party, Tenant
-from core.plugins import hooks_for
+from core.models import Case, Party
+from core.plugins import hooks_for_tenant_id
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def steps_for(case: Case, party: Party) -> list[SigningStep]:
     if party.role != "signer":
         return []
     found: list[SigningStep] = []
-    for provided in hooks_for(db.session.get(Tenant, case.tenant_id)).signing_steps(case=case, party=party):
+    for provided in hooks_for_tenant_id(case.tenant_id).signing_steps(case=case, party=party):
         found.extend(provided or [])
     return found
 
@@ -57,6 +56,6 @@ def refusal(case: Case, party: Party, method: str, steps: list[SigningStep] | No
     pending = [s for s in (steps if steps is not None else steps_for(case, party)) if not s.done]
     if pending:
         return _("Before you sign: %(step)s.", step=pending[0].label)
-    blocked = hooks_for(db.session.get(Tenant, case.tenant_id)).before_party_signs(
+    blocked = hooks_for_tenant_id(case.tenant_id).before_party_signs(
         case=case, party=party, method=method)
     return str(blocked) if blocked else None
