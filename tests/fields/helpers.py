@@ -48,12 +48,12 @@ class FieldCase:
             return db.session.get(Case, self.case_id)
 
 
-def lease_template(officer, extra_fields=(), methods=("touch", "sms")):
+def lease_template(officer, extra_fields=(), methods=("touch", "sms"), language="en"):
     with tenant_context(officer.tenant_id):
         document = templates.document_entry("lease.pdf", pdf(LEASE_LINES, pages=2))
         content, _found = templates.revised_content(
             None, {"title": "Lease", "message": "", "allowed_methods": list(methods), "signing_order": "parallel",
-                   "language": "en", "expiry_days": 30, "reminder_interval_days": 0, "reminder_max": 0},
+                   "language": language, "expiry_days": 30, "reminder_interval_days": 0, "reminder_max": 0},
             [dict(r) for r in ROLES], [], [document])
         content["fields"] = [*FIELDS, *extra_fields]
         template = templates.create_template(officer, "Lease with fields", content)
@@ -61,8 +61,9 @@ def lease_template(officer, extra_fields=(), methods=("touch", "sms")):
         return template
 
 
-def lease_with_fields(officer, values=None, send=True, methods=("touch", "sms"), extra_fields=()) -> FieldCase:
-    template = lease_template(officer, extra_fields=extra_fields, methods=methods)
+def lease_with_fields(officer, values=None, send=True, methods=("touch", "sms"), extra_fields=(),
+                      language="en") -> FieldCase:
+    template = lease_template(officer, extra_fields=extra_fields, methods=methods, language=language)
     with tenant_context(officer.tenant_id):
         people = {"tenant": Person("Sara Svensson", "sara@example.com", "+46701234567", None, "en"),
                   "landlord": Person("Per Persson", "per@example.com", "+46709876543", None, "en")}

@@ -101,3 +101,24 @@ def test_no_form_field_is_left_but_the_seal(sealed):
     _made, _original, pdf = sealed
     reader = PdfReader(io.BytesIO(pdf))
     assert [str(f.get_object()["/T"]) for f in reader.trailer["/Root"]["/AcroForm"]["/Fields"]] == ["Sigill seal"]
+
+
+def test_a_swedish_case_prints_its_values_signature_block_and_receipt_in_swedish(app, client, people):
+    made = lease_with_fields(people.bob, values={"rent": "9500"}, language="sv")
+    tenant, landlord = made.links["tenant"], made.links["landlord"]
+    save(client, tenant, {"full_name": "Åsa Öberg", "pets": "yes"})
+    assert sign(client, tenant).status_code == 302
+    support.post(client, landlord + "/method/sms/send", {}, token_from=landlord)
+    [code] = sms_codes(app.config["OUTBOX_DIR"] + "/sms")
+    assert sign(client, landlord, method="sms", sms_code=code).status_code == 302
+    drain()
+    with tenant_context(made.tenant_id):
+        [document] = made.case().documents
+        pdf = blobs().get(document.sealed_sha256)
+    original = pdf[: pdf.index(b"%%EOF") + 5]
+    assert text_in_box(pdf, original, BOXES["rent"]).replace("\u00a0", " ") == "9 500"
+    block = text_in_box(pdf, original, BOXES["landlord_signature"])
+    assert block.startswith("Signerat elektroniskt Per Persson Sms-kod ·"), block
+    receipt = " ".join(page_texts(pdf)[-1].replace("\u00a0", " ").split())
+    assert "Signeringskvitto" in receipt and "Ifyllda fält" in receipt
+    assert "Rent: 9 500" in receipt and "Pets: Ja" in receipt
