@@ -11,6 +11,7 @@ from core.extensions import db
 from core.jobs import drain
 from core.models import Officer
 from tenants.scoping import tenant_context
+from tests.browser.test_accessibility import violations
 from tests.signing.helpers import SARA, make_case, signer
 from tests.signing.test_signer_browser import draw_with_mouse
 
@@ -30,6 +31,7 @@ def test_the_last_signer_sees_the_sealing_and_then_the_download_in_place(live_se
     page.get_by_role("heading", name="Thank you for signing").wait_for()
     assert "being sealed right now" in page.locator("section.done").inner_text()
     assert "When every party has signed" not in page.content()
+    assert violations(page) == []
     page.evaluate("window.sigillNotReloaded = true")
 
     def seal():  # in its own thread: pyHanko's asyncio.run() must not meet Playwright's loop
@@ -44,6 +46,7 @@ def test_the_last_signer_sees_the_sealing_and_then_the_download_in_place(live_se
     assert page.evaluate("window.sigillNotReloaded === true")  # updated in place, not reloaded
     assert page.evaluate("document.activeElement.tagName") == "H1"
     assert "being sealed" not in page.locator("section.done").inner_text()
+    assert violations(page) == []
     with page.expect_download() as fetched:
         download.click()
     assert fetched.value.suggested_filename == "lease-signed.pdf"

@@ -7,6 +7,7 @@ import pytest
 from core.extensions import db
 from core.models import Officer
 from tenants.scoping import tenant_context
+from tests.browser.test_accessibility import violations
 from tests.signing.helpers import SARA, make_case, signer
 
 pytestmark = pytest.mark.browser
@@ -50,3 +51,4 @@ def test_a_wrong_code_is_told_at_the_code_field_which_gets_focus(live_server, pe
     assert 0 <= told["y"] <= 740 and 0 <= field["y"] <= 740
     assert page.locator(".flash-error").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert violations(page) == []
