@@ -24,11 +24,12 @@ import sqlalchemy as sa
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 
+from core.bounded import bounded_call
 from core.extensions import db
 from core.models import Case, Document, Tenant
 from core.sealing import fingerprint as codes
 from core.sealing.service import seal_setup
-from core.sealing.validate import Report, SignatureReport, find_fingerprint, validate_sealed
+from core.sealing.validate import VERIFY_BOUNDS, Report, SignatureReport, find_fingerprint, validate_sealed
 from core.signing import methods as signing_methods
 from core.storage import BlobNotFound, blobs
 from core.text import header_text
@@ -266,10 +267,11 @@ def _after_seal(data: bytes, length: int, document: Document, report: Report) ->
     return Verdict("updated_after_seal", summary, report, extra_bytes=extra)
 
 
+@bounded_call("VERIFY", VERIFY_BOUNDS, lambda _exceeded, *_args: False)
 def _same_info(sealed: bytes, data: bytes) -> bool:
     """The document information (title, author ...) is the same: pyHanko's change analysis leaves
     it out, but a PDF reader shows it. Any tool that writes an update stamps its own /ModDate and
-    /Producer; those say nothing about the document."""
+    /Producer; those say nothing about the document. In a bounded child: the update is anyone's."""
     try:
         before, after = (dict(PdfReader(io.BytesIO(pdf)).metadata or {}) for pdf in (sealed, data))
     except Exception:  # noqa: BLE001 - unreadable information is not the same information
@@ -323,16 +325,23 @@ def _examine(data: bytes, report: Report) -> Verdict:
 
 
 def _same_text(data: bytes, document: Document) -> bool:
-    """Every page of the upload has the text of the same page of the sealed document. Pages are
-    compared one by one and the comparison stops at the first difference."""
     try:
         sealed = blobs().get(document.sealed_sha256)
+    except BlobNotFound:
+        return False
+    return _same_page_texts(data, sealed)
+
+
+@bounded_call("VERIFY", VERIFY_BOUNDS, lambda _exceeded, *_args: False)
+def _same_page_texts(data: bytes, sealed: bytes) -> bool:
+    """Every page of the upload has the text of the same page of the sealed document. Pages are
+    compared one by one and the comparison stops at the first difference; in a bounded child, as
+    the upload is anyone's file."""
+    try:
         mine, theirs = PdfReader(io.BytesIO(data)).pages, PdfReader(io.BytesIO(sealed)).pages
         if len(mine) != len(theirs):
             return False
         return all(_text(a) == _text(b) for a, b in zip(mine, theirs, strict=True))
-    except BlobNotFound:
-        return False
     except Exception as error:  # noqa: BLE001 - an unreadable file has no text to compare
         log.info("page text not compared: %s", error)
         return False

@@ -9,6 +9,7 @@ import html
 import io
 import re
 import subprocess
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -474,3 +475,23 @@ def test_the_receipt_alone_is_named_as_the_receipt_on_both_pages(sealed, client,
         for phrase in words:
             assert phrase in text_of(page)
     assert fingerprint in text_of(upload)
+
+
+def _forever(*_args, **_kwargs):
+    while True:
+        pass
+
+
+def test_comparing_page_texts_and_document_information_runs_within_the_verify_bounds(sealed, app, client,
+                                                                                    monkeypatch, tmp_path):
+    """Both read the uploaded file, anyone's: a reader that never returns costs one bounded child."""
+    from core.verify import service
+
+    data, fingerprint = sealed
+    copy, stamped = resaved_by_qpdf(data, tmp_path), timestamped_later(data)
+    app.config.update(VERIFY_CPU_SECONDS=1, VERIFY_WALL_SECONDS=5)
+    monkeypatch.setattr(service, "PdfReader", _forever)  # as pypdf might on some hostile page
+    started = time.monotonic()
+    assert verdict_of(verify_page(client, copy)) == "modified_after_sealing"  # the text could not be compared
+    assert verdict_of(verify_page(client, stamped)) == "updated_after_seal"  # nor the information
+    assert time.monotonic() - started < 30
