@@ -116,3 +116,20 @@ def test_the_export_is_in_the_officers_language(app, people):
     alice.get("/lang/sv")
     rows = read_csv(alice.get("/cases/export.csv"))
     assert rows[0][:3] == ["Ärende", "Rubrik", "Status"] and rows[1][2] == "Väntar på underskrift"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_many_cases_are_read_in_batches_with_the_plugin_column_in_each(app, people, monkeypatch, fmt):
+    from core.cases import export as exporting
+
+    monkeypatch.setattr(exporting, "BATCH", 2)
+    people.acme.enabled_plugins = [example.NAME]
+    db.session.commit()
+    with tenant_context(people.acme.id):
+        for n in range(5):
+            cases.create_case(people.alice, f"Case {n}", allowed_methods=["touch"])
+        db.session.commit()
+    response = office(app).get(f"/cases/export.{fmt}")
+    rows = read_csv(response) if fmt == "csv" else read_xlsx(response)
+    assert [r[1] for r in rows[1:]] == [f"Case {n}" for n in range(5)]
+    assert all(r[-1] in ("No", False) for r in rows[1:])
