@@ -101,6 +101,7 @@ ROUTES: list[tuple[str, str, dict]] = [
     }),
     ("/cases/{case_id}/parties/{party_id}/remind", "post", {
         "operationId": "remindParty", "summary": "Remind a party now (at most once an hour)",
+        "description": "The reminder email carries a link of its own; links the party already has keep working.",
         "parameters": [CASE_ID, PARTY_ID],
         "responses": {"200": {"description": "The case.", "content": _json("Case")},
                       **NOT_FOUND, **CONFLICT, **INVALID},

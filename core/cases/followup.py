@@ -37,7 +37,8 @@ def _open_party(case: Case, party: Party) -> None:
 
 
 def remind_party(case: Case, party: Party, actor: Actor | Officer | None = None, now: datetime | None = None) -> None:
-    """Send a reminder with a fresh link now. At most once per hour per party."""
+    """Send a reminder now (its link is new; the links the party already has keep working). At most
+    once per hour per party."""
     _open_party(case, party)
     if party.role != "signer" or party.status == "waiting":
         raise CaseError("not_invited")
