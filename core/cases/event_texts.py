@@ -75,6 +75,10 @@ def _name(data: dict) -> str:
 
 
 def _seal_failed(d: dict) -> str:
+    if d.get("certified_by"):
+        return _("Sealing stopped: %(file)s is certified by %(signer)s, whose certification forbids the footer and "
+                 "receipt that sealing adds; it is not tried again automatically. Ask for a copy that is not "
+                 "certified and upload it in a new case.", file=d.get("document"), signer=d["certified_by"])
     if d.get("bound") == "memory":
         return _("Sealing stopped: %(file)s needs more memory than a document may use; it is not tried again "
                  "automatically. Upload the document again (it is checked now) in a new case.", file=d.get("document"))

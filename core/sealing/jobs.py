@@ -32,6 +32,7 @@ from core.models.base import utcnow
 from core.plugins import hooks_for
 from core.sealing import service
 from core.sealing.pipeline import FieldLayer, seal_document
+from core.sealing.prior import CertifiedPdfError
 from core.sealing.receipt import render_receipt
 from core.security import new_token
 from core.storage import blobs
@@ -52,6 +53,9 @@ def seal_case(case_id: int) -> None:
     except DocumentOverBound as over:
         _record_failure(case_id, over, document=over.filename, bound=over.kind)
         raise GiveUp(str(over)) from None
+    except DocumentCertified as certified:
+        _record_failure(case_id, certified.error, document=certified.filename, certified_by=certified.error.signer)
+        raise GiveUp(str(certified.error)) from None
     except Exception as exc:
         _record_failure(case_id, exc)
         raise
@@ -79,6 +83,14 @@ class DocumentOverBound(RuntimeError):
         self.kind = exceeded.kind
 
 
+class DocumentCertified(RuntimeError):
+    """A document's author certified it against the changes sealing makes (core.sealing.prior)."""
+
+    def __init__(self, filename: str, error: CertifiedPdfError):
+        super().__init__(f"{filename}: {error}")
+        self.filename, self.error = filename, error
+
+
 def _bounded_seal(filename: str, *args) -> object:
     config = current_app.config
     try:
@@ -86,6 +98,8 @@ def _bounded_seal(filename: str, *args) -> object:
                            cpu_seconds=config["SEAL_CPU_SECONDS"], wall_seconds=config["SEAL_WALL_SECONDS"])
     except BoundExceeded as exceeded:
         raise DocumentOverBound(filename, exceeded) from None
+    except CertifiedPdfError as error:
+        raise DocumentCertified(filename, error) from None
 
 
 def _seal_documents(case: Case) -> list[tuple]:

@@ -21,6 +21,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from core.fields.drawing import Mark
 from core.fields.flatten import flatten
+from core.sealing.prior import refuse_certified
 from core.sealing.receipt import PAGE_SIZE, Language, ReceiptData, append_pages, render_receipt
 from core.sealing.seal import Level, seal_pdf
 from core.sealing.stamp import Footer, StampWriter, footer_geometry, footer_text, open_writer, write
@@ -71,6 +72,8 @@ def _prepared_writer(
     receipt's own: they share its embedded font, and one parse and import brings in both.
     """
     writer = open_writer(original_pdf)
+    if b"/ByteRange" in original_pdf:
+        refuse_certified(writer.prev)
     if fields is not None:
         flatten(writer, fields.marks, fields.replaced)
     footer = Footer(writer, text, more_geometries=[footer_geometry(*PAGE_SIZE)])

@@ -43,6 +43,26 @@ class PriorSignatures:
         return next((s for s in self.signatures if s.certification is not None), None)
 
 
+class CertifiedPdfError(ValueError):
+    """Sealing was asked of a certified PDF (refused at upload since issue 12; one uploaded
+    before that can still reach the sealing job): another attempt would fail the same way."""
+
+    def __init__(self, signer: str, level: int):
+        super().__init__(signer, level)  # args: what pickling (out of the bounded child) keeps
+        self.signer, self.level = signer, level
+
+    def __str__(self) -> str:
+        return f"certified by {self.signer} (DocMDP level {self.level}): sealing would break it"
+
+
+def refuse_certified(reader) -> None:
+    """Raise CertifiedPdfError if a signature in `reader` (pyHanko's, already open for
+    stamping) certifies the document; cheap when there is no signature."""
+    for sig in reader.embedded_signatures:
+        if sig.docmdp_level is not None:
+            raise CertifiedPdfError(_name(sig), int(sig.docmdp_level.value))
+
+
 class UnreadableSignature(ValueError):
     """The PDF has a signature pyHanko cannot read: it could not be sealed either."""
 

@@ -74,3 +74,13 @@ def test_our_report_says_the_same_about_both_signatures(sealed_signed, local_pki
     assert earlier.later_revisions and earlier.modification_level == "OTHER"
     assert earlier.signer_subject.find("Anna Andersson") >= 0
     assert (seal.ours, seal.intact, seal.valid, seal.covers_whole_document) == (True, True, True, True)
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_a_certified_pdf_that_reaches_sealing_is_refused_and_left_as_it_was(local_pki, level):
+    """Refused at upload; one uploaded before that check is refused by the pipeline, with the reason."""
+    from core.sealing.prior import CertifiedPdfError
+
+    certified = signed_pdf(reportlab_pdf(1), "Cert Ifier", certify=level)
+    with pytest.raises(CertifiedPdfError, match="certified by Cert Ifier"):
+        seal_document(certified, FINGERPRINT, VERIFY_URL, make_receipt(1), "en", local_pki.signer, "B-B")
