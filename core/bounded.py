@@ -14,6 +14,7 @@ without bounds.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import pickle
@@ -60,6 +61,7 @@ def _child(func, args, kwargs, memory_mb: int, cpu_seconds: int, out: int) -> No
 
     global _IN_CHILD
     _IN_CHILD = True
+    faulthandler.disable()  # a child stopped at its bound aborts by design: no stack dump on the shared stderr
     os.setpgid(0, 0)  # if the parent kills us, it kills our whole group
     code = 0
     try:
