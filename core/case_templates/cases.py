@@ -62,8 +62,8 @@ def case_from_template(template: CaseTemplate, actor: Actor | Officer, people: d
         message if message is not None else content.get("message", ""), list(content["allowed_methods"]),
         content["signing_order"], content["language"],
         expires_at or utcnow() + timedelta(days=content["expiry_days"]),
-        content["reminder_interval_days"], content["reminder_max"], owner=owner)
-    case.template_id, case.template_version = template.id, version_of(template, version).number
+        content["reminder_interval_days"], content["reminder_max"], owner=owner,
+        template=(template.id, version_of(template, version).number))
     documents = [cases.add_document(case, d["filename"], blobs().get(d["sha256"]), actor=actor,
                                     checked_pages=d.get("page_count"))  # checked when the template was made
                  for d in content["documents"]]
@@ -72,8 +72,7 @@ def case_from_template(template: CaseTemplate, actor: Actor | Officer, people: d
         person = chosen[role["key"]]
         party = cases.add_party(case, person.name, person.email, person.phone, person.personal_number,
                                 role=role["kind"], language=person.language, methods=role.get("methods"),
-                                actor=actor)
-        party.role_key = role["key"]
+                                actor=actor, role_key=role["key"])
         parties[role["key"]] = party
     _copy_fields(case, content, documents, parties)
     errors = fields.prefill(case, values or {})

@@ -115,10 +115,10 @@ def party_label(party: Party) -> dict:
 def create_case(actor: Actor | Officer, title: str, message: str = "", allowed_methods: list[str] | None = None,
                 signing_order: str = "parallel", language: str = "sv", expires_at: datetime | None = None,
                 reminder_interval_days: int | None = None, reminder_max: int | None = None,
-                owner: Officer | None = None) -> Case:
+                owner: Officer | None = None, template: tuple[int, int] | None = None) -> Case:
     """A new draft in the actor's organisation, owned by `owner` (default: the acting officer; a case
     a plugin creates may have no owner: then no owner mails). Missing expiry and reminder policy
-    come from the tenant's settings."""
+    come from the tenant's settings. `template`: (template id, version number) it was made from."""
     actor = Actor.of(actor)
     owner = owner if owner is not None else actor.officer
     if actor.tenant_id is None:
@@ -136,7 +136,8 @@ def create_case(actor: Actor | Officer, title: str, message: str = "", allowed_m
                 signing_order=signing_order, language=language, expires_at=expires_at,
                 reminder_interval_days=reminder_interval_days or None, reminder_max=reminder_max or 0,
                 owner_id=owner.id if owner is not None else None, tenant_id=actor.tenant_id, status="draft",
-                last_activity_at=utcnow())
+                last_activity_at=utcnow(), template_id=template[0] if template else None,
+                template_version=template[1] if template else None)
     db.session.add(case)
     db.session.flush()
     actor_event(case, "created", actor, title=case.title)
@@ -270,13 +271,14 @@ def remove_document(case: Case, document: Document, actor: Actor | Officer) -> N
 
 def add_party(case: Case, name: str, email: str, phone: str | None = None, personal_number: str | None = None,
               role: str = "signer", language: str = "sv", methods: list[str] | None = None,
-              actor: Actor | Officer | None = None) -> Party:
+              actor: Actor | Officer | None = None, role_key: str | None = None) -> Party:
     """Add a party to a draft (input already validated and normalised by the form)."""
     _require_draft(case)
     position = max((p.position for p in case.parties), default=-1) + 1
     party = Party(case=case, tenant_id=case.tenant_id, position=position, name=name.strip(),
                   email=email.strip().lower(), phone=phone or None, personal_number=personal_number or None,
-                  role=role, language=language, methods=list(methods) if methods else None, status="waiting")
+                  role=role, language=language, methods=list(methods) if methods else None, status="waiting",
+                  role_key=role_key)
     db.session.add(party)
     db.session.flush()
     actor_event(case, "party_added", actor, **party_label(party), role=role)

@@ -22,6 +22,7 @@ class SeenActors:
 
     def __init__(self):
         self.seen = []
+        self.templates = []
 
     @hookimpl
     def plugin_info(self):
@@ -30,6 +31,7 @@ class SeenActors:
     @hookimpl
     def case_created(self, case, actor):
         self.seen.append(("created", actor.kind, actor.label))
+        self.templates.append(case.template_id)
 
     @hookimpl
     def case_sent(self, case, actor):
@@ -157,3 +159,21 @@ def test_a_plugin_revokes_a_case_and_the_owner_is_told_by_the_actor_in_mails(app
     drain()
     [handed] = [m for m in support.outbox_messages() if "bob@acme.example" in str(m["To"])]
     assert "Retention handed" in support.body_text(handed)
+
+
+def test_a_public_form_makes_a_case_from_a_template_and_plugins_see_the_template(app, acme, plugin):
+    from core.case_templates.cases import Person, case_from_template
+    from tests.case_templates.conftest import build_template
+
+    template = build_template(acme.alice)
+    actor = Actor.public(acme.acme.id, "Web form: lease")
+    with tenant_context(acme.acme.id):
+        case = case_from_template(template, actor, {"tenant": Person("Åsa Öberg", "asa@example.com", None, None,
+                                                                     "en")}, owner=acme.alice)
+        service.send_case(case, actor)
+        db.session.commit()
+        assert (case.template_id, case.owner_id) == (template.id, acme.alice.id)
+        assert [p.role_key for p in case.parties] == ["tenant", "our-signatory"]
+        made = [e for e in case.events if e.kind == "made_from_template"]
+        assert [(e.actor_type, e.actor_label) for e in made] == [("public", "Web form: lease")]
+    assert plugin.templates == [template.id]
