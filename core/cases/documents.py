@@ -20,10 +20,25 @@ __all__ = ["CheckedPdf", "PdfLimits", "PdfProblem", "check_pdf", "problem_messag
 CheckedPdf = PdfFacts  # the name older callers use
 
 
+class _Number:
+    """A number written the reader's way when the message is shown ("250,000", "250 000")."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self) -> str:
+        from flask_babel import format_number
+
+        try:
+            return format_number(self.value)
+        except (RuntimeError, TypeError, ValueError):  # no app, or not a number
+            return str(self.value)
+
+
 def problem_message(problem: PdfProblem, filename: str, for_signer: bool = False):
     """The message an officer (or a signer comparing a copy) reads, naming the file and the problem
     (lazy: translated when shown)."""
-    limit = problem.params.get("limit")
+    limit = _Number(problem.params.get("limit"))
     page = problem.params.get("page")
     whose = _l("the limit of the sender") if for_signer else _l("the limit of your organisation")
     messages = {

@@ -31,7 +31,7 @@ MESSAGES = {
     "deep_dictionaries": "nested more than 64 levels deep",
     "deep_page_tree": "nested more than 64 levels deep",
     "flate_bomb": "unpacks to more than 512 MB of data, the limit of your organisation",
-    "many_pages": "has more than 2000 pages, the limit of your organisation",
+    "many_pages": "has more than 2,000 pages, the limit of your organisation",
     "zero_mediabox": "Page 1 of {file} has no size",
     "no_mediabox": "Page 1 of {file} has no size",
     "cropbox_outside": "Page 1 of {file} has no size",
@@ -40,7 +40,7 @@ MESSAGES = {
     "missing_kid": "Page 2 of {file} is missing or damaged",
     "no_catalog": "{file} is damaged or incomplete and cannot be read",
     "deep_in_object_stream": "nested more than 64 levels deep",
-    "too_many_objects": "{file} is made of more than 250000 parts (PDF objects), the limit of your organisation",
+    "too_many_objects": "{file} is made of more than 250,000 parts (PDF objects), the limit of your organisation",
 }
 REFUSED = [kind for kind, (_make, code) in hostile.KINDS.items() if code]
 
@@ -78,6 +78,9 @@ def test_every_problem_has_its_own_message_in_swedish(app):
         with force_locale("en"):
             assert swedish != str(message) and "avtal.pdf" in swedish, code
     assert len(english) == len(codes)  # each problem its own words
+    with force_locale("sv"):
+        swedish = str(problem_message(PdfProblem("too_many_objects", limit=250000), "avtal.pdf"))
+    assert "250000" not in swedish and "250,000" not in swedish and "250" in swedish  # "250 000"
 
 
 def _refusal(tenant, filename: str, data: bytes) -> str:

@@ -19,7 +19,7 @@ from tests.signing.helpers import SARA
     ("trailer_array", "copy.pdf holds more in one place than a PDF reader safely accepts"),
     ("kids_loop", "The page structure of copy.pdf loops back on itself"),
     ("zero_mediabox", "Page 1 of copy.pdf has no size"),
-    ("many_pages", "copy.pdf has more than 2000 pages, the limit of the sender"),
+    ("many_pages", "copy.pdf has more than 2,000 pages, the limit of the sender"),
     ("flate_bomb", "copy.pdf unpacks to more than 512 MB of data, the limit of the sender"),
 ])
 def test_a_hostile_copy_is_a_422_naming_the_problem(client, lease, kind, words):
