@@ -65,11 +65,14 @@ def _child(func, args, kwargs, memory_mb: int, cpu_seconds: int, out: int) -> No
     os.setpgid(0, 0)  # if the parent kills us, it kills our whole group
     code = 0
     try:
-        if memory_mb:
-            limit = _address_space() + memory_mb * _MB
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        if cpu_seconds:
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        try:  # where a limit cannot be set (not Linux), the wall clock still bounds the child
+            if memory_mb and _address_space():
+                limit = _address_space() + memory_mb * _MB
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            if cpu_seconds:
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        except (ValueError, OSError):
+            pass
         sys.setrecursionlimit(1000)  # deep structures fail fast as RecursionError, never a C stack overflow
         try:
             outcome = ("ok", func(*args, **kwargs))
