@@ -302,3 +302,26 @@ def test_the_retention_job_deletes_photos_after_the_period_and_records_it(app, r
     with tenant_context(remote.case.tenant_id):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Event).where(
             Event.case_id == remote.case.id, Event.kind == "id_check_images_deleted")) == 1
+
+
+def test_files_rotate_reencrypts_the_photos_under_the_new_key(app_factory):
+    from core import encryption
+    from core.cli import cli
+
+    app = app_factory(FILE_KEYS="2026a:" + "a" * 40)
+    with app.app_context():
+        people = support.make_people()
+        people.acme.enabled_plugins = ["id_check"]
+        people.acme.plugin_settings = {"id_check": {"require_mode": "remote"}}
+        db.session.commit()
+        made = anna_case(people)
+        upload(app.test_client(), made, photo())
+        check_id, acme_id = row_of(made).id, people.acme.id
+    rotated = app_factory(FILE_KEYS="2026b:" + "b" * 40 + ",2026a:" + "a" * 40)
+    output = rotated.test_cli_runner().invoke(cli, args=["files", "rotate"]).output
+    assert "1 re-encrypted under key '2026b'" in output, output
+    only_new = app_factory(FILE_KEYS="2026b:" + "b" * 40)
+    with only_new.app_context(), tenant_context(acme_id):
+        row = db.session.get(IdCheck, check_id)
+        assert encryption.key_id_of(row.front_image) == "2026b"
+        assert service.read_image(row, "front") == photo()
