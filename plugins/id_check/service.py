@@ -24,7 +24,7 @@ from core.models import Case, Party, Tenant
 from core.models.base import utcnow
 from core.plugins import plugin_settings
 from plugins.id_check import capture
-from plugins.id_check.checks import Check, Outcome, Person, Verdict, check_mrz
+from plugins.id_check.checks import Check, DocumentFields, Outcome, Person, Verdict, check_document_fields, check_mrz
 from plugins.id_check.models import (
     AWAITING_APPROVAL,
     FAILED,
@@ -207,8 +207,28 @@ def person_of(party: Party) -> Person:
     return Person(name=party.name, personal_number=party.personal_number or None)
 
 
-def check_party(case: Case, party: Party, upload: Upload, typed: str, *, officer=None, seen: bool = False) -> IdCheck:
-    """Check the party's document: from the photos, or from the MRZ lines typed in beside them.
+def document_fields(form) -> DocumentFields | None:
+    """A driving licence's fields as the officer typed them (no MRZ), or None when none were given."""
+    names = ("dl_number", "dl_surname", "dl_given_names", "dl_birth_date", "dl_expiry")
+    if not any((form.get(name) or "").strip() for name in names):
+        return None
+    values = {name: (form.get(name) or "").strip() for name in (*names, "dl_state", "dl_personal_number")}
+    try:
+        birth, expiry = date.fromisoformat(values["dl_birth_date"]), date.fromisoformat(values["dl_expiry"])
+    except ValueError:
+        birth = expiry = None
+    if birth is None or not all(values[name] for name in names[:3]):
+        raise CheckError([_("Give the document's number, surname, given names, date of birth and expiry date.")])
+    state = (values["dl_state"] or "SWE").upper()[:3]
+    return DocumentFields(kind="driving_licence", issuing_state=state, number=values["dl_number"][:40],
+                          surname=values["dl_surname"][:100], given_names=values["dl_given_names"][:100],
+                          birth_date=birth, expiry=expiry, personal_number=values["dl_personal_number"][:20] or None)
+
+
+def check_party(case: Case, party: Party, upload: Upload, typed: str, *, officer=None, seen: bool = False,
+                fields: DocumentFields | None = None) -> IdCheck:
+    """Check the party's document: from the photos, or from the MRZ lines typed in beside them, or
+    (in person only) from a driving licence's fields typed in by the officer.
 
     `officer` given: an in-person check in the office, which needs `seen` (the officer saw the
     person and the document). Otherwise the party's own (remote) check. Stores the verdict, the
@@ -227,17 +247,24 @@ def check_party(case: Case, party: Party, upload: Upload, typed: str, *, officer
         raise CheckError([_("Your ID document has already been checked.")])
     if not in_person and row.attempts >= MAX_ATTEMPTS:
         raise CheckError([_("Too many attempts. Contact the sender, who can check your ID document in person.")])
+    if fields is not None and not in_person:
+        raise CheckError([_("Your ID document is checked in person by the officer.")])
     row.attempts += 1
     db.session.flush()
     typed = (typed or "").strip()
-    lines = read_upload(upload, read=not typed)  # a photo is kept as the evidence even when the lines are typed
-    if typed:
-        how, text = "typed", typed
-    elif lines is None:
-        raise CheckError([str(capture.NOT_FOUND_MESSAGE)])
+    # A photo is kept as the evidence even when the lines or fields are typed.
+    lines = read_upload(upload, read=not typed and fields is None)
+    if fields is not None:
+        how = "fields"
+        verdict = check_document_fields(fields, person_of(party), utcnow().date())
     else:
-        how, text = "photo", "\n".join(lines)
-    verdict = check_mrz(text, person_of(party), utcnow().date())
+        if typed:
+            how, text = "typed", typed
+        elif lines is None:
+            raise CheckError([str(capture.NOT_FOUND_MESSAGE)])
+        else:
+            how, text = "photo", "\n".join(lines)
+        verdict = check_mrz(text, person_of(party), utcnow().date())
     _store_images(row, upload)
     return _record(case, party, row, verdict, how, officer)
 

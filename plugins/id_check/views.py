@@ -108,7 +108,8 @@ def capture_in_person(case_id: int, party_id: int):
     party = _party_or_404(case, party_id)
     try:
         row = service.check_party(case, party, _upload(), request.form.get("mrz", ""), officer=current_user,
-                                  seen=request.form.get("seen") == "yes")
+                                  seen=request.form.get("seen") == "yes",
+                                  fields=service.document_fields(request.form))
     except service.CheckError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -325,3 +325,32 @@ def test_files_rotate_reencrypts_the_photos_under_the_new_key(app_factory):
         row = db.session.get(IdCheck, check_id)
         assert encryption.key_id_of(row.front_image) == "2026b"
         assert service.read_image(row, "front") == photo()
+
+
+def test_the_officer_types_a_driving_licences_fields_and_the_same_checks_apply(app, acme_on):
+    settings(acme_on, require_mode="in_person")
+    made = anna_case(acme_on)
+    alice = office(app)
+    page = f"/cases/{made.case.id}"
+    url = f"/id-check/cases/{made.case.id}/parties/{made.parties[0].id}/capture"
+    licence = {"dl_number": "12345678", "dl_surname": "Öberg Åström", "dl_given_names": "Anna-Karin Maria",
+               "dl_birth_date": "1985-07-08", "dl_expiry": "2030-03-01", "dl_personal_number": "850709-9805",
+               "seen": "yes"}
+
+    def post(**changes):
+        data = {"front": (io.BytesIO(photo_of(passport(), RETAKES["blurred"])), "licence.jpg"), **licence,
+                **changes}
+        return support.post(alice, url, data, token_from=page, content_type="multipart/form-data")
+
+    post(dl_expiry="")
+    assert row_of(made).status == "required"
+    assert "date of birth and expiry date." in alice.get(page).get_data(as_text=True)
+    post()
+    row = row_of(made)
+    assert row.status == "failed" and row.result["checks"]["birth_date"] == "failed"
+    post(dl_birth_date="1985-07-09")
+    row = row_of(made)
+    assert row.status == "passed" and row.how == "fields"
+    assert row.result["document"] == {"kind": "driving_licence", "issuing_state": "SWE", "number_last4": "5678",
+                                      "expiry": "2030-03-01"}
+    assert row.result["checks"]["personal_number"] == "passed"
