@@ -157,3 +157,25 @@ def test_every_message_of_a_plugin_has_swedish_in_its_own_catalogue(plugin):
             if _names(target) - wanted or (wanted - {"num"}) - _names(target):
                 problems.append(f"placeholders differ: {message!r} -> {target!r}")
     assert not problems, f"{plugin}/translations/sv/LC_MESSAGES/messages.po:\n" + "\n".join(problems)
+
+
+def test_the_receipt_and_printed_values_have_every_text_in_both_languages():
+    """The receipt's own texts (a PDF drawn outside a request) and how values print: not in the
+    catalogue, so checked here: the same keys in sv and en, and the Swedish really Swedish."""
+    from core.fields.values import NUMBER_MARKS, YES_NO
+    from core.sealing.receipt import TEXTS
+
+    def flat(texts: dict, prefix: str = "") -> dict[str, str]:  # nested tables, e.g. certificate names
+        out = {}
+        for key, value in texts.items():
+            out.update(flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value})
+        return out
+
+    english, swedish = flat(TEXTS["en"]), flat(TEXTS["sv"])
+    assert set(swedish) == set(english)
+    same = {key for key in english if swedish[key] == english[key]}
+    assert same <= {"organisation", "not_yet", "bankid", "subject_names.organization_name"}, same  # same in both
+    assert swedish["field_values"] == "Ifyllda fält" and swedish["many_fields"] == "{count} fält, se dokumentet"
+    for key, text in english.items():  # the same placeholders
+        assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", swedish[key])), key
+    assert set(YES_NO) == set(NUMBER_MARKS) == {"sv", "en"} and YES_NO["sv"] == ("Ja", "Nej")
