@@ -196,8 +196,6 @@ def json_body(required: bool = True) -> dict:
     return data
 
 
-
-
 def _acting_officer(case: Case | None = None) -> Officer:
     """Actions by a key are the key creator's; if they have left, the case owner's."""
     officer = api.default_owner(g.api_key) or (case.owner if case is not None and case.owner is not None
@@ -207,8 +205,6 @@ def _acting_officer(case: Case | None = None) -> Officer:
                                                 "Give `owner_email`, or create a new key."),
                        fields={"owner_email": [_("Give the email of an active case officer.")]})
     return officer
-
-
 
 
 def run_case_action(action: Callable[[], None]) -> None:

@@ -44,10 +44,6 @@ def _office_only():
     """Every page here is for logged-in officers."""
 
 
-
-
-
-
 # --- the list ------------------------------------------------------------------------------------
 
 
