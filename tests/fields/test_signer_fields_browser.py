@@ -156,3 +156,22 @@ def test_a_save_lost_on_the_way_stops_signing_until_it_is_saved(live_server, ten
     sign.click()
     page.get_by_role("heading", name="Thank you for signing").wait_for()
     assert values(live_server, made)["rent"] == "9900"  # what the page showed is what was signed
+
+
+def test_a_radio_group_and_a_drop_down_are_chosen_on_the_page_image(live_server, people, page):
+    from tests.fields.helpers import field
+
+    extra = [field("payment", "radio", "tenant", 0.46, w=0.3, h=0.03, options=["Monthly", "Quarterly"],
+                   label="Payment"),
+             field("city", "select", "tenant", 0.51, w=0.3, options=["Stockholm", "Umeå"], label="City")]
+    with live_server.app.app_context():
+        made = lease_with_fields(people.bob, extra_fields=extra)
+    page.goto(live_server.url + made.links["tenant"])
+    payment = page.locator(".field-spot.live").filter(has=page.locator("input[type=radio]"))
+    payment.get_by_label("Quarterly").check()  # in its place on the page image
+    page.locator(".field-spot.live select").select_option("Umeå")
+    page.locator(".fill-status", has_text="Saved.").wait_for()
+    with page.expect_response(lambda r: r.url.endswith("/fields")):
+        page.get_by_label("Full name").fill("Åsa Öberg")
+    saved = values(live_server, made)
+    assert (saved["payment"], saved["city"]) == ("Quarterly", "Umeå")
