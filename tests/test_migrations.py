@@ -65,13 +65,21 @@ def _script(app):
 
 
 def test_the_core_has_one_head_and_each_plugin_a_branch_of_its_own(tmp_path):
+    import os
+
     app = create_app(base_config(tmp_path))
     with app.app_context():
         script = _script(app)
-        heads = {rev: script.get_revision(rev) for rev in script.get_heads()}
-    core_heads = [rev for rev, r in heads.items() if not r.branch_labels]
+        core_heads = script.get_revisions("core@heads")
+        heads = [script.get_revision(rev) for rev in script.get_heads()]
     assert len(core_heads) == 1, f"the core must keep one Alembic head, found {core_heads}"
-    assert {label for r in heads.values() for label in r.branch_labels} >= {"e_delivery"}
+    core_folder = os.path.join(app.extensions["migrate"].directory, "versions")
+    assert os.path.dirname(core_heads[0].path) == core_folder
+    # Every other head is a plugin's own branch, in the plugin's folder, named after it.
+    plugin_heads = [h for h in heads if h.revision != core_heads[0].revision]
+    assert "e_delivery" in {label for h in plugin_heads for r in script.iterate_revisions(h.revision, "base")
+                            for label in r.branch_labels}
+    assert all(os.path.dirname(h.path) != core_folder for h in plugin_heads)
 
 
 def _old_delivery_file(conn) -> sa.Table:

@@ -17,7 +17,7 @@ import core.models.base
 # revision identifiers, used by Alembic.
 revision = '1d84de406aa8'
 down_revision = None
-branch_labels = None
+branch_labels = ('core',)  # plugins' branches carry their own names
 depends_on = None
 
 
