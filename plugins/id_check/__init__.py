@@ -138,8 +138,9 @@ def ui_panels(slot, context):
     case = context["case"]
     rows = service.checks_of(case)
     signers = [p for p in case.parties if p.role == "signer"]
+    default = service.settings(case.tenant_id)["require_mode"] if case.status == "draft" else "none"
     html = render_template("id_check/case_panel.html", case=case, signers=signers, rows=rows, service=service,
-                           open=case.status in service.OPEN_CASE)
+                           open=case.status in service.OPEN_CASE, default_mode=default)
     return Markup(html)  # noqa: S704  (an autoescaped template)
 
 

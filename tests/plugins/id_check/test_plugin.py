@@ -24,7 +24,7 @@ from tenants.scoping import tenant_context
 from tests import support
 from tests.plugins.id_check.images import RETAKES, Shot, photo_of
 from tests.plugins.id_check.specimens import ANNA, id_card, passport
-from tests.signing.helpers import events_of, make_case, sign_form, signer, sms_codes
+from tests.signing.helpers import events_of, make_case, pdf, sign_form, signer, sms_codes
 
 ANNA_NAME = ANNA["party"]
 FLAT = Shot("flat")
@@ -354,3 +354,26 @@ def test_the_officer_types_a_driving_licences_fields_and_the_same_checks_apply(a
     assert row.result["document"] == {"kind": "driving_licence", "issuing_state": "SWE", "number_last4": "5678",
                                       "expiry": "2030-03-01"}
     assert row.result["checks"]["personal_number"] == "passed"
+
+
+def test_a_draft_shows_the_tenants_default_and_the_officers_choice_wins_at_sending(app, acme_on):
+    from core.cases import service as cases
+
+    settings(acme_on, require_mode="remote")
+    with tenant_context(acme_on.acme.id):
+        case = cases.create_case(acme_on.alice, "Lease", allowed_methods=["touch"])
+        cases.add_document(case, "lease.pdf", pdf())
+        anna = cases.add_party(case, **signer(ANNA_NAME, "anna@example.com"))
+        erik = cases.add_party(case, **signer("Erik Eriksson", "erik@example.com"))
+        db.session.commit()
+        case_id, anna_id, erik_id = case.id, anna.id, erik.id
+    alice = office(app)
+    page = f"/cases/{case_id}"
+    html = alice.get(page).get_data(as_text=True)
+    assert html.count('<option value="remote" selected>') == 2
+    support.post(alice, f"/id-check/cases/{case_id}/parties/{erik_id}/require", {"mode": "none"}, token_from=page)
+    with tenant_context(acme_on.acme.id):
+        cases.send_case(db.session.get(Case, case_id), acme_on.alice)
+        db.session.commit()
+        modes = dict(db.session.execute(sa.select(IdCheck.party_id, IdCheck.mode)).all())
+    assert modes == {anna_id: "remote", erik_id: "none"}
