@@ -92,6 +92,14 @@ def capture_messages() -> dict[str, str]:
     return {problem.value: str(text) for problem, text in capture.MESSAGES.items()}
 
 
+def camera_texts() -> dict[str, str]:
+    """The webcam capture's texts (capture.js), in the current language."""
+    return {"use": _("Use the camera"), "take": _("Take the photo"), "cancel": _("Cancel"),
+            "fit": _("Hold the document inside the frame, flat and still, without reflections."),
+            "failed": _("The camera could not be started. Choose a photo file instead."),
+            "taken": _("Photo taken.")}
+
+
 def settings(tenant_id: int) -> dict:
     return plugin_settings(db.session.get(Tenant, tenant_id), NAME)
 

@@ -61,7 +61,8 @@ def step(token: str, link):
             return redirect(url_for(f"{NAME}.step", token=token))
     return render_template("id_check/step.html", link=link, token=token, row=row, errors=errors,
                            reasons=service.failure_reasons(row) if row.status == "failed" else [],
-                           limits=capture.limits(), messages=service.capture_messages()), 422 if errors else 200
+                           limits=capture.limits(), messages=service.capture_messages(),
+                           camera_texts=service.camera_texts()), 422 if errors else 200
 
 
 # --- the office ------------------------------------------------------------------------------------------

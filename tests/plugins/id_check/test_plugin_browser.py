@@ -167,3 +167,67 @@ def test_a_failed_check_blocks_signing_with_a_clear_message_in_swedish(served, b
         assert "Kontrollen av din id-handling misslyckades:" in page.locator("#steps").inner_text()
     finally:
         page.context.close()
+
+
+# A webcam for the test: getUserMedia answers with a canvas showing the given photo, so the page's
+# own video, outline, snapshot and checks run as they would with a real camera.
+FAKE_CAMERA = """
+(() => {
+  const devices = navigator.mediaDevices || (navigator.mediaDevices = {});
+  devices.getUserMedia = async () => {
+    const image = new Image();
+    image.src = window.__cameraPhoto;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    const context = canvas.getContext("2d");
+    const paint = () => context.drawImage(image, 0, 0);
+    paint();
+    setInterval(paint, 50);
+    return canvas.captureStream(20);
+  };
+})();
+"""
+
+
+def _camera_page(browser, photo: bytes):
+    import base64
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.add_init_script("window.__cameraPhoto = 'data:image/jpeg;base64," + base64.b64encode(photo).decode()
+                            + "';" + FAKE_CAMERA)
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    return page
+
+
+@pytest.mark.parametrize("shot, passes", [(RETAKES["blurred"], False), (Shot("flat"), True)],
+                         ids=["blurred: take it again", "sharp: checked"])
+def test_the_officer_photographs_the_document_with_the_webcam_in_person(served, browser, shot, passes):
+    with served.app.app_context():
+        acme = db.session.scalars(sa.select(Tenant).where(Tenant.slug == "acme")).one()
+        acme.plugin_settings = {"id_check": {"require_mode": "in_person"}}
+        db.session.commit()
+    made = new_case(served, "en")
+    page = _camera_page(browser, photo_of(passport(), shot))
+    try:
+        support.browser_login(page, served.url, "alice@acme.example")
+        page.goto(f"{served.url}/cases/{made.case_id}")
+        panel = page.locator("#id-check")
+        panel.get_by_role("button", name="Use the camera").first.click()
+        assert panel.locator(".id-camera-outline").count() == 1  # the guide to fit the document in
+        panel.get_by_role("button", name="Take the photo").click()
+        if not passes:
+            message = panel.locator("[id$='-camera-message']").first
+            message.wait_for()
+            page.wait_for_function("(e) => e.textContent.includes('blurred')", arg=message.element_handle())
+            assert panel.get_by_role("button", name="Take the photo").is_visible()  # still open: take it again
+            return
+        panel.get_by_text("Photo taken.").wait_for()
+        panel.get_by_label("I have seen the person and the document").check()
+        panel.get_by_role("button", name="Check the document").click()
+        page.get_by_text(f"The ID check of {ANNA_NAME} passed.").wait_for()
+        assert page.locator("#id-check img").count() == 1
+    finally:
+        page.context.close()
