@@ -75,10 +75,13 @@ def test_before_completion_parties_cannot_see_or_fetch_the_files(app, nda, clien
     assert client.get(f"/e-delivery/s/{nda.token('Sara Svensson')}/{delivery.id}").status_code == 404
 
 
-def test_a_file_over_the_limit_is_refused_with_a_message(app, nda, people):
-    people.acme.plugin_settings = {"e_delivery": {"max_file_mb": 1}}
-    db.session.commit()
+def test_a_file_over_the_limit_the_admin_set_is_refused_with_a_message(app, nda, people):
     alice = office(app, "alice@acme.example")
+    admin = alice.get("/admin/").get_data(as_text=True)
+    assert 'id="plugin-e_delivery-max_file_mb"' in admin and 'value="50"' in admin  # the default
+    saved = support.post(alice, "/admin/plugins/e_delivery/settings", {"max_file_mb": "1", "max_case_mb": "200"},
+                         token_from="/admin/")
+    assert saved.status_code == 302
     response = attach(alice, nda.case.id, data=b"x" * (1024 * 1024 + 1), name="big.bin")
     page = alice.get(response.headers["Location"]).get_data(as_text=True)
     assert "big.bin is larger than 1 MB" in page
