@@ -145,6 +145,25 @@ def ui_panels(slot, context):
 
 
 @hookimpl
+def export_columns(cases):
+    """One column: each required check of the case as "party: status"."""
+    import sqlalchemy as sa
+
+    from core.models import Party
+    from plugins.id_check.models import IdCheck
+    from plugins.id_check.service import STATUS_LABELS
+
+    found: dict[int, list[str]] = {}
+    if cases:
+        rows = db.session.execute(
+            sa.select(IdCheck.case_id, Party.name, IdCheck.status).join(Party, Party.id == IdCheck.party_id)
+            .where(IdCheck.case_id.in_([c.id for c in cases]), IdCheck.mode != "none").order_by(Party.position))
+        for case_id, name, status in rows:
+            found.setdefault(case_id, []).append(f"{name}: {STATUS_LABELS[status]}")
+    return [(_("ID check"), {c.id: "; ".join(found[c.id]) for c in cases if c.id in found})]
+
+
+@hookimpl
 def event_text(event):
     data = event.data or {}
     party = data.get("party_name", "")

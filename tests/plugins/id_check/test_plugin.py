@@ -377,3 +377,13 @@ def test_a_draft_shows_the_tenants_default_and_the_officers_choice_wins_at_sendi
         db.session.commit()
         modes = dict(db.session.execute(sa.select(IdCheck.party_id, IdCheck.mode)).all())
     assert modes == {anna_id: "remote", erik_id: "none"}
+
+
+def test_the_case_export_has_each_partys_check(app, remote):
+    import csv
+
+    upload(app.test_client(), remote, photo())
+    text = office(app).get("/cases/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    column = rows[0].index("ID check")
+    assert [row[column] for row in rows[1:]] == [f"{ANNA_NAME}: Passed"]
