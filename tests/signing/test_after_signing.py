@@ -61,6 +61,11 @@ def test_a_signer_of_a_revoked_case_is_told_it_was_withdrawn_not_that_it_is_bein
     assert "No signed documents will be made" in html
     assert SEALING_NOW not in html and "being sealed" not in html and WAIT_FOR_OTHERS not in html
     assert status(client, lease, SARA) == "revoked"
+    drain()
+    told = {str(m["To"]): support.body_text(m) for m in support.outbox_messages() if "withdrawn" in m["Subject"]}
+    assert "Your signature was recorded, but the case will not be completed" in told["sara@example.com"]
+    assert "You no longer need to sign it" not in told["sara@example.com"]
+    assert "You no longer need to sign it" in told["per@example.com"]  # Per had not signed
 
 
 def test_a_signer_of_an_expired_case_is_told_it_ran_out(client, people, lease):
