@@ -163,6 +163,20 @@ def before_party_signs(case, party, method):
     """
 
 
+@hookspec(firstresult=True)
+def resolve_signing_link(token):
+    """Return the id of the party a signing link of this plugin's own stands for, or None.
+
+    token: the token in a signer URL (`/s/<token>`) that is no party's own link. Asked of every
+    installed plugin, with no tenant set (query with `execution_options(all_tenants=True)` or by a
+    hashed token), before the signer's pages resolve it; the first id wins. The signer's pages
+    then serve that party exactly as for their own link (documents, fields, methods, decline), so
+    answer only for a tenant that has your plugin on, and only while the link should work (a
+    kiosk tablet's link works only with that tablet's cookie and only while the push lasts).
+    Stops at first non-None result.
+    """
+
+
 @hookspec
 def signing_steps(case, party):
     """Return a list of `core.signing.steps.SigningStep` this party must complete before signing.

@@ -70,8 +70,23 @@ def find_party(token: str) -> Party | None:
     party = _load_party(_PARTY_BY_TOKEN, token_hash)
     if party is not None:
         return party
+    party_id = _plugin_link(token)
+    if party_id is not None:
+        return _load_party(_PARTY_BY_ID, party_id)
     retired = db.session.execute(_RETIRED_PARTY, {"token_hash": token_hash}).scalar_one_or_none()
     return None if retired is None else _load_party(_PARTY_BY_ID, retired)
+
+
+def _plugin_link(token: str) -> int | None:
+    """A link a plugin issued for a party (`resolve_signing_link`, e.g. a kiosk tablet's), or None."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context() or "sigill_pm" not in current_app.extensions:
+        return None
+    hook = current_app.extensions["sigill_pm"].hook.resolve_signing_link
+    if not hook.get_hookimpls():
+        return None
+    return hook(token=token)
 
 
 def _party_query(condition):

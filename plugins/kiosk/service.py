@@ -1,0 +1,244 @@
+"""Pairing tablets, and what each tablet shows.
+
+A tablet never holds an officer session: pairing gives it a random device token (a cookie; only
+its SHA-256 is stored), and an officer can revoke it. A pairing code is short (typed on a tablet),
+so it lives 10 minutes, is used once and is rate limited per address and per organisation.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import request
+
+from core import ratelimit
+from core.extensions import db
+from core.models.base import utcnow
+from core.security import client_ip, hash_token
+from plugins.kiosk.models import IDLE, KioskDevice, KioskPairing
+
+COOKIE = "sigill_kiosk"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a tablet
+CODE_LENGTH = 8
+CODE_LIFETIME = timedelta(minutes=10)
+PAIR_RATE_LIMIT = "10/600"  # pairing attempts per address, and per organisation (x5)
+SEEN_EVERY = timedelta(seconds=30)  # last seen is written at most this often
+NAME_MAX = 80
+IDLE_AFTER = timedelta(minutes=2)  # a signing page untouched this long goes back to idle
+
+
+class PairingError(Exception):
+    pass
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())[:CODE_LENGTH * 2]
+
+
+def display_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def create_pairing(tenant_id: int, officer_id: int) -> tuple[KioskPairing, str]:
+    code = new_code()
+    row = KioskPairing(tenant_id=tenant_id, created_by=officer_id, code_hash=_code_hash(tenant_id, code),
+                       expires_at=utcnow() + CODE_LIFETIME)
+    db.session.add(row)
+    db.session.flush()
+    return row, code
+
+
+def _code_hash(tenant_id: int, code: str) -> str:
+    return hash_token(f"kiosk-pair:{tenant_id}:{normalise_code(code)}")
+
+
+def pair(tenant_id: int, code: str, name: str) -> tuple[KioskDevice, str]:
+    """Use a pairing code: a new device and its token (to set in the tablet's cookie)."""
+    from core.i18n import _
+
+    name = " ".join((name or "").split())[:NAME_MAX]
+    if not ratelimit.hit("kiosk-pair", client_ip(), PAIR_RATE_LIMIT) or \
+            not ratelimit.hit("kiosk-pair-tenant", str(tenant_id), "50/600"):
+        raise PairingError(_("Too many attempts. Wait a few minutes and try again."))
+    if not name:
+        raise PairingError(_("Give the tablet a name, e.g. Counter 2."))
+    now = utcnow()
+    row = db.session.scalars(sa.select(KioskPairing).where(KioskPairing.code_hash == _code_hash(tenant_id, code))
+                             .with_for_update()).first()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise PairingError(_("That pairing code is wrong, used or expired. Ask for a new code at the office."))
+    token = secrets.token_urlsafe(32)
+    device = KioskDevice(tenant_id=tenant_id, name=name, token_hash=hash_token(token), paired_by=row.created_by,
+                         last_seen_at=now)
+    db.session.add(device)
+    db.session.flush()
+    row.used_at, row.device_id = now, device.id
+    return device, token
+
+
+def device_by_token(token: str | None, *, all_tenants: bool = False) -> KioskDevice | None:
+    if not token or len(token) > 100:
+        return None
+    stmt = sa.select(KioskDevice).where(KioskDevice.token_hash == hash_token(token),
+                                        KioskDevice.revoked_at.is_(None))
+    if all_tenants:
+        stmt = stmt.execution_options(all_tenants=True)
+    return db.session.scalars(stmt).first()
+
+
+def request_device() -> KioskDevice | None:
+    """The tablet this request comes from (its cookie), in the current organisation."""
+    return device_by_token(request.cookies.get(COOKIE))
+
+
+def seen(device: KioskDevice, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at >= SEEN_EVERY:
+        device.last_seen_at = now
+        db.session.commit()
+
+
+def devices() -> list[KioskDevice]:
+    return list(db.session.scalars(sa.select(KioskDevice).where(KioskDevice.revoked_at.is_(None))
+                                   .order_by(KioskDevice.name, KioskDevice.id)))
+
+
+def revoke(device: KioskDevice) -> None:
+    device.revoked_at = utcnow()
+    device.token_hash = hash_token(secrets.token_urlsafe(32))  # the old token matches nothing
+    to_idle(device)
+
+
+def to_idle(device: KioskDevice) -> None:
+    device.state = IDLE
+    device.case_id = device.party_id = device.pushed_by = device.pushed_at = None
+    device.push_token_hash = None
+    device.version += 1
+    notify(device)
+
+
+def notify(device: KioskDevice) -> None:
+    """Hook for waking a waiting tablet; the tablets poll their row (`version`), so nothing to do."""
+
+
+def channel(device_id: int) -> str:
+    return f"sigill:kiosk:{device_id}"
+
+
+def push_token(device: KioskDevice) -> str | None:
+    """The link the tablet opens for its pushed party: derived (keyed) from the push, so only its
+    hash is stored; it works only with this tablet's cookie and only while the push lasts."""
+    from core.security import keyed_hash
+
+    if device.party_id is None or device.pushed_at is None:
+        return None
+    return "k" + keyed_hash("kiosk-push", str(device.id), str(device.version), device.pushed_at.isoformat())[:47]
+
+
+def tablet_url(device: KioskDevice) -> str | None:
+    from flask import url_for
+
+    token = push_token(device)
+    return url_for("signing.open", token=token) if token else None
+
+
+def showing(device: KioskDevice) -> str:
+    """What the tablet shows, for the office."""
+    from core.i18n import _
+    from core.models import Party
+
+    if device.party_id is None:
+        return _("Idle")
+    party = db.session.get(Party, device.party_id)
+    name = party.name if party else ""
+    labels = {"pushed": _("Sent to %(name)s", name=name), "opened": _("%(name)s is reading", name=name),
+              "signing": _("%(name)s is signing", name=name), "signed": _("%(name)s has signed", name=name),
+              "declined": _("%(name)s declined", name=name)}
+    return labels.get(device.state, _("Idle"))
+
+
+# --- pushing a party to a tablet ---------------------------------------------------------------------
+
+
+class PushError(Exception):
+    pass
+
+
+class Busy(PushError):
+    """The tablet shows another party's signing: the officer must confirm to replace it."""
+
+
+def busy(device: KioskDevice) -> bool:
+    from plugins.kiosk.models import DECLINED, SIGNED
+
+    return device.party_id is not None and device.state not in (SIGNED, DECLINED)
+
+
+def push(device: KioskDevice, case, party, officer, confirm: bool = False) -> None:
+    """Send `party` of `case` to `device`, with `officer` present. Records `kiosk_pushed`."""
+    from core.cases import events
+    from core.cases.actors import Actor
+    from core.i18n import _
+    from plugins.kiosk.models import PUSHED
+
+    if device.revoked_at is not None or device.tenant_id != case.tenant_id or party.case_id != case.id:
+        raise PushError(_("That tablet or party is not in this case's organisation."))
+    if case.status != "pending" or party.role != "signer" or party.status in ("signed", "declined"):
+        raise PushError(_("Only a party who has yet to sign a sent case can sign on a tablet."))
+    if busy(device) and not confirm:
+        raise Busy(_("%(tablet)s is showing another signing. Send anyway to replace it?", tablet=device.name))
+    device.version += 1
+    device.state, device.case_id, device.party_id = PUSHED, case.id, party.id
+    device.pushed_by, device.pushed_at = officer.id, utcnow()
+    device.push_token_hash = hash_token(push_token(device))
+    events.record_by(case, "kiosk_pushed", Actor.for_officer(officer),
+                     data={"party": party.id, "party_name": party.name, "device": device.id,
+                           "device_name": device.name})
+    notify(device)
+
+
+def device_for_link(token: str) -> KioskDevice | None:
+    """The tablet whose push link this is, when this request carries that tablet's own cookie."""
+    import hmac
+
+    from flask import has_request_context
+
+    if not has_request_context() or not token.startswith("k") or len(token) != 48:
+        return None
+    device = db.session.scalars(sa.select(KioskDevice).where(KioskDevice.push_token_hash == hash_token(token))
+                                .execution_options(all_tenants=True)).first()
+    cookie = request.cookies.get(COOKIE) or ""
+    if device is None or device.revoked_at is not None or device.party_id is None or \
+            not hmac.compare_digest(device.token_hash, hash_token(cookie)):
+        return None
+    from tenants.models import Tenant
+
+    tenant = db.session.get(Tenant, device.tenant_id)
+    if tenant is None or not tenant.has_plugin("kiosk"):
+        return None
+    return device
+
+
+def set_state(case, party, state: str) -> None:
+    """A pushed party's progress (opened, signed, declined), on every tablet showing them."""
+    rows = db.session.scalars(sa.select(KioskDevice).where(KioskDevice.party_id == party.id,
+                                                           KioskDevice.case_id == case.id))
+    for device in rows:
+        device.state = state
+
+
+def devices_of_case(case) -> list[KioskDevice]:
+    return list(db.session.scalars(sa.select(KioskDevice).where(KioskDevice.case_id == case.id,
+                                                                KioskDevice.revoked_at.is_(None))))
+
+
+def party_on_a_tablet(case, party) -> bool:
+    found = db.session.scalars(sa.select(KioskDevice.id).where(KioskDevice.party_id == party.id,
+                                                               KioskDevice.case_id == case.id).limit(1)).first()
+    return found is not None

@@ -1,0 +1,175 @@
+"""Kiosk pages: the office's tablets (pair, revoke, overview) and the tablet's own pages.
+
+The tablet's address is /kiosk/o/<organisation slug>/: public (no officer session), and what it
+shows depends only on its device cookie. Everything sent to a tablet is `Cache-Control: no-store`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from core.extensions import db
+from core.i18n import _
+from core.plugins import plugin_guard, public
+from core.urls import external_url
+from plugins.kiosk import service
+from plugins.kiosk.models import NAME, PUSHED, KioskDevice
+
+bp = Blueprint(NAME, __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+_guard = plugin_guard(NAME)
+
+
+@bp.before_request
+def guard():
+    if request.endpoint == f"{NAME}.static":
+        return None
+    return _guard()
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the office ------------------------------------------------------------------------------------
+
+
+def _device(device_id: int) -> KioskDevice:
+    device = db.session.get(KioskDevice, device_id)  # scoped: another organisation's is None
+    if device is None or device.revoked_at is not None:
+        abort(404)
+    return device
+
+
+@bp.get("/")
+@login_required
+def overview():
+    return render_template("kiosk/overview.html", devices=service.devices(), views=service.showing,
+                           address=external_url("kiosk.tablet", slug=g.tenant.slug))
+
+
+@bp.post("/pairings")
+@login_required
+def new_pairing():
+    row, code = service.create_pairing(g.tenant.id, current_user.id)
+    db.session.commit()
+    address = external_url("kiosk.tablet", slug=g.tenant.slug, code=code)
+    from core.signing.bankid_method import qr_svg
+
+    return render_template("kiosk/pairing.html", code=service.display_code(code), expires_at=row.expires_at,
+                           address=external_url("kiosk.tablet", slug=g.tenant.slug),
+                           qr=Markup(qr_svg(address)))  # noqa: S704  (qrcode's own SVG)
+
+
+@bp.post("/devices/<int:device_id>/revoke")
+@login_required
+def revoke(device_id: int):
+    device = _device(device_id)
+    service.revoke(device)
+    db.session.commit()
+    flash(_("%(name)s is no longer paired.", name=device.name), "success")
+    return redirect(url_for("kiosk.overview"))
+
+
+# --- the tablet ------------------------------------------------------------------------------------
+
+
+@bp.get("/o/<slug>/")
+@public(slug="slug")
+def tablet(slug: str):
+    device = service.request_device()
+    if device is None:
+        return render_template("kiosk/pair.html", slug=slug, code=request.args.get("code", ""), error=None)
+    service.seen(device)
+    if device.party_id is not None and (request.args.get("end") or device.state != PUSHED):
+        # The tablet left the signing page (finished, timed out, or reloaded): back to idle.
+        service.to_idle(device)
+        db.session.commit()
+    return render_template("kiosk/idle.html", slug=slug, device=device)
+
+
+@bp.post("/o/<slug>/pair")
+@public(slug="slug")
+def pair(slug: str):
+    try:
+        device, token = service.pair(g.tenant.id, request.form.get("code", ""), request.form.get("name", ""))
+    except service.PairingError as refused:
+        db.session.rollback()
+        return render_template("kiosk/pair.html", slug=slug, code=request.form.get("code", ""),
+                               name=request.form.get("name", ""), error=str(refused)), 422
+    db.session.commit()
+    response = redirect(url_for("kiosk.tablet", slug=slug))
+    response.set_cookie(service.COOKIE, token, max_age=400 * 24 * 3600, httponly=True, samesite="Lax",
+                        secure=request.is_secure, path="/")
+    return response
+
+
+@bp.get("/o/<slug>/state")
+@public(slug="slug")
+def tablet_state(slug: str):
+    device = service.request_device()
+    if device is None:
+        return jsonify(paired=False, url=url_for("kiosk.tablet", slug=slug)), 401
+    service.seen(device)
+    return jsonify(paired=True, version=device.version, state=device.state, url=service.tablet_url(device))
+
+
+@bp.post("/devices/<int:device_id>/cancel")
+@login_required
+def cancel(device_id: int):
+    device = _device(device_id)
+    service.to_idle(device)
+    db.session.commit()
+    flash(_("%(name)s is back to idle.", name=device.name), "success")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/cases/")
+                    else url_for("kiosk.overview"))
+
+
+def _watched_tenant(token: str):
+    from tenants.models import Tenant
+
+    device = service.device_for_link(token)
+    return db.session.get(Tenant, device.tenant_id) if device is not None else None
+
+
+@bp.get("/w/<token>")
+@public(_watched_tenant)
+def watch(token: str):
+    """What the tablet's signing page asks every second: is it still this party's turn?"""
+    device = service.device_for_link(token)
+    if device is None:
+        abort(404)
+    service.seen(device)
+    slug = g.tenant.slug
+    return jsonify(state=device.state, idle_url=url_for("kiosk.tablet", slug=slug),
+                   end_url=url_for("kiosk.tablet", slug=slug, end=1), timeout=service.IDLE_AFTER.total_seconds())
+
+
+@bp.post("/cases/<int:case_id>/push")
+@login_required
+def push(case_id: int):
+    from core.models import Case, Party
+
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    party = db.session.get(Party, request.form.get("party", type=int) or 0)
+    device = db.session.get(KioskDevice, request.form.get("device", type=int) or 0)
+    if party is None or party.case_id != case.id or device is None or device.revoked_at is not None:
+        abort(404)
+    try:
+        service.push(device, case, party, current_user, confirm=request.form.get("confirm") == "yes")
+    except service.Busy as busy:
+        db.session.rollback()
+        return render_template("kiosk/confirm.html", case=case, party=party, device=device, message=str(busy)), 409
+    except service.PushError as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    db.session.commit()
+    flash(_("Sent to %(tablet)s. %(party)s can now sign there.", tablet=device.name, party=party.name), "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
