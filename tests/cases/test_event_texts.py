@@ -105,7 +105,7 @@ def test_every_recorded_kind_has_a_human_text_in_swedish_and_english(app):
     every_plugin = list(switchable_plugins(pm))
     raw = []
     with app.test_request_context():
-        g.hooks = TenantHooks(pm, every_plugin)
+        g.hooks, g.hooks_tenant = TenantHooks(pm, every_plugin), None  # what current_hooks() keeps per request
         for kind in sorted(kinds):
             for data in (SAMPLE, {}):
                 event = Event(kind=kind, data=data, actor_type="system")
