@@ -26,6 +26,12 @@ def plugin_info():
 
 
 @hookimpl
+def config_keys():
+    # Seconds without a touch after which the tablet's signing page goes back to idle.
+    return {"KIOSK_IDLE_SECONDS": 120}
+
+
+@hookimpl
 def register_translations():
     return [Path(__file__).parent / "translations"]
 

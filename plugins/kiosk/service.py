@@ -26,7 +26,6 @@ CODE_LIFETIME = timedelta(minutes=10)
 PAIR_RATE_LIMIT = "10/600"  # pairing attempts per address, and per organisation (x5)
 SEEN_EVERY = timedelta(seconds=30)  # last seen is written at most this often
 NAME_MAX = 80
-IDLE_AFTER = timedelta(minutes=2)  # a signing page untouched this long goes back to idle
 
 
 class PairingError(Exception):

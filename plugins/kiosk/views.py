@@ -6,7 +6,7 @@ shows depends only on its device cookie. Everything sent to a tablet is `Cache-C
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -15,7 +15,7 @@ from core.i18n import _
 from core.plugins import plugin_guard, public
 from core.urls import external_url
 from plugins.kiosk import service
-from plugins.kiosk.models import NAME, PUSHED, KioskDevice
+from plugins.kiosk.models import NAME, OPENED, PUSHED, SIGNING, KioskDevice
 
 bp = Blueprint(NAME, __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -143,10 +143,27 @@ def watch(token: str):
     device = service.device_for_link(token)
     if device is None:
         abort(404)
+    if request.args.get("touched") and device.state == OPENED:
+        device.state = SIGNING  # the party is at it: the office sees "signing"
+        db.session.commit()
     service.seen(device)
     slug = g.tenant.slug
     return jsonify(state=device.state, idle_url=url_for("kiosk.tablet", slug=slug),
-                   end_url=url_for("kiosk.tablet", slug=slug, end=1), timeout=service.IDLE_AFTER.total_seconds())
+                   end_url=url_for("kiosk.tablet", slug=slug, end=1),
+                   timeout=int(current_app.config["KIOSK_IDLE_SECONDS"]))
+
+
+@bp.get("/cases/<int:case_id>/progress")
+@login_required
+def progress(case_id: int):
+    """What the case page's kiosk panel asks every 2 s: what each tablet shows of this case."""
+    from core.models import Case
+
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    return jsonify(devices=[{"id": d.id, "state": d.state, "text": service.showing(d)}
+                            for d in service.devices_of_case(case)])
 
 
 @bp.post("/cases/<int:case_id>/push")

@@ -30,13 +30,16 @@
   if (!watch) { return; }
   var watchUrl = watch.getAttribute("data-watch-url");
   var lastTouch = Date.now();
+  var touched = false;
   var finishedAt = null;
   var idleUrl = null;
   ["pointerdown", "touchstart", "keydown", "scroll", "input"].forEach(function (kind) {
-    window.addEventListener(kind, function () { lastTouch = Date.now(); }, {passive: true, capture: true});
+    window.addEventListener(kind, function () { lastTouch = Date.now(); touched = true; },
+                            {passive: true, capture: true});
   });
   var check = function () {
-    fetch(watchUrl, {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
+    var headers = {"Accept": "application/json"};
+    fetch(watchUrl + (touched ? "?touched=1" : ""), {credentials: "same-origin", cache: "no-store", headers: headers})
       .then(function (r) {
         if (r.status === 404) {
           // The push ended (the officer cancelled, or sent another party): back to idle. Never
