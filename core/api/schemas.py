@@ -153,7 +153,7 @@ class CaseSettingsIn(Schema):
     title = fields.Str(required=True, validate=[validate.Length(min=1, max=300), one_line])
     message = fields.Str(load_default="", validate=validate.Length(max=5000),
                          metadata={"description": "A message to the parties, in their invitation."})
-    methods = method_list(load_default=lambda: ["touch"], validate=validate.Length(min=1),
+    methods = method_list(load_default=lambda: list(signing_methods.DEFAULT_METHODS), validate=validate.Length(min=1),
                           metadata={"description": "Signing methods offered."})
     signing_order = fields.Str(load_default="parallel", validate=validate.OneOf(SIGNING_ORDERS))
     language = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES),

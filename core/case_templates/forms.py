@@ -54,7 +54,7 @@ class TemplateForm:
     description: str = ""
     title: str = ""
     message: str = ""
-    methods: list[str] = field(default_factory=lambda: ["touch"])
+    methods: list[str] = field(default_factory=lambda: list(signing_methods.DEFAULT_METHODS))
     signing_order: str = "parallel"
     language: str = "sv"
     expiry_days: str = "30"

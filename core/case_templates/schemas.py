@@ -18,6 +18,7 @@ import re
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from core.i18n import _
+from core.signing.methods import DEFAULT_METHODS
 from core.text import one_line, valid_email
 
 ROLE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -79,7 +80,8 @@ class TemplateContent(Schema):
 
     title = fields.Str(load_default="", validate=validate.Length(max=300))
     message = fields.Str(load_default="", validate=validate.Length(max=5000))
-    allowed_methods = fields.List(fields.Str(validate=validate.Length(max=20)), load_default=lambda: ["touch"])
+    allowed_methods = fields.List(fields.Str(validate=validate.Length(max=20)),
+                                  load_default=lambda: list(DEFAULT_METHODS))
     signing_order = fields.Str(load_default="parallel", validate=validate.OneOf(ORDERS))
     language = fields.Str(load_default="sv", validate=validate.OneOf(LANGUAGES))
     expiry_days = fields.Int(load_default=30, validate=validate.Range(min=1, max=366))

@@ -146,7 +146,7 @@ class PartyRow:
 class CaseForm:
     title: str = ""
     message: str = ""
-    methods: list[str] = field(default_factory=lambda: ["touch"])
+    methods: list[str] = field(default_factory=lambda: list(signing_methods.DEFAULT_METHODS))
     signing_order: str = "parallel"
     language: str = "sv"
     expires_on: str = ""

@@ -27,6 +27,7 @@ from core.models import Case, Document, Officer, Party
 from core.models.base import utcnow
 from core.plugins import hooks_for
 from core.security import new_token
+from core.signing.methods import DEFAULT_METHODS
 from core.signing.models import retire_link
 from core.storage import blobs
 from core.text import clean_filename, valid_email
@@ -132,7 +133,7 @@ def create_case(actor: Actor | Officer, title: str, message: str = "", allowed_m
         reminder_interval_days = tenant.setting("reminder_interval_days")
     if reminder_max is None:
         reminder_max = tenant.setting("reminder_max")
-    case = Case(title=title.strip(), message=message or "", allowed_methods=list(allowed_methods or ["touch"]),
+    case = Case(title=title.strip(), message=message or "", allowed_methods=list(allowed_methods or DEFAULT_METHODS),
                 signing_order=signing_order, language=language, expires_at=expires_at,
                 reminder_interval_days=reminder_interval_days or None, reminder_max=reminder_max or 0,
                 owner_id=owner.id if owner is not None else None, tenant_id=actor.tenant_id, status="draft",

@@ -173,6 +173,10 @@ class SigningMethod:
         return str(self.title or self.label or self.name)
 
 
+# What a new case, template or API request offers when it names no method: the core's drawn
+# signature, which needs nothing but a screen.
+DEFAULT_METHODS: tuple[str, ...] = ("touch",)
+
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 
 
