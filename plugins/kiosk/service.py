@@ -23,7 +23,8 @@ COOKIE = "sigill_kiosk"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a tablet
 CODE_LENGTH = 8
 CODE_LIFETIME = timedelta(minutes=10)
-PAIR_RATE_LIMIT = "10/600"  # pairing attempts per address, and per organisation (x5)
+PAIR_RATE_LIMIT = "10/600"  # wrong pairing codes per address
+TENANT_RATE_LIMIT = "50/600"  # wrong pairing codes per organisation
 SEEN_EVERY = timedelta(seconds=30)  # last seen is written at most this often
 NAME_MAX = 80
 
@@ -62,8 +63,9 @@ def pair(tenant_id: int, code: str, name: str) -> tuple[KioskDevice, str]:
     from core.i18n import _
 
     name = " ".join((name or "").split())[:NAME_MAX]
-    if not ratelimit.hit("kiosk-pair", client_ip(), PAIR_RATE_LIMIT) or \
-            not ratelimit.hit("kiosk-pair-tenant", str(tenant_id), "50/600"):
+    # Wrong codes count (per address, and per organisation against guessing from many addresses).
+    if not ratelimit.within("kiosk-pair", client_ip(), PAIR_RATE_LIMIT) or \
+            not ratelimit.within("kiosk-pair-tenant", str(tenant_id), TENANT_RATE_LIMIT):
         raise PairingError(_("Too many attempts. Wait a few minutes and try again."))
     if not name:
         raise PairingError(_("Give the tablet a name, e.g. Counter 2."))
@@ -71,6 +73,8 @@ def pair(tenant_id: int, code: str, name: str) -> tuple[KioskDevice, str]:
     row = db.session.scalars(sa.select(KioskPairing).where(KioskPairing.code_hash == _code_hash(tenant_id, code))
                              .with_for_update()).first()
     if row is None or row.used_at is not None or row.expires_at <= now:
+        ratelimit.hit("kiosk-pair", client_ip(), PAIR_RATE_LIMIT)
+        ratelimit.hit("kiosk-pair-tenant", str(tenant_id), TENANT_RATE_LIMIT)
         raise PairingError(_("That pairing code is wrong, used or expired. Ask for a new code at the office."))
     token = secrets.token_urlsafe(32)
     device = KioskDevice(tenant_id=tenant_id, name=name, token_hash=hash_token(token), paired_by=row.created_by,
@@ -241,3 +245,16 @@ def party_on_a_tablet(case, party) -> bool:
     found = db.session.scalars(sa.select(KioskDevice.id).where(KioskDevice.party_id == party.id,
                                                                KioskDevice.case_id == case.id).limit(1)).first()
     return found is not None
+
+
+def cancel(device: KioskDevice, officer) -> None:
+    """The officer sends the tablet back to idle; the case's timeline says so."""
+    from core.cases import events
+    from core.cases.actors import Actor
+    from core.models import Case
+
+    case = db.session.get(Case, device.case_id) if device.case_id else None
+    if case is not None:
+        events.record_by(case, "kiosk_cancelled", Actor.for_officer(officer),
+                         data={"device": device.id, "device_name": device.name, "party": device.party_id})
+    to_idle(device)

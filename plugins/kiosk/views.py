@@ -122,7 +122,7 @@ def tablet_state(slug: str):
 @login_required
 def cancel(device_id: int):
     device = _device(device_id)
-    service.to_idle(device)
+    service.cancel(device, current_user)
     db.session.commit()
     flash(_("%(name)s is back to idle.", name=device.name), "success")
     return redirect(request.form.get("next") if request.form.get("next", "").startswith("/cases/")

@@ -91,6 +91,13 @@ def test_guessing_codes_is_rate_limited_and_in_swedish(app, acme_on):
     assert "Too many attempts" in response.get_data(as_text=True)
 
 
+def test_right_codes_do_not_count_against_an_office_pairing_many_tablets(app, acme_on):
+    alice = office(app)
+    for number in range(12):
+        pair(app, alice, f"Counter {number}")
+    assert len(devices(acme_on.acme)) == 12
+
+
 def test_a_code_of_one_organisation_does_not_pair_with_another(app, people):
     people.acme.enabled_plugins = ["kiosk"]
     people.globex.enabled_plugins = ["kiosk"]

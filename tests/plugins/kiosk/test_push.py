@@ -116,6 +116,11 @@ def test_officer_cancel_ends_the_push(app, acme_on, counter):
                         token_from="/kiosk/").status_code == 302
     assert tablet.get(url).status_code == 404
     assert tablet_url(tablet) is None
+    [event] = events_of(made.case, "kiosk_cancelled")
+    assert event.actor_label.startswith("Alice Andersson") and event.data["device_name"] == "Counter 2"
+    timeline = alice.get(f"/cases/{made.case_id}").get_data(as_text=True)
+    assert "The tablet Counter 2 went back to idle" in timeline
+    assert "Sent to the tablet Counter 2 for Sara Svensson to sign" in timeline
 
 
 def test_a_second_push_asks_the_officer_to_confirm(app, acme_on, counter):
