@@ -107,6 +107,31 @@ def test_the_receipt_says_kiosk_mode_in_both_languages(app, acme_on, counter):
     assert "kioskläge" in line_sv and "Alice Andersson närvarande" in line_sv
 
 
+def test_the_sealed_receipt_says_which_tablet_and_officer(app, acme_on):
+    import io
+
+    from pypdf import PdfReader
+
+    from core.jobs import drain
+    from core.models import Case
+    from core.storage import blobs
+
+    alice = office(app)
+    tablet = pair(app, alice, "Disk 1")
+    made = make_case(acme_on.alice, [signer("Sara Svensson")], methods=["touch"])
+    push(alice, made, "Sara Svensson", device_of(acme_on.acme, "Disk 1"))
+    url = tablet_url(tablet)
+    assert support.post(tablet, f"{url}/sign", sign_form(tablet, url), token_from=url).status_code == 302
+    drain()
+    db.session.expire_all()
+    with tenant_context(acme_on.acme.id):
+        receipt = blobs().get(db.session.get(Case, made.case_id).documents[0].receipt_sha256)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(receipt)).pages)
+    flat = " ".join(text.split())
+    assert "Kioskläge" in flat  # the tenant is Swedish
+    assert "surfplattan" in flat and "Disk 1" in flat and "Alice Andersson" in flat
+
+
 def test_officer_cancel_ends_the_push(app, acme_on, counter):
     alice, tablet, made, device = counter
     push(alice, made, "Sara Svensson", device)
