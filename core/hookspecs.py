@@ -229,7 +229,8 @@ def completion_items(case, party):
 def event_text(event):
     """Return the timeline text for an event of a kind this plugin records, or None.
 
-    event: the `Event`. Stops at first non-None result.
+    event: the `Event`. Stops at first non-None result. Asked of every installed plugin, also
+    one the event's tenant has switched off since (its past events stay readable).
     """
 
 

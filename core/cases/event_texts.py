@@ -137,7 +137,10 @@ def text(event) -> str:
     known = KINDS.get(event.kind)
     if known is not None:
         return known(data)
-    from core.plugins import current_hooks
+    from flask import current_app
 
-    return current_hooks().event_text(event=event) or _("Event recorded by an extension that is switched off "
-                                                        "(%(kind)s)", kind=event.kind)
+    # Every installed plugin is asked, also one the tenant has since switched off: a timeline's
+    # past stays readable. Only a plugin no longer installed leaves its kind without words.
+    pm = current_app.extensions["sigill_pm"]
+    return pm.hook.event_text(event=event) or _("Event recorded by an extension that is not installed "
+                                                "(%(kind)s)", kind=event.kind)
