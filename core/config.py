@@ -146,6 +146,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if config["PASSWORD_HASH_COST"] != "strong" and not config.get("TESTING"):  # noqa: S105  (a cost, no secret)
         raise ValueError("PASSWORD_HASH_COST other than 'strong' is for the test suite only (TESTING)")
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if config.get("FILE_KEYS"):  # a bad key setting stops the start, not the first upload after it
+        from core.encryption import parse_keys
+
+        parse_keys(config["FILE_KEYS"], config["SECRET_KEY"])
     return config
 
 

@@ -55,3 +55,8 @@ def test_rotation_keeps_old_ciphertexts_readable_and_reencrypts_them(app_factory
 def test_bad_file_keys_are_refused_with_a_clear_message(setting):
     with pytest.raises(ValueError, match="FILE_KEYS"):
         encryption.parse_keys(setting, "secret")
+
+
+def test_a_bad_file_keys_setting_stops_the_start(app_factory):
+    with pytest.raises(ValueError, match="FILE_KEYS: give id:secret pairs"):
+        app_factory(FILE_KEYS="2026a:short")
