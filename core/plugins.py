@@ -33,7 +33,8 @@ hookimpl = pluggy.HookimplMarker("sigill")
 # Core features registered as plugins too, always on (their names are not switchable).
 CORE_PLUGINS: tuple[str, ...] = ("core.signing.builtin", "core.api.webhooks")
 # Special features shipped with Sigill; each is switched on per tenant.
-BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.e_delivery", "plugins.id_check", "plugins.kiosk")
+BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.e_delivery", "plugins.id_check", "plugins.kiosk",
+                                   "plugins.stamp_signature")
 
 
 def make_plugin_manager(extra: list | None = None, load_entry_points: bool = True) -> pluggy.PluginManager:

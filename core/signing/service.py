@@ -31,6 +31,7 @@ from core.signing import steps
 from core.signing.methods import (
     ActionResult,
     MethodRefused,
+    MethodResult,
     SigningContext,
     SigningMethod,
     methods_for,
@@ -307,10 +308,44 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
         if _already_signed(party):
             return False
         raise SignRefused(refused.message, field=refused.field) from None
+    return _write_signature(ctx, method, result)
+
+
+def sign_verified(ctx: SigningContext, method_name: str, result: MethodResult, documents_digest: str) -> bool:
+    """Sign for the party with a proof a method already verified for several cases at once (a
+    plugin's stamp signature: one drawn signature over a manifest of cases).
+
+    The caller verified `result` with the method over what the party confirmed (naming this
+    case's documents and their SHA-256) and passes this case's `documents_digest` as the party saw
+    it; `ctx.consent_text` is the text the party confirmed. Everything else is checked here as in
+    `sign`: the party's steps, fields, `before_party_signs`, and that the documents are unchanged.
+    True when this call wrote the signature, False when the party had already signed; raises
+    `SignRefused` with a message for the signer. Commits.
+    """
+    case, party = ctx.case, ctx.party
+    method = _method(ctx, method_name)
+    pending = steps.open_steps(case, party)
+    if pending:
+        raise SignRefused(_("Before you sign: %(step)s.", step=pending[0].label))
+    refusal = fields_refusal(ctx)
+    if refusal is not None:
+        raise refusal
+    if documents_digest != ctx.documents_digest:
+        raise SignRefused(_("The documents have changed since you opened the page. Read them again before signing."))
+    blocked = steps.refusal(case, party, method.name, steps=[])
+    if blocked:
+        raise SignRefused(blocked)
+    return _write_signature(ctx, method, result)
+
+
+def _write_signature(ctx: SigningContext, method: SigningMethod, result: MethodResult) -> bool:
+    case, party = ctx.case, ctx.party
     added = plugin_evidence(case, party, method.name)
     evidence = {**result.evidence, "plugins": added} if added else result.evidence
+    # `party=` too: the loaded party's `signature` is then this one (the `party_signed` hook reads it).
     signature = Signature(
-        case_id=case.id, tenant_id=case.tenant_id, party_id=party.id, method=method.name, signed_at=utcnow(),
+        case_id=case.id, tenant_id=case.tenant_id, party_id=party.id, party=party, method=method.name,
+        signed_at=utcnow(),
         ip=ctx.ip[:45], user_agent=ctx.user_agent[:500], consent_text=ctx.consent_text,
         document_hashes=ctx.document_hashes, identity=result.identity, evidence=evidence,
         field_values_sha256=ctx.field_values_sha256,

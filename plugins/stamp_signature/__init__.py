@@ -1,0 +1,104 @@
+"""Stamp signature: a party with several cases waiting in one organisation reviews them together
+and signs them all with one signature (switched on per organisation).
+
+Hooks: a signer-page panel ("N documents are waiting for you"), the stamp page (a public route
+from the party's own signing link, `views.py`), the signature's evidence (the manifest's hash),
+a timeline event per case, and the receipt's lines. The work is in `service.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import render_template
+from markupsafe import Markup
+
+from core.cases import events
+from core.i18n import _, _l
+from core.plugins import hookimpl
+from plugins.stamp_signature import service
+
+
+@hookimpl
+def plugin_info():
+    return {"name": service.NAME, "title": _l("Stamp signature"),
+            "description": _l("A party with several documents waiting reviews them together and signs them all "
+                              "with one signature.")}
+
+
+@hookimpl
+def register_translations():
+    return [Path(__file__).parent / "translations"]
+
+
+@hookimpl
+def register_migrations():
+    from plugins.stamp_signature import models  # noqa: F401  (the tables, for Alembic and the app)
+
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def register_blueprints(app):
+    from plugins.stamp_signature import models  # noqa: F401
+    from plugins.stamp_signature.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def ui_panels(slot, context):
+    if slot != "signer_page":
+        return None
+    party = context.get("party")
+    if party is None or party.role != "signer":
+        return None
+    count = len(service.waiting(party))
+    if count < 2:
+        return None
+    # render_template output is autoescaped HTML, so Markup() marks it safe without trusting input.
+    return Markup(render_template("stamp_signature/panel.html", count=count, token=context["token"]))  # noqa: S704
+
+
+@hookimpl
+def signature_evidence(case, party, method):
+    stamp = service.current_stamp.get()
+    return {service.NAME: dict(stamp)} if stamp else None
+
+
+@hookimpl
+def party_signed(case, party, signature):
+    stamp = ((signature.evidence or {}).get("plugins") or {}).get(service.NAME)
+    if stamp:
+        events.record(case, "stamp_signed", "party", actor_id=party.id, actor_label=party.name,
+                      data={"manifest_sha256": stamp["manifest_sha256"], "others": stamp["other_documents"]})
+
+
+@hookimpl
+def event_text(event):
+    if event.kind == "stamp_signed":
+        data = event.data or {}
+        return _("%(name)s signed together with %(num)s other documents in one stamp signature (manifest SHA-256 "
+                 "%(sha256)s).", name=event.actor_label or "", num=data.get("others", 0),
+                 sha256=data.get("manifest_sha256", ""))
+    return None
+
+
+@hookimpl
+def receipt_sections(case, language):
+    lines = []
+    for party in case.signers:
+        signature = party.signature
+        stamp = ((signature.evidence or {}).get("plugins") or {}).get(service.NAME) if signature else None
+        if not stamp:
+            continue
+        others, sha256 = stamp.get("other_documents", 0), stamp.get("manifest_sha256", "")
+        if language == "sv":
+            lines.append(f"{party.name} undertecknade tillsammans med {others} andra dokument i en stämpelsignatur. "
+                         f"Manifestets SHA-256: {sha256}")
+        else:
+            lines.append(f"{party.name} signed together with {others} other documents in one stamp signature. "
+                         f"Manifest SHA-256: {sha256}")
+    if not lines:
+        return []
+    return [("Stämpelsignatur" if language == "sv" else "Stamp signature", lines)]

@@ -1,0 +1,40 @@
+"""The stamp signature's tables: the manifests parties signed, and which documents they opened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models.base import UTCDateTime, utcnow
+from tenants.scoping import TenantScoped
+
+
+class StampManifest(TenantScoped, db.Model):
+    """One stamp signature: the JSON manifest of every case and document it signed (each with its
+    SHA-256 and the party's field values), exactly as hashed: `sha256` is over `manifest`'s bytes."""
+
+    __tablename__ = "stamp_manifest"
+    __table_args__ = {"info": {"plugin": "stamp_signature"}}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    manifest: Mapped[str] = mapped_column(sa.Text)
+    method: Mapped[str] = mapped_column(sa.String(20))
+    case_count: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StampOpened(TenantScoped, db.Model):
+    """A party opened a document from the stamp page (first time only)."""
+
+    __tablename__ = "stamp_opened"
+    __table_args__ = (sa.UniqueConstraint("party_id", "document_id", name="uq_stamp_opened_party_document"),
+                      {"info": {"plugin": "stamp_signature"}})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,216 @@
+"""The stamp signature: one party's waiting cases in one organisation, signed with one signature.
+
+A party reaches the stamp page from their own signing link. The cases listed are those of the
+same person in the link's organisation (the same email; the same personal number where a case
+requires BankID) whose turn has come. The party ticks cases and signs once: the method verifies
+its proof once over a manifest (the JSON list of every selected case and document with its SHA-256
+and the party's field values), and every case then gets its own signature from the core's
+signing service (`core.signing.service.sign_verified`), whose evidence names the manifest's hash.
+A case that cannot be signed (not the party's turn, revoked, changed since the page was loaded)
+is refused alone, with the reason; the others go through.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from core.extensions import db
+from core.i18n import _, force_locale, ngettext
+from core.models import Case, Party
+from core.signing import service as signing
+from core.signing.methods import MethodRefused, SigningContext, methods_for
+from plugins.stamp_signature.models import StampManifest, StampOpened
+
+log = logging.getLogger(__name__)
+
+NAME = "stamp_signature"
+# Methods a stamp signature can use: proved once for every selected case.
+STAMP_METHODS = ("touch",)
+
+# The manifest of the stamp signature being written, for `signature_evidence` (set per batch).
+current_stamp: contextvars.ContextVar[dict | None] = contextvars.ContextVar("current_stamp", default=None)
+
+
+def _requires_bankid(party: Party) -> bool:
+    return party.effective_methods == ["bankid"]
+
+
+def same_person(a: Party, b: Party) -> bool:
+    """The same person in one organisation: the same email, and the same personal number where
+    either case requires BankID (or where both parties have one)."""
+    if (a.email or "").strip().casefold() != (b.email or "").strip().casefold():
+        return False
+    if _requires_bankid(a) or _requires_bankid(b):
+        return bool(a.personal_number) and a.personal_number == b.personal_number
+    if a.personal_number and b.personal_number:
+        return a.personal_number == b.personal_number
+    return True
+
+
+def candidates(party: Party) -> list[Party]:
+    """Signer parties of the same person in the current organisation on pending cases, unsigned
+    (the tenant scoping keeps every other organisation's rows out)."""
+    rows = db.session.scalars(
+        sa.select(Party).join(Case, Case.id == Party.case_id)
+        .where(Party.tenant_id == party.tenant_id, sa.func.lower(Party.email) == (party.email or "").strip().lower(),
+               Party.role == "signer", Party.status.not_in(("signed", "declined")))
+        .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner))
+        .order_by(Case.sent_at.desc(), Case.id.desc())
+    ).unique().all()
+    return [p for p in rows if same_person(party, p)]
+
+
+def waiting(party: Party) -> list[signing.Link]:
+    """The links of the same person's cases whose turn has come (open now), newest first."""
+    links = [signing.link_state(p) for p in candidates(party)]
+    return [link for link in links if link.state == "open"]
+
+
+@dataclass
+class Outcome:
+    signed: list[Case] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)  # (case id, title, reason)
+    manifest_sha256: str | None = None
+
+
+def refusal_reason(link: signing.Link) -> str:
+    """Why a case cannot be signed now, in the party's language."""
+    if link.state == "waiting":
+        return _("It is not your turn yet: %(names)s must sign first.", names=", ".join(link.waiting_for))
+    if link.state == "revoked":
+        return _("The sender revoked this case.")
+    if link.state == "expired":
+        return _("This case has expired.")
+    if link.state in ("declined", "other_declined"):
+        return _("This case was declined.")
+    if link.state in ("signed", "completed"):
+        return _("You have already signed this case.")
+    return _("This case can no longer be signed.")
+
+
+def manifest_of(contexts: list[SigningContext]) -> tuple[bytes, str]:
+    """The manifest's canonical JSON and its SHA-256."""
+    entries = [{
+        "case": ctx.case.id, "title": ctx.case.title,
+        "documents": [{"id": d.id, "filename": d.filename, "sha256": d.sha256} for d in ctx.documents],
+        "field_values": ctx.field_values, "field_values_sha256": ctx.field_values_sha256,
+    } for ctx in contexts]
+    data = json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def stamp_consent(party: Party, organisation: str, contexts: list[SigningContext], sha256: str, language: str) -> str:
+    with force_locale(language):
+        return ngettext(
+            "I, %(name)s, sign %(num)d document from %(org)s in one stamp signature, listed in the manifest "
+            "with SHA-256 %(sha256)s.",
+            "I, %(name)s, sign %(num)d documents from %(org)s in one stamp signature, listed in the manifest "
+            "with SHA-256 %(sha256)s.",
+            sum(len(c.documents) for c in contexts), name=party.name, org=organisation, sha256=sha256)
+
+
+def common_methods(links: list[signing.Link]) -> list[str]:
+    """The stamp methods every one of these cases allows its party, in page order."""
+    names = None
+    for link in links:
+        allowed = {m.name for m in methods_for(link.party)}
+        names = allowed if names is None else names & allowed
+    return [n for n in STAMP_METHODS if names and n in names]
+
+
+def sign_together(party: Party, selected: dict[int, str], method_name: str, form, ip: str, user_agent: str,
+                  language: str, organisation: str) -> Outcome:
+    """Sign every selected case (id -> the documents digest the page showed) for the person of
+    `party`. Refused cases are reported with their reason; the others each get a signature."""
+    outcome = Outcome()
+    by_case = {p.case_id: p for p in candidates(party)}
+    ready: list[tuple[SigningContext, str]] = []
+    for case_id, shown in selected.items():
+        other = by_case.get(case_id)
+        if other is None:
+            case = db.session.get(Case, case_id)
+            mine = next((p for p in (case.parties if case else []) if same_person(party, p)), None)
+            if mine is None:
+                outcome.refused.append((case_id, "", _("This case is not waiting for you.")))
+            else:
+                outcome.refused.append((case_id, case.title, refusal_reason(signing.link_state(mine))))
+            continue
+        link = signing.link_state(other)
+        if link.state != "open":
+            outcome.refused.append((case_id, link.case.title, refusal_reason(link)))
+            continue
+        ctx = signing.signing_context(link, ip, user_agent, language)
+        if ctx.documents_digest != shown:
+            outcome.refused.append((case_id, link.case.title,
+                                    _("The documents have changed since you opened the page. Read them again "
+                                      "before signing.")))
+            continue
+        if ctx.field_errors:
+            outcome.refused.append((case_id, link.case.title,
+                                    _("Fill in your fields in this case on its own signing page first.")))
+            continue
+        if method_name not in {m.name for m in methods_for(other)}:
+            outcome.refused.append((case_id, link.case.title, _("This case does not allow the method you chose.")))
+            continue
+        ready.append((ctx, shown))
+    if not ready:
+        return outcome
+    contexts = [ctx for ctx, _shown in ready]
+    data, sha256 = manifest_of(contexts)
+    consent = stamp_consent(party, organisation, contexts, sha256, language)
+    method = next(m for m in methods_for(contexts[0].party) if m.name == method_name)
+    try:
+        result = method.verify(dataclasses.replace(contexts[0], consent_text=consent, documents_digest=sha256), form)
+    except MethodRefused as refused:
+        db.session.rollback()
+        raise signing.SignRefused(refused.message, field=refused.field) from None
+    documents = sum(len(c.documents) for c in contexts)
+    db.session.add(StampManifest(tenant_id=party.tenant_id, sha256=sha256, manifest=data.decode(),
+                                 method=method_name, case_count=len(contexts)))
+    db.session.commit()
+    outcome.manifest_sha256 = sha256
+    for ctx, shown in ready:
+        token = current_stamp.set({"manifest_sha256": sha256, "cases": len(contexts),
+                                   "other_documents": documents - len(ctx.documents)})
+        try:
+            written = signing.sign_verified(dataclasses.replace(ctx, consent_text=consent + "\n\n" + ctx.consent_text),
+                                            method_name, result, shown)
+        except signing.SignRefused as refused:
+            db.session.rollback()
+            outcome.refused.append((ctx.case.id, ctx.case.title, refused.message))
+            continue
+        finally:
+            current_stamp.reset(token)
+        if written:
+            outcome.signed.append(ctx.case)
+        else:
+            outcome.refused.append((ctx.case.id, ctx.case.title, _("You have already signed this case.")))
+    log.info("stamp signature %s: %d signed, %d refused", sha256[:12], len(outcome.signed), len(outcome.refused))
+    return outcome
+
+
+def record_opened(party: Party, document_id: int) -> None:
+    exists = db.session.scalar(sa.select(StampOpened.id).where(StampOpened.party_id == party.id,
+                                                               StampOpened.document_id == document_id))
+    if exists is None:
+        db.session.add(StampOpened(tenant_id=party.tenant_id, party_id=party.id, document_id=document_id))
+        db.session.commit()
+
+
+def opened_documents(parties: list[Party]) -> set[int]:
+    ids = [p.id for p in parties]
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(StampOpened.document_id).where(StampOpened.party_id.in_(ids))))
+
+
+def manifest(sha256: str) -> StampManifest | None:
+    return db.session.scalar(sa.select(StampManifest).where(StampManifest.sha256 == sha256))

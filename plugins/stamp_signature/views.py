@@ -1,0 +1,86 @@
+"""The stamp page, reached from a party's own signing link: /stamp/<token>."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, render_template, request
+
+from core.downloads import attachment
+from core.extensions import db
+from core.i18n import _
+from core.models import Document
+from core.plugins import plugin_guard, public
+from core.security import client_ip, user_agent
+from core.signing import service as signing
+from core.signing.views import with_link
+from core.storage import blobs
+from plugins.stamp_signature import service
+
+bp = Blueprint(service.NAME, __name__, url_prefix="/stamp", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+_guard = plugin_guard(service.NAME)
+
+
+@bp.before_request
+def guard():
+    if request.endpoint == f"{service.NAME}.static":  # the page's script: the same for everyone
+        return None
+    return _guard()
+
+
+def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None, error: str | None = None,
+          status: int = 200):
+    links = service.waiting(link.party)
+    rows = []
+    for other in links:
+        ctx = signing.signing_context(other, client_ip(), user_agent(), g.locale)
+        rows.append({"case": other.case, "party": other.party, "digest": ctx.documents_digest,
+                     "sender": other.case.owner.name if other.case.owner else "",
+                     "fields_missing": bool(ctx.field_errors)})
+    opened = service.opened_documents([r["party"] for r in rows])
+    methods = service.common_methods(links)
+    return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
+                           methods=methods, outcome=outcome, error=error, form=request.form), status
+
+
+@bp.get("/<token>")
+@public(link="token")
+@with_link("open", "waiting")
+def page(token: str, link: signing.Link):
+    return _page(token, link)
+
+
+@bp.get("/<token>/documents/<int:document_id>")
+@public(link="token")
+@with_link("open", "waiting")
+def document(token: str, link: signing.Link, document_id: int):
+    """A document of one of the person's waiting cases; the first open is recorded."""
+    found = db.session.get(Document, document_id)
+    mine = {p.case_id: p for p in service.candidates(link.party)}
+    if found is None or found.case_id not in mine:
+        abort(404)
+    service.record_opened(mine[found.case_id], found.id)
+    return attachment(blobs().get(found.sha256), found.filename)
+
+
+@bp.post("/<token>/sign")
+@public(link="token")
+@with_link("open", "waiting")
+def sign(token: str, link: signing.Link):
+    selected: dict[int, str] = {}
+    for raw in request.form.getlist("case"):
+        if raw.isdigit():
+            selected[int(raw)] = request.form.get(f"digest:{raw}", "")
+    if not selected:
+        return _page(token, link, error=_("Tick at least one document to sign."), status=422)
+    if request.form.get("consent") != "yes":
+        return _page(token, link, error=_("Confirm that you have read the documents and agree to sign them."),
+                     status=422)
+    method = request.form.get("method", "")
+    if method not in service.STAMP_METHODS:
+        return _page(token, link, error=_("Choose one of the signing methods shown on the page."), status=422)
+    try:
+        outcome = service.sign_together(link.party, selected, method, request.form, client_ip(), user_agent(),
+                                        g.locale, link.tenant.name)
+    except signing.SignRefused as refused:
+        return _page(token, link, error=refused.message, status=422)
+    return _page(token, signing.link_state(link.party), outcome=outcome)

@@ -1,0 +1,199 @@
+"""Stamp signature: a party's waiting cases in one organisation, signed together with one signature."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from core.cases import service as cases
+from core.extensions import db
+from core.jobs import drain
+from core.models import Case, Document, Party, Signature
+from core.storage import blobs
+from plugins.stamp_signature.models import StampManifest, StampOpened
+from tenants.scoping import tenant_context
+from tests.signing.helpers import drawn_signature, events_of, make_case, pdf, signer
+
+SARA = "Sara Svensson"
+
+
+@pytest.fixture
+def on(people):
+    people.acme.enabled_plugins = ["stamp_signature"]
+    people.globex.enabled_plugins = ["stamp_signature"]
+    db.session.commit()
+    return people
+
+
+def lease(officer, title, name=SARA, email="sara@example.com", **extra):
+    return make_case(officer, [signer(name, email, methods=["touch"])], methods=["touch"], title=title,
+                     document=pdf([f"{title}: the agreement", "Rent 9 500 SEK"]), **extra)
+
+
+def stamp_page(client, made, name=SARA):
+    return client.get(f"/stamp/{made.token(name)}")
+
+
+def digests(html: str) -> dict[int, str]:
+    found = {}
+    for part in html.split('name="digest:')[1:]:
+        case_id, rest = part.split('"', 1)
+        found[int(case_id)] = rest.split('value="', 1)[1].split('"', 1)[0]
+    return found
+
+
+def stamp_form(html: str, case_ids: list[int], **extra) -> dict:
+    shown = digests(html)
+    form = {"csrf_token": html.split('name="csrf_token" value="')[1].split('"')[0], "consent": "yes",
+            "method": "touch", "case": [str(i) for i in case_ids],
+            **{f"digest:{i}": d for i, d in shown.items()}, **drawn_signature()}
+    form.update(extra)
+    return form
+
+
+def receipt_text(document_id: int, tenant_id: int) -> str:
+    with tenant_context(tenant_id):
+        document = db.session.get(Document, document_id)
+        assert document.sealed_sha256 and document.receipt_sha256, "sealed, with its receipt"
+        reader = PdfReader(io.BytesIO(blobs().get(document.receipt_sha256)))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_signer_page_says_how_many_documents_wait_and_links_the_stamp_page(app, on, client):
+    first = lease(on.alice, "Lease 1")
+    lease(on.bob, "Lease 2")
+    lease(on.alice, "Lease 3")
+    html = client.get(first.path(SARA)).get_data(as_text=True)
+    assert "3 documents are waiting for you" in html
+    assert f'/stamp/{first.token(SARA)}' in html
+
+
+def test_no_panel_with_one_case_or_when_the_plugin_is_off(app, people, client):
+    only = lease(people.alice, "Lease 1")
+    people.acme.enabled_plugins = ["stamp_signature"]
+    db.session.commit()
+    assert "waiting for you" not in client.get(only.path(SARA)).get_data(as_text=True)
+    lease(people.alice, "Lease 2")
+    people.acme.enabled_plugins = []
+    db.session.commit()
+    assert "waiting for you" not in client.get(only.path(SARA)).get_data(as_text=True)
+    assert stamp_page(client, only).status_code == 404
+
+
+def test_the_stamp_page_lists_only_this_organisations_cases_of_the_same_person(app, on, client):
+    mine = lease(on.alice, "Acme lease 1")
+    lease(on.bob, "Acme lease 2")
+    lease(on.alice, "Someone else's lease", name="Olle Other", email="olle@example.com")
+    other_tenant = lease(on.charlie, "Globex lease")  # the same email, another organisation
+    html = stamp_page(client, mine).get_data(as_text=True)
+    assert "Acme lease 1" in html and "Acme lease 2" in html
+    assert "Globex lease" not in html and "Someone else" not in html
+    globex = stamp_page(client, other_tenant).get_data(as_text=True)
+    assert "Globex lease" in globex and "Acme lease" not in globex
+    # Acme's link cannot open or sign Globex's documents.
+    assert client.get(f"/stamp/{mine.token(SARA)}/documents/{other_tenant.document_id}").status_code == 404
+    response = client.post(f"/stamp/{mine.token(SARA)}/sign", data=stamp_form(html, [other_tenant.case_id]))
+    assert "not waiting for you" in response.get_data(as_text=True)
+    with tenant_context(on.globex.id):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Signature)) == 0
+
+
+def test_sign_together_writes_one_signature_per_case_each_sealed_once_naming_the_manifest(app, on, client):
+    made = [lease(on.alice if i % 2 else on.bob, f"Lease {i}") for i in range(1, 5)]
+    html = stamp_page(client, made[0]).get_data(as_text=True)
+    opened = client.get(f"/stamp/{made[0].token(SARA)}/documents/{made[2].document_id}")
+    assert opened.status_code == 200 and opened.data.startswith(b"%PDF")
+    assert "Opened" in stamp_page(client, made[0]).get_data(as_text=True)
+    with tenant_context(on.acme.id):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StampOpened)) == 1
+
+    response = client.post(f"/stamp/{made[0].token(SARA)}/sign", data=stamp_form(html, [m.case_id for m in made]))
+    result = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "You signed 4 cases in one stamp signature." in result
+    drain()
+
+    with tenant_context(on.acme.id):
+        [manifest] = db.session.scalars(sa.select(StampManifest)).all()
+        listed = json.loads(manifest.manifest)
+        assert sorted(entry["case"] for entry in listed) == sorted(m.case_id for m in made)
+        assert {d["sha256"] for entry in listed for d in entry["documents"]} == {m.document_sha256 for m in made}
+        assert manifest.sha256 in result
+        for m in made:
+            case = db.session.get(Case, m.case_id)
+            assert case.status == "completed"
+            signature = db.session.scalar(sa.select(Signature).where(Signature.case_id == m.case_id))
+            stamp = signature.evidence["plugins"]["stamp_signature"]
+            assert stamp == {"manifest_sha256": manifest.sha256, "cases": 4, "other_documents": 3}
+            assert manifest.sha256 in signature.consent_text and m.document_sha256 in signature.consent_text
+            assert len(events_of(case, "completed")) == 1
+            assert len(events_of(case, "stamp_signed")) == 1
+            text = " ".join(receipt_text(m.document_id, on.acme.id).split())  # the case is in Swedish
+            assert "Sara Svensson undertecknade tillsammans med 3 andra dokument i en stämpelsignatur" in text
+            assert manifest.sha256 in text.replace(" ", "")
+
+    # The timeline says it too, in the officer's language.
+    from tests import support
+    officer = app.test_client()
+    support.login(officer, "alice@acme.example")
+    timeline = officer.get(f"/cases/{made[0].case_id}").get_data(as_text=True)
+    assert "other documents in one stamp signature" in timeline or "andra dokument i en stämpelsignatur" in timeline
+
+
+def test_a_case_not_yet_the_partys_turn_revoked_or_changed_is_refused_and_the_others_go_through(app, on, client):
+    first = lease(on.alice, "Lease A")
+    second = lease(on.alice, "Lease B")
+    revoked = lease(on.alice, "Lease C")
+    changed = lease(on.bob, "Lease D")
+    in_order = make_case(on.alice, [signer("Per Persson", "per@example.com", methods=["touch"]),
+                                    signer(SARA, "sara@example.com", methods=["touch"])],
+                         methods=["touch"], order="sequential", title="Lease E")
+    html = stamp_page(client, first).get_data(as_text=True)
+    assert "Lease E" not in html  # not Sara's turn: not listed
+    with tenant_context(on.acme.id):
+        cases.revoke_case(db.session.get(Case, revoked.case_id), on.alice, "Wrong flat")
+        db.session.commit()
+    form = stamp_form(html, [first.case_id, second.case_id, revoked.case_id, changed.case_id, in_order.case_id])
+    form[f"digest:{changed.case_id}"] = "0" * 64  # what the page showed no longer matches
+    result = client.post(f"/stamp/{first.token(SARA)}/sign", data=form).get_data(as_text=True)
+    assert "You signed 2 cases in one stamp signature." in result
+    assert f'data-refused="{revoked.case_id}"' in result and "The sender revoked this case." in result
+    assert f'data-refused="{changed.case_id}"' in result and "The documents have changed" in result
+    assert f'data-refused="{in_order.case_id}"' in result and "It is not your turn yet: Per Persson" in result
+    with tenant_context(on.acme.id):
+        signed = set(db.session.scalars(sa.select(Signature.case_id)))
+        assert signed == {first.case_id, second.case_id}
+        assert db.session.scalar(sa.select(StampManifest.case_count)) == 2
+
+
+def test_nothing_is_signed_without_the_drawn_signature_or_the_consent(app, on, client):
+    first = lease(on.alice, "Lease A")
+    lease(on.alice, "Lease B")
+    html = stamp_page(client, first).get_data(as_text=True)
+    ids = list(digests(html))
+    empty = stamp_form(html, ids, touch_strokes="[]")
+    assert client.post(f"/stamp/{first.token(SARA)}/sign", data=empty).status_code == 422
+    no_consent = stamp_form(html, ids)
+    no_consent.pop("consent")
+    assert client.post(f"/stamp/{first.token(SARA)}/sign", data=no_consent).status_code == 422
+    assert client.post(f"/stamp/{first.token(SARA)}/sign", data=stamp_form(html, [])).status_code == 422
+    with tenant_context(on.acme.id):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Signature)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StampManifest)) == 0
+
+
+def test_personal_numbers_must_match_where_a_case_requires_bankid(app, on):
+    from plugins.stamp_signature.service import same_person
+
+    with tenant_context(on.acme.id):
+        a = Party(email="Sara@Example.com", personal_number="199001011234", methods=["bankid"])
+        b = Party(email="sara@example.com", personal_number="199001011234", methods=["touch"])
+        c = Party(email="sara@example.com", personal_number="198001011234", methods=["touch"])
+        d = Party(email="sara@example.com", personal_number=None, methods=["touch"])
+        assert same_person(a, b)
+        assert not same_person(a, c) and not same_person(a, d)
+        assert same_person(b, d)
