@@ -1,7 +1,10 @@
 """Drawing values in their boxes: text that fits, check marks, chosen options, signature images.
 
 Pure reportlab, no database: `draw_page` draws one page's marks on a canvas the size of the page
-as viewed; `flatten` turns the drawing into page content. Text fits its box or is refused when it
+as viewed; `flatten` turns the drawing into page content. A signature drawn on the signing page is
+drawn from its pen strokes as PDF paths ("strokes": crisp at any zoom, a few kilobytes, and no image
+to decode and resize while sealing); a signature that only exists as a picture ("image") is decoded
+and scaled once per document however many fields show it. Text fits its box or is refused when it
 is checked (`text_fits`): it shrinks down to `MIN_SIZE`, then wraps, and is never cut. The font
 is DejaVu Sans (Debian's fonts-dejavu-core), embedded, so Swedish letters and whatever else the
 font covers print as typed; `missing_characters` names the ones it does not cover.
@@ -9,6 +12,7 @@ font covers print as typed; `missing_characters` names the ones it does not cove
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from functools import cache
@@ -26,7 +30,9 @@ STEP = 0.25
 LEADING = 1.18  # DejaVu Sans: ascent 0.93 + descent 0.24 of the size
 ASCENT = 0.93
 PADDING = 1.5  # points between the box's edge and its text
-IMAGE_RESOLUTION = 3  # pixels per point of a drawn signature
+IMAGE_RESOLUTION = 3  # pixels per point of a signature picture
+PEN = 1.7  # pad pixels: the signing page's pen draws 0.8 to 2.6 pixels wide
+PEN_POINTS = (0.5, 1.6)  # the drawn line's width on paper, however large or small the box
 INK = (0.05, 0.1, 0.3)  # dark blue, like a pen: filled-in values stand out from the printed text
 
 
@@ -34,14 +40,30 @@ INK = (0.05, 0.1, 0.3)  # dark blue, like a pen: filled-in values stand out from
 class Mark:
     """What to draw in one box of a page. `box` is relative to the page as viewed (x, y, w, h from
     the top-left corner). Kinds: "text" (one line, wraps when it must), "paragraph" (multi-line
-    text), "check" (a check mark), "dot" (a chosen radio button), "image" (PNG bytes, e.g. a drawn
-    signature), "block" (a printed signature: `lines`, the first in bold)."""
+    text), "check" (a check mark), "dot" (a chosen radio button), "strokes" (a drawn signature's
+    pen strokes), "image" (PNG bytes, a signature as a picture), "block" (a printed signature:
+    `lines`, the first in bold)."""
 
     box: tuple[float, float, float, float]
     kind: str
     text: str = ""
     lines: tuple[str, ...] = ()
     image: bytes | None = None
+    strokes: Strokes | None = None
+
+
+@dataclass(frozen=True)
+class Strokes:
+    """A signature as drawn on the signature pad: each stroke's points (x, y) in the pad's pixels,
+    y downwards, as signature_pad's `toData()` gives them."""
+
+    strokes: tuple[tuple[tuple[float, float], ...], ...]
+
+    @classmethod
+    def from_pad(cls, data) -> Strokes:
+        """From signature_pad's data ([{"points": [{"x", "y", ...}]}]), as the touch method stores it."""
+        return cls(tuple(tuple((float(p["x"]), float(p["y"])) for p in group["points"])
+                         for group in data if group.get("points")))
 
 
 @dataclass(frozen=True)
@@ -139,14 +161,20 @@ def text_fits(text: str, width: float, height: float, multiline: bool = False) -
 # --- drawing ---------------------------------------------------------------------------------------
 
 
-def draw_page(drawing: canvas.Canvas, size: tuple[float, float], marks: list[Mark]) -> None:
-    """Draw `marks` on the current page of `drawing`, which is `size` (viewed width, height)."""
+def draw_page(drawing: canvas.Canvas, size: tuple[float, float], marks: list[Mark],
+              pictures: dict | None = None) -> None:
+    """Draw `marks` on the current page of `drawing`, which is `size` (viewed width, height).
+    `pictures` keeps the scaled signature pictures between pages of one document."""
     page_w, page_h = size
+    pictures = {} if pictures is None else pictures
     for mark in marks:
         x, y, w, h = mark.box
         left, bottom, width, height = x * page_w, (1 - y - h) * page_h, w * page_w, h * page_h
         drawing.saveState()
-        _DRAW[mark.kind](drawing, mark, left, bottom, width, height)
+        if mark.kind == "image":
+            _draw_image(drawing, mark, left, bottom, width, height, pictures)
+        else:
+            _DRAW[mark.kind](drawing, mark, left, bottom, width, height)
         drawing.restoreState()
 
 
@@ -189,13 +217,58 @@ def _draw_dot(drawing, _mark, left, bottom, width, height) -> None:
     drawing.circle(left + width / 2, bottom + height / 2, min(width, height) * 0.3, stroke=0, fill=1)
 
 
-def _draw_image(drawing, mark: Mark, left, bottom, width, height) -> None:
-    image = Image.open(io.BytesIO(mark.image))
+def _draw_strokes(drawing, mark: Mark, left, bottom, width, height) -> None:
+    """The pen strokes as curves through their points, the ink's extent fitted in the box."""
+    strokes = [s for s in (mark.strokes.strokes if mark.strokes else ()) if s]
+    if not strokes:
+        return
+    xs = [x for stroke in strokes for x, _y in stroke]
+    ys = [y for stroke in strokes for _x, y in stroke]
+    ink_w, ink_h = max(xs) - min(xs) + 2 * PEN, max(ys) - min(ys) + 2 * PEN
+    inner_w, inner_h = width - 2 * PADDING, height - 2 * PADDING
+    scale = min(inner_w / ink_w, inner_h / ink_h)
+    x0 = left + (width - ink_w * scale) / 2 + (PEN - min(xs)) * scale
+    y0 = bottom + (height + ink_h * scale) / 2 - (PEN - min(ys)) * scale  # the pad's y runs downwards
+
+    def at(point):
+        return x0 + point[0] * scale, y0 - point[1] * scale
+
+    pen = min(max(PEN * scale, PEN_POINTS[0]), PEN_POINTS[1])
+    drawing.setStrokeColorRGB(*INK)
+    drawing.setFillColorRGB(*INK)
+    drawing.setLineWidth(pen)
+    drawing.setLineCap(1)
+    drawing.setLineJoin(1)
+    path = drawing.beginPath()
+    for stroke in strokes:
+        points = [at(p) for p in stroke]
+        if len(points) == 1 or all(p == points[0] for p in points):  # a dot
+            drawing.circle(*points[0], pen / 2, stroke=0, fill=1)
+            continue
+        path.moveTo(*points[0])
+        # Catmull-Rom through the points as cubic Béziers: smooth like the pad's own drawing.
+        for i in range(len(points) - 1):
+            p0, p1, p2 = points[max(i - 1, 0)], points[i], points[i + 1]
+            p3 = points[min(i + 2, len(points) - 1)]
+            path.curveTo(p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6,
+                         p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6, *p2)
+    drawing.drawPath(path, stroke=1, fill=0)
+
+
+def _draw_image(drawing, mark: Mark, left, bottom, width, height, pictures: dict) -> None:
     # Three pixels a point is sharp in print and keeps a phone's large canvas from bloating the file.
-    image.thumbnail((max(1, int(width * IMAGE_RESOLUTION)), max(1, int(height * IMAGE_RESOLUTION))))
-    scale = min(width / image.width, height / image.height)
-    shown_w, shown_h = image.width * scale, image.height * scale
-    drawing.drawImage(ImageReader(image), left + (width - shown_w) / 2, bottom + (height - shown_h) / 2,
+    limit = (max(1, int(width * IMAGE_RESOLUTION)), max(1, int(height * IMAGE_RESOLUTION)))
+    key = (hashlib.sha256(mark.image).digest(), limit)
+    if key not in pictures:  # one decode and one embedded image per picture and size in a document
+        image = Image.open(io.BytesIO(mark.image))
+        image.draft(None, limit)
+        image.thumbnail(limit, reducing_gap=2.0)
+        pictures[key] = ImageReader(image)
+    reader = pictures[key]
+    image_w, image_h = reader.getSize()
+    scale = min(width / image_w, height / image_h)
+    shown_w, shown_h = image_w * scale, image_h * scale
+    drawing.drawImage(reader, left + (width - shown_w) / 2, bottom + (height - shown_h) / 2,
                       shown_w, shown_h, mask="auto")
 
 
@@ -215,7 +288,7 @@ def _draw_block(drawing, mark: Mark, left, bottom, width, height) -> None:
 
 
 _DRAW = {"text": _draw_text, "paragraph": _draw_text, "check": _draw_check, "dot": _draw_dot, "image": _draw_image,
-         "block": _draw_block}
+         "strokes": _draw_strokes, "block": _draw_block}
 KINDS = tuple(_DRAW)
 
 
@@ -223,9 +296,10 @@ def render_pages(pages: list[tuple[tuple[float, float], list[Mark]]]) -> bytes:
     """A PDF with one page per entry, each of the given size with its marks: the overlay."""
     buffer = io.BytesIO()
     drawing = canvas.Canvas(buffer, pageCompression=1, invariant=1)
+    pictures: dict = {}
     for size, marks in pages:
         drawing.setPageSize(size)
-        draw_page(drawing, size, marks)
+        draw_page(drawing, size, marks, pictures)
         drawing.showPage()
     drawing.save()
     return buffer.getvalue()

@@ -21,7 +21,7 @@ from core import timezones
 from core.extensions import db
 from core.fields import values as field_values
 from core.fields.definitions import AUTOMATIC_TYPES, HASHED_TYPES, FieldSpec, option_areas
-from core.fields.drawing import Mark
+from core.fields.drawing import Mark, Strokes
 from core.fields.geometry import page_boxes
 from core.fields.models import CaseField, FieldValue
 from core.i18n import _, force_locale
@@ -277,10 +277,12 @@ def case_data(case: Case, language: str = "sv") -> list[FieldData]:
 
 @dataclass(frozen=True)
 class SignatureLook:
-    """How a party's signature shows in their signature fields: a drawn image, or printed lines."""
+    """How a party's signature shows in their signature fields: drawn strokes, a drawn image, or
+    printed lines."""
 
     image: bytes | None = None
     lines: tuple[str, ...] = ()
+    strokes: Strokes | None = None
 
 
 def marks_for(case: Case, document: Document, looks: dict[int, SignatureLook], language: str) -> dict[int, list[Mark]]:
@@ -301,6 +303,8 @@ def _mark(row: CaseField, stored: FieldValue | None, look: SignatureLook | None,
     if row.type == "signature":
         if look is None:
             return None
+        if look.strokes is not None:
+            return Mark(box, "strokes", strokes=look.strokes)
         return Mark(box, "image", image=look.image) if look.image else Mark(box, "block", lines=look.lines)
     if stored is None or stored.signed_at is None:
         return None
@@ -387,6 +391,10 @@ def signature_looks(case: Case, language: str) -> dict[int, SignatureLook]:
             if signature is None:
                 continue
             method = installed.get(signature.method)
+            strokes = method.signature_strokes(signature) if method is not None else None
+            if strokes is not None:
+                looks[party.id] = SignatureLook(strokes=strokes)
+                continue
             image = method.signature_image(signature) if method is not None else None
             if image:
                 looks[party.id] = SignatureLook(image=image)

@@ -28,8 +28,8 @@ case timeline) is read from this registry::
     def register_signing_methods():
         return [BankIDMethod]
 
-After signing, `identity`, `evidence_lines` and `signature_image` say what the evidence shows on the
-receipt, the verify page and in signature fields. `installed()` holds every installed plugin's
+After signing, `identity`, `evidence_lines`, `signature_strokes` and `signature_image` say what the
+evidence shows on the receipt, the verify page and in signature fields. `installed()` holds every installed plugin's
 methods (names of stored signatures stay readable); `registry()` and `offered()` those of the
 current tenant.
 
@@ -51,6 +51,7 @@ from werkzeug.datastructures import MultiDict
 from core.i18n import _
 
 if TYPE_CHECKING:
+    from core.fields.drawing import Strokes
     from core.models import Case, Document, Party, Signature
 
 
@@ -163,9 +164,14 @@ class SigningMethod:
         page, in the current language (no secrets: they are printed for anyone holding the PDF)."""
         return []
 
+    def signature_strokes(self, signature: Signature) -> Strokes | None:
+        """The pen strokes of a drawn signature, drawn as lines in the party's signature fields (sharp
+        and small; preferred to `signature_image`), or None."""
+        return None
+
     def signature_image(self, signature: Signature) -> bytes | None:
-        """A PNG to show in the party's signature fields (a drawn signature), or None for a printed
-        block with the name, the method's title and the time."""
+        """A PNG to show in the party's signature fields (a drawn signature without strokes) and on
+        the receipt, or None for a printed block with the name, the method's title and the time."""
         return None
 
     @property

@@ -41,6 +41,23 @@ class TouchMethod(SigningMethod):
     template = "signing/method_touch.html"
     order = 20
 
+    def signature_strokes(self, signature):
+        from core.fields.drawing import Strokes
+        from core.storage import BlobNotFound
+
+        digest = (signature.evidence or {}).get("strokes_sha256")
+        if not digest:
+            return None
+        try:
+            strokes = Strokes.from_pad(json.loads(blobs().get(digest)))
+        except BlobNotFound:
+            log.warning("signature strokes of party %s are missing; using the picture", signature.party_id)
+            return None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            log.warning("signature strokes of party %s are unreadable; using the picture", signature.party_id)
+            return None
+        return strokes if strokes.strokes else None
+
     def signature_image(self, signature) -> bytes | None:
         from core.storage import BlobNotFound
 

@@ -6,7 +6,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from core.fields.drawing import Mark
+from core.fields.drawing import Mark, Strokes
 from core.fields.flatten import flatten
 from core.fields.geometry import page_boxes
 from core.sealing.stamp import open_writer, write
@@ -55,6 +55,33 @@ def test_marks_land_where_they_were_placed_on_turned_and_cropped_pages(page):
     assert x - tolerance <= left and right <= x + w + tolerance
     assert y - tolerance <= top and bottom <= y + h + tolerance
     assert (right - left) == pytest.approx(w, abs=0.01) or (bottom - top) == pytest.approx(h, abs=0.01)
+
+
+PAD = Strokes((((10.0, 50.0), (60.0, 20.0), (110.0, 58.0)), ((130.0, 40.0),)))  # a stroke and a dot
+
+
+@pytest.mark.parametrize("page", [1, 2, 3])
+def test_a_drawn_signature_is_lines_in_its_box_on_turned_and_cropped_pages(page):
+    pdf = flattened(odd_pages(), {page: [Mark(BOX, "strokes", strokes=PAD)]})
+    image = render(pdf, page - 1, scale=1)
+    x, y, w, h = BOX
+    left, top, right, bottom = ink_box(image, BOX)
+    tolerance = 0.005
+    assert x - tolerance <= left and right <= x + w + tolerance
+    assert y - tolerance <= top and bottom <= y + h + tolerance
+    # The ink is fitted to the box (the pad's empty margins are not), keeping its proportions.
+    assert (right - left) == pytest.approx(w, abs=0.02) or (bottom - top) == pytest.approx(h, abs=0.02)
+    added = pdf[len(odd_pages()):]
+    assert b"/Subtype /Image" not in added  # paths, not a picture
+
+
+def test_the_same_picture_in_several_fields_is_embedded_once():
+    pdf = flattened(plain(pages=2), {1: [Mark(BOX, "image", image=black_png(400, 100)),
+                                         Mark((0.2, 0.6, 0.4, 0.1), "image", image=black_png(400, 100))],
+                                     2: [Mark(BOX, "image", image=black_png(400, 100))]})
+    assert pdf[len(plain(pages=2)):].count(b"/Subtype /Image") == 2  # the picture and its transparency
+    for number in (0, 1):
+        assert ink_at(render(pdf, number, scale=0.5), BOX[0] + BOX[2] / 2, BOX[1] + BOX[3] / 2)
 
 
 def test_text_is_real_text_with_swedish_letters():

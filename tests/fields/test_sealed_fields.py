@@ -63,7 +63,7 @@ def test_each_value_and_the_printed_signature_is_in_its_own_box(sealed):
     assert text_in_box(pdf, original, BOXES["landlord_note"]) == "Keys at the office. Welcome!"
     block = text_in_box(pdf, original, BOXES["landlord_signature"])
     assert block.startswith("Signed electronically Per Persson SMS code ·"), block
-    assert text_in_box(pdf, original, BOXES["tenant_signature"]) == ""  # her drawn signature is an image
+    assert text_in_box(pdf, original, BOXES["tenant_signature"]) == ""  # her drawn signature is lines, not text
 
 
 def test_the_drawn_signature_and_the_check_mark_are_where_they_were_placed(sealed):
@@ -74,6 +74,21 @@ def test_the_drawn_signature_and_the_check_mark_are_where_they_were_placed(seale
     for name in ("tenant_signature", "pets"):
         assert ink_in(original_page, BOXES[name], height) == 0
         assert ink_in(page, BOXES[name], height) > 5, name
+
+
+def test_the_drawn_signature_is_drawn_from_its_strokes_and_fills_its_box(sealed):
+    """She drew a short line at the pad's left; in the field it is drawn as lines (sharp at any zoom,
+    no picture of the whole pad) and as wide as the field allows."""
+    _made, _original, pdf = sealed
+    page = render(pdf, 0, scale=3)
+    height = render(pdf[: pdf.index(b"%%EOF") + 5], 0, scale=3).height
+    x, y, w, h = BOXES["tenant_signature"]
+    region = page.crop((int(x * page.width), int(y * height), int((x + w) * page.width), int((y + h) * height)))
+    left, _top, right, _bottom = region.point(lambda v: 255 if v < 128 else 0).getbbox()
+    assert (right - left) / region.width > 0.8
+    reader = PdfReader(io.BytesIO(pdf))
+    drawing = reader.pages[0]["/Resources"]["/XObject"]["/SigillFields"].get_object()
+    assert "/XObject" not in drawing.get("/Resources", {})  # no image: the strokes are paths
 
 
 def test_the_seal_is_valid_and_the_original_is_a_prefix(sealed, app):
