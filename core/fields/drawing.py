@@ -218,15 +218,30 @@ def _draw_dot(drawing, _mark, left, bottom, width, height) -> None:
 
 
 def _draw_strokes(drawing, mark: Mark, left, bottom, width, height) -> None:
-    """The pen strokes as curves through their points, the ink's extent fitted in the box."""
-    strokes = [s for s in (mark.strokes.strokes if mark.strokes else ()) if s]
+    if mark.strokes is not None:
+        draw_strokes(drawing, mark.strokes, left + PADDING, bottom + PADDING, width - 2 * PADDING,
+                     height - 2 * PADDING)
+
+
+def ink_size(strokes: Strokes) -> tuple[float, float]:
+    """Width and height of the ink in pad pixels (with the pen's width): its proportions."""
+    points = [p for stroke in strokes.strokes for p in stroke]
+    if not points:
+        return 2 * PEN, 2 * PEN
+    xs, ys = [x for x, _y in points], [y for _x, y in points]
+    return max(xs) - min(xs) + 2 * PEN, max(ys) - min(ys) + 2 * PEN
+
+
+def draw_strokes(drawing, drawn: Strokes, left, bottom, width, height) -> None:
+    """The pen strokes as curves through their points, the ink's extent fitted in the box (kept in
+    proportion, centred)."""
+    strokes = [s for s in drawn.strokes if s]
     if not strokes:
         return
     xs = [x for stroke in strokes for x, _y in stroke]
     ys = [y for stroke in strokes for _x, y in stroke]
-    ink_w, ink_h = max(xs) - min(xs) + 2 * PEN, max(ys) - min(ys) + 2 * PEN
-    inner_w, inner_h = width - 2 * PADDING, height - 2 * PADDING
-    scale = min(inner_w / ink_w, inner_h / ink_h)
+    ink_w, ink_h = ink_size(drawn)
+    scale = min(width / ink_w, height / ink_h)
     x0 = left + (width - ink_w * scale) / 2 + (PEN - min(xs)) * scale
     y0 = bottom + (height + ink_h * scale) / 2 - (PEN - min(ys)) * scale  # the pad's y runs downwards
 

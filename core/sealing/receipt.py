@@ -28,6 +28,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.fields.drawing import Strokes, draw_strokes, ink_size
 from core.sealing.rawpages import FastReader
 from core.sealing.stamp import Overlay, import_overlay, open_writer, page_refs, text_font, write
 from core.security import mask_personal_number, mask_phone
@@ -166,6 +167,7 @@ class ReceiptParty:
     field_values: tuple[tuple[str, str], ...] = ()
     field_values_sha256: str | None = None
     signature_image: bytes | None = None  # the drawn signature (PNG), printed beside the party
+    signature_strokes: Strokes | None = None  # or its pen strokes, drawn as lines (preferred)
 
 
 @dataclass(frozen=True)
@@ -349,7 +351,7 @@ def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list
             *_field_rows(party, texts),
         ]
         flowables.append(_paragraph(party.name, styles["cellbold"]))
-        image = _signature_image(party.signature_image, texts, styles)
+        image = _signature_image(party.signature_image, texts, styles, party.signature_strokes)
         if image is None:
             flowables.append(_pairs(rows, styles))
         else:  # the drawn signature beside the party's rows
@@ -364,8 +366,26 @@ def _parties(parties: Sequence[ReceiptParty], texts: dict, styles: dict) -> list
 SIGNATURE_BOX = (38 * mm, 22 * mm)
 
 
-def _signature_image(png: bytes | None, texts: dict, styles: dict) -> list[Flowable] | None:
+class _DrawnSignature(Flowable):
+    """Pen strokes drawn as lines, fitted to SIGNATURE_BOX in their proportions."""
+
+    def __init__(self, strokes: Strokes):
+        super().__init__()
+        self.strokes = strokes
+        ink_w, ink_h = ink_size(strokes)
+        scale = min(SIGNATURE_BOX[0] / ink_w, SIGNATURE_BOX[1] / ink_h)
+        self.width, self.height = ink_w * scale, ink_h * scale
+        self.hAlign = "LEFT"
+
+    def draw(self):
+        draw_strokes(self.canv, self.strokes, 0, 0, self.width, self.height)
+
+
+def _signature_image(png: bytes | None, texts: dict, styles: dict,
+                     strokes: Strokes | None = None) -> list[Flowable] | None:
     """The drawn signature scaled into a box, over its caption; None without one (or unreadable)."""
+    if strokes is not None and strokes.strokes:
+        return [_DrawnSignature(strokes), _paragraph(texts["drawn_signature"], styles["small"])]
     if not png:
         return None
     try:

@@ -176,8 +176,18 @@ def _receipt_party(party: Party, language: str) -> ReceiptParty:
         signed_at=party.signed_at,
         field_values=signed_field_values(party, language),
         field_values_sha256=signature.field_values_sha256 if signature is not None else None,
-        signature_image=method.signature_image(signature) if method is not None else None,
+        **_drawn_signature(method, signature),
     )
+
+
+def _drawn_signature(method, signature) -> dict:
+    """The receipt's drawn signature: its strokes as lines, else the method's picture."""
+    if method is None or signature is None:
+        return {}
+    strokes = method.signature_strokes(signature)
+    if strokes is not None:
+        return {"signature_strokes": strokes}
+    return {"signature_image": method.signature_image(signature)}
 
 
 def within_retention(case: Case) -> bool:

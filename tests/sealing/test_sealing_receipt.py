@@ -91,6 +91,26 @@ def test_the_drawn_signature_is_shown_beside_the_party(receipt):
     assert not list(PdfReader(io.BytesIO(render_receipt(receipt, "sv"))).pages[0].images)
 
 
+def test_a_signature_drawn_on_the_pad_is_lines_beside_the_party(receipt):
+    from core.fields.drawing import Strokes
+
+    strokes = Strokes((((20.0, 150.0), (150.0, 40.0), (300.0, 160.0), (450.0, 50.0), (580.0, 120.0)),))
+    parties = (replace(receipt.parties[0], method="touch", method_title="Ritad underskrift",
+                       signature_strokes=strokes), receipt.parties[1])
+    pdf = render_receipt(replace(receipt, parties=parties), "sv")
+    qpdf_check(pdf)
+    [first, *_rest] = PdfReader(io.BytesIO(pdf)).pages
+    assert not list(first.images)  # lines, not a picture
+    curve = re.compile(r"(?:-?[\d.]+ ){6}c\b")  # x1 y1 x2 y2 x3 y3 c: a Bézier segment
+    assert len(curve.findall(first.get_contents().get_data().decode("latin-1"))) >= 4  # one per segment
+    plain_page = PdfReader(io.BytesIO(render_receipt(receipt, "sv"))).pages[0]
+    assert not curve.findall(plain_page.get_contents().get_data().decode("latin-1"))
+    page, plain = render(pdf, 0, scale=2), render(render_receipt(receipt, "sv"), 0, scale=2)
+    assert sum(page.histogram()[:128]) > sum(plain.histogram()[:128]) + 300  # its ink shows
+    assert "Ritad underskrift" in text_of(pdf)
+    assert render_receipt(replace(receipt, parties=parties), "sv") == pdf  # still deterministic
+
+
 def _drawn_png() -> bytes:
     from PIL import Image, ImageDraw
 
