@@ -23,7 +23,8 @@ from plugins.stamp_signature import service
 def plugin_info():
     return {"name": service.NAME, "title": _l("Stamp signature"),
             "description": _l("A party with several documents waiting reviews them together and signs them all "
-                              "with one signature.")}
+                              "with one signature."),
+            "settings_schema": service.Settings}
 
 
 @hookimpl
@@ -48,6 +49,13 @@ def register_blueprints(app):
 
 @hookimpl
 def ui_panels(slot, context):
+    if slot == "case_sidebar":
+        case = context["case"]
+        stamped = [(p, service.stamp_of(p)) for p in case.signers]
+        stamped = [(p, s) for p, s in stamped if s]
+        if not stamped:
+            return None
+        return Markup(render_template("stamp_signature/case_panel.html", case=case, stamped=stamped))  # noqa: S704
     if slot != "signer_page":
         return None
     party = context.get("party")

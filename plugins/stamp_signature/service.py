@@ -20,10 +20,11 @@ import logging
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from marshmallow import Schema, fields
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
-from core.i18n import _, force_locale, ngettext
+from core.i18n import _, _l, force_locale, ngettext
 from core.models import Case, Party
 from core.signing import service as signing
 from core.signing.methods import MethodRefused, SigningContext, methods_for
@@ -34,6 +35,20 @@ log = logging.getLogger(__name__)
 NAME = "stamp_signature"
 # Methods a stamp signature can use: proved once for every selected case.
 STAMP_METHODS = ("touch",)
+
+
+
+class Settings(Schema):
+    require_opened = fields.Boolean(load_default=False, metadata={
+        "label": _l("Every document must be opened before it can be signed together"),
+        "description": _l("The stamp page lets a party tick a case only once they opened each of its documents.")})
+
+
+def require_opened(tenant) -> bool:
+    from core.plugins import plugin_settings
+
+    return bool(plugin_settings(tenant, NAME).get("require_opened"))
+
 
 # The manifest of the stamp signature being written, for `signature_evidence` (set per batch).
 current_stamp: contextvars.ContextVar[dict | None] = contextvars.ContextVar("current_stamp", default=None)
@@ -127,11 +142,13 @@ def common_methods(links: list[signing.Link]) -> list[str]:
 
 
 def sign_together(party: Party, selected: dict[int, str], method_name: str, form, ip: str, user_agent: str,
-                  language: str, organisation: str) -> Outcome:
+                  language: str, organisation: str, must_open: bool = False) -> Outcome:
     """Sign every selected case (id -> the documents digest the page showed) for the person of
-    `party`. Refused cases are reported with their reason; the others each get a signature."""
+    `party`. Refused cases are reported with their reason; the others each get a signature.
+    With `must_open`, a case any of whose documents the party has not opened is refused."""
     outcome = Outcome()
     by_case = {p.case_id: p for p in candidates(party)}
+    opened = opened_documents(list(by_case.values())) if must_open else set()
     ready: list[tuple[SigningContext, str]] = []
     for case_id, shown in selected.items():
         other = by_case.get(case_id)
@@ -146,6 +163,10 @@ def sign_together(party: Party, selected: dict[int, str], method_name: str, form
         link = signing.link_state(other)
         if link.state != "open":
             outcome.refused.append((case_id, link.case.title, refusal_reason(link)))
+            continue
+        if must_open and not all(d.id in opened for d in link.case.documents):
+            outcome.refused.append((case_id, link.case.title,
+                                    _("Open every document of this case before you sign it.")))
             continue
         ctx = signing.signing_context(link, ip, user_agent, language)
         if ctx.documents_digest != shown:
@@ -210,6 +231,12 @@ def opened_documents(parties: list[Party]) -> set[int]:
     if not ids:
         return set()
     return set(db.session.scalars(sa.select(StampOpened.document_id).where(StampOpened.party_id.in_(ids))))
+
+
+def stamp_of(party: Party | None) -> dict | None:
+    """What a party's signature says of its stamp signature, or None (signed on their own)."""
+    signature = party.signature if party is not None else None
+    return ((signature.evidence or {}).get("plugins") or {}).get(NAME) if signature is not None else None
 
 
 def manifest(sha256: str) -> StampManifest | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template, request
+from flask_login import login_required
 
+from core.cases.lookup import case_or_404
 from core.downloads import attachment
 from core.extensions import db
 from core.i18n import _
@@ -37,6 +39,9 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
                      "sender": other.case.owner.name if other.case.owner else "",
                      "fields_missing": bool(ctx.field_errors)})
     opened = service.opened_documents([r["party"] for r in rows])
+    must_open = service.require_opened(link.tenant)
+    for row in rows:
+        row["unopened"] = must_open and not all(d.id in opened for d in row["case"].documents)
     methods = service.common_methods(links)
     return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
                            methods=methods, outcome=outcome, error=error, form=request.form), status
@@ -80,7 +85,21 @@ def sign(token: str, link: signing.Link):
         return _page(token, link, error=_("Choose one of the signing methods shown on the page."), status=422)
     try:
         outcome = service.sign_together(link.party, selected, method, request.form, client_ip(), user_agent(),
-                                        g.locale, link.tenant.name)
+                                        g.locale, link.tenant.name, must_open=service.require_opened(link.tenant))
     except signing.SignRefused as refused:
         return _page(token, link, error=refused.message, status=422)
     return _page(token, signing.link_state(link.party), outcome=outcome)
+
+
+@bp.get("/cases/<int:case_id>/parties/<int:party_id>/manifest.json")
+@login_required
+def manifest(case_id: int, party_id: int):
+    """The manifest a party signed this case in (for the office): the exact bytes that were hashed."""
+    case = case_or_404(case_id)
+    party = next((p for p in case.parties if p.id == party_id), None)
+    stamp = service.stamp_of(party) if party is not None else None
+    found = service.manifest(stamp["manifest_sha256"]) if stamp else None
+    if found is None:
+        abort(404)
+    return attachment(found.manifest.encode(), f"stamp-manifest-{found.sha256[:12]}.json",
+                      mimetype="application/json")

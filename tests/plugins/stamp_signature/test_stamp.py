@@ -197,3 +197,42 @@ def test_personal_numbers_must_match_where_a_case_requires_bankid(app, on):
         assert same_person(a, b)
         assert not same_person(a, c) and not same_person(a, d)
         assert same_person(b, d)
+
+
+def test_the_officer_sees_the_stamp_signature_on_the_case_and_downloads_the_manifest(app, on, client):
+    from tests import support
+
+    first = lease(on.alice, "Lease A")
+    second = lease(on.bob, "Lease B")
+    html = stamp_page(client, first).get_data(as_text=True)
+    client.post(f"/stamp/{first.token(SARA)}/sign", data=stamp_form(html, [first.case_id, second.case_id]))
+    with tenant_context(on.acme.id):
+        manifest = db.session.scalar(sa.select(StampManifest))
+        party_id = db.session.scalar(sa.select(Party.id).where(Party.case_id == second.case_id))
+    alice = app.test_client()
+    support.login(alice, "alice@acme.example")
+    page = alice.get(f"/cases/{second.case_id}").get_data(as_text=True)
+    assert "Stamp signature" in page or "Stämpelsignatur" in page
+    assert manifest.sha256 in page
+    download = alice.get(f"/stamp/cases/{second.case_id}/parties/{party_id}/manifest.json")
+    assert download.status_code == 200
+    assert __import__("hashlib").sha256(download.data).hexdigest() == manifest.sha256
+    charlie = app.test_client()  # another organisation's officer
+    support.login(charlie, "charlie@globex.example")
+    assert charlie.get(f"/stamp/cases/{second.case_id}/parties/{party_id}/manifest.json").status_code == 404
+
+
+def test_with_the_setting_a_case_is_signed_together_only_once_its_documents_were_opened(app, on, client):
+    on.acme.plugin_settings = {"stamp_signature": {"require_opened": True}}
+    db.session.commit()
+    first = lease(on.alice, "Lease A")
+    second = lease(on.alice, "Lease B")
+    client.get(f"/stamp/{first.token(SARA)}/documents/{first.document_id}")
+    html = stamp_page(client, first).get_data(as_text=True)
+    assert "Open every document of this case before you sign it." in html
+    result = client.post(f"/stamp/{first.token(SARA)}/sign",
+                         data=stamp_form(html, [first.case_id, second.case_id])).get_data(as_text=True)
+    assert "You signed 1 case in one stamp signature." in result
+    assert f'data-refused="{second.case_id}"' in result
+    with tenant_context(on.acme.id):
+        assert set(db.session.scalars(sa.select(Signature.case_id))) == {first.case_id}
