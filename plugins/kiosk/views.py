@@ -6,7 +6,19 @@ shows depends only on its device cookie. Everything sent to a tablet is `Cache-C
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -89,6 +101,7 @@ def tablet(slug: str):
         # The tablet left the signing page (finished, timed out, or reloaded): back to idle.
         service.to_idle(device)
         db.session.commit()
+        session.clear()  # nothing of the last party stays (their language choice, messages)
     return render_template("kiosk/idle.html", slug=slug, device=device)
 
 

@@ -192,3 +192,26 @@ def test_a_revoked_tablet_loses_its_push(app, acme_on, counter):
     support.post(alice, f"/kiosk/devices/{device.id}/revoke", token_from="/kiosk/")
     assert tablet.get(url).status_code == 404
     assert tablet.get("/kiosk/o/acme/state").status_code == 401
+
+
+def test_the_next_party_gets_nothing_of_the_last_ones_session(app, acme_on, counter):
+    """Sara chose Swedish on the tablet; Per, sent next, reads his page in his own language."""
+    alice, tablet, made, device = counter
+    push(alice, made, "Sara Svensson", device)
+    url = tablet_url(tablet)
+    tablet.get(f"{url}/lang/sv")
+    assert "Skriv under" in tablet.get(url).get_data(as_text=True)
+    support.post(tablet, f"{url}/sign", sign_form(tablet, url), token_from=url)
+    tablet.get("/kiosk/o/acme/?end=1")
+    push(alice, made, "Per Persson", device)
+    page = tablet.get(tablet_url(tablet)).get_data(as_text=True)
+    assert "Per Persson" in page and "Skriv under" not in page and "Sign with my drawn signature" in page
+
+
+def test_the_tablet_speaks_swedish(app, acme_on):
+    tablet = app.test_client()
+    headers = {"Accept-Language": "sv-SE,sv;q=0.9"}
+    assert "Parkoppla den här surfplattan" in tablet.get("/kiosk/o/acme/", headers=headers).get_data(as_text=True)
+    refused = support.post(tablet, "/kiosk/o/acme/pair", {"code": "WRONG123", "name": "Kassa 2"},
+                           token_from="/kiosk/o/acme/", headers=headers)
+    assert "Parkopplingskoden är fel" in refused.get_data(as_text=True)
