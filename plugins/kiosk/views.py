@@ -117,7 +117,7 @@ def pair(slug: str):
     db.session.commit()
     response = redirect(url_for("kiosk.tablet", slug=slug))
     response.set_cookie(service.COOKIE, token, max_age=400 * 24 * 3600, httponly=True, samesite="Lax",
-                        secure=request.is_secure, path="/")
+                        secure=request.is_secure or bool(current_app.config["SESSION_COOKIE_SECURE"]), path="/")
     return response
 
 

@@ -139,3 +139,16 @@ def test_off_for_the_organisation_means_nothing_there(app, people):
     assert alice.get("/kiosk/").status_code == 404
     assert app.test_client().get("/kiosk/o/acme/").status_code == 404
     assert "Kiosk" not in alice.get("/cases/").get_data(as_text=True)
+
+
+def test_the_device_cookie_is_http_only_and_secure_on_https(app, acme_on):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    alice = office(app)
+    tablet = app.test_client()
+    from tests.plugins.kiosk.helpers import pairing_code
+
+    code = pairing_code(alice)
+    response = support.post(tablet, "/kiosk/o/acme/pair", {"code": code, "name": "Counter 9"},
+                            token_from="/kiosk/o/acme/")
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(service.COOKIE + "="))
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
