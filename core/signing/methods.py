@@ -76,6 +76,9 @@ class SigningContext:
     field_values_sha256: str | None = None
     # What keeps the party's fields from being signed now, by field name (empty: nothing).
     field_errors: dict[str, list[str]] = field(default_factory=dict)
+    # What a code or an order says is signed, when not the case's title (e.g. "12 documents" for a
+    # plugin signing several cases at once).
+    subject: str | None = None
 
 
 @dataclass

@@ -115,7 +115,7 @@ class SmsMethod(SigningMethod):
         )
         challenge.code_hash = code_hash(challenge, party.id, ctx.documents_digest, code)
         with force_locale(ctx.language):
-            text = _("Code %(code)s to sign '%(title)s' for %(org)s", code=code, title=ctx.case.title,
+            text = _("Code %(code)s to sign '%(title)s' for %(org)s", code=code, title=ctx.subject or ctx.case.title,
                      org=_organisation(ctx.case))
         try:
             sent = send_sms(phone, text)

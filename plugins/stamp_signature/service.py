@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 NAME = "stamp_signature"
 # Methods a stamp signature can use: proved once for every selected case.
-STAMP_METHODS = ("touch",)
+STAMP_METHODS = ("touch", "sms")
 
 
 
@@ -133,18 +133,21 @@ def stamp_consent(party: Party, organisation: str, contexts: list[SigningContext
 
 
 def common_methods(links: list[signing.Link]) -> list[str]:
-    """The stamp methods every one of these cases allows its party, in page order."""
+    """The stamp methods every one of these cases allows its party, in page order (an SMS code
+    only when every case has the same mobile number for the party)."""
     names = None
     for link in links:
         allowed = {m.name for m in methods_for(link.party)}
         names = allowed if names is None else names & allowed
+    if names and "sms" in names and len({_phone(link.party) for link in links}) != 1:
+        names.discard("sms")
     return [n for n in STAMP_METHODS if names and n in names]
 
 
-def sign_together(party: Party, selected: dict[int, str], method_name: str, form, ip: str, user_agent: str,
-                  language: str, organisation: str, must_open: bool = False) -> Outcome:
-    """Sign every selected case (id -> the documents digest the page showed) for the person of
-    `party`. Refused cases are reported with their reason; the others each get a signature.
+def prepare(party: Party, selected: dict[int, str], method_name: str, ip: str, user_agent: str, language: str,
+            must_open: bool = False) -> tuple[Outcome, list[tuple[SigningContext, str]]]:
+    """Check every selected case (id -> the documents digest the page showed) for the person of
+    `party`: the refused ones with their reason, and the contexts of those that can be signed.
     With `must_open`, a case any of whose documents the party has not opened is refused."""
     outcome = Outcome()
     by_case = {p.case_id: p for p in candidates(party)}
@@ -178,20 +181,66 @@ def sign_together(party: Party, selected: dict[int, str], method_name: str, form
             outcome.refused.append((case_id, link.case.title,
                                     _("Fill in your fields in this case on its own signing page first.")))
             continue
-        if method_name not in {m.name for m in methods_for(other)}:
+        if method_name not in common_methods([link]) or (ready and not _same_phone(ready[0][0].party, other)):
             outcome.refused.append((case_id, link.case.title, _("This case does not allow the method you chose.")))
             continue
         ready.append((ctx, shown))
+    return outcome, ready
+
+
+def _same_phone(a: Party, b: Party) -> bool:
+    return _phone(a) == _phone(b)
+
+
+def _phone(party: Party) -> str:
+    from core.sms import InvalidPhoneNumber, normalise_phone
+
+    try:
+        return normalise_phone(party.phone or "")
+    except InvalidPhoneNumber:
+        return ""
+
+
+def stamp_context(party: Party, organisation: str, contexts: list[SigningContext], language: str
+                  ) -> tuple[SigningContext, bytes, str]:
+    """What the method proves once: the first case's context with the stamp consent and, as the
+    digest a code or order binds, the manifest's SHA-256; and the manifest with its hash."""
+    data, sha256 = manifest_of(contexts)
+    consent = stamp_consent(party, organisation, contexts, sha256, language)
+    with force_locale(language):
+        subject = ngettext("%(num)d document", "%(num)d documents", sum(len(c.documents) for c in contexts))
+    stamp = dataclasses.replace(contexts[0], consent_text=consent, documents_digest=sha256, subject=subject)
+    return stamp, data, sha256
+
+
+def send_code(party: Party, selected: dict[int, str], ip: str, user_agent: str, language: str, organisation: str,
+              must_open: bool = False) -> tuple[Outcome, str, bool]:
+    """Send one SMS code bound to the manifest of the cases that can be signed now."""
+    outcome, ready = prepare(party, selected, "sms", ip, user_agent, language, must_open)
+    if not ready:
+        return outcome, "", False
+    ctx, _data, _sha256 = stamp_context(party, organisation, [c for c, _s in ready], language)
+    method = next(m for m in methods_for(ctx.party) if m.name == "sms")
+    result = method.action(ctx, "send", {})
+    db.session.commit()
+    return outcome, result.message, result.ok
+
+
+def sign_together(party: Party, selected: dict[int, str], method_name: str, form, ip: str, user_agent: str,
+                  language: str, organisation: str, must_open: bool = False) -> Outcome:
+    """Sign every selected case (id -> the documents digest the page showed) for the person of
+    `party`. Refused cases are reported with their reason; the others each get a signature."""
+    outcome, ready = prepare(party, selected, method_name, ip, user_agent, language, must_open)
     if not ready:
         return outcome
     contexts = [ctx for ctx, _shown in ready]
-    data, sha256 = manifest_of(contexts)
-    consent = stamp_consent(party, organisation, contexts, sha256, language)
-    method = next(m for m in methods_for(contexts[0].party) if m.name == method_name)
+    stamp, data, sha256 = stamp_context(party, organisation, contexts, language)
+    consent = stamp.consent_text
+    method = next(m for m in methods_for(stamp.party) if m.name == method_name)
     try:
-        result = method.verify(dataclasses.replace(contexts[0], consent_text=consent, documents_digest=sha256), form)
+        result = method.verify(stamp, form)
     except MethodRefused as refused:
-        db.session.rollback()
+        db.session.commit()  # attempt counters and attempt events stay (as on the signer page)
         raise signing.SignRefused(refused.message, field=refused.field) from None
     documents = sum(len(c.documents) for c in contexts)
     db.session.add(StampManifest(tenant_id=party.tenant_id, sha256=sha256, manifest=data.decode(),

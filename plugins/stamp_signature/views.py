@@ -30,7 +30,7 @@ def guard():
 
 
 def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None, error: str | None = None,
-          status: int = 200):
+          status: int = 200, notice: str | None = None):
     links = service.waiting(link.party)
     rows = []
     for other in links:
@@ -44,7 +44,7 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
         row["unopened"] = must_open and not all(d.id in opened for d in row["case"].documents)
     methods = service.common_methods(links)
     return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
-                           methods=methods, outcome=outcome, error=error, form=request.form), status
+                           methods=methods, outcome=outcome, error=error, notice=notice, form=request.form), status
 
 
 @bp.get("/<token>")
@@ -67,14 +67,37 @@ def document(token: str, link: signing.Link, document_id: int):
     return attachment(blobs().get(found.sha256), found.filename)
 
 
-@bp.post("/<token>/sign")
-@public(link="token")
-@with_link("open", "waiting")
-def sign(token: str, link: signing.Link):
+def _selected() -> dict[int, str]:
+    """The ticked cases, each with the documents digest the page showed."""
     selected: dict[int, str] = {}
     for raw in request.form.getlist("case"):
         if raw.isdigit():
             selected[int(raw)] = request.form.get(f"digest:{raw}", "")
+    return selected
+
+
+@bp.post("/<token>/sms")
+@public(link="token")
+@with_link("open", "waiting")
+def send_code(token: str, link: signing.Link):
+    """Send one code for the ticked cases (bound to their manifest)."""
+    selected = _selected()
+    if not selected:
+        return _page(token, link, error=_("Tick at least one document to sign."), status=422)
+    outcome, message, ok = service.send_code(link.party, selected, client_ip(), user_agent(), g.locale,
+                                             link.tenant.name, must_open=service.require_opened(link.tenant))
+    if not ok and not message:
+        return _page(token, link, outcome=outcome, status=422)
+    if not ok:
+        return _page(token, link, outcome=outcome if outcome.refused else None, error=message, status=422)
+    return _page(token, link, outcome=outcome if outcome.refused else None, notice=message)
+
+
+@bp.post("/<token>/sign")
+@public(link="token")
+@with_link("open", "waiting")
+def sign(token: str, link: signing.Link):
+    selected = _selected()
     if not selected:
         return _page(token, link, error=_("Tick at least one document to sign."), status=422)
     if request.form.get("consent") != "yes":

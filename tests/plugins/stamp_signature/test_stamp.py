@@ -236,3 +236,42 @@ def test_with_the_setting_a_case_is_signed_together_only_once_its_documents_were
     assert f'data-refused="{second.case_id}"' in result
     with tenant_context(on.acme.id):
         assert set(db.session.scalars(sa.select(Signature.case_id))) == {first.case_id}
+
+
+def sms_lease(officer, title, phone="+46701234567"):
+    return make_case(officer, [signer(SARA, "sara@example.com", phone=phone, methods=["sms", "touch"])],
+                     methods=["sms", "touch"], title=title, document=pdf([f"{title}: the agreement"]))
+
+
+def test_one_sms_code_bound_to_the_manifest_signs_every_ticked_case(app, on, client):
+    from core.sms import outbox_messages
+    from tests.signing.helpers import sms_codes
+
+    first, second = sms_lease(on.alice, "Lease A"), sms_lease(on.bob, "Lease B")
+    html = stamp_page(client, first).get_data(as_text=True)
+    assert 'id="sms-send"' in html
+    ids = [first.case_id, second.case_id]
+    form = {k: v for k, v in stamp_form(html, ids).items() if not k.startswith("touch_")}
+    form.pop("method")
+    sent = client.post(f"/stamp/{first.token(SARA)}/sms", data=form)
+    assert sent.status_code == 200 and "We sent a code to" in sent.get_data(as_text=True)
+    folder = app.config["OUTBOX_DIR"] + "/sms"
+    assert "'2 documents'" in outbox_messages(folder)[0]["message"]
+    [code] = sms_codes(folder)
+    wrong = client.post(f"/stamp/{first.token(SARA)}/sign", data={**form, "method": "sms", "sms_code": "000000"})
+    assert wrong.status_code == 422 and "Wrong code" in wrong.get_data(as_text=True)
+    result = client.post(f"/stamp/{first.token(SARA)}/sign", data={**form, "method": "sms", "sms_code": code})
+    assert "You signed 2 cases in one stamp signature." in result.get_data(as_text=True)
+    with tenant_context(on.acme.id):
+        manifest = db.session.scalar(sa.select(StampManifest))
+        signatures = db.session.scalars(sa.select(Signature)).all()
+        assert {s.case_id for s in signatures} == set(ids) and {s.method for s in signatures} == {"sms"}
+        assert all(s.evidence["documents_digest"] == manifest.sha256 for s in signatures)
+        assert all(s.evidence["plugins"]["stamp_signature"]["manifest_sha256"] == manifest.sha256 for s in signatures)
+
+
+def test_no_sms_code_when_the_cases_have_different_numbers_for_the_party(app, on, client):
+    first = sms_lease(on.alice, "Lease A")
+    sms_lease(on.alice, "Lease B", phone="+46709999999")
+    html = stamp_page(client, first).get_data(as_text=True)
+    assert 'id="sms-send"' not in html and 'id="touch-pad"' in html
