@@ -166,6 +166,13 @@ def watch(token: str):
                    timeout=int(current_app.config["KIOSK_IDLE_SECONDS"]))
 
 
+@bp.get("/progress")
+@login_required
+def all_progress():
+    """What the tablet overview asks every 2 s: what each tablet shows."""
+    return jsonify(devices=[{"id": d.id, "state": d.state, "text": service.showing(d)} for d in service.devices()])
+
+
 @bp.get("/cases/<int:case_id>/progress")
 @login_required
 def progress(case_id: int):

@@ -1,8 +1,9 @@
-// The case page's kiosk panel: what each tablet shows of this case, asked every 2 s, so the
-// officer sees the party open, sign and finish without reloading; a tablet back to idle says so.
+// What each tablet shows, asked every 2 s: on the case page's kiosk panel (this case's tablets)
+// and on the tablet overview (all of them), so the officer sees the party open, sign and finish
+// without reloading; a tablet back to idle says so.
 (function () {
   "use strict";
-  var panel = document.getElementById("kiosk");
+  var panel = document.querySelector("[data-progress-url]");
   if (!panel) { return; }
   var url = panel.getAttribute("data-progress-url");
   function poll() {

@@ -109,7 +109,12 @@ def test_an_untouched_tablet_goes_back_to_idle_and_the_officer_can_cancel(live_s
     pair_tablet(live_server, office, tablet)
     push(office, made)
     tablet.locator("h1", has_text="Lease 12").wait_for()
+    office.goto(live_server.url + "/kiosk/")  # the overview follows the tablet live
+    row = office.locator("tr.kiosk-progress", has_text="Counter 2")
+    assert row.get_attribute("data-state") in ("opened", "pushed")
     tablet.locator("#kiosk-idle").wait_for(timeout=10000)  # 3 s without a touch
+    office.locator('tr.kiosk-progress[data-state="idle"]').wait_for()
+    assert "Idle" in row.inner_text()
 
     push(office, made)
     tablet.locator("h1", has_text="Lease 12").wait_for()
