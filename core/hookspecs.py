@@ -213,7 +213,9 @@ def ui_panels(slot, context):
     stand-in to build links with, e.g. `url_for("my.view", token=context["token"])`: the result is
     part of the signer page's cache key, so it must depend only on what it was given and on rows
     it reads, never on time or chance), "signer_completed" (`case`, `party`), "case_sidebar" (the
-    office's case page; `case`), "admin_notices" and "admin_settings" (`tenant`).
+    office's case page; `case`), "template_detail" (the office's template page, under its
+    settings; `template`, `content`: the current version's roles, documents and settings),
+    "admin_notices" and "admin_settings" (`tenant`).
     """
 
 

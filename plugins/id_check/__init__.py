@@ -131,16 +131,26 @@ def receipt_sections(case, language):
 
 @hookimpl
 def ui_panels(slot, context):
-    if slot != "case_sidebar":
+    if slot not in ("case_sidebar", "template_detail"):
         return None
     from plugins.id_check import service
 
+    if slot == "template_detail":
+        template = context["template"]
+        roles = [r for r in (context.get("content") or {}).get("roles") or [] if r.get("kind") == "signer"]
+        chosen = service.template_modes(template.id)
+        tenant_default = service.settings(template.tenant_id)["require_mode"]
+        html = render_template("id_check/template_panel.html", template=template, roles=roles, service=service,
+                               modes={r["key"]: chosen.get(r["key"], tenant_default) for r in roles})
+        return Markup(html)  # noqa: S704  (an autoescaped template)
     case = context["case"]
     rows = service.checks_of(case)
     signers = [p for p in case.parties if p.role == "signer"]
-    default = service.settings(case.tenant_id)["require_mode"] if case.status == "draft" else "none"
+    by_role = service.template_modes(case.template_id)
+    defaults = {p.id: service.default_mode(case, p, by_role=by_role) if case.status == "draft" else "none"
+                for p in signers}
     html = render_template("id_check/case_panel.html", case=case, signers=signers, rows=rows, service=service,
-                           open=case.status in service.OPEN_CASE, default_mode=default)
+                           open=case.status in service.OPEN_CASE, defaults=defaults)
     return Markup(html)  # noqa: S704  (an autoescaped template)
 
 

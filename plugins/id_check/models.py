@@ -58,3 +58,15 @@ class IdCheck(TenantScoped, db.Model):
     @property
     def has_images(self) -> bool:
         return self.front_image is not None or self.back_image is not None
+
+
+class IdCheckTemplateRole(TenantScoped, db.Model):
+    """What a template asks of the party playing one of its roles (cases made from it inherit it)."""
+
+    __tablename__ = "id_check_template_role"
+    __table_args__ = (sa.UniqueConstraint("template_id", "role_key"), {"info": {"plugin": NAME}})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(sa.ForeignKey("case_template.id", ondelete="CASCADE"), index=True)
+    role_key: Mapped[str] = mapped_column(sa.String(40))
+    mode: Mapped[str] = mapped_column(sa.String(20), default=NONE)

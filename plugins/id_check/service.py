@@ -36,6 +36,7 @@ from plugins.id_check.models import (
     REMOTE,
     REQUIRED,
     IdCheck,
+    IdCheckTemplateRole,
 )
 from plugins.id_check.ocr import UnreadableImage, read_mrz
 
@@ -120,17 +121,59 @@ def required_check(party: Party) -> IdCheck | None:
 # --- requiring --------------------------------------------------------------------------------------
 
 
+def template_modes(template_id: int | None) -> dict[str, str]:
+    """What a template asks of each role, by role key (roles not listed: the tenant's default)."""
+    if template_id is None:
+        return {}
+    return dict(db.session.execute(sa.select(IdCheckTemplateRole.role_key, IdCheckTemplateRole.mode)
+                                   .where(IdCheckTemplateRole.template_id == template_id)).all())
+
+
+def default_mode(case: Case, party: Party, tenant_default: str | None = None,
+                 by_role: dict[str, str] | None = None) -> str:
+    """What is asked of a signer the officer did not decide for: their template role's choice, else
+    the tenant's default."""
+    by_role = template_modes(case.template_id) if by_role is None else by_role
+    if party.role_key and party.role_key in by_role:
+        return by_role[party.role_key]
+    return settings(case.tenant_id)["require_mode"] if tenant_default is None else tenant_default
+
+
 def apply_default(case: Case) -> None:
-    """When a case is sent: each signer the officer did not decide for gets the tenant's default."""
-    mode = settings(case.tenant_id)["require_mode"]
-    if mode == NONE:
-        return
+    """When a case is sent: each signer the officer did not decide for gets what their template
+    role asks, else the tenant's default."""
+    tenant_default = settings(case.tenant_id)["require_mode"]
+    by_role = template_modes(case.template_id)
     decided = checks_of(case)
     for party in case.parties:
-        if party.role == "signer" and party.id not in decided:
-            db.session.add(IdCheck(case_id=case.id, party_id=party.id, mode=mode, status=REQUIRED))
-            events.record(case, "id_check_required", "system", data={"party": party.id, "party_name": party.name,
-                                                                      "mode": mode})
+        if party.role != "signer" or party.id in decided:
+            continue
+        mode = default_mode(case, party, tenant_default, by_role)
+        if mode == NONE:
+            continue
+        db.session.add(IdCheck(case_id=case.id, party_id=party.id, mode=mode, status=REQUIRED))
+        events.record(case, "id_check_required", "system", data={"party": party.id, "party_name": party.name,
+                                                                  "mode": mode})
+
+
+def set_template_requirement(template, role_key: str, mode: str) -> None:
+    roles = {role["key"] for role in _template_roles(template) if role.get("kind") == "signer"}
+    if mode not in MODES or role_key not in roles:
+        raise CheckError([_("Choose how the ID is checked.")])
+    row = db.session.scalars(sa.select(IdCheckTemplateRole).where(
+        IdCheckTemplateRole.template_id == template.id, IdCheckTemplateRole.role_key == role_key)).first()
+    if row is None:
+        row = IdCheckTemplateRole(template_id=template.id, role_key=role_key)
+        db.session.add(row)
+    row.mode = mode
+
+
+def _template_roles(template) -> list[dict]:
+    from core.case_templates.models import TemplateVersion
+
+    version = db.session.scalars(sa.select(TemplateVersion).where(
+        TemplateVersion.template_id == template.id, TemplateVersion.number == template.version)).first()
+    return list(((version.content if version else None) or {}).get("roles") or [])
 
 
 def set_requirement(case: Case, party: Party, mode: str, officer) -> IdCheck:

@@ -154,3 +154,20 @@ def image(case_id: int, check_id: int, side: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     return response
+
+
+@bp.post("/templates/<int:template_id>/roles/<role_key>/require")
+@login_required
+def require_for_role(template_id: int, role_key: str):
+    from core.case_templates.models import CaseTemplate
+
+    template = db.session.scalars(sa.select(CaseTemplate).where(CaseTemplate.id == template_id)).first() or abort(404)
+    try:
+        service.set_template_requirement(template, role_key, request.form.get("mode", ""))
+    except service.CheckError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("The ID check for the role is saved. New cases from this template ask it."), "success")
+    return redirect(url_for("case_templates.detail", template_id=template.id) + "#id-check")

@@ -387,3 +387,47 @@ def test_the_case_export_has_each_partys_check(app, remote):
     rows = list(csv.reader(io.StringIO(text)))
     column = rows[0].index("ID check")
     assert [row[column] for row in rows[1:]] == [f"{ANNA_NAME}: Passed"]
+
+
+def test_a_template_role_asks_its_check_of_cases_made_from_it(app, acme_on):
+    from core.case_templates.cases import Person, case_from_template
+    from core.case_templates.service import version_of
+    from core.cases import service as cases
+    from tests.case_templates.conftest import build_template
+
+    settings(acme_on, require_mode="none")
+    template = build_template(acme_on.alice)
+    alice = office(app)
+    page = f"/templates/{template.id}"
+    html = alice.get(page).get_data(as_text=True)
+    assert "ID check for Tenant" in html and "ID check for Our signatory" in html
+    with tenant_context(acme_on.acme.id):
+        keys = {r["label"]: r["key"] for r in version_of(template).content["roles"]}
+    response = support.post(alice, f"/id-check/templates/{template.id}/roles/{keys['Tenant']}/require",
+                            {"mode": "in_person"}, token_from=page)
+    assert response.status_code == 302
+    assert 'value="in_person" selected' in alice.get(page).get_data(as_text=True)
+    refused = support.post(alice, f"/id-check/templates/{template.id}/roles/nobody/require", {"mode": "remote"},
+                           token_from=page)
+    assert "Choose how the ID is checked." in alice.get(refused.headers["Location"]).get_data(as_text=True)
+    with tenant_context(acme_on.acme.id):
+        case = case_from_template(template, acme_on.alice, {keys["Tenant"]: Person(ANNA_NAME, "anna@example.com")})
+        db.session.commit()
+        case_id = case.id
+    assert 'value="in_person" selected' in alice.get(f"/cases/{case_id}").get_data(as_text=True)
+    with tenant_context(acme_on.acme.id):
+        case = db.session.get(Case, case_id)
+        cases.send_case(case, acme_on.alice)
+        db.session.commit()
+        modes = {p.role_key: db.session.scalars(sa.select(IdCheck.mode).where(IdCheck.party_id == p.id)).first()
+                 for p in case.parties}
+    assert modes == {keys["Tenant"]: "in_person", keys["Our signatory"]: None}
+    # Another organisation's officer cannot set a role of this template.
+    with tenant_context(acme_on.acme.id):
+        from core.models import Tenant
+
+        db.session.get(Tenant, acme_on.globex.id).enabled_plugins = ["id_check"]
+        db.session.commit()
+    charlie = office(app, "charlie@globex.example")
+    assert support.post(charlie, f"/id-check/templates/{template.id}/roles/{keys['Tenant']}/require",
+                        {"mode": "none"}, token_from="/cases/").status_code == 404
