@@ -431,3 +431,21 @@ def test_a_template_role_asks_its_check_of_cases_made_from_it(app, acme_on):
     charlie = office(app, "charlie@globex.example")
     assert support.post(charlie, f"/id-check/templates/{template.id}/roles/{keys['Tenant']}/require",
                         {"mode": "none"}, token_from="/cases/").status_code == 404
+
+
+def test_the_scheduler_runs_the_retention_job_with_the_tenants_own_period(app, acme_on):
+    from core import jobs
+
+    settings(acme_on, require_mode="remote", retention_days=30)
+    made = anna_case(acme_on)
+    upload(app.test_client(), made, photo())
+    with tenant_context(made.case.tenant_id):
+        case = db.session.get(Case, made.case.id)
+        case.status, case.closed_at = "declined", utcnow() - timedelta(days=31)
+        db.session.commit()
+    assert "id_check_retention" in jobs.periodic_tasks(app)
+    jobs.run_periodic("id_check_retention")  # what the scheduler does at the job's interval
+    row = row_of(made)
+    assert row.front_image is None and row.images_deleted_at is not None
+    assert events_of(made.case, "id_check_images_deleted")[0].data["retention_days"] == 30
+    assert "ID photos of" in office(app).get(f"/cases/{made.case.id}").get_data(as_text=True)
