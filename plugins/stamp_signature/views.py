@@ -1,4 +1,5 @@
-"""The stamp page, reached from a party's own signing link: /stamp/<token>."""
+"""The stamp page, reached from a party's own signing link: /stamp/s/<token> (under /s/, so log lines
+mask the token like the signer page's)."""
 
 from __future__ import annotations
 
@@ -47,14 +48,14 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
                            methods=methods, outcome=outcome, error=error, notice=notice, form=request.form), status
 
 
-@bp.get("/<token>")
+@bp.get("/s/<token>")
 @public(link="token")
 @with_link("open", "waiting")
 def page(token: str, link: signing.Link):
     return _page(token, link)
 
 
-@bp.get("/<token>/documents/<int:document_id>")
+@bp.get("/s/<token>/documents/<int:document_id>")
 @public(link="token")
 @with_link("open", "waiting")
 def document(token: str, link: signing.Link, document_id: int):
@@ -76,7 +77,7 @@ def _selected() -> dict[int, str]:
     return selected
 
 
-@bp.post("/<token>/sms")
+@bp.post("/s/<token>/sms")
 @public(link="token")
 @with_link("open", "waiting")
 def send_code(token: str, link: signing.Link):
@@ -93,7 +94,7 @@ def send_code(token: str, link: signing.Link):
     return _page(token, link, outcome=outcome if outcome.refused else None, notice=message)
 
 
-@bp.post("/<token>/sign")
+@bp.post("/s/<token>/sign")
 @public(link="token")
 @with_link("open", "waiting")
 def sign(token: str, link: signing.Link):

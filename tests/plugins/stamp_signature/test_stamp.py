@@ -35,7 +35,7 @@ def lease(officer, title, name=SARA, email="sara@example.com", **extra):
 
 
 def stamp_page(client, made, name=SARA):
-    return client.get(f"/stamp/{made.token(name)}")
+    return client.get(f"/stamp/s/{made.token(name)}")
 
 
 def digests(html: str) -> dict[int, str]:
@@ -69,7 +69,7 @@ def test_the_signer_page_says_how_many_documents_wait_and_links_the_stamp_page(a
     lease(on.alice, "Lease 3")
     html = client.get(first.path(SARA)).get_data(as_text=True)
     assert "3 documents are waiting for you" in html
-    assert f'/stamp/{first.token(SARA)}' in html
+    assert f'/stamp/s/{first.token(SARA)}' in html
 
 
 def test_no_panel_with_one_case_or_when_the_plugin_is_off(app, people, client):
@@ -95,8 +95,8 @@ def test_the_stamp_page_lists_only_this_organisations_cases_of_the_same_person(a
     globex = stamp_page(client, other_tenant).get_data(as_text=True)
     assert "Globex lease" in globex and "Acme lease" not in globex
     # Acme's link cannot open or sign Globex's documents.
-    assert client.get(f"/stamp/{mine.token(SARA)}/documents/{other_tenant.document_id}").status_code == 404
-    response = client.post(f"/stamp/{mine.token(SARA)}/sign", data=stamp_form(html, [other_tenant.case_id]))
+    assert client.get(f"/stamp/s/{mine.token(SARA)}/documents/{other_tenant.document_id}").status_code == 404
+    response = client.post(f"/stamp/s/{mine.token(SARA)}/sign", data=stamp_form(html, [other_tenant.case_id]))
     assert "not waiting for you" in response.get_data(as_text=True)
     with tenant_context(on.globex.id):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Signature)) == 0
@@ -105,13 +105,13 @@ def test_the_stamp_page_lists_only_this_organisations_cases_of_the_same_person(a
 def test_sign_together_writes_one_signature_per_case_each_sealed_once_naming_the_manifest(app, on, client):
     made = [lease(on.alice if i % 2 else on.bob, f"Lease {i}") for i in range(1, 5)]
     html = stamp_page(client, made[0]).get_data(as_text=True)
-    opened = client.get(f"/stamp/{made[0].token(SARA)}/documents/{made[2].document_id}")
+    opened = client.get(f"/stamp/s/{made[0].token(SARA)}/documents/{made[2].document_id}")
     assert opened.status_code == 200 and opened.data.startswith(b"%PDF")
     assert "Opened" in stamp_page(client, made[0]).get_data(as_text=True)
     with tenant_context(on.acme.id):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StampOpened)) == 1
 
-    response = client.post(f"/stamp/{made[0].token(SARA)}/sign", data=stamp_form(html, [m.case_id for m in made]))
+    response = client.post(f"/stamp/s/{made[0].token(SARA)}/sign", data=stamp_form(html, [m.case_id for m in made]))
     result = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "You signed 4 cases in one stamp signature." in result
@@ -159,7 +159,7 @@ def test_a_case_not_yet_the_partys_turn_revoked_or_changed_is_refused_and_the_ot
         db.session.commit()
     form = stamp_form(html, [first.case_id, second.case_id, revoked.case_id, changed.case_id, in_order.case_id])
     form[f"digest:{changed.case_id}"] = "0" * 64  # what the page showed no longer matches
-    result = client.post(f"/stamp/{first.token(SARA)}/sign", data=form).get_data(as_text=True)
+    result = client.post(f"/stamp/s/{first.token(SARA)}/sign", data=form).get_data(as_text=True)
     assert "You signed 2 cases in one stamp signature." in result
     assert f'data-refused="{revoked.case_id}"' in result and "The sender revoked this case." in result
     assert f'data-refused="{changed.case_id}"' in result and "The documents have changed" in result
@@ -176,11 +176,11 @@ def test_nothing_is_signed_without_the_drawn_signature_or_the_consent(app, on, c
     html = stamp_page(client, first).get_data(as_text=True)
     ids = list(digests(html))
     empty = stamp_form(html, ids, touch_strokes="[]")
-    assert client.post(f"/stamp/{first.token(SARA)}/sign", data=empty).status_code == 422
+    assert client.post(f"/stamp/s/{first.token(SARA)}/sign", data=empty).status_code == 422
     no_consent = stamp_form(html, ids)
     no_consent.pop("consent")
-    assert client.post(f"/stamp/{first.token(SARA)}/sign", data=no_consent).status_code == 422
-    assert client.post(f"/stamp/{first.token(SARA)}/sign", data=stamp_form(html, [])).status_code == 422
+    assert client.post(f"/stamp/s/{first.token(SARA)}/sign", data=no_consent).status_code == 422
+    assert client.post(f"/stamp/s/{first.token(SARA)}/sign", data=stamp_form(html, [])).status_code == 422
     with tenant_context(on.acme.id):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Signature)) == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StampManifest)) == 0
@@ -205,7 +205,7 @@ def test_the_officer_sees_the_stamp_signature_on_the_case_and_downloads_the_mani
     first = lease(on.alice, "Lease A")
     second = lease(on.bob, "Lease B")
     html = stamp_page(client, first).get_data(as_text=True)
-    client.post(f"/stamp/{first.token(SARA)}/sign", data=stamp_form(html, [first.case_id, second.case_id]))
+    client.post(f"/stamp/s/{first.token(SARA)}/sign", data=stamp_form(html, [first.case_id, second.case_id]))
     with tenant_context(on.acme.id):
         manifest = db.session.scalar(sa.select(StampManifest))
         party_id = db.session.scalar(sa.select(Party.id).where(Party.case_id == second.case_id))
@@ -227,10 +227,10 @@ def test_with_the_setting_a_case_is_signed_together_only_once_its_documents_were
     db.session.commit()
     first = lease(on.alice, "Lease A")
     second = lease(on.alice, "Lease B")
-    client.get(f"/stamp/{first.token(SARA)}/documents/{first.document_id}")
+    client.get(f"/stamp/s/{first.token(SARA)}/documents/{first.document_id}")
     html = stamp_page(client, first).get_data(as_text=True)
     assert "Open every document of this case before you sign it." in html
-    result = client.post(f"/stamp/{first.token(SARA)}/sign",
+    result = client.post(f"/stamp/s/{first.token(SARA)}/sign",
                          data=stamp_form(html, [first.case_id, second.case_id])).get_data(as_text=True)
     assert "You signed 1 case in one stamp signature." in result
     assert f'data-refused="{second.case_id}"' in result
@@ -253,14 +253,14 @@ def test_one_sms_code_bound_to_the_manifest_signs_every_ticked_case(app, on, cli
     ids = [first.case_id, second.case_id]
     form = {k: v for k, v in stamp_form(html, ids).items() if not k.startswith("touch_")}
     form.pop("method")
-    sent = client.post(f"/stamp/{first.token(SARA)}/sms", data=form)
+    sent = client.post(f"/stamp/s/{first.token(SARA)}/sms", data=form)
     assert sent.status_code == 200 and "We sent a code to" in sent.get_data(as_text=True)
     folder = app.config["OUTBOX_DIR"] + "/sms"
     assert "'2 documents'" in outbox_messages(folder)[0]["message"]
     [code] = sms_codes(folder)
-    wrong = client.post(f"/stamp/{first.token(SARA)}/sign", data={**form, "method": "sms", "sms_code": "000000"})
+    wrong = client.post(f"/stamp/s/{first.token(SARA)}/sign", data={**form, "method": "sms", "sms_code": "000000"})
     assert wrong.status_code == 422 and "Wrong code" in wrong.get_data(as_text=True)
-    result = client.post(f"/stamp/{first.token(SARA)}/sign", data={**form, "method": "sms", "sms_code": code})
+    result = client.post(f"/stamp/s/{first.token(SARA)}/sign", data={**form, "method": "sms", "sms_code": code})
     assert "You signed 2 cases in one stamp signature." in result.get_data(as_text=True)
     with tenant_context(on.acme.id):
         manifest = db.session.scalar(sa.select(StampManifest))
