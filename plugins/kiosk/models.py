@@ -40,7 +40,7 @@ class KioskDevice(TenantScoped, db.Model):
     pushed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("officer.id", ondelete="SET NULL"))
     pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     push_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    # Bumped by every push and every return to idle: the tablet's poll compares it.
+    # Bumped by every push and every return to idle; part of the push link, so each push has its own.
     version: Mapped[int] = mapped_column(default=0)
 
 

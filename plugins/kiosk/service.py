@@ -123,15 +123,6 @@ def to_idle(device: KioskDevice) -> None:
     device.case_id = device.party_id = device.pushed_by = device.pushed_at = None
     device.push_token_hash = None
     device.version += 1
-    notify(device)
-
-
-def notify(device: KioskDevice) -> None:
-    """Hook for waking a waiting tablet; the tablets poll their row (`version`), so nothing to do."""
-
-
-def channel(device_id: int) -> str:
-    return f"sigill:kiosk:{device_id}"
 
 
 def push_token(device: KioskDevice) -> str | None:
@@ -203,7 +194,6 @@ def push(device: KioskDevice, case, party, officer, confirm: bool = False) -> No
     events.record_by(case, "kiosk_pushed", Actor.for_officer(officer),
                      data={"party": party.id, "party_name": party.name, "device": device.id,
                            "device_name": device.name})
-    notify(device)
 
 
 def device_for_link(token: str) -> KioskDevice | None:
