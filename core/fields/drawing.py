@@ -33,6 +33,7 @@ PADDING = 1.5  # points between the box's edge and its text
 IMAGE_RESOLUTION = 3  # pixels per point of a signature picture
 PEN = 1.7  # pad pixels: the signing page's pen draws 0.8 to 2.6 pixels wide
 PEN_POINTS = (0.5, 1.6)  # the drawn line's width on paper, however large or small the box
+STEP_POINTS = 0.4  # the drawn line's points at least this far apart on paper (finer is invisible)
 INK = (0.05, 0.1, 0.3)  # dark blue, like a pen: filled-in values stand out from the printed text
 
 
@@ -254,20 +255,39 @@ def draw_strokes(drawing, drawn: Strokes, left, bottom, width, height) -> None:
     drawing.setLineWidth(pen)
     drawing.setLineCap(1)
     drawing.setLineJoin(1)
-    path = drawing.beginPath()
+    # The path's operators are written directly: reportlab's path object formats each number
+    # through its generic float formatting, several times slower for a signature's thousands.
+    ops = []
     for stroke in strokes:
-        points = [at(p) for p in stroke]
-        if len(points) == 1 or all(p == points[0] for p in points):  # a dot
+        points = _thinned([at(p) for p in stroke])
+        if len(points) == 1:  # a dot
             drawing.circle(*points[0], pen / 2, stroke=0, fill=1)
             continue
-        path.moveTo(*points[0])
+        ops.append("{:.2f} {:.2f} m".format(*points[0]))
         # Catmull-Rom through the points as cubic Béziers: smooth like the pad's own drawing.
-        for i in range(len(points) - 1):
-            p0, p1, p2 = points[max(i - 1, 0)], points[i], points[i + 1]
-            p3 = points[min(i + 2, len(points) - 1)]
-            path.curveTo(p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6,
-                         p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6, *p2)
-    drawing.drawPath(path, stroke=1, fill=0)
+        last = len(points) - 1
+        for i in range(last):
+            p0, p1, p2, p3 = points[max(i - 1, 0)], points[i], points[i + 1], points[min(i + 2, last)]
+            c1 = (p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6)
+            c2 = (p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6)
+            ops.append(f"{c1[0]:.2f} {c1[1]:.2f} {c2[0]:.2f} {c2[1]:.2f} {p2[0]:.2f} {p2[1]:.2f} c")
+    if ops:
+        ops.append("S")
+        drawing.addLiteral("\n".join(ops))
+
+
+def _thinned(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points less than STEP_POINTS apart on paper dropped (a fast pen on a large pad gives
+    hundreds a centimetre); the first and the last kept."""
+    kept = [points[0]]
+    for point in points[1:]:
+        if abs(point[0] - kept[-1][0]) + abs(point[1] - kept[-1][1]) >= STEP_POINTS:
+            kept.append(point)
+    if len(kept) > 1 and kept[-1] != points[-1]:
+        kept[-1] = points[-1]
+    elif len(kept) == 1 and points[-1] != points[0]:
+        kept.append(points[-1])
+    return kept
 
 
 def _draw_image(drawing, mark: Mark, left, bottom, width, height, pictures: dict) -> None:
