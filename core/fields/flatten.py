@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from reportlab.pdfgen import canvas
 
-from core.fields.drawing import Mark, render_pages
+from core.fields.drawing import Mark, draw_page
 from core.fields.geometry import PageBox, page_box
 from core.sealing.rawpages import FastReader
 from core.sealing.stamp import import_overlay, page_refs
@@ -48,11 +49,50 @@ class _Page:
     appearances: list[tuple[generic.IndirectObject, tuple[float, ...]]] = field(default_factory=list)
 
 
-def flatten(writer: IncrementalPdfFileWriter, marks: dict[int, list[Mark]], replaced: Iterable[str] = ()) -> None:
-    """Draw `marks` ({page number: marks}) and end the PDF's own form fields (see the module)."""
+class Drawing:
+    """The marks of the pages that show some, to be drawn in a reportlab document (`draw`, one page
+    each) and put in place (`fill`, with those pages imported). The pages already name their
+    drawings, so the pipeline draws them with the receipt: one embedded font, one import."""
+
+    def __init__(self, writer: IncrementalPdfFileWriter, pages: list[tuple[_Page, generic.IndirectObject]]):
+        self.writer = writer
+        self.pages = pages
+
+    @property
+    def count(self) -> int:
+        return len(self.pages)
+
+    def draw(self, drawing) -> None:
+        pictures: dict = {}
+        for page, _form_ref in self.pages:
+            size = page.box.viewed_size
+            drawing.setPageSize(size)
+            draw_page(drawing, size, page.marks, pictures)
+            drawing.showPage()
+
+    def fill(self, overlay) -> None:
+        """Each page's drawing from the imported pages `overlay` ((content, resources) each)."""
+        for (page, ref), drawn in zip(self.pages, overlay, strict=True):
+            self.writer.objects[(ref.generation, ref.idnum)] = _overlay_form(page.box, *drawn)
+
+    def render(self) -> None:
+        """Draw and fill in a document of the drawings' own."""
+        if not self.pages:
+            return
+        buffer = io.BytesIO()
+        drawing = canvas.Canvas(buffer, pageCompression=1, invariant=1)
+        self.draw(drawing)
+        drawing.save()
+        self.fill(import_overlay(self.writer, FastReader(buffer), [])[1])
+
+
+def flatten(writer: IncrementalPdfFileWriter, marks: dict[int, list[Mark]], replaced: Iterable[str] = (),
+            later: bool = False) -> Drawing | None:
+    """Draw `marks` ({page number: marks}) and end the PDF's own form fields (see the module).
+    With `later`, the marks are drawn by the caller with the returned `Drawing`."""
     form = _form(writer)
     if not marks and form is None:
-        return
+        return None
     # Every page is looked up only when the PDF has a form (its widgets may be anywhere).
     refs = page_refs(writer) if form is not None else None
     pages: dict[int, _Page] = {}
@@ -69,7 +109,11 @@ def flatten(writer: IncrementalPdfFileWriter, marks: dict[int, list[Mark]], repl
             page(number).marks.extend(page_marks)
     if form is not None:
         _end_form(writer, form, refs, page, set(replaced))
-    _draw(writer, [pages[n] for n in sorted(pages)])
+    drawing = _draw(writer, [pages[n] for n in sorted(pages)])
+    if not later:
+        drawing.render()
+        return None
+    return drawing
 
 
 def _page_ref(writer, number: int) -> generic.IndirectObject:
@@ -125,19 +169,19 @@ def _inherited(node: generic.DictionaryObject, key: str):
 # --- drawing ---------------------------------------------------------------------------------------
 
 
-def _draw(writer: IncrementalPdfFileWriter, pages: list[_Page]) -> None:
-    drawn = [p for p in pages if p.marks]
-    overlay = []
-    if drawn:
-        pdf = render_pages([(p.box.viewed_size, p.marks) for p in drawn])
-        overlay = import_overlay(writer, FastReader(io.BytesIO(pdf)), [])[1]
-    forms = {id(p): _overlay_form(writer, p.box, *drawing) for p, drawing in zip(drawn, overlay, strict=True)}
+def _draw(writer: IncrementalPdfFileWriter, pages: list[_Page]) -> Drawing:
+    """Every changed page in place, naming the drawing of its marks (filled in by `Drawing`)."""
+    drawn = []
     for page in pages:
+        form = writer.add_object(generic.StreamObject(stream_data=b"")) if page.marks else None
         if page.marks or page.appearances:
-            _append_content(writer, page, forms.get(id(page)))
+            _append_content(writer, page, form)
+        if form is not None:
+            drawn.append((page, form))
+    return Drawing(writer, drawn)
 
 
-def _overlay_form(writer, box: PageBox, content: generic.StreamObject, resources) -> generic.IndirectObject:
+def _overlay_form(box: PageBox, content: generic.StreamObject, resources) -> generic.StreamObject:
     width, height = box.viewed_size
     form = generic.StreamObject({
         pdf_name("/Type"): pdf_name("/XObject"),
@@ -149,7 +193,7 @@ def _overlay_form(writer, box: PageBox, content: generic.StreamObject, resources
     }, encoded_data=content.encoded_data)
     if "/Filter" not in form:
         form.compress()
-    return writer.add_object(form)
+    return form
 
 
 def _append_content(writer, page: _Page, overlay: generic.IndirectObject | None) -> None:

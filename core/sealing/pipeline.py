@@ -74,12 +74,20 @@ def _prepared_writer(
     writer = open_writer(original_pdf)
     if b"/ByteRange" in original_pdf:
         refuse_certified(writer.prev)
-    if fields is not None:
-        flatten(writer, fields.marks, fields.replaced)
+    drawing = flatten(writer, fields.marks, fields.replaced, later=True) if fields is not None else None
     footer = Footer(writer, text, more_geometries=[footer_geometry(*PAGE_SIZE)])
-    receipt_pdf = render_receipt(receipt, language, extra_pages=footer.draw)
-    added, overlay = append_pages(writer, receipt_pdf, overlay_pages=len(footer.geometries))
-    footer.apply(overlay, added)
+
+    def extra_pages(canvas) -> None:  # the footers, then the values' drawings: after the receipt's pages
+        footer.draw(canvas)
+        if drawing is not None:
+            drawing.draw(canvas)
+
+    receipt_pdf = render_receipt(receipt, language, extra_pages=extra_pages)
+    footers = len(footer.geometries)
+    added, overlay = append_pages(writer, receipt_pdf, overlay_pages=footers + (drawing.count if drawing else 0))
+    footer.apply(overlay[:footers], added)
+    if drawing is not None:
+        drawing.fill(overlay[footers:])
     return writer
 
 
