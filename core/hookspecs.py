@@ -254,6 +254,17 @@ def export_columns(cases):
 
 
 @hookspec
+def signature_lines(signature):
+    """Return a list of `(label, text)` describing what this plugin added to a signature's evidence.
+
+    signature: a stored `Signature` (its `evidence["plugins"]` holds what `signature_evidence`
+    returned). Asked with the hooks of the signature's tenant while the verify page shows the
+    sealed document's signers, in the page's language; read only, no secrets (the page is public
+    to anyone holding the document).
+    """
+
+
+@hookspec
 def receipt_sections(case, language):
     """Return a list of `(heading, [lines])` to add to the receipt.
 

@@ -27,6 +27,7 @@ from pypdf import PdfReader
 from core.bounded import bounded_call
 from core.extensions import db
 from core.models import Case, Document, Tenant
+from core.plugins import hooks_for_tenant_id
 from core.sealing import fingerprint as codes
 from core.sealing.service import seal_setup
 from core.sealing.validate import VERIFY_BOUNDS, Report, SignatureReport, find_fingerprint, validate_sealed
@@ -159,6 +160,8 @@ def _signer_line(party) -> SignerLine:
         return SignerLine(party.name, "", party.signed_at)
     method = signing_methods.installed().get(signature.method)
     lines = [(str(label), str(text)) for label, text in method.evidence_lines(signature)] if method else []
+    for added in hooks_for_tenant_id(signature.tenant_id).signature_lines(signature=signature):
+        lines.extend((str(label), str(text)) for label, text in added or [])
     return SignerLine(party.name, signature.method, party.signed_at, lines)
 
 

@@ -93,6 +93,15 @@ def event_text(event):
 
 
 @hookimpl
+def signature_lines(signature):
+    stamp = ((signature.evidence or {}).get("plugins") or {}).get(service.NAME)
+    if not stamp:
+        return []
+    return [(_("Stamp signature"), _("Signed together with %(num)s other documents; manifest SHA-256 %(sha256)s",
+                                     num=stamp.get("other_documents", 0), sha256=stamp.get("manifest_sha256", "")))]
+
+
+@hookimpl
 def receipt_sections(case, language):
     lines = []
     for party in case.signers:

@@ -136,6 +136,12 @@ def test_sign_together_writes_one_signature_per_case_each_sealed_once_naming_the
             assert "Sara Svensson undertecknade tillsammans med 3 andra dokument i en stämpelsignatur" in text
             assert manifest.sha256 in text.replace(" ", "")
 
+    # The verify page names the stamp signature under each signer.
+    with tenant_context(on.acme.id):
+        fingerprint = db.session.get(Document, made[1].document_id).fingerprint
+    verify = app.test_client().get(f"/verify/{fingerprint}").get_data(as_text=True)
+    assert "Signed together with 3 other documents; manifest SHA-256 " + manifest.sha256 in verify
+
     # The timeline says it too, in the officer's language.
     from tests import support
     officer = app.test_client()
