@@ -34,7 +34,7 @@ hookimpl = pluggy.HookimplMarker("sigill")
 CORE_PLUGINS: tuple[str, ...] = ("core.signing.builtin", "core.api.webhooks")
 # Special features shipped with Sigill; each is switched on per tenant.
 BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.e_delivery", "plugins.id_check", "plugins.kiosk",
-                                   "plugins.stamp_signature")
+                                   "plugins.stamp_signature", "plugins.web_forms")
 
 
 def make_plugin_manager(extra: list | None = None, load_entry_points: bool = True) -> pluggy.PluginManager:

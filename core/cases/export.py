@@ -134,10 +134,11 @@ def _text(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_chunks(export: Export) -> Iterator[str]:
-    """UTF-8 CSV (with a BOM, so spreadsheets read å, ä, ö), a few hundred rows per chunk."""
+def csv_chunks(export: Export, delimiter: str = ",") -> Iterator[str]:
+    """UTF-8 CSV (with a BOM, so spreadsheets read å, ä, ö), a few hundred rows per chunk;
+    `delimiter=";"` for spreadsheets set up for Swedish, where the comma is the decimal sign."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter)
     out.write("\ufeff")
     writer.writerow([_text(h) for h in export.header])
     for n, row in enumerate(export.rows, 1):
@@ -149,13 +150,17 @@ def csv_chunks(export: Export) -> Iterator[str]:
     yield out.getvalue()
 
 
-def xlsx_file(export: Export) -> tempfile.SpooledTemporaryFile:
-    """An Excel workbook written row by row (openpyxl's write-only mode), rewound for reading."""
+def xlsx_file(export: Export, sheet: str | None = None) -> tempfile.SpooledTemporaryFile:
+    """An Excel workbook written row by row (openpyxl's write-only mode), rewound for reading: one
+    sheet (named `sheet`, default "Cases"), the header row frozen and an autofilter over the rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Cases"))
+    title = (sheet or _("Cases"))[:31]
+    sheet = workbook.create_sheet(title)
+    sheet.freeze_panes = "A2"
 
     def cell(value: Any):
         if isinstance(value, datetime):
@@ -172,8 +177,12 @@ def xlsx_file(export: Export) -> tempfile.SpooledTemporaryFile:
         return made
 
     sheet.append([cell(h) for h in export.header])
+    count = 1
     for row in export.rows:
         sheet.append([cell(v) for v in row])
+        count += 1
+    if export.header:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(export.header))}{count}"
     spooled = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115  (returned, closed by the response)
     workbook.save(spooled)
     spooled.seek(0)

@@ -1,0 +1,127 @@
+"""Web forms: a template becomes a public, signable form; its submissions download as Excel.
+
+On a template the office turns on web automation: which role the visitor plays, whether a phone
+number is required, a thank-you text and a daily cap. The form's public link (/f/<random>) asks
+who the visitor is, starts the case from the template (owned by the form's owner, with an event
+saying it came from the form), and hands the visitor to the core's signer page for their party:
+fields, review and the template's signing methods are the core's own. The other roles (fixed
+people of the organisation) are invited as usual. The office lists submissions and downloads
+them as Excel or CSV with the template's fields as typed columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.i18n import _l
+from core.plugins import hookimpl
+from plugins.web_forms.models import NAME
+
+
+@hookimpl
+def plugin_info():
+    return {
+        "name": NAME,
+        "title": _l("Web forms"),
+        "description": _l("A template becomes a public form on your website: a visitor fills in, signs, and a case "
+                          "starts by itself."),
+    }
+
+
+@hookimpl
+def config_keys():
+    return {
+        # Submissions that start a case, per client IP and per form.
+        "WEB_FORM_IP_RATE_LIMIT": "10/3600",
+        "WEB_FORM_RATE_LIMIT": "120/3600",
+    }
+
+
+@hookimpl
+def register_translations():
+    return [Path(__file__).parent / "translations"]
+
+
+@hookimpl
+def register_migrations():
+    from plugins.web_forms import models  # noqa: F401  (the tables)
+
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def register_blueprints(app):
+    from plugins.web_forms import models  # noqa: F401
+    from plugins.web_forms.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def menu_items(officer):
+    from flask import url_for
+
+    from core.i18n import _
+
+    if officer.tenant.has_plugin(NAME):
+        return [(_("Web forms"), url_for("web_forms.index"))]
+    return []
+
+
+def _submission_of(case):
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from plugins.web_forms.models import WebFormSubmission
+
+    return db.session.scalar(sa.select(WebFormSubmission).where(WebFormSubmission.case_id == case.id))
+
+
+@hookimpl
+def ui_panels(slot, context):
+    from flask import render_template
+    from markupsafe import Markup
+
+    if slot == "template_detail":
+        from core.case_templates.service import version_of
+        from plugins.web_forms import service
+        from plugins.web_forms.views import public_url
+
+        template = context["template"]
+        form = service.form_of(template)
+        if form is not None and form.status == service.OFF:
+            form = None
+        content = version_of(template).content
+        html = render_template("web_forms/template_panel.html", template=template, form=form,
+                               roles=service.visitor_roles(content),
+                               problems=service.role_problems(content, form.role_key) if form else [],
+                               public_url=public_url(form) if form else None)
+        return Markup(html)  # noqa: S704  (autoescaped template)
+    if slot == "signer_completed":
+        case, party = context.get("case"), context.get("party")
+        if case is None or party is None:
+            return None
+        submission = _submission_of(case)
+        if submission is None or submission.party_id != party.id or not submission.form.thank_you:
+            return None
+        html = render_template("web_forms/thank_you.html", text=submission.form.thank_you)
+        return Markup(html)  # noqa: S704
+    if slot == "case_sidebar":
+        case = context.get("case")
+        submission = _submission_of(case) if case is not None else None
+        if submission is None:
+            return None
+        html = render_template("web_forms/case_panel.html", submission=submission)
+        return Markup(html)  # noqa: S704
+    return None
+
+
+@hookimpl
+def event_text(event):
+    from core.i18n import _
+
+    if event.kind == "web_form_submitted":
+        data = event.data or {}
+        return _("Came from the web form of the template %(template)s, sent by %(name)s",
+                 template=data.get("template", ""), name=data.get("name", ""))
+    return None

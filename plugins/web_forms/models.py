@@ -1,0 +1,71 @@
+"""The web forms' tables: a template's public form (its link, who the visitor is) and its submissions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models.base import UTCDateTime, utcnow
+from tenants.scoping import TenantScoped
+
+NAME = "web_forms"
+
+ACTIVE, PAUSED = "active", "paused"
+
+
+class WebForm(TenantScoped, db.Model):
+    """Web automation of one template: a public link /f/<slug> where a visitor plays `role_key`.
+
+    `slug` is random (128 bits, URL-safe), unguessable like a signing link; it is kept in the
+    clear because the office shows it to publish. Rotating replaces it: the old link stops.
+    Cases made through the form are owned by `owner_id`.
+    """
+
+    __tablename__ = "web_form"
+    __table_args__ = {"info": {"plugin": NAME}}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(sa.ForeignKey("case_template.id", ondelete="CASCADE"), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("officer.id", ondelete="SET NULL"))
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default=ACTIVE)
+    role_key: Mapped[str] = mapped_column(sa.String(80))
+    require_phone: Mapped[bool] = mapped_column(default=False)
+    thank_you: Mapped[str] = mapped_column(sa.Text, default="")
+    daily_cap: Mapped[int] = mapped_column(default=200)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("officer.id", ondelete="SET NULL"))
+
+    template = relationship("CaseTemplate")
+    owner = relationship("Officer", foreign_keys=[owner_id])
+    updated_by = relationship("Officer", foreign_keys=[updated_by_id])
+
+
+class WebFormSubmission(TenantScoped, db.Model):
+    """One visitor's submission: who they said they are and the case it started.
+
+    `idempotency_key` comes from the form page (one per page load): a second post of the same
+    page (a double click, a resent request) finds this row instead of starting a second case.
+    """
+
+    __tablename__ = "web_form_submission"
+    __table_args__ = (sa.UniqueConstraint("form_id", "idempotency_key", name="uq_web_form_submission_key"),
+                      sa.Index("ix_web_form_submission_form_created", "form_id", "created_at"),
+                      {"info": {"plugin": NAME}})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(sa.ForeignKey("web_form.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case.id", ondelete="SET NULL"))
+    party_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    case = relationship("Case")
+    form = relationship(WebForm)

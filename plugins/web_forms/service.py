@@ -1,0 +1,193 @@
+"""Web forms: turning a template's web automation on and off, and starting a case from a visitor.
+
+A visitor's submission makes a case from the template through the core's `case_from_template`
+(the visitor plays the form's role; every other role must have a fixed person, the organisation's
+own signatory), owned by the form's owner, sends it (the other roles are invited as usual, in
+order) and hands the visitor to the core's signer page for their party: filling in their fields
+and signing are the core's own pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from core.case_templates.cases import Person, case_from_template
+from core.case_templates.models import CaseTemplate
+from core.case_templates.service import use_problems, version_of
+from core.cases import events
+from core.cases import service as cases
+from core.cases.actors import Actor
+from core.extensions import db
+from core.i18n import _
+from core.models import Officer, Party
+from core.models.base import utcnow
+from plugins.web_forms.models import ACTIVE, PAUSED, WebForm, WebFormSubmission
+
+log = logging.getLogger(__name__)
+
+OFF = "off"
+
+
+class FormError(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def new_slug() -> str:
+    return secrets.token_urlsafe(16)  # 128 bits
+
+
+def form_of(template: CaseTemplate) -> WebForm | None:
+    return db.session.scalar(sa.select(WebForm).where(WebForm.template_id == template.id))
+
+
+def forms() -> list[WebForm]:
+    return list(db.session.scalars(sa.select(WebForm).where(WebForm.status != OFF).order_by(WebForm.id)))
+
+
+def by_slug(slug: str) -> WebForm | None:
+    """The form whose public link this is, in any organisation (asked with no tenant set)."""
+    if not slug or len(slug) > 64:
+        return None
+    return db.session.scalar(sa.select(WebForm).where(WebForm.slug == slug)
+                             .execution_options(all_tenants=True))
+
+
+def visitor_roles(content: dict) -> list[dict]:
+    """The roles a visitor may play: signers without a fixed person."""
+    return [r for r in content.get("roles", []) if r.get("kind", "signer") == "signer" and not r.get("fixed")]
+
+
+def role_problems(content: dict, role_key: str) -> list[str]:
+    """Why the template cannot be a web form with the visitor as `role_key` (for the officer)."""
+    problems = list(use_problems(content))
+    roles = content.get("roles", [])
+    role = next((r for r in roles if r["key"] == role_key), None)
+    if role is None or role not in visitor_roles(content):
+        problems.append(_("Choose a role that signs and has no fixed person for the visitor."))
+        return problems
+    others = [r for r in roles if r["key"] != role_key and not r.get("fixed")]
+    if others:
+        problems.append(_("Every other role needs a fixed person (set it on the template): %(roles)s.",
+                          roles=", ".join(r["label"] for r in others)))
+    signers = [r for r in roles if r.get("kind", "signer") == "signer"]
+    if content.get("signing_order") == "sequential" and signers and signers[0]["key"] != role_key:
+        problems.append(_("The template signs in order: the visitor's role must sign first."))
+    return problems
+
+
+def _changed(form: WebForm, officer: Officer) -> None:
+    form.updated_at = utcnow()
+    form.updated_by_id = officer.id
+    log.info("web form %s of template %s changed by officer %s: %s", form.id, form.template_id, officer.id,
+             form.status)
+
+
+def turn_on(template: CaseTemplate, officer: Officer, role_key: str, require_phone: bool, thank_you: str,
+            daily_cap: int) -> WebForm:
+    """Turn on (or change) the template's web automation; raises FormError with the reason."""
+    problems = role_problems(version_of(template).content, role_key)
+    if template.status != "active":
+        problems.insert(0, _("This template is archived. Use it again before making cases from it."))
+    if problems:
+        raise FormError(" ".join(problems))
+    form = form_of(template)
+    if form is None:
+        form = WebForm(template_id=template.id, tenant_id=template.tenant_id, owner_id=officer.id, slug=new_slug())
+        db.session.add(form)
+    if form.status == OFF:
+        form.owner_id = officer.id
+    form.status = ACTIVE
+    form.role_key = role_key
+    form.require_phone = bool(require_phone)
+    form.thank_you = (thank_you or "").strip()[:2000]
+    form.daily_cap = daily_cap
+    _changed(form, officer)
+    db.session.flush()
+    return form
+
+
+def set_status(form: WebForm, officer: Officer, status: str) -> None:
+    if status not in (ACTIVE, PAUSED, OFF):
+        raise ValueError(status)
+    if status == ACTIVE:
+        problems = role_problems(version_of(form.template).content, form.role_key)
+        if problems:
+            raise FormError(" ".join(problems))
+    form.status = status
+    _changed(form, officer)
+
+
+def rotate(form: WebForm, officer: Officer) -> None:
+    """A new public link; the old one stops working at once."""
+    form.slug = new_slug()
+    _changed(form, officer)
+
+
+def submissions(form: WebForm, limit: int | None = 200) -> list[WebFormSubmission]:
+    stmt = (sa.select(WebFormSubmission).where(WebFormSubmission.form_id == form.id)
+            .order_by(WebFormSubmission.created_at.desc(), WebFormSubmission.id.desc()))
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def today_count(form: WebForm) -> int:
+    since = utcnow() - timedelta(days=1)
+    return db.session.scalar(sa.select(sa.func.count(WebFormSubmission.id))
+                             .where(WebFormSubmission.form_id == form.id, WebFormSubmission.created_at >= since)) or 0
+
+
+@dataclass
+class Started:
+    submission: WebFormSubmission
+    party: Party
+    new: bool
+
+
+def find_submission(form: WebForm, key: str) -> WebFormSubmission | None:
+    return db.session.scalar(sa.select(WebFormSubmission)
+                             .where(WebFormSubmission.form_id == form.id, WebFormSubmission.idempotency_key == key))
+
+
+def submit(form: WebForm, key: str, name: str, email: str, phone: str | None, language: str) -> Started:
+    """Start the case for a visitor (once per `key`: a repeated post finds the first one's)."""
+    found = find_submission(form, key)
+    if found is not None and found.party_id is not None:
+        return Started(found, db.session.get(Party, found.party_id), False)
+    submission = WebFormSubmission(form_id=form.id, tenant_id=form.tenant_id, idempotency_key=key, name=name,
+                                   email=email, phone=phone or None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(submission)
+            db.session.flush()  # takes the key: a concurrent post of the same page waits here, then fails
+    except IntegrityError:
+        found = find_submission(form, key)
+        if found is None or found.party_id is None:
+            raise
+        return Started(found, db.session.get(Party, found.party_id), False)
+    template = form.template
+    actor = Actor.public(form.tenant_id, f"{template.name}: {name}", id=submission.id)
+    person = Person(name=name, email=email, phone=phone or None, language=language)
+    owner = db.session.get(Officer, form.owner_id) if form.owner_id else None
+    case = case_from_template(template, actor, {form.role_key: person}, owner=owner)
+    party = next(p for p in case.parties if p.role_key == form.role_key)
+    events.record_by(case, "web_form_submitted", actor,
+                     data={"form_id": form.id, "template": template.name, "name": name, "email": email})
+    cases.send_case(case, actor)
+    submission.case_id = case.id
+    submission.party_id = party.id
+    db.session.flush()
+    return Started(submission, party, True)
+
+
+def signer_path(party: Party) -> str:
+    """A fresh link to the core's signer page for the visitor; the emailed invitation keeps working."""
+    return "/s/" + cases.issue_party_link(party, keep_earlier=True).rsplit("/", 1)[-1]

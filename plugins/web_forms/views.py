@@ -1,0 +1,262 @@
+"""Web form pages: the office's settings and submissions, and the public form at /f/<link>.
+
+The public form asks only who the visitor is, starts the case and hands the visitor to the core's
+signer page for their party (fields, review, signing methods are the core's). Everything public
+is `Cache-Control: no-store`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from core import ratelimit
+from core.case_templates.models import CaseTemplate
+from core.case_templates.service import version_of
+from core.extensions import db
+from core.i18n import _, current_language
+from core.phones import InvalidPhoneNumber, normalise_phone
+from core.plugins import plugin_guard, public
+from core.security import client_ip
+from core.text import line_problem, valid_email
+from core.urls import external_url
+from plugins.web_forms import service
+from plugins.web_forms.models import ACTIVE, NAME, PAUSED, WebForm
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint(NAME, __name__, template_folder="templates")
+bp.before_request(plugin_guard(NAME))
+
+HONEYPOT = "website"
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the office ------------------------------------------------------------------------------------
+
+
+def _form(form_id: int) -> WebForm:
+    form = db.session.get(WebForm, form_id)  # scoped: another organisation's is None
+    if form is None or form.status == service.OFF:
+        abort(404)
+    return form
+
+
+def public_url(form: WebForm) -> str:
+    return external_url(f"{NAME}.fill", slug=form.slug)
+
+
+@bp.get("/web-forms/")
+@login_required
+def index():
+    return render_template("web_forms/index.html", forms=service.forms(), public_url=public_url)
+
+
+@bp.post("/web-forms/templates/<int:template_id>")
+@login_required
+def turn_on(template_id: int):
+    template = db.session.get(CaseTemplate, template_id)
+    if template is None:
+        abort(404)
+    try:
+        cap = int(request.form.get("daily_cap") or 200)
+    except ValueError:
+        cap = -1
+    back = url_for("case_templates.detail", template_id=template.id)
+    if not 1 <= cap <= 10000:
+        flash(_("Submissions a day: give a number from 1 to 10000."), "error")
+        return redirect(back)
+    thank_you = request.form.get("thank_you", "")
+    if len(thank_you) > 2000:
+        flash(_("The thank-you text is too long (at most 2000 characters)."), "error")
+        return redirect(back)
+    try:
+        service.turn_on(template, current_user, request.form.get("role_key", ""),
+                        request.form.get("require_phone") == "1", thank_you, cap)
+    except service.FormError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(back)
+    db.session.commit()
+    flash(_("The web form is on. Publish its link."), "success")
+    return redirect(back)
+
+
+@bp.post("/web-forms/<int:form_id>/status")
+@login_required
+def set_status(form_id: int):
+    form = _form(form_id)
+    status = request.form.get("status")
+    if status not in (ACTIVE, PAUSED, service.OFF):
+        abort(400)
+    try:
+        service.set_status(form, current_user, status)
+    except service.FormError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("case_templates.detail", template_id=form.template_id))
+    db.session.commit()
+    flash({ACTIVE: _("The web form takes submissions again."), PAUSED: _("The web form is paused."),
+           service.OFF: _("The web form is off; its link no longer works.")}[status], "success")
+    return redirect(url_for("case_templates.detail", template_id=form.template_id))
+
+
+@bp.post("/web-forms/<int:form_id>/rotate")
+@login_required
+def rotate(form_id: int):
+    form = _form(form_id)
+    service.rotate(form, current_user)
+    db.session.commit()
+    flash(_("The web form has a new link. The old link no longer works."), "success")
+    return redirect(url_for("case_templates.detail", template_id=form.template_id))
+
+
+@bp.get("/web-forms/<int:form_id>")
+@login_required
+def submissions(form_id: int):
+    form = _form(form_id)
+    return render_template("web_forms/submissions.html", form=form, rows=service.submissions(form),
+                           public_url=public_url(form), statuses=_statuses())
+
+
+def _statuses() -> dict:
+    from core.cases.views import status_labels
+
+    return status_labels()
+
+
+@bp.get("/web-forms/<int:form_id>/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(form_id: int, fmt: str):
+    from core.cases import export as exporting
+    from plugins.web_forms.export import submissions_export
+
+    form = _form(form_id)
+    made = submissions_export(form)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    name = f"web-form-{form.id}-{stamp}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        from flask import stream_with_context
+
+        from tenants.scoping import current_tenant_id, tenant_context
+
+        delimiter = ";" if request.args.get("sep") == "semicolon" else ","
+        tenant_id = current_tenant_id()
+
+        def chunks():  # read while the response streams: the request's tenant, set again
+            with tenant_context(tenant_id):
+                yield from exporting.csv_chunks(made, delimiter=delimiter)
+
+        return Response(stream_with_context(chunks()), mimetype="text/csv; charset=utf-8", headers=headers)
+    spooled = exporting.xlsx_file(made, sheet=_("Submissions"))
+    response = Response(iter(lambda: spooled.read(1 << 16), b""), headers=headers,
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.call_on_close(spooled.close)
+    return response
+
+
+# --- the public form -------------------------------------------------------------------------------
+
+
+def _form_tenant(slug: str, **_args):
+    from tenants.models import Tenant
+
+    form = service.by_slug(slug)
+    if form is None or form.status == service.OFF:
+        return None
+    g.web_form_id = form.id
+    return db.session.get(Tenant, form.tenant_id)
+
+
+def _public_form() -> WebForm:
+    form = db.session.get(WebForm, g.web_form_id)
+    if form is None:
+        abort(404)
+    return form
+
+
+def _closed(form: WebForm, message: str, status: int):
+    return render_template("web_forms/closed.html", form=form, message=message), status
+
+
+@bp.route("/f/<slug>", methods=["GET", "POST"])
+@public(_form_tenant)
+def fill(slug: str):
+    form = _public_form()
+    template = form.template
+    if form.status == PAUSED or template.status != "active":
+        return _closed(form, _("This form is paused and takes no submissions at the moment. Try again later."), 503)
+    content = version_of(template).content
+    values = {"name": "", "email": "", "phone": "", "key": secrets.token_urlsafe(16)}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {k: (request.form.get(k) or "").strip() for k in ("name", "email", "phone", "key")}
+        if request.form.get(HONEYPOT):
+            log.info("web form %s: honeypot filled, nothing started", form.id)
+            return render_template("web_forms/received.html", form=form)
+        if not values["key"] or len(values["key"]) > 64:
+            abort(400)
+        found = service.find_submission(form, values["key"])
+        if found is not None and found.party_id is not None:  # the same page again: its case, not a new one
+            path = service.signer_path(found_party(found))
+            db.session.commit()
+            return redirect(path)
+        errors = _check(values, form)
+        if not errors:
+            refused = _refused(form)
+            if refused:
+                return _closed(form, refused, 429)
+            started = service.submit(form, values["key"], values["name"], values["email"].lower(),
+                                     values["phone"] or None, current_language())
+            path = service.signer_path(started.party)
+            db.session.commit()
+            return redirect(path)
+    return render_template("web_forms/fill.html", form=form, content=content, values=values, errors=errors,
+                           honeypot=HONEYPOT), 400 if errors else 200
+
+
+def found_party(submission):
+    from core.models import Party
+
+    party = db.session.get(Party, submission.party_id)
+    if party is None:
+        abort(404)
+    return party
+
+
+def _check(values: dict, form: WebForm) -> dict[str, str]:
+    errors = {}
+    if not values["name"]:
+        errors["name"] = _("Give your name.")
+    elif len(values["name"]) > 200 or line_problem(values["name"]):
+        errors["name"] = _("Give your name on one line, at most 200 characters.")
+    if not valid_email(values["email"]):
+        errors["email"] = _("Give an email address like name@example.com.")
+    if values["phone"] or form.require_phone:
+        try:
+            values["phone"] = normalise_phone(values["phone"])
+        except InvalidPhoneNumber:
+            errors["phone"] = _("Give a mobile number like 070-123 45 67 or +46 70 123 45 67.")
+    return errors
+
+
+def _refused(form: WebForm) -> str | None:
+    """Why this submission is refused now (rate limits, the daily cap), or None."""
+    config = current_app.config
+    if not ratelimit.hit("web-form-ip", client_ip(), config["WEB_FORM_IP_RATE_LIMIT"]):
+        return _("Too many forms were sent from your network. Wait a while and try again.")
+    if not ratelimit.hit("web-form", str(form.id), config["WEB_FORM_RATE_LIMIT"]):
+        return _("This form gets very many submissions right now. Wait a few minutes and try again.")
+    if service.today_count(form) >= form.daily_cap:
+        return _("This form has taken all the submissions it takes today. Try again tomorrow.")
+    return None
