@@ -72,10 +72,11 @@ def same_person(a: Party, b: Party) -> bool:
 
 def candidates(party: Party) -> list[Party]:
     """Signer parties of the same person in the current organisation on pending cases, unsigned
-    (the tenant scoping keeps every other organisation's rows out)."""
+    (the tenant scoping keeps every other organisation's rows out). The case service stores emails
+    in lower case, so the (tenant, email) index finds them."""
     rows = db.session.scalars(
         sa.select(Party).join(Case, Case.id == Party.case_id)
-        .where(Party.tenant_id == party.tenant_id, sa.func.lower(Party.email) == (party.email or "").strip().lower(),
+        .where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
                Party.role == "signer", Party.status.not_in(("signed", "declined")))
         .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner))
         .order_by(Case.sent_at.desc(), Case.id.desc())

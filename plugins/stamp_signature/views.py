@@ -3,6 +3,8 @@ mask the token like the signer page's)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, g, render_template, request
 from flask_login import login_required
 
@@ -33,8 +35,15 @@ def guard():
 def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None, error: str | None = None,
           status: int = 200, notice: str | None = None):
     links = service.waiting(link.party)
+    senders = sorted({(o.case.owner.id, o.case.owner.name) for o in links if o.case.owner}, key=lambda s: s[1])
+    text = (request.args.get("q") or "").strip().casefold()
+    sender = request.args.get("sender", type=int)
+    since = _date(request.args.get("since"))
+    shown = [o for o in links if (not text or text in o.case.title.casefold())
+             and (not sender or o.case.owner_id == sender)
+             and (since is None or (o.case.sent_at and o.case.sent_at.date() >= since))]
     rows = []
-    for other in links:
+    for other in shown:
         ctx = signing.signing_context(other, client_ip(), user_agent(), g.locale)
         rows.append({"case": other.case, "party": other.party, "digest": ctx.documents_digest,
                      "sender": other.case.owner.name if other.case.owner else "",
@@ -44,7 +53,10 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
     for row in rows:
         row["unopened"] = must_open and not all(d.id in opened for d in row["case"].documents)
     methods = service.common_methods(links)
+    filters = {"q": request.args.get("q", ""), "sender": sender, "since": request.args.get("since", ""),
+               "senders": senders, "total": len(links), "active": bool(text or sender or since)}
     return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
+                           filters=filters,
                            methods=methods, outcome=outcome, error=error, notice=notice, form=request.form), status
 
 
@@ -66,6 +78,13 @@ def document(token: str, link: signing.Link, document_id: int):
         abort(404)
     service.record_opened(mine[found.case_id], found.id)
     return attachment(blobs().get(found.sha256), found.filename)
+
+
+def _date(raw: str | None):
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _selected() -> dict[int, str]:

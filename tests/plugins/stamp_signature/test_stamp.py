@@ -281,3 +281,17 @@ def test_no_sms_code_when_the_cases_have_different_numbers_for_the_party(app, on
     sms_lease(on.alice, "Lease B", phone="+46709999999")
     html = stamp_page(client, first).get_data(as_text=True)
     assert 'id="sms-send"' not in html and 'id="touch-pad"' in html
+
+
+def test_the_stamp_page_filters_by_title_sender_and_date(app, on, client):
+    first = lease(on.alice, "Lease Storgatan")
+    lease(on.bob, "Lease Kungsgatan")
+    lease(on.alice, "Parking Kungsgatan")
+    base = f"/stamp/s/{first.token(SARA)}"
+    by_title = client.get(base + "?q=kungs").get_data(as_text=True)
+    assert "Lease Kungsgatan" in by_title and "Parking Kungsgatan" in by_title and "Lease Storgatan" not in by_title
+    by_sender = client.get(base + f"?sender={on.bob.id}").get_data(as_text=True)
+    assert "Lease Kungsgatan" in by_sender and "Storgatan" not in by_sender and "Parking" not in by_sender
+    future = client.get(base + "?since=2999-01-01").get_data(as_text=True)
+    assert "No waiting document matches the filter." in future
+    assert "Lease Storgatan" in client.get(base + "?since=not-a-date").get_data(as_text=True)
