@@ -83,7 +83,8 @@ class Actor:
 
     @classmethod
     def for_party(cls, party: Party) -> Actor:
-        return cls("party", party.id, f"{party.name} <{party.email}>", party.tenant_id)
+        label = f"{party.name} <{party.email}>" if party.email else party.name
+        return cls("party", party.id, label, party.tenant_id)
 
     @classmethod
     def of(cls, who: Actor | Officer | None) -> Actor:

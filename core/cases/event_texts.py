@@ -105,6 +105,7 @@ KINDS: dict[str, Callable[[dict], str]] = {
                               if d.get("earlier_links") == "kept" else _("New link sent to %(name)s", name=_name(d))),
     "link_replaced": lambda d: _("New link sent to %(name)s; links sent earlier no longer work", name=_name(d)),
     "reminded": lambda d: _("Reminder sent to %(name)s", name=_name(d)),
+    "in_person": lambda d: _("%(name)s has no email address and signs in person: no link was sent", name=_name(d)),
     "party_corrected": lambda d: _("Contact details of %(name)s corrected", name=_name(d)),
     "viewed": lambda d: _("Opened the documents"),
     "party_signed": _signed,

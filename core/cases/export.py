@@ -49,7 +49,8 @@ def _base_header() -> list[str]:
 
 
 def _base_row(case: Case, statuses: dict[str, str]) -> list[Any]:
-    parties = "; ".join(f"{p.name} <{p.email}>" for p in sorted(case.parties, key=lambda p: p.position or 0))
+    ordered = sorted(case.parties, key=lambda p: p.position or 0)
+    parties = "; ".join(f"{p.name} <{p.email}>" if p.email else p.name for p in ordered)
     return [case.id, case.title, statuses.get(case.status, case.status), case.owner.name if case.owner else "",
             case.created_at, case.sent_at, case.completed_at, parties]
 

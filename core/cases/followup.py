@@ -42,6 +42,8 @@ def remind_party(case: Case, party: Party, actor: Actor | Officer | None = None,
     _open_party(case, party)
     if party.role != "signer" or party.status == "waiting":
         raise CaseError("not_invited")
+    if not party.email:
+        raise CaseError("no_email")
     now = now or utcnow()
     if party.last_reminded_at is not None and party.last_reminded_at > now - REMIND_GAP:
         raise CaseError("reminded_recently")
@@ -70,6 +72,8 @@ def resend_link(case: Case, party: Party, actor: Actor | Officer, replace: bool 
     _open_party(case, party)
     if party.status == "waiting":
         raise CaseError("not_invited")
+    if not party.email:
+        raise CaseError("no_email")
     invite_party(case, party, actor=actor, kind="link_replaced" if replace else "link_resent")
 
 

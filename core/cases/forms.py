@@ -281,7 +281,8 @@ def validate_party(row: PartyRow, case_methods: list[str]) -> None:
         row.errors["name"] = _("Give the party's name.")
     elif line_problem(row.name):
         row.errors["name"] = line_problem(row.name)
-    if not valid_email(row.email):
+    # A signer without an address signs in person (e.g. on a kiosk tablet); anyone else needs one.
+    if (row.email or row.role != "signer") and not valid_email(row.email):
         row.errors["email"] = _("Give a valid email address, like name@example.com.")
     if row.phone:
         try:

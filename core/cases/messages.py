@@ -16,6 +16,7 @@ def error_text(error: CaseError) -> str:
         "fields_unassigned": _("Some fields are not assigned to a party. Place fields to assign or delete them."),
         "party_done": _("This party has already signed or declined."),
         "not_invited": _("This party has not been invited yet (the case is signed in order)."),
+        "no_email": _("This party has no email address: they sign in person. Add an address to send a link."),
         "reminded_recently": _("This party was reminded less than an hour ago. Try again later."),
         "unknown_officer": _("Choose a colleague in your organisation."),
         "empty_note": _("Write something in the note."),

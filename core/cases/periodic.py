@@ -26,7 +26,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
                   Case.reminder_interval_days, Case.reminder_max)
         .join(Case, Case.id == Party.case_id)
         .where(Case.status == "pending", Case.reminder_interval_days > 0, Party.role == "signer",
-               Party.status.in_(("invited", "viewed")), Party.reminders_sent < Case.reminder_max)
+               Party.status.in_(("invited", "viewed")), Party.email != "", Party.reminders_sent < Case.reminder_max)
         .execution_options(all_tenants=True)
     ).all()
     db.session.rollback()

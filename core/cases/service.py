@@ -391,7 +391,11 @@ def officer_of(case: Case) -> Officer | None:
 
 def mail_party(case: Case, party: Party, template: str, **context) -> None:
     """Email a party. An address that is not one plain address (saved before addresses were checked
-    at input) gets no mail: the timeline says so, and the officer can correct the address."""
+    at input) gets no mail: the timeline says so, and the officer can correct the address. A party
+    with no address (who signs in person) gets none either; `invite_party` says so once."""
+    if not party.email:
+        log.info("no %s email to party %s of case %s: no address (signs in person)", template, party.id, case.id)
+        return
     if not valid_email(party.email):
         system_event(case, "mail_not_sent", name=party.name, email=party.email)
         log.warning("no %s email to party %s of case %s: not one valid address", template, party.id, case.id)
@@ -413,7 +417,7 @@ def invite_party(case: Case, party: Party, actor: Actor | Officer | None = None,
     data = party_label(party)
     if again:
         data["earlier_links"] = again
-    actor_event(case, kind, actor, **data)
+    actor_event(case, kind if party.email else "in_person", actor, **data)
 
 
 # --- the signer's side ---------------------------------------------------------------------------
