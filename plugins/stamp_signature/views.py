@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, jsonify, render_template, request
 from flask_login import login_required
 
 from core.cases.lookup import case_or_404
 from core.downloads import attachment
 from core.extensions import db
-from core.i18n import _
+from core.i18n import _, _l
 from core.models import Document
 from core.plugins import plugin_guard, public
 from core.security import client_ip, user_agent
@@ -33,7 +33,7 @@ def guard():
 
 
 def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None, error: str | None = None,
-          status: int = 200, notice: str | None = None):
+          status: int = 200, notice: str | None = None, progress: dict | None = None):
     links = service.waiting(link.party)
     senders = sorted({(o.case.owner.id, o.case.owner.name) for o in links if o.case.owner}, key=lambda s: s[1])
     text = (request.args.get("q") or "").strip().casefold()
@@ -56,7 +56,7 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
     filters = {"q": request.args.get("q", ""), "sender": sender, "since": request.args.get("since", ""),
                "senders": senders, "total": len(links), "active": bool(text or sender or since)}
     return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
-                           filters=filters,
+                           filters=filters, progress=progress or {},
                            methods=methods, outcome=outcome, error=error, notice=notice, form=request.form), status
 
 
@@ -131,7 +131,30 @@ def sign(token: str, link: signing.Link):
                                         g.locale, link.tenant.name, must_open=service.require_opened(link.tenant))
     except signing.SignRefused as refused:
         return _page(token, link, error=refused.message, status=422)
-    return _page(token, signing.link_state(link.party), outcome=outcome)
+    progress = {case_id: str(PROGRESS_LABELS.get(state, state))
+                for case_id, state in service.progress(link.party, [c.id for c in outcome.signed]).items()}
+    return _page(token, signing.link_state(link.party), outcome=outcome, progress=progress)
+
+
+PROGRESS_LABELS = {
+    "others": _l("Waiting for the other parties"), "sealing": _l("Being sealed…"),
+    "sealing_failed": _l("Sealing failed: the organisation can restart it"), "sealed": _l("Sealed"),
+    "revoked": _l("Closed without sealing"), "expired": _l("Closed without sealing"),
+    "declined": _l("Closed without sealing"),
+}
+
+
+@bp.get("/s/<token>/progress")
+@public(link="token")
+@with_link("open", "waiting", "signed", "completed")
+def progress(token: str, link: signing.Link):
+    """What the result polls while the signed cases are sealed: {case id: {outcome, text}}."""
+    ids = [int(raw) for raw in request.args.getlist("case") if raw.isdigit()]
+    found = service.progress(link.party, ids)
+    response = jsonify({str(case_id): {"outcome": state, "text": str(PROGRESS_LABELS.get(state, state))}
+                        for case_id, state in found.items()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/cases/<int:case_id>/parties/<int:party_id>/manifest.json")

@@ -13,3 +13,31 @@
     });
   });
 }());
+
+// After signing: each signed case's state, polled until none is being sealed any more.
+(function () {
+  "use strict";
+  var list = document.getElementById("stamp-progress");
+  if (!list || !window.fetch) { return; }
+  var items = Array.prototype.slice.call(list.querySelectorAll("li[data-case]"));
+  var query = items.map(function (li) { return "case=" + encodeURIComponent(li.dataset.case); }).join("&");
+  var rounds = 0;
+  function poll() {
+    rounds += 1;
+    fetch(list.dataset.url + "?" + query, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (states) {
+        var busy = false;
+        items.forEach(function (li) {
+          var state = states[li.dataset.case];
+          if (!state) { return; }
+          li.dataset.outcome = state.outcome;
+          li.querySelector(".stamp-state").textContent = state.text;
+          if (state.outcome === "sealing") { busy = true; }
+        });
+        if (busy && rounds < 300) { setTimeout(poll, 2000); }
+      })
+      .catch(function () { if (rounds < 300) { setTimeout(poll, 5000); } });
+  }
+  poll();
+}());

@@ -295,3 +295,21 @@ def test_the_stamp_page_filters_by_title_sender_and_date(app, on, client):
     future = client.get(base + "?since=2999-01-01").get_data(as_text=True)
     assert "No waiting document matches the filter." in future
     assert "Lease Storgatan" in client.get(base + "?since=not-a-date").get_data(as_text=True)
+
+
+def test_the_result_shows_each_signed_case_until_it_is_sealed(app, on, client):
+    first = lease(on.alice, "Lease A")
+    second = lease(on.bob, "Lease B")
+    other_person = lease(on.alice, "Not Sara's", name="Olle Other", email="olle@example.com")
+    html = stamp_page(client, first).get_data(as_text=True)
+    result = client.post(f"/stamp/s/{first.token(SARA)}/sign",
+                         data=stamp_form(html, [first.case_id, second.case_id])).get_data(as_text=True)
+    assert "Being sealed…" in result
+    url = (f"/stamp/s/{first.token(SARA)}/progress"
+           f"?case={first.case_id}&case={second.case_id}&case={other_person.case_id}")
+    before = client.get(url).get_json()
+    assert before == {str(first.case_id): {"outcome": "sealing", "text": "Being sealed…"},
+                      str(second.case_id): {"outcome": "sealing", "text": "Being sealed…"}}
+    drain()
+    after = client.get(url).get_json()
+    assert {v["outcome"] for v in after.values()} == {"sealed"} and len(after) == 2

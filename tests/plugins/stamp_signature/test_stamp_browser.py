@@ -42,6 +42,10 @@ def test_a_party_signs_three_cases_with_one_drawn_signature(live_server, people,
     draw_with_mouse(page, "#touch-pad")
     page.get_by_role("button", name="Sign with my drawn signature").click()
     page.get_by_text("You signed 3 cases in one stamp signature.").wait_for()
+    # The result follows the sealing live (polling), case by case.
+    for n in range(3):
+        page.locator('#stamp-progress li[data-outcome="sealed"]').nth(n).wait_for(timeout=60000)
+    assert page.locator("#stamp-progress").get_by_text("Sealed").count() == 3
 
     with app.app_context(), tenant_context(people.acme.id):
         manifest = db.session.scalar(sa.select(StampManifest))
