@@ -197,6 +197,9 @@ def fill(slug: str):
     if form.status == PAUSED or template.status != "active":
         return _closed(form, _("This form is paused and takes no submissions at the moment. Try again later."), 503)
     content = version_of(template).content
+    if service.role_problems(content, form.role_key):  # the template changed since: the office sees why
+        log.warning("web form %s: its template %s no longer fits the form", form.id, template.id)
+        return _closed(form, _("This form is not available at the moment. Try again later."), 503)
     values = {"name": "", "email": "", "phone": "", "key": secrets.token_urlsafe(16)}
     errors: dict[str, str] = {}
     if request.method == "POST":

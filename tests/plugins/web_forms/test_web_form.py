@@ -274,3 +274,26 @@ def test_an_organisation_with_the_plugin_off_and_another_organisation_see_nothin
     assert 'id="web-form-panel"' not in officer.get(f"/templates/{template_id}").get_data(as_text=True)
     with tenant_context(acme_on.acme.id):
         assert db.session.scalar(sa.select(sa.func.count(WebFormSubmission.id))) == 1
+
+
+def test_a_template_changed_so_that_it_no_longer_fits_closes_the_form_clearly(app, acme_on):
+    from core.case_templates import service as templates
+
+    template_id = form_template(acme_on.alice)
+    officer = office(app)
+    turn_on(officer, template_id)
+    path = public_path(officer, template_id)
+    with tenant_context(acme_on.acme.id):
+        from core.case_templates.models import CaseTemplate
+
+        template = db.session.get(CaseTemplate, template_id)
+        content = dict(templates.version_of(template).content)
+        content["roles"] = [{**r, "fixed": None} if r["key"] == "landlord" else r for r in content["roles"]]
+        templates.save_version(template, acme_on.alice, content, template.version)
+        db.session.commit()
+    visitor = app.test_client()
+    page = visitor.get(path)
+    assert page.status_code == 503 and "not available at the moment" in page.get_data(as_text=True)
+    html = officer.get(f"/templates/{template_id}").get_data(as_text=True)
+    assert "Every other role needs a fixed person" in html
+    assert cases_of(acme_on.acme.id) == []
