@@ -61,9 +61,11 @@ def _requires_bankid(party: Party) -> bool:
 
 def same_person(a: Party, b: Party) -> bool:
     """The same person in one organisation: the same email, and the same personal number where
-    either case requires BankID (or where both parties have one)."""
-    if (a.email or "").strip().casefold() != (b.email or "").strip().casefold():
-        return False
+    either case requires BankID (or where both parties have one). A party with no email address
+    is nobody else."""
+    email = (a.email or "").strip().casefold()
+    if not email or email != (b.email or "").strip().casefold():
+        return False  # no address (a party who signs in person) is nobody else's
     if _requires_bankid(a) or _requires_bankid(b):
         return bool(a.personal_number) and a.personal_number == b.personal_number
     if a.personal_number and b.personal_number:
@@ -75,6 +77,8 @@ def candidates(party: Party) -> list[Party]:
     """Signer parties of the same person in the current organisation on pending cases, unsigned
     (the tenant scoping keeps every other organisation's rows out). The case service stores emails
     in lower case, so the (tenant, email) index finds them."""
+    if not (party.email or "").strip():
+        return []
     rows = db.session.scalars(
         sa.select(Party).join(Case, Case.id == Party.case_id)
         .where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
@@ -272,7 +276,7 @@ def sign_together(party: Party, selected: dict[int, str], method_name: str, form
 def progress(party: Party, case_ids: list[int]) -> dict[int, str]:
     """{case id: `core.signing.service.outcome`} for the person's signed cases among `case_ids`
     (after a stamp signature, while they are sealed); other cases are left out."""
-    if not case_ids:
+    if not case_ids or not (party.email or "").strip():
         return {}
     rows = db.session.scalars(
         sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),

@@ -203,6 +203,9 @@ def test_personal_numbers_must_match_where_a_case_requires_bankid(app, on):
         assert same_person(a, b)
         assert not same_person(a, c) and not same_person(a, d)
         assert same_person(b, d)
+        # Parties with no address (they sign in person) are never one person.
+        nobody = Party(email="", personal_number=None, methods=["touch"])
+        assert not same_person(nobody, Party(email="", personal_number=None, methods=["touch"]))
 
 
 def test_the_officer_sees_the_stamp_signature_on_the_case_and_downloads_the_manifest(app, on, client):
@@ -313,3 +316,10 @@ def test_the_result_shows_each_signed_case_until_it_is_sealed(app, on, client):
     drain()
     after = client.get(url).get_json()
     assert {v["outcome"] for v in after.values()} == {"sealed"} and len(after) == 2
+
+
+def test_parties_without_an_email_address_see_no_one_elses_cases(app, on, client):
+    first = lease(on.alice, "In person 1", name="Ann Ek", email="")
+    lease(on.alice, "In person 2", name="Bo Ek", email="")
+    assert "waiting for you" not in client.get(first.path("Ann Ek")).get_data(as_text=True)
+    assert "In person 2" not in stamp_page(client, first, "Ann Ek").get_data(as_text=True)
