@@ -131,9 +131,19 @@ def rotate(form: WebForm, officer: Officer) -> None:
     _changed(form, officer)
 
 
-def submissions(form: WebForm, limit: int | None = 200) -> list[WebFormSubmission]:
+def submissions(form: WebForm, limit: int | None = 200, status: str | None = None,
+                q: str | None = None) -> list[WebFormSubmission]:
+    """The newest submissions first; `status` the case's status, `q` a part of the visitor's name or email."""
+    from core.models import Case
+
     stmt = (sa.select(WebFormSubmission).where(WebFormSubmission.form_id == form.id)
             .order_by(WebFormSubmission.created_at.desc(), WebFormSubmission.id.desc()))
+    if status:
+        stmt = stmt.join(Case, Case.id == WebFormSubmission.case_id).where(Case.status == status)
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(sa.or_(sa.func.lower(WebFormSubmission.name).like(pattern, escape="\\"),
+                                 WebFormSubmission.email.like(pattern, escape="\\")))
     if limit:
         stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))

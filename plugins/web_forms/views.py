@@ -124,8 +124,12 @@ def rotate(form_id: int):
 @login_required
 def submissions(form_id: int):
     form = _form(form_id)
-    return render_template("web_forms/submissions.html", form=form, rows=service.submissions(form),
-                           public_url=public_url(form), statuses=_statuses())
+    statuses = _statuses()
+    status = request.args.get("status") or None
+    status = status if status in statuses else None
+    q = (request.args.get("q") or "").strip()[:200]
+    return render_template("web_forms/submissions.html", form=form, rows=service.submissions(form, status=status, q=q),
+                           public_url=public_url(form), statuses=statuses, status=status, q=q)
 
 
 def _statuses() -> dict:

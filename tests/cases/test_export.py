@@ -92,6 +92,9 @@ def test_a_templates_export_has_a_column_per_field_with_typed_values(app, people
     rent, moving_in, pets = header.index("Rent"), header.index("Moving in"), header.index("Pets")
     assert rows[1][rent] == float(Decimal("12500.50")) and rows[1][moving_in] == datetime(2026, 9, 1)
     assert rows[1][pets] is False
+    sheet = load_workbook(io.BytesIO(alice.get(f"/cases/export.xlsx?template={template_id}").data)).active
+    last = sheet.cell(1, sheet.max_column).column_letter
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{last}2"  # the header stays, filters
     text = read_csv(alice.get(f"/cases/export.csv?template={template_id}&status=pending"))
     assert text[1][text[0].index("Rent")] == "12500.50" and text[1][text[0].index("Moving in")] == "2026-09-01"
 

@@ -297,3 +297,25 @@ def test_a_template_changed_so_that_it_no_longer_fits_closes_the_form_clearly(ap
     html = officer.get(f"/templates/{template_id}").get_data(as_text=True)
     assert "Every other role needs a fixed person" in html
     assert cases_of(acme_on.acme.id) == []
+
+
+def test_the_submissions_list_filters_by_status_and_by_name_or_email(app, acme_on):
+    template_id = form_template(acme_on.alice)
+    officer = office(app)
+    turn_on(officer, template_id)
+    path = public_path(officer, template_id)
+    submit(app.test_client(), path, name="Sara Svensson", email="sara@example.com")
+    declined = submit(app.test_client(), path, name="Per 100% Nilsson", email="per@example.com")
+    support.post(app.test_client(), declined.headers["Location"] + "/decline", {"reason": "No"},
+                 token_from=declined.headers["Location"])
+    form = form_of(acme_on.acme.id, template_id)
+    page = f"/web-forms/{form.id}"
+    both = officer.get(page).get_data(as_text=True)
+    assert "Sara Svensson" in both and "Per 100% Nilsson" in both
+    pending = officer.get(page + "?status=pending").get_data(as_text=True)
+    assert "Sara Svensson" in pending and "Nilsson" not in pending
+    found = officer.get(page + "?q=100%25").get_data(as_text=True)
+    assert "Nilsson" in found and "Sara Svensson" not in found
+    by_email = officer.get(page + "?q=SARA@").get_data(as_text=True)
+    assert "Sara Svensson" in by_email and "Nilsson" not in by_email
+    assert "No submissions match the filter." in officer.get(page + "?q=nobody").get_data(as_text=True)
