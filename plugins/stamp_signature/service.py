@@ -83,7 +83,8 @@ def candidates(party: Party) -> list[Party]:
         sa.select(Party).join(Case, Case.id == Party.case_id)
         .where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
                Party.role == "signer", Party.status.not_in(("signed", "declined")))
-        .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner))
+        .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner),
+                 joinedload(Party.case).selectinload(Case.parties))  # signing order: one query for all
         .order_by(Case.sent_at.desc(), Case.id.desc())
     ).unique().all()
     return [p for p in rows if same_person(party, p)]
