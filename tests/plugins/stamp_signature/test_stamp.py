@@ -323,3 +323,14 @@ def test_parties_without_an_email_address_see_no_one_elses_cases(app, on, client
     lease(on.alice, "In person 2", name="Bo Ek", email="")
     assert "waiting for you" not in client.get(first.path("Ann Ek")).get_data(as_text=True)
     assert "In person 2" not in stamp_page(client, first, "Ann Ek").get_data(as_text=True)
+
+
+def test_the_panel_and_the_stamp_page_read_in_swedish(app, on, client):
+    first = make_case(on.alice, [signer(SARA, "sara@example.com", language="sv", methods=["touch"])],
+                      methods=["touch"], title="Hyresavtal 1")
+    make_case(on.bob, [signer(SARA, "sara@example.com", language="sv", methods=["touch"])], methods=["touch"],
+              title="Hyresavtal 2")
+    assert "2 dokument väntar på dig" in client.get(first.path(SARA)).get_data(as_text=True)
+    html = stamp_page(client, first).get_data(as_text=True)
+    assert "Granska och underteckna tillsammans" in html and "Markera alla" in html
+    assert "Jag har läst de markerade dokumenten och godkänner att underteckna dem." in html
