@@ -174,11 +174,18 @@ def submit(form: WebForm, key: str, name: str, email: str, phone: str | None, la
         return Started(found, db.session.get(Party, found.party_id), False)
     submission = WebFormSubmission(form_id=form.id, tenant_id=form.tenant_id, idempotency_key=key, name=name,
                                    email=email, phone=phone or None)
+    form_id = form.id
+    db.session.add(submission)
     try:
-        with db.session.begin_nested():
-            db.session.add(submission)
-            db.session.flush()  # takes the key: a concurrent post of the same page waits here, then fails
+        # Takes the key first, before anything else is written in this transaction: a concurrent
+        # post of the same page waits here until this one commits, then fails. (No savepoint:
+        # SQLite's driver would commit at its release.)
+        db.session.flush()
     except IntegrityError:
+        # The other post committed its submission (with its case) first. Read it in a fresh
+        # transaction: this one's snapshot may predate that commit (SQLite).
+        db.session.rollback()
+        form = db.session.get(WebForm, form_id)
         found = find_submission(form, key)
         if found is None or found.party_id is None:
             raise

@@ -319,3 +319,47 @@ def test_the_submissions_list_filters_by_status_and_by_name_or_email(app, acme_o
     by_email = officer.get(page + "?q=SARA@").get_data(as_text=True)
     assert "Sara Svensson" in by_email and "Nilsson" not in by_email
     assert "No submissions match the filter." in officer.get(page + "?q=nobody").get_data(as_text=True)
+
+
+def test_two_posts_of_the_same_page_at_the_same_moment_make_one_case(app, acme_on, monkeypatch):
+    import threading
+
+    from plugins.web_forms import service
+
+    template_id = form_template(acme_on.alice)
+    officer = office(app)
+    turn_on(officer, template_id)
+    path = public_path(officer, template_id)
+    key = key_of(app.test_client().get(path).get_data(as_text=True))
+    tenant_id = acme_on.acme.id
+    db.session.remove()
+
+    # Both requests look for an earlier submission before either has made one: the race of a double click.
+    barrier, seen = threading.Barrier(2), threading.local()
+    original = service.find_submission
+
+    def find_then_wait(form, found_key):
+        found = original(form, found_key)
+        if not getattr(seen, "waited", False):
+            seen.waited = True
+            barrier.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(service, "find_submission", find_then_wait)
+    answers = [None, None]
+
+    def post(index):
+        client = app.test_client()
+        data = {"name": "Sara Svensson", "email": "sara@example.com", "phone": "", "key": key,
+                "csrf_token": support.csrf_token(client, path)}
+        answers[index] = client.post(path, data=data)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [302, 302], [a.get_data(as_text=True)[:300] for a in answers]
+    assert len(cases_of(tenant_id)) == 1
+    with tenant_context(tenant_id):
+        assert db.session.scalar(sa.select(sa.func.count(WebFormSubmission.id))) == 1
