@@ -77,6 +77,14 @@ def _submission_of(case):
     return db.session.scalar(sa.select(WebFormSubmission).where(WebFormSubmission.case_id == case.id))
 
 
+def _actions() -> dict:
+    from core.i18n import _
+
+    return {"on": _("turned the web form on"), "changed": _("changed the settings"), "paused": _("paused it"),
+            "active": _("let it take submissions again"), "rotated": _("gave it a new link"),
+            "off": _("turned it off")}
+
+
 @hookimpl
 def ui_panels(slot, context):
     from flask import render_template
@@ -95,7 +103,8 @@ def ui_panels(slot, context):
         html = render_template("web_forms/template_panel.html", template=template, form=form,
                                roles=service.visitor_roles(content),
                                problems=service.role_problems(content, form.role_key) if form else [],
-                               public_url=public_url(form) if form else None)
+                               public_url=public_url(form) if form else None,
+                               changes=service.changes(form) if form else [], actions=_actions())
         return Markup(html)  # noqa: S704  (autoescaped template)
     if slot == "signer_completed":
         case, party = context.get("case"), context.get("party")

@@ -69,3 +69,19 @@ class WebFormSubmission(TenantScoped, db.Model):
 
     case = relationship("Case")
     form = relationship(WebForm)
+
+
+class WebFormChange(TenantScoped, db.Model):
+    """Who changed a form and how: turned on, settings changed, paused, resumed, new link, off."""
+
+    __tablename__ = "web_form_change"
+    __table_args__ = {"info": {"plugin": NAME}}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(sa.ForeignKey("web_form.id", ondelete="CASCADE"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("officer.id", ondelete="SET NULL"))
+    officer_name: Mapped[str] = mapped_column(sa.String(200))
+    action: Mapped[str] = mapped_column(sa.String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    form = relationship(WebForm)

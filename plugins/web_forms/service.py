@@ -27,7 +27,7 @@ from core.extensions import db
 from core.i18n import _
 from core.models import Officer, Party
 from core.models.base import utcnow
-from plugins.web_forms.models import ACTIVE, PAUSED, WebForm, WebFormSubmission
+from plugins.web_forms.models import ACTIVE, PAUSED, WebForm, WebFormChange, WebFormSubmission
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +83,11 @@ def role_problems(content: dict, role_key: str) -> list[str]:
     return problems
 
 
-def _changed(form: WebForm, officer: Officer) -> None:
+def _changed(form: WebForm, officer: Officer, action: str) -> None:
     form.updated_at = utcnow()
     form.updated_by_id = officer.id
+    db.session.add(WebFormChange(form=form, tenant_id=form.tenant_id, officer_id=officer.id,
+                                 officer_name=officer.name[:200], action=action, at=form.updated_at))
     log.info("web form %s of template %s changed by officer %s: %s", form.id, form.template_id, officer.id,
              form.status)
 
@@ -99,6 +101,7 @@ def turn_on(template: CaseTemplate, officer: Officer, role_key: str, require_pho
     if problems:
         raise FormError(" ".join(problems))
     form = form_of(template)
+    action = "changed" if form is not None and form.status != OFF else "on"
     if form is None:
         form = WebForm(template_id=template.id, tenant_id=template.tenant_id, owner_id=officer.id, slug=new_slug())
         db.session.add(form)
@@ -109,7 +112,7 @@ def turn_on(template: CaseTemplate, officer: Officer, role_key: str, require_pho
     form.require_phone = bool(require_phone)
     form.thank_you = (thank_you or "").strip()[:2000]
     form.daily_cap = daily_cap
-    _changed(form, officer)
+    _changed(form, officer, action)
     db.session.flush()
     return form
 
@@ -122,13 +125,18 @@ def set_status(form: WebForm, officer: Officer, status: str) -> None:
         if problems:
             raise FormError(" ".join(problems))
     form.status = status
-    _changed(form, officer)
+    _changed(form, officer, status)
 
 
 def rotate(form: WebForm, officer: Officer) -> None:
     """A new public link; the old one stops working at once."""
     form.slug = new_slug()
-    _changed(form, officer)
+    _changed(form, officer, "rotated")
+
+
+def changes(form: WebForm, limit: int = 20) -> list[WebFormChange]:
+    return list(db.session.scalars(sa.select(WebFormChange).where(WebFormChange.form_id == form.id)
+                                   .order_by(WebFormChange.id.desc()).limit(limit)))
 
 
 def submissions(form: WebForm, limit: int | None = 200, status: str | None = None,

@@ -167,6 +167,15 @@ def test_pause_rotate_and_off(app, acme_on):
     new_path = public_path(officer, template_id)
     assert new_path != path and visitor.get(new_path).status_code == 200
 
+    bob = office(app, "bob@acme.example")
+    support.post(bob, f"/web-forms/{form.id}/status", {"status": "paused"}, token_from=f"/templates/{template_id}")
+    history = officer.get(f"/templates/{template_id}").get_data(as_text=True)
+    history = history[history.index('id="web-form-changes"'):]
+    lines = re.findall(r"<li>[^<]*: ([^<]+)</li>", history)
+    assert lines == ["Bob Berg paused it", "Alice Andersson gave it a new link",
+                     "Alice Andersson let it take submissions again", "Alice Andersson paused it",
+                     "Alice Andersson turned the web form on"]
+
     support.post(officer, f"/web-forms/{form.id}/status", {"status": "off"}, token_from=f"/templates/{template_id}")
     assert visitor.get(new_path).status_code == 404
     assert cases_of(acme_on.acme.id) == []
