@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -36,6 +36,10 @@ class WebForm(TenantScoped, db.Model):
     require_phone: Mapped[bool] = mapped_column(default=False)
     thank_you: Mapped[str] = mapped_column(sa.Text, default="")
     daily_cap: Mapped[int] = mapped_column(default=200)
+    # Optional limits: the last day it takes submissions (in the organisation's time zone), and
+    # how many submissions it takes in all.
+    closes_on: Mapped[date | None] = mapped_column(sa.Date())
+    max_submissions: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("officer.id", ondelete="SET NULL"))

@@ -93,7 +93,7 @@ def _changed(form: WebForm, officer: Officer, action: str) -> None:
 
 
 def turn_on(template: CaseTemplate, officer: Officer, role_key: str, require_phone: bool, thank_you: str,
-            daily_cap: int) -> WebForm:
+            daily_cap: int, closes_on=None, max_submissions: int | None = None) -> WebForm:
     """Turn on (or change) the template's web automation; raises FormError with the reason."""
     problems = role_problems(version_of(template).content, role_key)
     if template.status != "active":
@@ -112,6 +112,8 @@ def turn_on(template: CaseTemplate, officer: Officer, role_key: str, require_pho
     form.require_phone = bool(require_phone)
     form.thank_you = (thank_you or "").strip()[:2000]
     form.daily_cap = daily_cap
+    form.closes_on = closes_on
+    form.max_submissions = max_submissions
     _changed(form, officer, action)
     db.session.flush()
     return form
@@ -161,6 +163,22 @@ def today_count(form: WebForm) -> int:
     since = utcnow() - timedelta(days=1)
     return db.session.scalar(sa.select(sa.func.count(WebFormSubmission.id))
                              .where(WebFormSubmission.form_id == form.id, WebFormSubmission.created_at >= since)) or 0
+
+
+def total_count(form: WebForm) -> int:
+    return db.session.scalar(sa.select(sa.func.count(WebFormSubmission.id))
+                             .where(WebFormSubmission.form_id == form.id)) or 0
+
+
+def closed_reason(form: WebForm) -> str | None:
+    """Why the form takes no submissions by its own limits (closing day, most submissions), or None."""
+    from core.timezones import zone_of
+
+    if form.closes_on is not None and utcnow().astimezone(zone_of()).date() > form.closes_on:
+        return _("This form closed on %(date)s and takes no more submissions.", date=form.closes_on.isoformat())
+    if form.max_submissions is not None and total_count(form) >= form.max_submissions:
+        return _("This form has taken all the submissions it takes.")
+    return None
 
 
 @dataclass

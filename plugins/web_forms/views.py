@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -75,13 +75,23 @@ def turn_on(template_id: int):
     if not 1 <= cap <= 10000:
         flash(_("Submissions a day: give a number from 1 to 10000."), "error")
         return redirect(back)
+    try:
+        closes_on = date.fromisoformat(request.form["closes_on"]) if request.form.get("closes_on") else None
+    except ValueError:
+        flash(_("Last day: give a date like 2027-03-31."), "error")
+        return redirect(back)
+    raw_max = (request.form.get("max_submissions") or "").strip()
+    max_submissions = int(raw_max) if raw_max.isdigit() else None
+    if raw_max and (max_submissions is None or not 1 <= max_submissions <= 1000000):
+        flash(_("Most submissions: give a number from 1 to 1000000, or leave it empty."), "error")
+        return redirect(back)
     thank_you = request.form.get("thank_you", "")
     if len(thank_you) > 2000:
         flash(_("The thank-you text is too long (at most 2000 characters)."), "error")
         return redirect(back)
     try:
         service.turn_on(template, current_user, request.form.get("role_key", ""),
-                        request.form.get("require_phone") == "1", thank_you, cap)
+                        request.form.get("require_phone") == "1", thank_you, cap, closes_on, max_submissions)
     except service.FormError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -204,6 +214,9 @@ def fill(slug: str):
     if service.role_problems(content, form.role_key):  # the template changed since: the office sees why
         log.warning("web form %s: its template %s no longer fits the form", form.id, template.id)
         return _closed(form, _("This form is not available at the moment. Try again later."), 503)
+    closed = service.closed_reason(form)
+    if closed:
+        return _closed(form, closed, 410)
     values = {"name": "", "email": "", "phone": "", "key": secrets.token_urlsafe(16)}
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -372,3 +372,24 @@ def test_two_posts_of_the_same_page_at_the_same_moment_make_one_case(app, acme_o
     assert len(cases_of(tenant_id)) == 1
     with tenant_context(tenant_id):
         assert db.session.scalar(sa.select(sa.func.count(WebFormSubmission.id))) == 1
+
+
+def test_a_form_past_its_last_day_or_full_says_so_and_starts_nothing(app, acme_on):
+    template_id = form_template(acme_on.alice)
+    officer = office(app)
+    turn_on(officer, template_id, max_submissions="1")
+    path = public_path(officer, template_id)
+    assert submit(app.test_client(), path).status_code == 302
+    full = app.test_client().get(path)
+    assert full.status_code == 410 and "taken all the submissions it takes" in full.get_data(as_text=True)
+
+    turn_on(officer, template_id, max_submissions="", closes_on="2020-01-31")
+    closed = app.test_client().get(path, headers={"Accept-Language": "sv"})
+    assert closed.status_code == 410 and "Formuläret stängde 2020-01-31" in closed.get_data(as_text=True)
+    turn_on(officer, template_id, closes_on="2999-12-31")
+    assert app.test_client().get(path).status_code == 200
+
+    refused = turn_on(officer, template_id, closes_on="31/12")
+    assert refused.status_code == 302
+    assert "Last day: give a date like 2027-03-31." in officer.get(f"/templates/{template_id}").get_data(as_text=True)
+    assert len(cases_of(acme_on.acme.id)) == 1
