@@ -393,3 +393,15 @@ def test_a_form_past_its_last_day_or_full_says_so_and_starts_nothing(app, acme_o
     assert refused.status_code == 302
     assert "Last day: give a date like 2027-03-31." in officer.get(f"/templates/{template_id}").get_data(as_text=True)
     assert len(cases_of(acme_on.acme.id)) == 1
+
+
+def test_too_many_submissions_to_one_form_are_refused_whoever_sends_them(app, acme_on):
+    app.config["WEB_FORM_RATE_LIMIT"] = "1/3600"
+    template_id = form_template(acme_on.alice)
+    officer = office(app)
+    turn_on(officer, template_id)
+    path = public_path(officer, template_id)
+    assert submit(app.test_client(), path).status_code == 302
+    refused = submit(app.test_client(), path, name="Per Persson", email="per@example.com")
+    assert refused.status_code == 429 and "very many submissions right now" in refused.get_data(as_text=True)
+    assert len(cases_of(acme_on.acme.id)) == 1

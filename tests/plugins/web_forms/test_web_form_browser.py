@@ -68,6 +68,16 @@ def test_a_visitor_on_a_phone_fills_in_and_signs_and_a_case_starts(live_server, 
     finally:
         context.close()
 
+    # The office's list of submissions fits the phone too, and names the visitor.
+    office.goto(f"{live_server.url}/templates/{template_id}")
+    office.get_by_role("link", name="Submissions").click()
+    office.get_by_text("asa@example.com").wait_for()
+    wide = office.evaluate("() => [...document.querySelectorAll('body *')]"
+                           ".filter(e => e.getBoundingClientRect().right > 361).map(e => e.tagName + '#' + e.id)")
+    assert office.evaluate("document.documentElement.scrollWidth") <= 360, wide
+    office.goto(f"{live_server.url}/web-forms/")
+    assert office.evaluate("document.documentElement.scrollWidth") <= 360
+
     with live_server.app.app_context(), tenant_context(people.acme.id):
         [case] = db.session.scalars(sa.select(Case)).all()
         visitor_party = next(p for p in case.parties if p.role_key == "tenant")
