@@ -144,9 +144,12 @@ def changes(form: WebForm, limit: int = 20) -> list[WebFormChange]:
 def submissions(form: WebForm, limit: int | None = 200, status: str | None = None,
                 q: str | None = None) -> list[WebFormSubmission]:
     """The newest submissions first; `status` the case's status, `q` a part of the visitor's name or email."""
+    from sqlalchemy.orm import selectinload
+
     from core.models import Case
 
     stmt = (sa.select(WebFormSubmission).where(WebFormSubmission.form_id == form.id)
+            .options(selectinload(WebFormSubmission.case))
             .order_by(WebFormSubmission.created_at.desc(), WebFormSubmission.id.desc()))
     if status:
         stmt = stmt.join(Case, Case.id == WebFormSubmission.case_id).where(Case.status == status)

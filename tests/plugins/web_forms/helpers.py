@@ -21,15 +21,15 @@ ROLES = [{"key": "tenant", "label": "Tenant", "kind": "signer"},
 LINK = re.compile(r'id="web-form-link" type="text" readonly value="[^"]*(/f/[A-Za-z0-9_-]+)"')
 
 
-def form_template(officer, name="Parking permit", order="sequential", roles=ROLES):
+def form_template(officer, name="Parking permit", order="sequential", roles=ROLES, description="", message=""):
     with tenant_context(officer.tenant_id):
         document = templates.document_entry("lease.pdf", pdf(LEASE_LINES, pages=2))
         content, _found = templates.revised_content(
-            None, {"title": name, "message": "", "allowed_methods": ["touch", "sms"], "signing_order": order,
+            None, {"title": name, "message": message, "allowed_methods": ["touch", "sms"], "signing_order": order,
                    "language": "en", "expiry_days": 30, "reminder_interval_days": 0, "reminder_max": 0},
             [dict(r) for r in roles], [], [document])
         content["fields"] = list(FIELDS)
-        template = templates.create_template(officer, name, content)
+        template = templates.create_template(officer, name, content, description=description)
         db.session.commit()
         return template.id
 

@@ -405,3 +405,12 @@ def test_too_many_submissions_to_one_form_are_refused_whoever_sends_them(app, ac
     refused = submit(app.test_client(), path, name="Per Persson", email="per@example.com")
     assert refused.status_code == 429 and "very many submissions right now" in refused.get_data(as_text=True)
     assert len(cases_of(acme_on.acme.id)) == 1
+
+
+def test_the_public_page_shows_the_templates_message_never_its_office_description(app, acme_on):
+    template_id = form_template(acme_on.alice, description="Internal: Bob approves these by hand",
+                                message="Apply for a parking permit at our office.")
+    officer = office(app)
+    turn_on(officer, template_id)
+    html = app.test_client().get(public_path(officer, template_id)).get_data(as_text=True)
+    assert "Apply for a parking permit at our office." in html and "Bob approves" not in html
