@@ -168,11 +168,16 @@ class Stack:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
         self.admin.dispose()
         shutil.rmtree(self.folder, ignore_errors=True)
+        saved = getattr(self, "_saved_environ", None)
+        if saved is not None:
+            os.environ.clear()
+            os.environ.update(saved)
 
     # --- data ----------------------------------------------------------------------------------------
 
     def _seed(self) -> None:
         """Schema, one organisation, and `cases` sent cases with their signers' links (no jobs run yet)."""
+        self._saved_environ = dict(os.environ)  # given back in stop(): later benchmarks of this run get their own
         os.environ.update({k: v for k, v in self.env().items() if k != "PYTHONPATH"})
         os.environ["DATABASE_URL"] = self.db_url.render_as_string(hide_password=False)
         from core.app import create_app
