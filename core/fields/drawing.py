@@ -246,9 +246,6 @@ def draw_strokes(drawing, drawn: Strokes, left, bottom, width, height) -> None:
     x0 = left + (width - ink_w * scale) / 2 + (PEN - min(xs)) * scale
     y0 = bottom + (height + ink_h * scale) / 2 - (PEN - min(ys)) * scale  # the pad's y runs downwards
 
-    def at(point):
-        return x0 + point[0] * scale, y0 - point[1] * scale
-
     pen = min(max(PEN * scale, PEN_POINTS[0]), PEN_POINTS[1])
     drawing.setStrokeColorRGB(*INK)
     drawing.setFillColorRGB(*INK)
@@ -257,32 +254,39 @@ def draw_strokes(drawing, drawn: Strokes, left, bottom, width, height) -> None:
     drawing.setLineJoin(1)
     # The path's operators are written directly: reportlab's path object formats each number
     # through its generic float formatting, several times slower for a signature's thousands.
+    # Points are thinned in pad pixels (the same distance as on paper: one scale for x and y), so
+    # only the kept ones are moved onto the paper.
     ops = []
     for stroke in strokes:
-        points = _thinned([at(p) for p in stroke])
-        if len(points) == 1:  # a dot
-            drawing.circle(*points[0], pen / 2, stroke=0, fill=1)
+        kept = _thinned(stroke, STEP_POINTS / scale)
+        xs = [x0 + x * scale for x, _y in kept]
+        ys = [y0 - y * scale for _x, y in kept]
+        if len(kept) == 1:  # a dot
+            drawing.circle(xs[0], ys[0], pen / 2, stroke=0, fill=1)
             continue
-        ops.append("{:.2f} {:.2f} m".format(*points[0]))
+        ops.append(f"{xs[0]:.2f} {ys[0]:.2f} m")
         # Catmull-Rom through the points as cubic Béziers: smooth like the pad's own drawing.
-        last = len(points) - 1
+        last = len(kept) - 1
         for i in range(last):
-            p0, p1, p2, p3 = points[max(i - 1, 0)], points[i], points[i + 1], points[min(i + 2, last)]
-            c1 = (p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6)
-            c2 = (p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6)
-            ops.append(f"{c1[0]:.2f} {c1[1]:.2f} {c2[0]:.2f} {c2[1]:.2f} {p2[0]:.2f} {p2[1]:.2f} c")
+            before, after = (i - 1 if i else 0), (i + 2 if i + 2 < last else last)
+            x1, y1, x2, y2 = xs[i], ys[i], xs[i + 1], ys[i + 1]
+            c1x, c1y = x1 + (x2 - xs[before]) / 6, y1 + (y2 - ys[before]) / 6
+            c2x, c2y = x2 - (xs[after] - x1) / 6, y2 - (ys[after] - y1) / 6
+            ops.append(f"{c1x:.2f} {c1y:.2f} {c2x:.2f} {c2y:.2f} {x2:.2f} {y2:.2f} c")
     if ops:
         ops.append("S")
         drawing.addLiteral("\n".join(ops))
 
 
-def _thinned(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The points less than STEP_POINTS apart on paper dropped (a fast pen on a large pad gives
-    hundreds a centimetre); the first and the last kept."""
+def _thinned(points, step: float) -> list[tuple[float, float]]:
+    """The points less than `step` apart dropped (STEP_POINTS on paper: a fast pen on a large pad
+    gives hundreds a centimetre); the first and the last kept."""
     kept = [points[0]]
+    last_x, last_y = points[0]
     for point in points[1:]:
-        if abs(point[0] - kept[-1][0]) + abs(point[1] - kept[-1][1]) >= STEP_POINTS:
+        if abs(point[0] - last_x) + abs(point[1] - last_y) >= step:
             kept.append(point)
+            last_x, last_y = point
     if len(kept) > 1 and kept[-1] != points[-1]:
         kept[-1] = points[-1]
     elif len(kept) == 1 and points[-1] != points[0]:
