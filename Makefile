@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SIGILL := $(VENV)/bin/sigill
 export SIGILL_INSTANCE ?= $(CURDIR)/instance
-# tesseract-ocr reads the MRZ of ID documents (plugins/id_check); fonts-ocr-b draws its test specimens.
-APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools libreoffice-writer-nogui wrk tesseract-ocr tesseract-ocr-eng fonts-ocr-b
+# tesseract-ocr reads the MRZ of ID documents (plugins/id_check); fonts-ocr-b draws its test specimens;
+# GNU time measures tesseract's own peak memory in make bench.
+APT_PACKAGES := chromium poppler-utils qpdf ghostscript fonts-dejavu-core zbar-tools libreoffice-writer-nogui wrk tesseract-ocr tesseract-ocr-eng fonts-ocr-b time
 
 .PHONY: run test bench chaos lint setup system-deps translations clean
 
