@@ -78,8 +78,8 @@ def test_the_admin_sets_a_plugins_settings_by_keyboard_on_a_phone(served, phone)
     phone.keyboard.press("Control+A")
     phone.keyboard.type("500")
     _tab_to(phone, "form.plugin-settings button[type=submit]")
-    phone.keyboard.press("Enter")
-    phone.wait_for_load_state()
+    with phone.expect_navigation(wait_until="load"):  # the answer's page with its stylesheet, not the old one
+        phone.keyboard.press("Enter")
     error = phone.locator("#plugin-example-max_visits-error")
     assert error.inner_text() == "Visits a day: give a value from 1 to 100."  # alice reads English
     assert phone.locator("#plugin-example-max_visits").get_attribute("aria-invalid") == "true"
