@@ -154,6 +154,7 @@ def test_a_failed_check_blocks_signing_with_a_clear_message_in_swedish(served, b
     try:
         page.goto(served.url + made.path(ANNA_NAME))
         page.get_by_role("link", name="Kontrollera din id-handling").click()
+        page.wait_for_url("**/id-check/s/**")
         page.set_input_files("#id-front", files=[_jpeg("pass.jpg", photo_of(passport(broken="document_number"),
                                                                               Shot("flat")))])
         page.wait_for_function("() => document.getElementById('id-front').getAttribute('aria-invalid') === 'false'")

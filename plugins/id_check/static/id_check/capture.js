@@ -126,6 +126,9 @@
   document.querySelectorAll("form[data-id-check]").forEach(function (form) {
     form.querySelectorAll("input[data-id-photo]").forEach(function (input) {
       input.addEventListener("change", function () { check(input, form); });
+      // A photo chosen before this script ran (a slow page, or a form the browser restored on
+      // "back") is measured now, so its "take it again" message is never missing.
+      if (input.files && input.files.length) { check(input, form); }
       if (wantsCamera) { camera(input, form); }
     });
   });
