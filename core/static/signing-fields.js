@@ -3,7 +3,13 @@
 
    Each save names the revision the page had; a field changed meanwhile in another tab or on another
    device comes back as a conflict, and the party chooses which value to keep. After every save the
-   consent text and the digest the signature binds are replaced by the server's. */
+   consent text and the digest the signature binds are replaced by the server's.
+
+   Saves go out one after another and are numbered. A save reads the field's revision when it goes
+   out, so a value typed while the previous save was on its way builds on that save, not on what
+   the page had before it (else the page's own earlier value came back as "changed elsewhere"). An
+   answer about a field that has been saved again since (or typed in) is not shown: the newer save's
+   answer tells. Signing waits for the saves on their way too. */
 (function () {
   "use strict";
 
@@ -21,6 +27,9 @@
   var timers = {};
   var queue = Promise.resolve();
   var current = 0;
+  var made = 0;       // saves made so far; each save's number
+  var latest = {};    // name -> the number of the latest save that carries the field
+  var unanswered = 0; // saves made and not answered yet
 
   function format(text, values) {
     return text.replace(/%\((\w+)\)s/g, function (_m, key) { return values[key]; });
@@ -75,16 +84,20 @@
   function flush() {
     var batch = Object.keys(dirty);
     if (!batch.length) { return queue; }
+    var number = ++made;
     var values = {};
-    var revisions = {};
     batch.forEach(function (name) {
       clearTimeout(timers[name]);
       values[name] = valueOf(dirty[name]);
-      revisions[name] = parseInt(dirty[name].dataset.revision, 10) || 0;
+      latest[name] = number;
     });
     dirty = {};
+    unanswered += 1;
     status.textContent = texts.saving;
     queue = queue.then(function () {
+      // Read now, not when the save was made: the save before it may have been answered meanwhile.
+      var revisions = {};
+      batch.forEach(function (name) { revisions[name] = revisionOf(byName(name)); });
       return fetch(section.dataset.saveUrl, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
@@ -96,8 +109,10 @@
         }
         return response.json();
       }).then(function (body) {
-        if (body) { answered(body, batch); }
+        unanswered -= 1;
+        if (body) { answered(body, batch, number); }
       }, function () {
+        unanswered -= 1;
         batch.forEach(function (name) { dirty[name] = byName(name); });
         status.textContent = texts.offline;
       });
@@ -109,24 +124,39 @@
     return items.find(function (item) { return nameOf(item) === name; });
   }
 
-  function answered(body, batch) {
+  function revisionOf(item) { return parseInt(item.dataset.revision, 10) || 0; }
+
+  // Typed in since, or carried by a save made after the one numbered `number`: that save will tell.
+  function newerThan(name, number) { return name in dirty || (latest[name] || 0) > number; }
+
+  function answered(body, batch, number) {
     if (body.redirect) { window.location.href = body.redirect; return; }
     batch.forEach(function (name) {
       var item = byName(name);
+      var saved = body.revisions && name in body.revisions;
+      // Revisions only grow: "keep mine" may already have taken a newer one from a conflict.
+      if (saved) { item.dataset.revision = Math.max(revisionOf(item), body.revisions[name]); }
+      if (newerThan(name, number)) { return; }
       var errors = (body.errors || {})[name];
-      if (body.revisions && name in body.revisions) { item.dataset.revision = body.revisions[name]; }
       showError(item, errors ? errors.join(" ") : "");
       var conflict = (body.conflicts || {})[name];
-      if (conflict) { showConflict(item, conflict); }
+      if (conflict) {
+        showConflict(item, conflict);
+      } else if (saved) {
+        hideConflict(item, body.revisions[name]);
+      }
     });
     // Fields this page did not send but another tab or device changed: shown, never taken silently.
     Object.keys(body.current || {}).forEach(function (name) {
       var item = byName(name);
-      if (!item || batch.indexOf(name) !== -1 || name in dirty) { return; }
-      if (body.current[name].revision > (parseInt(item.dataset.revision, 10) || 0)) {
+      if (!item || batch.indexOf(name) !== -1 || newerThan(name, number)) { return; }
+      if (body.current[name].revision > revisionOf(item)) {
         showConflict(item, body.current[name]);
       }
     });
+    // Only the latest save's answer says what the page now is: an earlier one is not "Saved."
+    // while a newer save is on its way, and its digest binds values the page no longer shows.
+    if (number !== made) { return; }
     status.textContent = body.ok ? texts.saved : "";
     // The digest the signature binds is taken only while the page shows what is stored: with a
     // value refused or changed elsewhere on screen, signing waits (and the server would refuse).
@@ -169,6 +199,12 @@
     box.dataset.revision = conflict.revision;
   }
 
+  // A save of this page's value answered at `revision` settles a change from elsewhere it had shown.
+  function hideConflict(item, revision) {
+    var box = item.querySelector(".conflict");
+    if (!box.hidden && (parseInt(box.dataset.revision, 10) || 0) <= revision) { box.hidden = true; }
+  }
+
   function resolve(item, useTheirs) {
     var box = item.querySelector(".conflict");
     item.dataset.revision = box.dataset.revision;
@@ -190,11 +226,11 @@
   form.querySelector("[data-save-button]").hidden = true;
   form.addEventListener("submit", function (event) { event.preventDefault(); flush(); });
 
-  // Signing waits for the last save, so the digest it binds is the one of what was typed; and it
-  // stops at a refused value, a change from elsewhere or a save that failed, which signing would
-  // otherwise lose or sign unseen: the party is told and taken to the field.
+  // Signing waits for the last save (still to be made, or on its way), so the digest it binds is the
+  // one of what was typed; and it stops at a refused value, a change from elsewhere or a save that
+  // failed, which signing would otherwise lose or sign unseen: the party is told and taken to the field.
   function waitForSaves(event) {
-    var pending = Object.keys(dirty).length > 0;
+    var pending = Object.keys(dirty).length > 0 || unanswered > 0;
     if (!pending && !problem()) { return; }
     var submitter = event.submitter || event.target;
     event.preventDefault();
