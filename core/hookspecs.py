@@ -212,7 +212,10 @@ def ui_panels(slot, context):
     "signer_page" (above the signing form; context `case`, `party`, `language` and `token`, a
     stand-in to build links with, e.g. `url_for("my.view", token=context["token"])`: the result is
     part of the signer page's cache key, so it must depend only on what it was given and on rows
-    it reads, never on time or chance), "signer_completed" (`case`, `party`), "case_sidebar" (the
+    it reads, never on time or chance), "signer_completed" (`case`, `party`), "signer_step" (a
+    plugin's own page for a step before signing, see `signing_steps`: that page renders the slot
+    with `case`, `party` and `token`, the party's real link token, so other plugins can add to it,
+    e.g. the kiosk's watcher that takes a tablet back to idle), "case_sidebar" (the
     office's case page; `case`), "template_detail" (the office's template page, under its
     settings; `template`, `content`: the current version's roles, documents and settings),
     "admin_notices" and "admin_settings" (`tenant`).

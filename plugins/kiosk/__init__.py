@@ -169,9 +169,9 @@ def ui_panels(slot, context):
         if not signers and not showing:
             return None
         html = render_template("kiosk/case_panel.html", case=case, signers=signers, devices=service.devices(),
-                               showing=showing, views=service.showing)
+                               showing=showing, views=service.showing, open_steps=service.open_steps)
         return Markup(html)  # noqa: S704  (autoescaped template)
-    if slot in ("signer_page", "signer_completed"):
+    if slot in ("signer_page", "signer_completed", "signer_step"):
         # The tablet's own script (what brings it back to idle); it asks the tablet's state with
         # the link it has, which answers only with the tablet's cookie. Depends on rows only.
         party = context.get("party")

@@ -248,3 +248,29 @@ def cancel(device: KioskDevice, officer) -> None:
         events.record_by(case, "kiosk_cancelled", Actor.for_officer(officer),
                          data={"device": device.id, "device_name": device.name, "party": device.party_id})
     to_idle(device)
+
+
+def steps_fingerprint(device: KioskDevice) -> str:
+    """The pushed party's steps before signing (the core's `signing_steps`, e.g. an ID check) and
+    whether each is done: when it changes, the tablet opens the signing page again."""
+    from core.models import Case, Party
+    from core.signing.steps import steps_for
+
+    case = db.session.get(Case, device.case_id) if device.case_id else None
+    party = db.session.get(Party, device.party_id) if device.party_id else None
+    if case is None or party is None or party.case_id != case.id:
+        return ""
+    return ",".join(f"{step.name}:{int(bool(step.done))}" for step in steps_for(case, party))
+
+
+def open_steps(device: KioskDevice) -> list[str]:
+    """What the pushed party must do before signing (the core's `signing_steps`), for the office:
+    e.g. an ID check the officer does at the counter on the case page."""
+    from core.models import Case, Party
+    from core.signing.steps import steps_for
+
+    case = db.session.get(Case, device.case_id) if device.case_id else None
+    party = db.session.get(Party, device.party_id) if device.party_id else None
+    if case is None or party is None or party.case_id != case.id or case.status != "pending":
+        return []
+    return [str(step.label) for step in steps_for(case, party) if not step.done]

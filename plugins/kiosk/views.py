@@ -163,6 +163,7 @@ def watch(token: str):
     slug = g.tenant.slug
     return jsonify(state=device.state, idle_url=url_for("kiosk.tablet", slug=slug),
                    end_url=url_for("kiosk.tablet", slug=slug, end=1),
+                   open_url=url_for("signing.open", token=token), steps=service.steps_fingerprint(device),
                    timeout=int(current_app.config["KIOSK_IDLE_SECONDS"]))
 
 
