@@ -83,6 +83,11 @@ class Stack:
     proxy_database: bool = False
     worker_command: list[str] = field(default_factory=lambda: ["-m", "core.cli", "worker"])
     extra_env: dict = field(default_factory=dict)
+    # One person (name, email) as the only signer of every case (the stamp signature's bench), and
+    # the plugins the organisation switches on.
+    one_signer: tuple[str, str] | None = None
+    plugins: list[str] = field(default_factory=list)
+    scheduler: bool = True
 
     def start(self) -> Stack:
         self.folder = Path(tempfile.mkdtemp(prefix="sigill-stack-"))
@@ -103,7 +108,8 @@ class Stack:
         self.start_web()
         for number in range(self.workers):
             self.start_worker(number)
-        self.start_scheduler()
+        if self.scheduler:
+            self.start_scheduler()
         return self
 
     def service_url(self) -> str:
@@ -192,6 +198,7 @@ class Stack:
         with app.app_context():
             db.create_all()
             tenant = create_tenant("bench", "Bench AB")
+            tenant.enabled_plugins = list(self.plugins)
             officer = create_officer(tenant, "officer@bench.example", "Olle Officer", role="admin",
                                      password=secrets.token_urlsafe(16), language="en")
             document = pdf(pages=2)
@@ -200,8 +207,10 @@ class Stack:
                     case = cases.create_case(officer, f"Lease {number + 1}", message="Please sign.",
                                              allowed_methods=["touch"])
                     cases.add_document(case, "lease.pdf", document)
-                    parties = [cases.add_party(case, f"Signer {number}-{n}", f"s{number}-{n}@example.com",
-                                               language="en") for n in range(self.signers_per_case)]
+                    people = ([self.one_signer] if self.one_signer else
+                              [(f"Signer {number}-{n}", f"s{number}-{n}@example.com")
+                               for n in range(self.signers_per_case)])
+                    parties = [cases.add_party(case, name, email, language="en") for name, email in people]
                     cases.send_case(case, officer)
                     self.links += ["/s/" + cases.issue_party_link(p).rsplit("/", 1)[-1] for p in parties]
                 db.session.commit()

@@ -89,6 +89,10 @@ def event_text(event):
         return _("%(name)s signed together with %(num)s other documents in one stamp signature (manifest SHA-256 "
                  "%(sha256)s).", name=event.actor_label or "", num=data.get("others", 0),
                  sha256=data.get("manifest_sha256", ""))
+    if event.kind == "stamp_not_signed":
+        data = event.data or {}
+        return _("%(name)s's stamp signature (manifest SHA-256 %(sha256)s) could not sign this case: %(reason)s",
+                 name=event.actor_label or "", sha256=data.get("manifest_sha256", ""), reason=data.get("reason", ""))
     return None
 
 

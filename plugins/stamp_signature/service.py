@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from marshmallow import Schema, fields
@@ -36,6 +37,14 @@ log = logging.getLogger(__name__)
 NAME = "stamp_signature"
 # Methods a stamp signature can use: proved once for every selected case.
 STAMP_METHODS = ("touch", "sms")
+# Up to INLINE_CASES cases are signed in the request itself. More are signed by jobs of CHUNK cases
+# each (`sign_chunk`): the request stays short whatever the number of cases, the work is spread
+# over the workers, and a worker killed mid-way is resumed by the job's retry (each case commits
+# on its own; a case already signed is passed over, so none is signed twice).
+INLINE_CASES = 25
+CHUNK = 50
+# The page lists at most this many waiting cases at a time (the newest first; filters narrow it).
+PAGE_SIZE = 100
 
 
 
@@ -73,20 +82,22 @@ def same_person(a: Party, b: Party) -> bool:
     return True
 
 
+def _candidates_query(party: Party):
+    return (sa.select(Party).join(Case, Case.id == Party.case_id)
+            .where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
+                   Party.role == "signer", Party.status.not_in(("signed", "declined")))
+            .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner),
+                     joinedload(Party.case).selectinload(Case.parties))  # signing order: one query for all
+            .order_by(Case.sent_at.desc(), Case.id.desc()))
+
+
 def candidates(party: Party) -> list[Party]:
     """Signer parties of the same person in the current organisation on pending cases, unsigned
     (the tenant scoping keeps every other organisation's rows out). The case service stores emails
     in lower case, so the (tenant, email) index finds them."""
     if not (party.email or "").strip():
         return []
-    rows = db.session.scalars(
-        sa.select(Party).join(Case, Case.id == Party.case_id)
-        .where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
-               Party.role == "signer", Party.status.not_in(("signed", "declined")))
-        .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner),
-                 joinedload(Party.case).selectinload(Case.parties))  # signing order: one query for all
-        .order_by(Case.sent_at.desc(), Case.id.desc())
-    ).unique().all()
+    rows = db.session.scalars(_candidates_query(party)).unique().all()
     return [p for p in rows if same_person(party, p)]
 
 
@@ -96,11 +107,72 @@ def waiting(party: Party) -> list[signing.Link]:
     return [link for link in links if link.state == "open"]
 
 
+def waiting_page(party: Party, limit: int | None, keep=lambda link: True, skip: frozenset = frozenset()
+                 ) -> tuple[list[signing.Link], bool]:
+    """The first `limit` of `waiting(party)` that `keep` keeps (the page's filters) and whose case
+    is not in `skip`, and whether there are more. Read in batches, newest first, so the first page
+    of a person with 1,000 waiting cases reads about one batch, not all of them."""
+    if not (party.email or "").strip():
+        return [], False
+    if limit is None:
+        return [link for link in waiting(party) if link.case.id not in skip and keep(link)], False
+    found: list[signing.Link] = []
+    batch, offset = 2 * limit, 0
+    while len(found) <= limit:
+        rows = db.session.scalars(_candidates_query(party).limit(batch).offset(offset)).unique().all()
+        for row in rows:
+            if row.case_id in skip or not same_person(party, row):
+                continue
+            link = signing.link_state(row)
+            if link.state == "open" and keep(link):
+                found.append(link)
+        if len(rows) < batch:
+            break
+        offset += batch
+    return found[:limit], len(found) > limit
+
+
+def senders(party: Party) -> list[tuple[int, str]]:
+    """Who sent the person's unsigned cases (the page's sender filter), by name."""
+    from core.models import Officer
+
+    if not (party.email or "").strip():
+        return []
+    rows = db.session.execute(
+        sa.select(Officer.id, Officer.name).distinct().join(Case, Case.owner_id == Officer.id)
+        .join(Party, Party.case_id == Case.id)
+        .where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
+               Party.role == "signer", Party.status.not_in(("signed", "declined")))).all()
+    return sorted(((i, n) for i, n in rows), key=lambda s: s[1])
+
+
+def page_rows(links: list[signing.Link], ip: str, user_agent: str, language: str) -> list[dict]:
+    """What the stamp page shows of each case: the documents digest it binds and whether the
+    party must fill in fields first. One query finds the cases where the party has fields; only
+    those need the full signing context (most have none: their digest is the documents')."""
+    from core.models import CaseField
+
+    with_fields = set(db.session.scalars(sa.select(CaseField.case_id).distinct().where(
+        CaseField.party_id.in_([link.party.id for link in links])))) if links else set()
+    rows = []
+    for link in links:
+        case = link.case
+        if case.id in with_fields:
+            ctx = signing.signing_context(link, ip, user_agent, language)
+            digest, missing = ctx.documents_digest, bool(ctx.field_errors)
+        else:
+            digest, missing = signing.documents_digest(list(case.documents)), False
+        rows.append({"case": case, "party": link.party, "digest": digest,
+                     "sender": case.owner.name if case.owner else "", "fields_missing": missing})
+    return rows
+
+
 @dataclass
 class Outcome:
     signed: list[Case] = field(default_factory=list)
     refused: list[tuple[int, str, str]] = field(default_factory=list)  # (case id, title, reason)
     manifest_sha256: str | None = None
+    queued: list[Case] = field(default_factory=list)  # being signed by jobs (`sign_chunk`)
 
 
 def refusal_reason(link: signing.Link) -> str:
@@ -252,8 +324,11 @@ def sign_together(party: Party, selected: dict[int, str], method_name: str, form
     documents = sum(len(c.documents) for c in contexts)
     db.session.add(StampManifest(tenant_id=party.tenant_id, sha256=sha256, manifest=data.decode(),
                                  method=method_name, case_count=len(contexts)))
-    db.session.commit()
     outcome.manifest_sha256 = sha256
+    if len(ready) > INLINE_CASES:
+        sign_later(outcome, ready, method_name, result, consent, sha256, len(contexts), documents)  # commits
+        return outcome
+    db.session.commit()
     for ctx, shown in ready:
         token = current_stamp.set({"manifest_sha256": sha256, "cases": len(contexts),
                                    "other_documents": documents - len(ctx.documents)})
@@ -274,17 +349,134 @@ def sign_together(party: Party, selected: dict[int, str], method_name: str, form
     return outcome
 
 
-def progress(party: Party, case_ids: list[int]) -> dict[int, str]:
+def sign_later(outcome: Outcome, ready: list[tuple[SigningContext, str]], method_name: str, result, consent: str,
+               sha256: str, cases: int, documents: int) -> None:
+    """Hand the signing of every case to jobs of CHUNK cases. The method's proof goes with them,
+    encrypted for the tenant in the blob store (jobs take plain values); each job reads it back."""
+    from core import encryption, jobs
+    from core.storage import blobs
+
+    first = ready[0][0]
+    tenant_id, party_id = first.party.tenant_id, first.party.id
+    # Plain values for the result page: the commit below expires the loaded rows, and reading
+    # 1,000 of them back one by one took longer than the rest of the request.
+    queued = [SimpleNamespace(id=ctx.case.id, title=ctx.case.title) for ctx, _shown in ready]
+    proof = json.dumps({
+        "method": method_name, "evidence": result.evidence, "identity": result.identity, "summary": result.summary,
+        "consent": consent, "manifest_sha256": sha256, "cases": cases, "documents": documents,
+        "ip": first.ip, "user_agent": first.user_agent, "language": first.language,
+    }, default=str).encode()
+    proof_sha256 = blobs().put(encryption.encrypt(proof, tenant_id, f"{NAME}:proof:{sha256}"))
+    for start in range(0, len(ready), CHUNK):
+        chunk = [f"{case.id}:{shown}" for case, (_ctx, shown) in zip(queued[start:start + CHUNK],
+                                                                     ready[start:start + CHUNK], strict=True)]
+        jobs.enqueue(sign_chunk, party_id, proof_sha256, sha256, ",".join(chunk), tenant_id=tenant_id)
+    db.session.commit()
+    outcome.queued = queued
+    log.info("stamp signature %s: %d cases handed to %d jobs", sha256[:12], len(ready),
+             -(-len(ready) // CHUNK))
+
+
+def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: str) -> None:
+    """A job: sign each case of `chunk` ("case id:documents digest the page showed", comma
+    separated) for the person of `party_id` with the stamp's proof. Run again after a crash, it
+    passes over the cases already signed. A case that cannot be signed any more gets a
+    `stamp_not_signed` event with the reason (what the stamp page's progress shows)."""
+    from core import encryption
+    from core.signing.methods import MethodResult
+    from core.storage import blobs
+
+    party = db.session.get(Party, party_id)
+    if party is None:
+        return
+    proof = json.loads(encryption.decrypt(blobs().get(proof_sha256), party.tenant_id,
+                                          f"{NAME}:proof:{manifest_sha256}"))
+    result = MethodResult(evidence=proof["evidence"], identity=proof["identity"], summary=proof["summary"])
+    wanted = dict(item.split(":", 1) for item in chunk.split(","))
+    ids = [int(case_id) for case_id in wanted]
+    mine = {p.case_id: p for p in db.session.scalars(
+        sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.case_id.in_(ids), Party.role == "signer")
+        .options(joinedload(Party.case).joinedload(Case.documents))).unique() if same_person(party, p)}
+    for case_id in ids:
+        other = mine.get(case_id)
+        if other is None:
+            continue
+        link = signing.link_state(other)
+        if link.state != "open":  # signed by an earlier run of this job, or revoked, expired ... since
+            if link.state not in ("signed", "completed") and not _noted(link.case, manifest_sha256):
+                with force_locale(proof["language"]):
+                    reason = str(refusal_reason(link))
+                _not_signed(link.case, other, manifest_sha256, reason)
+            continue
+        ctx = signing.signing_context(link, proof["ip"], proof["user_agent"], proof["language"])
+        token = current_stamp.set({"manifest_sha256": manifest_sha256, "cases": proof["cases"],
+                                   "other_documents": proof["documents"] - len(ctx.documents)})
+        try:
+            signed = dataclasses.replace(ctx, consent_text=proof["consent"] + "\n\n" + ctx.consent_text)
+            with force_locale(proof["language"]):
+                signing.sign_verified(signed, proof["method"], result, wanted[str(case_id)])
+        except signing.SignRefused as refused:
+            db.session.rollback()
+            _not_signed(db.session.get(Case, case_id), db.session.get(Party, other.id), manifest_sha256,
+                        str(refused.message))
+        finally:
+            current_stamp.reset(token)
+
+
+def _noted(case: Case, manifest_sha256: str) -> bool:
+    from core.models import Event
+
+    found = db.session.scalars(sa.select(Event.data).where(Event.case_id == case.id,
+                                                           Event.kind == "stamp_not_signed"))
+    return any((data or {}).get("manifest_sha256") == manifest_sha256 for data in found)
+
+
+def _not_signed(case: Case | None, party: Party | None, manifest_sha256: str, reason: str) -> None:
+    from core.cases import events
+
+    if case is None or party is None:
+        return
+    events.record(case, "stamp_not_signed", "party", actor_id=party.id, actor_label=party.name,
+                  data={"manifest_sha256": manifest_sha256, "reason": reason})
+    db.session.commit()
+
+
+def progress(party: Party, case_ids: list[int], manifest_sha256: str | None = None) -> dict[int, str]:
     """{case id: `core.signing.service.outcome`} for the person's signed cases among `case_ids`
-    (after a stamp signature, while they are sealed); other cases are left out."""
-    if not case_ids or not (party.email or "").strip():
+    (after a stamp signature, while they are sealed); other cases are left out. With the
+    manifest's hash, its cases are taken (`case_ids` ignored) and those not signed yet read
+    "signing" while its jobs run, or "not_signed" once a job found they could not be signed."""
+    email = (party.email or "").strip().lower()
+    found = manifest(manifest_sha256) if manifest_sha256 else None
+    if found is not None:
+        case_ids = [entry["case"] for entry in json.loads(found.manifest)]
+    if not case_ids or not email:
         return {}
-    rows = db.session.scalars(
-        sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
-                               Party.case_id.in_(case_ids[:1000]), Party.status == "signed")
-        .options(joinedload(Party.case))
-    ).unique().all()
-    return {p.case_id: signing.outcome(signing.link_state(p)) for p in rows if same_person(party, p)}
+    query = sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.email == email,
+                                   Party.case_id.in_(case_ids[:1000]), Party.role == "signer")
+    if found is None:
+        query = query.where(Party.status == "signed")
+    rows = [p for p in db.session.scalars(query.options(joinedload(Party.case))).unique() if same_person(party, p)]
+    refused = not_signed([p.case_id for p in rows if p.status != "signed"], found.sha256) if found else {}
+    states = {}
+    for row in rows:
+        if row.status == "signed":
+            states[row.case_id] = signing.outcome(signing.link_state(row))
+        elif row.status != "declined":
+            states[row.case_id] = "not_signed" if row.case_id in refused else "signing"
+    return states
+
+
+def not_signed(case_ids: list[int], manifest_sha256: str) -> dict[int, str]:
+    """{case id: reason} for the cases among `case_ids` a stamp job could not sign."""
+    from core.models import Event
+
+    if not case_ids:
+        return {}
+    rows = db.session.execute(sa.select(Event.case_id, Event.data).where(
+        Event.case_id.in_(case_ids), Event.kind == "stamp_not_signed")).all()
+    return {case_id: data.get("reason", "") for case_id, data in rows
+            if (data or {}).get("manifest_sha256") == manifest_sha256}
 
 
 def record_opened(party: Party, document_id: int) -> None:

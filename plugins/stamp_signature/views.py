@@ -34,27 +34,27 @@ def guard():
 
 def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None, error: str | None = None,
           status: int = 200, notice: str | None = None, progress: dict | None = None):
-    links = service.waiting(link.party)
-    senders = sorted({(o.case.owner.id, o.case.owner.name) for o in links if o.case.owner}, key=lambda s: s[1])
     text = (request.args.get("q") or "").strip().casefold()
     sender = request.args.get("sender", type=int)
     since = _date(request.args.get("since"))
-    shown = [o for o in links if (not text or text in o.case.title.casefold())
-             and (not sender or o.case.owner_id == sender)
-             and (since is None or (o.case.sent_at and o.case.sent_at.date() >= since))]
-    rows = []
-    for other in shown:
-        ctx = signing.signing_context(other, client_ip(), user_agent(), g.locale)
-        rows.append({"case": other.case, "party": other.party, "digest": ctx.documents_digest,
-                     "sender": other.case.owner.name if other.case.owner else "",
-                     "fields_missing": bool(ctx.field_errors)})
+    show_all = request.args.get("all") == "1"
+
+    def keep(o: signing.Link) -> bool:
+        return ((not text or text in o.case.title.casefold()) and (not sender or o.case.owner_id == sender)
+                and (since is None or bool(o.case.sent_at and o.case.sent_at.date() >= since)))
+
+    # Being signed by jobs after this POST: not offered again.
+    queued = frozenset(case.id for case in outcome.queued) if outcome is not None else frozenset()
+    shown, more = service.waiting_page(link.party, None if show_all else service.PAGE_SIZE, keep, queued)
+    rows = service.page_rows(shown, client_ip(), user_agent(), g.locale)
     opened = service.opened_documents([r["party"] for r in rows])
     must_open = service.require_opened(link.tenant)
     for row in rows:
         row["unopened"] = must_open and not all(d.id in opened for d in row["case"].documents)
-    methods = service.common_methods(links)
+    methods = service.common_methods(shown)
     filters = {"q": request.args.get("q", ""), "sender": sender, "since": request.args.get("since", ""),
-               "senders": senders, "total": len(links), "active": bool(text or sender or since)}
+               "senders": service.senders(link.party), "total": len(shown) + more, "more": more,
+               "active": bool(text or sender or since)}
     return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
                            filters=filters, progress=progress or {},
                            methods=methods, outcome=outcome, error=error, notice=notice, form=request.form), status
@@ -133,10 +133,12 @@ def sign(token: str, link: signing.Link):
         return _page(token, link, error=refused.message, status=422)
     progress = {case_id: str(PROGRESS_LABELS.get(state, state))
                 for case_id, state in service.progress(link.party, [c.id for c in outcome.signed]).items()}
+    progress.update({case.id: str(PROGRESS_LABELS["signing"]) for case in outcome.queued})
     return _page(token, signing.link_state(link.party), outcome=outcome, progress=progress)
 
 
 PROGRESS_LABELS = {
+    "signing": _l("Being signed…"),
     "others": _l("Waiting for the other parties"), "sealing": _l("Being sealed…"),
     "sealing_failed": _l("Sealing failed: the organisation can restart it"), "sealed": _l("Sealed"),
     "revoked": _l("Closed without sealing"), "expired": _l("Closed without sealing"),
@@ -148,10 +150,14 @@ PROGRESS_LABELS = {
 @public(link="token")
 @with_link("open", "waiting", "signed", "completed")
 def progress(token: str, link: signing.Link):
-    """What the result polls while the signed cases are sealed: {case id: {outcome, text}}."""
+    """What the result polls while the signed cases are signed and sealed: {case id: {outcome, text}}
+    for the cases named (`case`), or for every case of the stamp signature (`manifest`: its hash)."""
     ids = [int(raw) for raw in request.args.getlist("case") if raw.isdigit()]
-    found = service.progress(link.party, ids)
-    response = jsonify({str(case_id): {"outcome": state, "text": str(PROGRESS_LABELS.get(state, state))}
+    sha256 = request.args.get("manifest", "")
+    found = service.progress(link.party, ids, sha256 if len(sha256) == 64 else None)
+    reasons = service.not_signed([i for i, state in found.items() if state == "not_signed"], sha256)
+    response = jsonify({str(case_id): {"outcome": state, "text": reasons.get(case_id) or
+                                       str(PROGRESS_LABELS.get(state, state))}
                         for case_id, state in found.items()})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -20,7 +20,9 @@
   var list = document.getElementById("stamp-progress");
   if (!list || !window.fetch) { return; }
   var items = Array.prototype.slice.call(list.querySelectorAll("li[data-case]"));
-  var query = items.map(function (li) { return "case=" + encodeURIComponent(li.dataset.case); }).join("&");
+  // The manifest names every case of the stamp signature (a list of 1,000 ids would not fit a URL).
+  var query = list.dataset.manifest ? "manifest=" + encodeURIComponent(list.dataset.manifest)
+    : items.map(function (li) { return "case=" + encodeURIComponent(li.dataset.case); }).join("&");
   var rounds = 0;
   function poll() {
     rounds += 1;
@@ -33,7 +35,7 @@
           if (!state) { return; }
           li.dataset.outcome = state.outcome;
           li.querySelector(".stamp-state").textContent = state.text;
-          if (state.outcome === "sealing") { busy = true; }
+          if (state.outcome === "sealing" || state.outcome === "signing") { busy = true; }
         });
         if (busy && rounds < 300) { setTimeout(poll, 2000); }
       })

@@ -334,3 +334,67 @@ def test_the_panel_and_the_stamp_page_read_in_swedish(app, on, client):
     html = stamp_page(client, first).get_data(as_text=True)
     assert "Granska och underteckna tillsammans" in html and "Markera alla" in html
     assert "Jag har läst de markerade dokumenten och godkänner att underteckna dem." in html
+
+
+def test_many_cases_are_signed_by_jobs_each_once_and_one_revoked_meanwhile_is_reported(app, on, client, monkeypatch):
+    from plugins.stamp_signature import service
+
+    monkeypatch.setattr(service, "INLINE_CASES", 2)
+    monkeypatch.setattr(service, "CHUNK", 2)
+    made = [lease(on.alice if i % 2 else on.bob, f"Lease {i}") for i in range(1, 6)]
+    html = stamp_page(client, made[0]).get_data(as_text=True)
+    result = client.post(f"/stamp/s/{made[0].token(SARA)}/sign",
+                         data=stamp_form(html, [m.case_id for m in made])).get_data(as_text=True)
+    assert "Your stamp signature covers 5 cases: each is being signed and sealed, see below." in result
+    assert result.count("Being signed…") == 5
+    with tenant_context(on.acme.id):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Signature)) == 0  # the jobs sign
+        cases.revoke_case(db.session.get(Case, made[3].case_id), on.alice, "Wrong flat")  # before its job ran
+        db.session.commit()
+        sha256 = db.session.scalar(sa.select(StampManifest.sha256))
+    url = f"/stamp/s/{made[0].token(SARA)}/progress?manifest={sha256}"
+    assert {v["outcome"] for v in client.get(url).get_json().values()} == {"signing"}
+
+    drain()
+    drain()  # a chunk run again (a retried job) signs nothing twice
+    states = client.get(url).get_json()
+    assert states[str(made[3].case_id)] == {"outcome": "not_signed", "text": "The sender revoked this case."}
+    assert {states[str(m.case_id)]["outcome"] for m in made if m is not made[3]} == {"sealed"}
+    with tenant_context(on.acme.id):
+        for m in made:
+            signatures = db.session.scalars(sa.select(Signature).where(Signature.case_id == m.case_id)).all()
+            case = db.session.get(Case, m.case_id)
+            if m is made[3]:
+                assert signatures == [] and case.status == "revoked"
+                continue
+            [signature] = signatures
+            assert signature.evidence["plugins"]["stamp_signature"] == {
+                "manifest_sha256": sha256, "cases": 5, "other_documents": 4}
+            assert sha256 in signature.consent_text and m.document_sha256 in signature.consent_text
+            assert len(events_of(case, "completed")) == 1 and len(events_of(case, "stamp_signed")) == 1
+    # A chunk job run once more (as after a crash) passes over the cases it already signed.
+    from core.models import Job
+    with tenant_context(on.acme.id):
+        job = db.session.scalars(sa.select(Job).where(Job.func.like("%sign_chunk"))).first()
+        service.sign_chunk(*job.args)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Signature)) == 4
+        assert len(events_of(db.session.get(Case, made[3].case_id), "stamp_not_signed")) == 1
+
+
+def test_the_page_lists_the_newest_cases_first_and_all_of_them_on_request(app, on, client, monkeypatch):
+    from plugins.stamp_signature import service
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    first = lease(on.alice, "Lease 1")
+    lease(on.bob, "Lease 2")
+    lease(on.alice, "Lease 3")
+    base = f"/stamp/s/{first.token(SARA)}"
+    html = client.get(base).get_data(as_text=True)
+    assert "The newest 2 documents waiting for you" in html and "More documents are waiting." in html
+    assert "Lease 3" in html and "Lease 2" in html and "Lease 1" not in html
+    everything = client.get(base + "?all=1").get_data(as_text=True)
+    assert "3 documents are waiting for you" in everything and "More documents" not in everything
+    assert all(f"Lease {n}" in everything for n in (1, 2, 3))
+    filtered = client.get(base + f"?sender={on.alice.id}").get_data(as_text=True)
+    assert "Lease 1" in filtered and "Lease 3" in filtered and "Lease 2" not in filtered
+    assert "More documents" not in filtered
