@@ -166,10 +166,12 @@ def ui_panels(slot, context):
         signers = [p for p in case.signers if p.status not in ("signed", "declined")]
         signers = signers if case.status == "pending" else []
         showing = service.devices_of_case(case)
-        if not signers and not showing:
+        walk_ins = service.in_person_parties(case)
+        if not signers and not showing and not walk_ins:
             return None
         html = render_template("kiosk/case_panel.html", case=case, signers=signers, devices=service.devices(),
-                               showing=showing, views=service.showing, open_steps=service.open_steps)
+                               showing=showing, views=service.showing, open_steps=service.open_steps,
+                               walk_ins=walk_ins, result_ready=service.result_ready(case))
         return Markup(html)  # noqa: S704  (autoescaped template)
     if slot in ("signer_page", "signer_completed", "signer_step"):
         # The tablet's own script (what brings it back to idle); it asks the tablet's state with
@@ -198,6 +200,9 @@ def event_text(event):
     if event.kind == "kiosk_pushed":
         return _("Sent to the tablet %(tablet)s for %(party)s to sign", tablet=data.get("device_name", ""),
                  party=data.get("party_name", ""))
+    if event.kind == "kiosk_result_emailed":
+        return _("The signed result for %(party)s was emailed to %(email)s from the counter",
+                 party=data.get("party_name", ""), email=data.get("email", ""))
     if event.kind == "kiosk_cancelled":
         return _("The tablet %(tablet)s went back to idle", tablet=data.get("device_name", ""))
     return None

@@ -274,3 +274,55 @@ def open_steps(device: KioskDevice) -> list[str]:
     if case is None or party is None or party.case_id != case.id or case.status != "pending":
         return []
     return [str(step.label) for step in steps_for(case, party) if not step.done]
+
+
+# --- the result for a party who signed in person without an email address -------------------------
+
+RESULT_MAIL_RATE_LIMIT = "20/3600"  # results an officer emails from the counter
+
+
+class ResultError(Exception):
+    pass
+
+
+def in_person_parties(case) -> list:
+    """Signers with no email address (they signed in person): the office prints or emails them the
+    result once the case is sealed."""
+    return [p for p in case.parties if p.role == "signer" and not p.email and p.status == "signed"]
+
+
+def result_ready(case) -> bool:
+    return case.status == "completed" and bool(case.documents) and all(d.sealed_sha256 for d in case.documents)
+
+
+def email_result(case, party, address: str, officer) -> str:
+    """Send the sealed result to an address typed at the counter: the completion email, with links
+    for this party (a new result link; the one made at completion was never sent anywhere). The
+    case's timeline records who sent it to which address."""
+    from core.cases import events
+    from core.cases.actors import Actor
+    from core.i18n import _
+    from core.mail import send_mail
+    from core.security import new_token
+    from core.text import valid_email
+    from core.urls import external_url
+    from tenants.models import Tenant
+
+    address = (address or "").strip()
+    if not valid_email(address):
+        raise ResultError(_("Give a valid email address, like name@example.com."))
+    if party.case_id != case.id or party not in in_person_parties(case) or not result_ready(case):
+        raise ResultError(_("The result can be emailed from here once the case is signed and sealed, "
+                            "for a party who signed in person without an email address."))
+    if not ratelimit.within("kiosk-result-mail", str(officer.id), RESULT_MAIL_RATE_LIMIT):
+        raise ResultError(_("Too many attempts. Wait a few minutes and try again."))
+    ratelimit.hit("kiosk-result-mail", str(officer.id), RESULT_MAIL_RATE_LIMIT)
+    token, party.result_token_hash = new_token()
+    links = [(d.filename, external_url("signing.download_sealed", token=token, document_id=d.id),
+              external_url("sealing.party_receipt", token=token, document_id=d.id)) for d in case.documents]
+    send_mail(address, "case_completed", party.language or case.language, tenant=db.session.get(Tenant, case.tenant_id),
+              case=case, party=party, sender=officer, documents=links, extra=[],
+              page_url=external_url("signing.open", token=token))
+    events.record_by(case, "kiosk_result_emailed", Actor.for_officer(officer),
+                     data={"party": party.id, "party_name": party.name, "email": address})
+    return address

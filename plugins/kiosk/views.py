@@ -211,3 +211,49 @@ def push(case_id: int):
     db.session.commit()
     flash(_("Sent to %(tablet)s. %(party)s can now sign there.", tablet=device.name, party=party.name), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
+
+
+# --- the result for a party who signed in person ---------------------------------------------------
+
+
+def _case(case_id: int):
+    from core.models import Case
+
+    case = db.session.get(Case, case_id)  # scoped: another organisation's case is None
+    if case is None:
+        abort(404)
+    return case
+
+
+@bp.get("/cases/<int:case_id>/result")
+@login_required
+def print_result(case_id: int):
+    """A print-friendly page of the signed result, with the sealed PDFs to download and print."""
+    case = _case(case_id)
+    if not service.result_ready(case):
+        abort(404)
+    from core.signing import methods as signing_methods
+    from core.timezones import format_time
+
+    return render_template("kiosk/result.html", case=case, parties=list(case.parties), documents=list(case.documents),
+                           method_labels=signing_methods.all_titles(), when=lambda t: format_time(t, g.tenant))
+
+
+@bp.post("/cases/<int:case_id>/parties/<int:party_id>/email-result")
+@login_required
+def email_result(case_id: int, party_id: int):
+    from core.models import Party
+
+    case = _case(case_id)
+    party = db.session.get(Party, party_id)
+    if party is None or party.case_id != case.id:
+        abort(404)
+    try:
+        address = service.email_result(case, party, request.form.get("email", ""), current_user)
+    except service.ResultError as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for("cases.detail", case_id=case.id) + "#kiosk-result")
+    db.session.commit()
+    flash(_("The signed result was emailed to %(email)s.", email=address), "success")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#kiosk-result")
