@@ -105,6 +105,36 @@ def reencrypt_files():
     """
 
 
+@hookspec
+def webhook_events():
+    """Return a dict `{event name: label}` of the webhook events this plugin fires.
+
+    Names are dotted and start with the plugin's own word (`web_form.submission.created`), at most
+    40 characters; labels are lazy-translatable (`_l`), shown on the admin's API page next to the
+    core's events. Asked for the admin's organisation (only plugins it has on offer their events
+    there) and, for the OpenAPI document's list, of every installed plugin. Fire an event with
+    `core.api.webhooks.fire(event, case, data)` inside the transaction of the change: the core
+    queues one delivery per subscribed endpoint (signed, retried, ordered per case by `sequence`),
+    and nothing is sent if the change rolls back.
+    """
+
+
+@hookspec
+def api_operations():
+    """Return the OpenAPI description of this plugin's /api/v1 routes: a dict with `paths`, a list
+    of `(path, method, operation)` (path below /api/v1, e.g. `/web-forms/{form_id}`; the operation
+    as in OpenAPI 3, with `operationId`, `summary`, `parameters` and `responses`; schemas named by
+    string), and `schemas`, a dict `{name: marshmallow Schema class}` for the components.
+
+    Asked of every installed plugin while the document is built (once per app). The routes
+    themselves are a blueprint made by `core.api.views.plugin_api_blueprint(plugin name, __name__)`
+    and returned from `register_blueprints`: it authenticates with the organisation's API key like
+    the core's routes, answers 404 (JSON) for an organisation with the plugin off, and answers
+    errors as `{"error": {"code", "message", "fields"}}`. Every route under /api/v1 must be
+    described here (a test fails otherwise); the 401 and 429 answers are added for you.
+    """
+
+
 # --- case lifecycle events (called with the tenant's hooks) -----------------------------------
 
 

@@ -21,10 +21,12 @@ DELIVERY_LOG = 50
 
 
 def event_labels() -> dict[str, str]:
-    return {"case.sent": _("Case sent"), "party.viewed": _("Party opened the documents"),
+    """The core's events, then those of the plugins the organisation has on (`webhook_events`)."""
+    core = {"case.sent": _("Case sent"), "party.viewed": _("Party opened the documents"),
             "party.signed": _("Party signed"), "case.completed": _("Case completed and sealed"),
             "case.declined": _("Case declined"), "case.revoked": _("Case revoked"),
             "case.expired": _("Case expired")}
+    return {**core, **{name: str(label) for name, label in service.plugin_webhook_events().items()}}
 
 
 class ApiKeyForm(FlaskForm):

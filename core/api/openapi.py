@@ -1,12 +1,11 @@
 """The OpenAPI 3 document of /api/v1, generated from the marshmallow schemas with apispec.
 
-`ROUTES` describes every operation; `tests/api/test_openapi.py` fails when a route of the
-blueprint is missing here.
+`ROUTES` describes every operation of the core; plugins describe theirs with the `api_operations`
+hook (their routes are listed for every installed plugin; an organisation with the plugin off gets
+404 from them). `tests/api/test_openapi.py` fails when a route under /api/v1 is described nowhere.
 """
 
 from __future__ import annotations
-
-from functools import cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -184,7 +183,7 @@ PUBLIC_ROUTES: list[tuple[str, str, dict]] = [
     }),
 ]
 
-DESCRIPTION = f"""The Sigill API for integrators: create signing cases (from scratch or from a template), send them,
+DESCRIPTION = """The Sigill API for integrators: create signing cases (from scratch or from a template), send them,
 follow them up, read the values the parties filled in and fetch the sealed PDFs.
 
 Authenticate with an API key of your organisation (created by an administrator under Organisation -> API
@@ -193,9 +192,10 @@ organisation: ids of other organisations answer 404.
 
 Errors are JSON: `{{"error": {{"code": "stable_code", "message": "...", "fields": {{...}}}}}}`.
 
-Webhooks: an administrator registers endpoint URLs and picks events ({", ".join(WEBHOOK_EVENTS)}). Each
-delivery is a POST of JSON `{{"id", "event", "created_at", "data"}}` with the headers `Sigill-Event`,
-`Sigill-Delivery` (the id; the same on retries) and `Sigill-Signature: t=<unix time>,v1=<hex>`, where
+Webhooks: an administrator registers endpoint URLs and picks events ({events}). Each
+delivery is a POST of JSON `{{"id", "event", "created_at", "sequence", "data"}}` (`sequence`: the number of the
+case's event that caused it, increasing per case, to order deliveries that arrive out of order) with the
+headers `Sigill-Event`, `Sigill-Delivery` (the id; the same on retries) and `Sigill-Signature: t=<unix time>,v1=<hex>`, where
 `v1` is HMAC-SHA256 with the endpoint's secret over `<t>.<body>`. Answer with a 2xx status; anything else is
 retried with backoff (30 s, 2 min, 10 min, 1 h, ...) for a day. Deliveries go to public internet addresses
 only: the host name is resolved and checked at every attempt, and redirects are not followed."""
@@ -203,14 +203,22 @@ only: the host name is resolved and checked at every attempt, and redirects are 
 
 def openapi_spec() -> dict:
     """The document for this app: signing methods are listed as the app's method registry has them
-    (`schemas.MethodName.choices`), so it is built once per set of installed methods."""
-    return _openapi_spec(tuple(schemas.MethodName().choices))
+    (`schemas.MethodName.choices`) and plugins' routes and webhook events as its installed plugins
+    describe them, so it is built once per app and set of installed methods."""
+    from flask import current_app
+
+    cached = current_app.extensions.setdefault("sigill_openapi", {})
+    method_names = tuple(schemas.MethodName().choices)
+    if method_names not in cached:
+        cached[method_names] = _openapi_spec(current_app.extensions["sigill_pm"])
+    return cached[method_names]
 
 
-@cache
-def _openapi_spec(method_names: tuple[str, ...]) -> dict:
+def _openapi_spec(pm) -> dict:
+    plugin_events = [name for declared in pm.hook.webhook_events() for name in (declared or {})]
+    events = ", ".join(dict.fromkeys([*WEBHOOK_EVENTS, *plugin_events]))
     spec = APISpec(title="Sigill API", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": DESCRIPTION}, servers=[{"url": "/api/v1"}])
+                   info={"description": DESCRIPTION.format(events=events)}, servers=[{"url": "/api/v1"}])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.security_scheme("apiKey", {"type": "apiKey", "in": "header", "name": "X-Api-Key"})
     for name, schema in (("Case", schemas.CaseOut), ("CasePage", schemas.CasePageOut),
@@ -221,8 +229,13 @@ def _openapi_spec(method_names: tuple[str, ...]) -> dict:
                          ("Template", schemas.TemplateOut), ("TemplateList", schemas.TemplateListOut),
                          ("TemplateCaseIn", schemas.TemplateCaseIn)):
         spec.components.schema(name, schema=schema)
+    routes = list(ROUTES)
+    for described in pm.hook.api_operations():
+        for name, schema in (described or {}).get("schemas", {}).items():
+            spec.components.schema(name, schema=schema)
+        routes.extend((described or {}).get("paths", []))
     paths: dict[str, dict] = {}
-    for path, method, operation in ROUTES:
+    for path, method, operation in routes:
         operation = {**operation, "responses": {**operation["responses"], **COMMON_ERRORS},
                      "security": [{"bearer": []}, {"apiKey": []}]}
         paths.setdefault(path, {})[method] = operation

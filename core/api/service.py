@@ -156,9 +156,23 @@ def check_webhook_url(url: str) -> str:
     return transport.resolve(url, _allowed_networks()).url
 
 
+def plugin_webhook_events(hooks=None) -> dict:
+    """`{name: label}` of the webhook events plugins fire: those the current organisation has on
+    (`hooks`: its hooks, default the request's), in the plugins' order."""
+    from core.plugins import current_hooks
+
+    found: dict = {}
+    for declared in (hooks if hooks is not None else current_hooks()).webhook_events():
+        for name, label in (declared or {}).items():
+            if name not in WEBHOOK_EVENTS:
+                found.setdefault(name, label)
+    return found
+
+
 def add_endpoint(url: str, events: list[str]) -> WebhookEndpoint:
     url = check_webhook_url(url)
-    chosen = [event for event in WEBHOOK_EVENTS if event in set(events)]
+    offered = [*WEBHOOK_EVENTS, *plugin_webhook_events()]
+    chosen = [event for event in offered if event in set(events)]
     if not chosen:
         raise WebhookUrlError("no_events")
     endpoint = WebhookEndpoint(url=url, events=chosen, secret="whsec_" + secrets.token_urlsafe(32), active=True)

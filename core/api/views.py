@@ -551,6 +551,53 @@ def document_receipt(case_id: int, document_id: int):
     return _pdf(document.receipt_sha256, f"{_stem(document)}-receipt.pdf")
 
 
+# --- plugins' routes ------------------------------------------------------------------------------
+
+
+def plugin_api_blueprint(plugin_name: str, import_name: str) -> Blueprint:
+    """A blueprint for a plugin's routes under /api/v1, to return from `register_blueprints`.
+
+    Its requests are authenticated like the core's (the organisation's API key; its rate limit;
+    the key's organisation is the current tenant), answer 404 while that organisation has the plugin
+    off, and every error is the API's JSON. Describe each route with the `api_operations` hook.
+    Helpers for its views: `load`, `json_body`, `ApiError`, `invalid_fields`, `encode_cursor` /
+    `decode_id_cursor` (keyset paging by id).
+    """
+    plugin_bp = Blueprint(f"{plugin_name}_api", import_name, url_prefix=bp.url_prefix)
+    csrf.exempt(plugin_bp)
+
+    def guard():
+        _authenticate()
+        if not g.tenant.has_plugin(plugin_name):
+            raise ApiError(404, "not_found", _("There is nothing here, or you do not have access to it."))
+
+    plugin_bp.before_request(guard)
+    plugin_bp.register_error_handler(ApiError, _api_error)
+    for code in (HTTPException, 404, 413, 429):
+        plugin_bp.register_error_handler(code, _http_error)
+    plugin_bp.register_error_handler(500, _server_error)
+    return plugin_bp
+
+
+def encode_cursor(last_id: int | None) -> str | None:
+    """An opaque cursor for the page after the row with id `last_id` (None: no next page)."""
+    return _encode_cursor(f"id:{last_id}") if last_id is not None else None
+
+
+def decode_id_cursor(cursor: str | None) -> int | None:
+    """The id an `encode_cursor` cursor carries, or None without one; 400 `invalid_cursor` when forged."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError):
+        raw = ""
+    kind, _sep, value = raw.partition(":")
+    if kind != "id" or not value.isdigit() or int(value) > api.MAX_ID:
+        raise ApiError(400, "invalid_cursor", _("The cursor is not valid; use `next_cursor` from the last page."))
+    return int(value)
+
+
 # --- the API's own description -------------------------------------------------------------------
 
 

@@ -13,12 +13,22 @@ from core.models import Case
 from core.plugins import hookimpl
 
 
+def fire(event: str, case: Case, data: dict | None = None) -> None:
+    """Queue `event` about `case` for every endpoint of the case's organisation that subscribes to it.
+
+    For plugins (their events declared with `webhook_events`) as for the core: call it inside the
+    change's transaction, right after the case's event that caused it was recorded: its number in
+    the case's chain is the delivery's `sequence` (two webhooks of one event share it). The payload's
+    `data` is `{"case": <the case as GET /api/v1/cases/{id} shows it>, **data}`; `data` must be JSON
+    (dates become ISO strings), with no secrets and no personal numbers.
+    """
+    payload = {"case": schemas.CaseOut().dump(case), **(data or {})}
+    service.queue_event(case.tenant_id, event, payload, case_id=case.id, sequence=case.event_count)
+
+
 def _fire(event: str, case: Case, party=None) -> None:
-    data = {"case": schemas.CaseOut().dump(case)}
-    if party is not None:
-        data["party"] = schemas.PartyOut().dump(party)
     # Every hook fires right after its event joined the case's chain: its number orders the webhooks.
-    service.queue_event(case.tenant_id, event, data, case_id=case.id, sequence=case.event_count)
+    fire(event, case, {"party": schemas.PartyOut().dump(party)} if party is not None else None)
 
 
 @hookimpl

@@ -6,7 +6,8 @@ who the visitor is, starts the case from the template (owned by the form's owner
 saying it came from the form), and hands the visitor to the core's signer page for their party:
 fields, review and the template's signing methods are the core's own. The other roles (fixed
 people of the organisation) are invited as usual. The office lists submissions and downloads
-them as Excel or CSV with the template's fields as typed columns.
+them as Excel or CSV with the template's fields as typed columns. The API lists forms and their
+submissions, and webhooks announce a new submission and its completion (`api.py`).
 """
 
 from __future__ import annotations
@@ -52,9 +53,33 @@ def register_migrations():
 @hookimpl
 def register_blueprints(app):
     from plugins.web_forms import models  # noqa: F401
+    from plugins.web_forms.api import bp as api_bp
     from plugins.web_forms.views import bp
 
-    return [bp]
+    return [bp, api_bp]
+
+
+@hookimpl
+def api_operations():
+    from plugins.web_forms.api import operations
+
+    return operations()
+
+
+@hookimpl
+def webhook_events():
+    return {"web_form.submission.created": _l("Web form: a visitor's submission started a case"),
+            "web_form.submission.completed": _l("Web form: a submission's case is signed and sealed")}
+
+
+@hookimpl
+def case_completed(case):
+    from core.api.webhooks import fire
+    from plugins.web_forms.api import COMPLETED, submission_json
+
+    submission = _submission_of(case)
+    if submission is not None:
+        fire(COMPLETED, case, {"submission": submission_json(submission)})
 
 
 @hookimpl

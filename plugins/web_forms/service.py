@@ -227,11 +227,21 @@ def submit(form: WebForm, key: str, name: str, email: str, phone: str | None, la
     party = next(p for p in case.parties if p.role_key == form.role_key)
     events.record_by(case, "web_form_submitted", actor,
                      data={"form_id": form.id, "template": template.name, "name": name, "email": email})
-    cases.send_case(case, actor)
     submission.case_id = case.id
     submission.party_id = party.id
     db.session.flush()
+    _announce(submission, case)
+    cases.send_case(case, actor)
+    db.session.flush()
     return Started(submission, party, True)
+
+
+def _announce(submission: WebFormSubmission, case) -> None:
+    """The `web_form.submission.created` webhook, numbered by the case's `web_form_submitted` event."""
+    from core.api.webhooks import fire
+    from plugins.web_forms.api import CREATED, submission_json
+
+    fire(CREATED, case, {"submission": submission_json(submission)})
 
 
 def signer_path(party: Party) -> str:

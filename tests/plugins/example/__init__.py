@@ -6,6 +6,9 @@ Its settings are the notice's text and a few choices. When `require_confirmation
 signer first confirms, on the plugin's own page, that they read the notice (a step before
 signing); the confirmation goes into the signature's evidence. Visits of the public page are rows
 of its own table (its own Alembic branch, `migrations/`), forgotten after a day by a periodic job.
+In the API, `GET /api/v1/example/notice` gives the notice and the count of visits (described for
+the OpenAPI document by `api_operations`); a confirmation fires the webhook
+`example.notice.confirmed` (declared by `webhook_events`).
 The tests load it with `create_app(plugins=[example])`; a real plugin would be an installed
 package with a `sigill.plugins` entry point.
 """
@@ -17,6 +20,8 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from markupsafe import Markup
 from marshmallow import Schema, fields, validate
 
+from core.api.views import plugin_api_blueprint
+from core.api.webhooks import fire
 from core.cases import events
 from core.extensions import db
 from core.i18n import _
@@ -150,12 +155,44 @@ def register_blueprints(app):
             if not _confirmed(link.case, link.party):
                 events.record(link.case, "example_confirmed", "party", actor_id=link.party.id,
                               actor_label=link.party.name, data={"party": link.party.id})
+                fire(CONFIRMED, link.case, {"party_id": link.party.id})  # numbered by the event just recorded
                 db.session.commit()
             return redirect(url_for("signing.open", token=token))
         return render_template("example/confirm.html", link=link, token=token,
                                settings=plugin_settings(link.tenant, NAME))
 
-    return [bp]
+    api_bp = plugin_api_blueprint(NAME, __name__)  # /api/v1, the organisation's API key, 404 when off
+
+    @api_bp.get("/example/notice")
+    def api_notice():
+        visits = db.session.scalar(sa.select(sa.func.count()).select_from(NoticeVisit))
+        return {"notice": plugin_settings(g.tenant, NAME)["notice"], "visits": visits}
+
+    return [bp, api_bp]
+
+
+class NoticeOut(Schema):
+    notice = fields.String()
+    visits = fields.Integer()
+
+
+@hookimpl
+def api_operations():
+    return {"schemas": {"ExampleNotice": NoticeOut},
+            "paths": [("/example/notice", "get", {
+                "operationId": "exampleNotice", "summary": "The organisation's notice (plugin: example)",
+                "responses": {"200": {"description": "The notice and its visits.",
+                                      "content": {"application/json": {"schema": "ExampleNotice"}}},
+                              "404": {"description": "The organisation has the plugin off.",
+                                      "content": {"application/json": {"schema": "Error"}}}}})]}
+
+
+CONFIRMED = "example.notice.confirmed"
+
+
+@hookimpl
+def webhook_events():
+    return {CONFIRMED: "A signer confirmed the notice"}
 
 
 def with_link(*states):  # the signer's link decorator, imported late: it needs the app's blueprints
