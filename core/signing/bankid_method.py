@@ -122,7 +122,7 @@ class BankIDMethod(SigningMethod):
             started = bankid_client().sign(
                 ctx.ip, visible, non_visible,
                 requirement={"personalNumber": personal_number} if personal_number else None,
-                return_url=_return_url() if same_device else None)
+                return_url=(ctx.return_url or _return_url()) if same_device else None)
         except BankIDError as error:
             log.warning("bankid sign for party %s refused: %s", ctx.party.id, error.error_code)
             events.record(ctx.case, "bankid_not_started", "party", actor_id=ctx.party.id,
@@ -328,8 +328,15 @@ def app_link(auto_start_token: str) -> str:
 # --- what is signed --------------------------------------------------------------------------------
 
 
+def _fits(lines: list[str]) -> bool:
+    """Within BankID's limit (40,000 characters of base64, so 30,000 bytes of UTF-8; we keep a margin)."""
+    return sum(len(line.encode()) + 1 for line in lines) <= VISIBLE_LIMIT
+
+
 def visible_text(ctx: SigningContext) -> str:
     """What the BankID app shows (simpleMarkdownV1), in the party's language."""
+    if ctx.listing is not None:
+        return listing_text(ctx)
     with force_locale(ctx.language):
         heading = _("Sign documents")  # outside the f-string, so the catalogue extractor finds it
         lines = [f"# {_md(heading)}", "", f"*{_md(ctx.case.title)}*",
@@ -347,9 +354,38 @@ def visible_text(ctx: SigningContext) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
+def listing_text(ctx: SigningContext) -> str:
+    """The visible text of an order over several items (a plugin signing many cases at once): its
+    subject, the organisation, each item, shortened with "… and N more" to fit BankID's limit, and
+    the note (e.g. the manifest's hash), which is always shown."""
+    with force_locale(ctx.language):
+        heading = _("Sign documents")
+        lines = [f"# {_md(heading)}", "", f"*{_md(ctx.subject or ctx.case.title)}*",
+                 _md(_("From %(org)s", org=_organisation(ctx))), ""]
+        note = ["", _md(ctx.listing_note)] if ctx.listing_note else []
+        items = ctx.listing or []
+        for listed, (title, line) in enumerate(items):
+            entry = [f"## {_md(title)}"] + ([_md(line)] if line else []) + [""]
+            rest = len(items) - listed - 1
+            more = [_md(_more(rest))] if rest else []
+            if not _fits(lines + entry + more + note):
+                lines.append(_md(_more(len(items) - listed)))
+                break
+            lines.extend(entry)
+        lines += note
+    return "\n".join(lines).strip() + "\n"
+
+
+def _more(num: int) -> str:
+    return ngettext("… and %(num)d more; it is in the signed list.",
+                    "… and %(num)d more; every one is in the signed list.", num)
+
+
 def non_visible_text(ctx: SigningContext) -> str:
     """The document hashes and the SHA-256 of the party's field values, machine-readable, signed
-    along with the visible text."""
+    along with the visible text (or what a plugin signing several cases gives, `ctx.signed_data`)."""
+    if ctx.signed_data is not None:
+        return ctx.signed_data
     documents = [{"id": int(key), "filename": value["filename"], "sha256": value["sha256"]}
                  for key, value in ctx.document_hashes.items()]
     data = {"case": ctx.case.id, "documents": documents, "documents_digest": ctx.documents_digest}

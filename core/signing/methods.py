@@ -79,6 +79,15 @@ class SigningContext:
     # What a code or an order says is signed, when not the case's title (e.g. "12 documents" for a
     # plugin signing several cases at once).
     subject: str | None = None
+    # When a plugin signs several cases at once, what an e-ID order shows and signs in place of this
+    # case's documents: `listing`, one (heading, line) per item, shortened by the method with "… and
+    # N more" to fit the e-ID's limits, then `listing_note` (always shown); `signed_data`, the data
+    # signed unseen (e.g. the SHA-256 of the plugin's manifest). None: built from the case.
+    listing: list[tuple[str, str]] | None = None
+    listing_note: str | None = None
+    signed_data: str | None = None
+    # Where an e-ID app started on this device returns to (None: the party's signer page).
+    return_url: str | None = None
 
 
 @dataclass

@@ -24,6 +24,10 @@ class StampManifest(TenantScoped, db.Model):
     manifest: Mapped[str] = mapped_column(sa.Text)
     method: Mapped[str] = mapped_column(sa.String(20))
     case_count: Mapped[int] = mapped_column()
+    # The party the method proved for (the first case's): a BankID order started from the stamp page
+    # is found again by it. A BankID manifest is stored when its order starts, so one whose order
+    # never completed signed nothing (no signature names it).
+    party_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -38,3 +42,17 @@ class StampOpened(TenantScoped, db.Model):
     party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"), index=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id", ondelete="CASCADE"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StampDigest(TenantScoped, db.Model):
+    """When a person (an email address in one organisation) was last sent the digest email
+    ("N documents are waiting for you"): at most once per period."""
+
+    __tablename__ = "stamp_digest"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "email", name="uq_stamp_digest_tenant_email"),
+                      {"info": {"plugin": "stamp_signature"}})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    case_count: Mapped[int] = mapped_column()

@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload
 from core.extensions import db
 from core.i18n import _, _l, force_locale, ngettext
 from core.models import Case, Party
+from core.personal_numbers import is_valid as valid_personal_number
 from core.signing import service as signing
 from core.signing.methods import MethodRefused, SigningContext, methods_for
 from plugins.stamp_signature.models import StampManifest, StampOpened
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 NAME = "stamp_signature"
 # Methods a stamp signature can use: proved once for every selected case.
-STAMP_METHODS = ("touch", "sms")
+STAMP_METHODS = ("bankid", "touch", "sms")
 # Up to INLINE_CASES cases are signed in the request itself. More are signed by jobs of CHUNK cases
 # each (`sign_chunk`): the request stays short whatever the number of cases, the work is spread
 # over the workers, and a worker killed mid-way is resumed by the job's retry (each case commits
@@ -201,14 +202,17 @@ def manifest_of(contexts: list[SigningContext]) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
-def stamp_consent(party: Party, organisation: str, contexts: list[SigningContext], sha256: str, language: str) -> str:
+def stamp_consent(party: Party, organisation: str, contexts: list[SigningContext], sha256: str, language: str,
+                  documents: int | None = None) -> str:
+    if documents is None:
+        documents = sum(len(c.documents) for c in contexts)
     with force_locale(language):
         return ngettext(
             "I, %(name)s, sign %(num)d document from %(org)s in one stamp signature, listed in the manifest "
             "with SHA-256 %(sha256)s.",
             "I, %(name)s, sign %(num)d documents from %(org)s in one stamp signature, listed in the manifest "
             "with SHA-256 %(sha256)s.",
-            sum(len(c.documents) for c in contexts), name=party.name, org=organisation, sha256=sha256)
+            documents, name=party.name, org=organisation, sha256=sha256)
 
 
 def common_methods(links: list[signing.Link]) -> list[str]:
@@ -264,7 +268,34 @@ def prepare(party: Party, selected: dict[int, str], method_name: str, ip: str, u
             outcome.refused.append((case_id, link.case.title, _("This case does not allow the method you chose.")))
             continue
         ready.append((ctx, shown))
+    if method_name == "bankid":
+        ready = _one_personal_number(party, ready, outcome)
     return outcome, ready
+
+
+def personal_number(party: Party) -> str | None:
+    """The personal number a case requires of its party (digits), or None."""
+    digits = "".join(ch for ch in (party.personal_number or "") if ch.isdigit())
+    return digits if valid_personal_number(digits) else None
+
+
+def _one_personal_number(party: Party, ready: list[tuple[SigningContext, str]], outcome: Outcome
+                         ) -> list[tuple[SigningContext, str]]:
+    """One BankID order binds one personal number: the link's party's (else the first case's that
+    names one). Cases naming another are refused; a case naming it comes first, so the order is
+    bound to it."""
+    wanted = personal_number(party) or next((n for n in (personal_number(c.party) for c, _s in ready) if n), None)
+    kept = []
+    for ctx, shown in ready:
+        found = personal_number(ctx.party)
+        if found and found != wanted:
+            outcome.refused.append((ctx.case.id, ctx.case.title,
+                                    _("This case is for another personal identity number than the others: sign it "
+                                      "on its own page.")))
+        else:
+            kept.append((ctx, shown))
+    kept.sort(key=lambda item: personal_number(item[0].party) is None)  # stable: the bound case first
+    return kept
 
 
 def _same_phone(a: Party, b: Party) -> bool:
@@ -290,6 +321,142 @@ def stamp_context(party: Party, organisation: str, contexts: list[SigningContext
         subject = ngettext("%(num)d document", "%(num)d documents", sum(len(c.documents) for c in contexts))
     stamp = dataclasses.replace(contexts[0], consent_text=consent, documents_digest=sha256, subject=subject)
     return stamp, data, sha256
+
+
+def bankid_context(party: Party, organisation: str, contexts: list[SigningContext], language: str,
+                   return_url: str | None) -> tuple[SigningContext, bytes, str]:
+    """The context a BankID order over these cases proves: the app lists the cases (shortened with
+    "… and N more" by the method) and names the manifest's SHA-256, which is the order's
+    `userNonVisibleData`."""
+    stamp, data, sha256 = stamp_context(party, organisation, contexts, language)
+    with force_locale(language):
+        listing = [(ctx.case.title, ", ".join(d.filename for d in ctx.documents)[:300]) for ctx in contexts]
+        note = _("The list of these documents with their SHA-256 (the manifest) has SHA-256 %(sha256)s.",
+                 sha256=sha256)
+    return (dataclasses.replace(stamp, listing=listing, listing_note=note, signed_data=sha256,
+                                return_url=return_url), data, sha256)
+
+
+def _bankid():
+    from core.signing.methods import registry
+
+    return registry()["bankid"]
+
+
+def bankid_start(party: Party, selected: dict[int, str], form, ip: str, user_agent: str, language: str,
+                 organisation: str, return_url: str | None, must_open: bool = False):
+    """Start one BankID order over the manifest of the ticked cases that can be signed now. The
+    manifest is stored with the party the order is for; returns (outcome, the method's answer or
+    None when no case can be signed)."""
+    from werkzeug.datastructures import MultiDict
+
+    outcome, ready = prepare(party, selected, "bankid", ip, user_agent, language, must_open)
+    if not ready:
+        return outcome, None
+    contexts = [c for c, _s in ready]
+    ctx, data, sha256 = bankid_context(party, organisation, contexts, language, return_url)
+    asked = MultiDict(form)
+    asked["documents_digest"] = sha256
+    result = _bankid().action(ctx, "start", asked)
+    if result.ok:
+        db.session.add(StampManifest(tenant_id=party.tenant_id, sha256=sha256, manifest=data.decode(),
+                                     method="bankid", case_count=len(contexts), party_id=ctx.party.id))
+    db.session.commit()
+    return outcome, result
+
+
+def pending_bankid(party: Party) -> StampManifest | None:
+    """The manifest of the person's latest BankID order (started from the stamp page)."""
+    ids = [p.id for p in candidates(party)]
+    if not ids:
+        return None
+    return db.session.scalars(
+        sa.select(StampManifest).where(StampManifest.method == "bankid", StampManifest.party_id.in_(ids))
+        .order_by(StampManifest.id.desc()).limit(1)).first()
+
+
+def order_context(party: Party, found: StampManifest, ip: str, user_agent: str, language: str,
+                  return_url: str | None = None) -> SigningContext | None:
+    """The context of the BankID order over `found`: its party's, bound to the manifest's hash."""
+    mine = next((p for p in candidates(party) if p.id == found.party_id), None)
+    if mine is None:
+        return None
+    ctx = signing.signing_context(signing.link_state(mine), ip, user_agent, language)
+    return dataclasses.replace(ctx, documents_digest=found.sha256, return_url=return_url)
+
+
+def bankid_step(party: Party, action: str, form, ip: str, user_agent: str, language: str):
+    """Collect or cancel the person's BankID order (as the signer page's script does)."""
+    from core.signing.methods import ActionResult
+
+    found = pending_bankid(party)
+    ctx = order_context(party, found, ip, user_agent, language) if found is not None else None
+    if ctx is None:
+        return ActionResult(ok=False, message=_("This BankID order is over. Start again."), data={"status": "gone"})
+    result = _bankid().action(ctx, action, form)
+    db.session.commit()
+    return result
+
+
+def bankid_resume(party: Party, ip: str, user_agent: str, language: str) -> tuple[dict | None, list[int]]:
+    """A BankID order to resume when the page is opened again (back from the app on this
+    device): its state for the page's script and the cases of its manifest (to tick them)."""
+    found = pending_bankid(party)
+    ctx = order_context(party, found, ip, user_agent, language) if found is not None else None
+    if ctx is None:
+        return None, []
+    state = _bankid().template_context(ctx).get("state")
+    return state, ([e["case"] for e in json.loads(found.manifest)] if state else [])
+
+
+def _entry_digest(entry: dict) -> str:
+    documents = [SimpleNamespace(id=d["id"], sha256=d["sha256"]) for d in entry["documents"]]
+    return signing.documents_digest(documents, entry.get("field_values_sha256"))
+
+
+def sign_bankid(party: Party, form, ip: str, user_agent: str, language: str, organisation: str,
+                must_open: bool = False, selected: dict[int, str] | None = None) -> Outcome:
+    """Sign every case of the manifest the person's completed BankID order signed. A case that
+    can no longer be signed (revoked, changed, not their turn) or whose personal number is not
+    the one who signed is refused alone; the others go through."""
+    found = pending_bankid(party)
+    stamp = order_context(party, found, ip, user_agent, language) if found is not None else None
+    if stamp is None:
+        raise signing.SignRefused(_("Sign in the BankID app first: choose one of the BankID buttons."))
+    entries = json.loads(found.manifest)
+    outcome, ready = prepare(party, {e["case"]: _entry_digest(e) for e in entries}, "bankid", ip, user_agent,
+                             language, must_open)
+    left_out = {case_id: shown for case_id, shown in (selected or {}).items()
+                if case_id not in {e["case"] for e in entries}}
+    if left_out:  # ticked, but refused when the order started (or ticked since): say why
+        others, could = prepare(party, left_out, "bankid", ip, user_agent, language, must_open)
+        outcome.refused.extend(others.refused)
+        outcome.refused.extend((ctx.case.id, ctx.case.title,
+                                _("This case was not in the BankID order you signed. Sign it again."))
+                               for ctx, _s in could)
+    try:
+        result = _bankid().verify(stamp, form)
+    except MethodRefused as refused:
+        db.session.commit()
+        raise signing.SignRefused(refused.message, field=refused.field) from None
+    db.session.commit()
+    signer = "".join(ch for ch in str(result.identity.get("personal_number") or "") if ch.isdigit())
+    kept = []
+    for ctx, shown in ready:
+        required = personal_number(ctx.party)
+        if required and required != signer:
+            outcome.refused.append((ctx.case.id, ctx.case.title,
+                                    _("The BankID used belongs to someone else. Sign with your own BankID.")))
+        else:
+            kept.append((ctx, shown))
+    documents = sum(len(e["documents"]) for e in entries)
+    consent = stamp_consent(party, organisation, [], found.sha256, language, documents=documents)
+    outcome.manifest_sha256 = found.sha256
+    if len(kept) > INLINE_CASES:
+        sign_later(outcome, kept, "bankid", result, consent, found.sha256, len(entries), documents)  # commits
+        return outcome
+    _sign_each(outcome, kept, "bankid", result, consent, found.sha256, len(entries), documents)
+    return outcome
 
 
 def send_code(party: Party, selected: dict[int, str], ip: str, user_agent: str, language: str, organisation: str,
@@ -323,14 +490,21 @@ def sign_together(party: Party, selected: dict[int, str], method_name: str, form
         raise signing.SignRefused(refused.message, field=refused.field) from None
     documents = sum(len(c.documents) for c in contexts)
     db.session.add(StampManifest(tenant_id=party.tenant_id, sha256=sha256, manifest=data.decode(),
-                                 method=method_name, case_count=len(contexts)))
+                                 method=method_name, case_count=len(contexts), party_id=stamp.party.id))
     outcome.manifest_sha256 = sha256
     if len(ready) > INLINE_CASES:
         sign_later(outcome, ready, method_name, result, consent, sha256, len(contexts), documents)  # commits
         return outcome
     db.session.commit()
+    _sign_each(outcome, ready, method_name, result, consent, sha256, len(contexts), documents)
+    return outcome
+
+
+def _sign_each(outcome: Outcome, ready: list[tuple[SigningContext, str]], method_name: str, result, consent: str,
+               sha256: str, cases: int, documents: int) -> None:
+    """Each case its own signature from the one proof, naming the manifest; refusals per case."""
     for ctx, shown in ready:
-        token = current_stamp.set({"manifest_sha256": sha256, "cases": len(contexts),
+        token = current_stamp.set({"manifest_sha256": sha256, "cases": cases,
                                    "other_documents": documents - len(ctx.documents)})
         try:
             written = signing.sign_verified(dataclasses.replace(ctx, consent_text=consent + "\n\n" + ctx.consent_text),
@@ -346,7 +520,6 @@ def sign_together(party: Party, selected: dict[int, str], method_name: str, form
         else:
             outcome.refused.append((ctx.case.id, ctx.case.title, _("You have already signed this case.")))
     log.info("stamp signature %s: %d signed, %d refused", sha256[:12], len(outcome.signed), len(outcome.refused))
-    return outcome
 
 
 def sign_later(outcome: Outcome, ready: list[tuple[SigningContext, str]], method_name: str, result, consent: str,

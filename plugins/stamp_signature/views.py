@@ -52,11 +52,14 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
     for row in rows:
         row["unopened"] = must_open and not all(d.id in opened for d in row["case"].documents)
     methods = service.common_methods(shown)
+    bankid_state, resumed = (service.bankid_resume(link.party, client_ip(), user_agent(), g.locale)
+                             if "bankid" in methods and outcome is None else (None, []))
     filters = {"q": request.args.get("q", ""), "sender": sender, "since": request.args.get("since", ""),
                "senders": service.senders(link.party), "total": len(shown) + more, "more": more,
                "active": bool(text or sender or since)}
     return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
-                           filters=filters, progress=progress or {},
+                           filters=filters, progress=progress or {}, bankid_state=bankid_state,
+                           resumed=resumed,
                            methods=methods, outcome=outcome, error=error, notice=notice, form=request.form), status
 
 
@@ -113,6 +116,39 @@ def send_code(token: str, link: signing.Link):
     return _page(token, link, outcome=outcome if outcome.refused else None, notice=message)
 
 
+def _return_url(token: str) -> str:
+    from core.urls import external_url
+
+    return external_url(f"{service.NAME}.page", token=token) + "#stamp-bankid"
+
+
+@bp.post("/s/<token>/bankid/<action>")
+@public(link="token")
+@with_link("open", "waiting")
+def bankid(token: str, link: signing.Link, action: str):
+    """The BankID order over the ticked cases, driven by the core's BankID script: `start` (one
+    order over their manifest), `collect`, `cancel`. JSON as the signer page's method steps."""
+    if action == "start":
+        selected = _selected()
+        if not selected:
+            return jsonify(ok=False, message=_("Tick at least one document to sign."), data={"status": "refused"})
+        outcome, result = service.bankid_start(link.party, selected, request.form, client_ip(), user_agent(),
+                                               g.locale, link.tenant.name, _return_url(token),
+                                               must_open=service.require_opened(link.tenant))
+        if result is None:
+            reasons = "; ".join(f"{title or case_id}: {reason}" for case_id, title, reason in outcome.refused)
+            return jsonify(ok=False, message=_("None of the ticked documents can be signed now. %(reasons)s",
+                                               reasons=reasons), data={"status": "refused"})
+        data = dict(result.data)
+        data["refused"] = [{"case": case_id, "title": title, "reason": reason}
+                           for case_id, title, reason in outcome.refused]
+        return jsonify(ok=result.ok, message=result.message, data=data)
+    if action not in ("collect", "cancel"):
+        abort(404)
+    result = service.bankid_step(link.party, action, request.form, client_ip(), user_agent(), g.locale)
+    return jsonify(ok=result.ok, message=result.message, data=result.data)
+
+
 @bp.post("/s/<token>/sign")
 @public(link="token")
 @with_link("open", "waiting")
@@ -127,8 +163,14 @@ def sign(token: str, link: signing.Link):
     if method not in service.STAMP_METHODS:
         return _page(token, link, error=_("Choose one of the signing methods shown on the page."), status=422)
     try:
-        outcome = service.sign_together(link.party, selected, method, request.form, client_ip(), user_agent(),
-                                        g.locale, link.tenant.name, must_open=service.require_opened(link.tenant))
+        if method == "bankid":
+            outcome = service.sign_bankid(link.party, request.form, client_ip(), user_agent(), g.locale,
+                                          link.tenant.name, must_open=service.require_opened(link.tenant),
+                                          selected=selected)
+        else:
+            outcome = service.sign_together(link.party, selected, method, request.form, client_ip(), user_agent(),
+                                            g.locale, link.tenant.name,
+                                            must_open=service.require_opened(link.tenant))
     except signing.SignRefused as refused:
         return _page(token, link, error=refused.message, status=422)
     progress = {case_id: str(PROGRESS_LABELS.get(state, state))
