@@ -69,6 +69,14 @@ def ui_panels(slot, context):
 
 
 @hookimpl
+def register_periodic_jobs():
+    from core.jobs import PeriodicJob
+
+    return [PeriodicJob("stamp_signature_digest", "plugins.stamp_signature.digest.send_digests", seconds=3600,
+                        plugin=service.NAME)]
+
+
+@hookimpl
 def signature_evidence(case, party, method):
     stamp = service.current_stamp.get()
     return {service.NAME: dict(stamp)} if stamp else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -53,6 +53,11 @@ class Settings(Schema):
     require_opened = fields.Boolean(load_default=False, metadata={
         "label": _l("Every document must be opened before it can be signed together"),
         "description": _l("The stamp page lets a party tick a case only once they opened each of its documents.")})
+    digest_days = fields.Integer(load_default=7, validate=validate.Range(0, 90), metadata={
+        "label": _l("Days between digest emails"),
+        "description": _l("A party with several documents waiting gets one email listing them (\"N documents are "
+                          "waiting for you\") at most this often, and only while those cases still send reminders. "
+                          "0: never.")})
 
 
 def require_opened(tenant) -> bool:
