@@ -5,10 +5,10 @@
 // after the party signed or declined, or after 2 minutes without a touch; open the signing page
 // again when a step before signing changed (the officer checked the ID document at the counter).
 //
-// Every navigation of the signing pages replaces the
-// current history entry instead of adding one: links open with location.replace, forms are sent
-// with fetch and their answer replaces the page. So after the party is done the tablet's history
-// is as long as before the push, and Back cannot lead to the documents.
+// Every navigation of the signing pages replaces the current history entry instead of adding one:
+// links open with location.replace, forms are sent with fetch and their answer is written in place
+// of the page. So after the party is done the tablet's history is as long as before the push, and
+// Back cannot lead to the documents.
 // Nothing is kept in local or session storage.
 (function () {
   "use strict";
@@ -54,12 +54,19 @@
 
   // --- navigation without history -------------------------------------------------------------
   function showAnswer(response) {
-    if (response.redirected || !/text\/html/.test(response.headers.get("Content-Type") || "")) {
+    if (!/text\/html/.test(response.headers.get("Content-Type") || "")) {
       window.location.replace(response.url);
       return null;
     }
+    // The answer (after its redirect, if any) is shown in place: fetching it again would lose what
+    // it says once (a flash: "We sent a code ..."). The address becomes the answer's, without a new
+    // history entry; on the same page the method the party had picked stays picked.
+    var picked = document.querySelector(".method-choice input:checked");
+    var target = new URL(response.url);
+    var here = new URL(window.location.href);
+    if (picked && target.pathname === here.pathname) { target.hash = "method-" + picked.value; }
     return response.text().then(function (html) {
-      // An answer without a redirect (a refusal, e.g. a wrong code): shown in place, same address.
+      window.history.replaceState(null, "", target.toString());
       document.open();
       document.write(html);
       document.close();
