@@ -9,7 +9,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import i18n, timezones
+from core import i18n, security, timezones
 from core.config import load_config
 from core.extensions import babel, csrf, db, login_manager, migrate
 from core.sessions import end_session, safe_rollback
@@ -242,8 +242,7 @@ def _register_error_pages(app: Flask) -> None:
         )
 
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+CSP = security.CSP
 
 
 def _register_security_headers(app: Flask) -> None:
@@ -253,10 +252,12 @@ def _register_security_headers(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         # Signer links carry their token in the path: never send it to another site.
         headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
-        # Nothing runs or loads from elsewhere: no CDN, no inline script.
-        headers.setdefault("Content-Security-Policy", CSP)
+        # Nothing runs or loads from elsewhere: no CDN, no inline script; nothing frames a page. A
+        # response that set its own policy (`security.allow_framing`) decides its framing with it.
+        if "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = CSP
+            headers.setdefault("X-Frame-Options", "DENY")
         if request.endpoint and request.endpoint != "static":
             headers.setdefault("Cache-Control", "no-store")
         return response

@@ -10,6 +10,28 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 
+# The policy of every page: nothing runs or loads from elsewhere (no CDN, no inline script), and
+# no other site may frame it. `allow_framing` opens the last for one response.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+
+
+def allow_framing(response, origins: list[str]) -> None:
+    """Let exactly `origins` ("https://host[:port]", already checked) frame this response.
+
+    Sets the response's own Content-Security-Policy: the core's, with `frame-ancestors` listing the
+    origins. A response with its own policy gets no X-Frame-Options (which cannot name origins;
+    where both are sent a browser may apply the stricter), so the policy alone decides. With no
+    origins the response keeps the core's headers: `frame-ancestors 'none'` and
+    `X-Frame-Options: DENY`. Only for pages that are safe inside another site's frame: never a
+    page that signs, logs in or changes anything with one click (clickjacking).
+    """
+    if not origins:
+        return
+    response.headers["Content-Security-Policy"] = CSP.replace("frame-ancestors 'none'",
+                                                              "frame-ancestors " + " ".join(origins))
+    response.headers.pop("X-Frame-Options", None)
+
 
 def new_token() -> tuple[str, str]:
     """A link token with 256 random bits and its SHA-256 (the only thing stored)."""

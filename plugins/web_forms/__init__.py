@@ -118,7 +118,7 @@ def ui_panels(slot, context):
     if slot == "template_detail":
         from core.case_templates.service import version_of
         from plugins.web_forms import service
-        from plugins.web_forms.views import public_url
+        from plugins.web_forms.views import embed_snippet, public_url
 
         template = context["template"]
         form = service.form_of(template)
@@ -129,6 +129,7 @@ def ui_panels(slot, context):
                                roles=service.visitor_roles(content),
                                problems=service.role_problems(content, form.role_key) if form else [],
                                public_url=public_url(form) if form else None,
+                               snippet=embed_snippet(form) if form else None,
                                changes=service.changes(form) if form else [], actions=_actions())
         return Markup(html)  # noqa: S704  (autoescaped template)
     if slot == "signer_completed":

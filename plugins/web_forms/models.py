@@ -40,6 +40,13 @@ class WebForm(TenantScoped, db.Model):
     # how many submissions it takes in all.
     closes_on: Mapped[date | None] = mapped_column(sa.Date())
     max_submissions: Mapped[int | None] = mapped_column()
+    # The origins that may frame the form (CSP frame-ancestors), one "scheme://host[:port]" each,
+    # space-separated; empty: no page may frame it.
+    frame_origins: Mapped[str] = mapped_column(sa.Text, default="")
+    # The visitor must also give their personal identity number (checked, kept as 12 digits).
+    require_personal_number: Mapped[bool] = mapped_column(default=False)
+    # The visitor must confirm their email address (a link in an email) before the case starts.
+    require_confirmation: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("officer.id", ondelete="SET NULL"))
@@ -54,6 +61,8 @@ class WebFormSubmission(TenantScoped, db.Model):
 
     `idempotency_key` comes from the form page (one per page load): a second post of the same
     page (a double click, a resent request) finds this row instead of starting a second case.
+    A form that requires a confirmed email keeps the row without a case until the visitor opens
+    the emailed link (`waiting`).
     """
 
     __tablename__ = "web_form_submission"
@@ -69,10 +78,22 @@ class WebFormSubmission(TenantScoped, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     email: Mapped[str] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(40))
+    personal_number: Mapped[str | None] = mapped_column(sa.String(12))
+    language: Mapped[str] = mapped_column(sa.String(5), default="sv")
+    # Waiting for the visitor to confirm their email: only the SHA-256 of the emailed link's token
+    # is kept; past `confirm_expires_at` an unconfirmed submission is deleted with its data.
+    confirm_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    confirm_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     case = relationship("Case")
     form = relationship(WebForm)
+
+    @property
+    def waiting(self) -> bool:
+        """Waiting for the visitor to confirm their email address (no case yet)."""
+        return self.case_id is None and self.confirmed_at is None and self.confirm_token_hash is not None
 
 
 class WebFormChange(TenantScoped, db.Model):

@@ -10,6 +10,7 @@ and signing are the core's own pages.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +39,33 @@ class FormError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+MAX_ORIGINS = 10
+# An origin that may frame the form: https with a host name (and a port), or http on this
+# computer only (a developer's test page). Nothing else reaches the header: no paths, wildcards,
+# spaces, quotes or semicolons (which would add to the policy).
+_ORIGIN = re.compile(r"(?:https://(?:localhost|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}[a-z0-9])"
+                     r"|http://(?:localhost|127\.0\.0\.1|\[::1\]))(?::[1-9][0-9]{0,4})?")
+
+
+def parse_origins(text: str) -> list[str]:
+    """The origins the officer listed (one a line or space-separated), checked and normalised."""
+    found: list[str] = []
+    for raw in (text or "").split():
+        origin = raw.strip().lower().rstrip("/")
+        if not _ORIGIN.fullmatch(origin) or (":" in origin[8:] and int(origin.rsplit(":", 1)[1]) > 65535):
+            raise FormError(_("%(origin)s is not a web address the form can be embedded on. Give each as "
+                              "https://www.example.com (no path), one a line.", origin=raw[:100]))
+        if origin not in found:
+            found.append(origin)
+    if len(found) > MAX_ORIGINS:
+        raise FormError(_("Give at most %(n)d web addresses that may embed the form.", n=MAX_ORIGINS))
+    return found
+
+
+def frame_origins(form: WebForm) -> list[str]:
+    return (form.frame_origins or "").split()
 
 
 def new_slug() -> str:
@@ -93,8 +121,14 @@ def _changed(form: WebForm, officer: Officer, action: str) -> None:
 
 
 def turn_on(template: CaseTemplate, officer: Officer, role_key: str, require_phone: bool, thank_you: str,
-            daily_cap: int, closes_on=None, max_submissions: int | None = None) -> WebForm:
-    """Turn on (or change) the template's web automation; raises FormError with the reason."""
+            daily_cap: int, closes_on=None, max_submissions: int | None = None, *, origins: str | None = None,
+            require_personal_number: bool | None = None, require_confirmation: bool | None = None) -> WebForm:
+    """Turn on (or change) the template's web automation; raises FormError with the reason.
+
+    `origins`: the web addresses that may embed the form (text as the officer typed it); the
+    keyword arguments left None keep what the form had.
+    """
+    checked_origins = parse_origins(origins) if origins is not None else None
     problems = role_problems(version_of(template).content, role_key)
     if template.status != "active":
         problems.insert(0, _("This template is archived. Use it again before making cases from it."))
@@ -114,6 +148,12 @@ def turn_on(template: CaseTemplate, officer: Officer, role_key: str, require_pho
     form.daily_cap = daily_cap
     form.closes_on = closes_on
     form.max_submissions = max_submissions
+    if checked_origins is not None:
+        form.frame_origins = " ".join(checked_origins)
+    if require_personal_number is not None:
+        form.require_personal_number = bool(require_personal_number)
+    if require_confirmation is not None:
+        form.require_confirmation = bool(require_confirmation)
     _changed(form, officer, action)
     db.session.flush()
     return form

@@ -3,6 +3,14 @@
 The public form asks only who the visitor is, starts the case and hands the visitor to the core's
 signer page for their party (fields, review, signing methods are the core's). Everything public
 is `Cache-Control: no-store`.
+
+Embedding: the public pages may be framed only by the origins the office listed on the form
+(`Content-Security-Policy: frame-ancestors`, via `core.security.allow_framing`; none listed:
+`'none'`). Inside another site's frame the browser sends no SameSite cookie, so the form uses
+none: instead of the session-bound CSRF token its post carries a signed page token (form, a
+random key, the time; `PAGE_TOKEN_HOURS`) that this page issued, which is also the post's
+idempotency key. The signer page itself is never framed: from a frame the visitor continues
+there in the top window.
 """
 
 from __future__ import annotations
@@ -13,15 +21,17 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from markupsafe import escape
 
 from core import ratelimit
 from core.case_templates.models import CaseTemplate
 from core.case_templates.service import version_of
-from core.extensions import db
+from core.extensions import csrf, db
 from core.i18n import _, current_language
 from core.phones import InvalidPhoneNumber, normalise_phone
 from core.plugins import plugin_guard, public
-from core.security import client_ip
+from core.security import allow_framing, client_ip
 from core.text import line_problem, valid_email
 from core.urls import external_url
 from plugins.web_forms import service
@@ -29,15 +39,29 @@ from plugins.web_forms.models import ACTIVE, NAME, PAUSED, WebForm
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint(NAME, __name__, template_folder="templates")
-bp.before_request(plugin_guard(NAME))
+bp = Blueprint(NAME, __name__, template_folder="templates", static_folder="static",
+               static_url_path="/web-forms/static")
+_guard = plugin_guard(NAME)
 
 HONEYPOT = "website"
+PAGE_TOKEN_HOURS = 12  # a form page left open longer asks the visitor to send it again
+PUBLIC_ENDPOINTS = (f"{NAME}.fill",)
+
+
+@bp.before_request
+def guard():
+    if request.endpoint == f"{NAME}.static":
+        return None
+    return _guard()
 
 
 @bp.after_request
 def no_store(response):
     response.headers["Cache-Control"] = "no-store"
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        form_id = g.get("web_form_id")
+        form = db.session.get(WebForm, form_id) if form_id is not None else None
+        allow_framing(response, service.frame_origins(form) if form is not None else [])
     return response
 
 
@@ -53,6 +77,32 @@ def _form(form_id: int) -> WebForm:
 
 def public_url(form: WebForm) -> str:
     return external_url(f"{NAME}.fill", slug=form.slug)
+
+
+def embed_snippet(form: WebForm) -> str:
+    """What the office pastes into its website: the form's frame and a script that sets the frame's
+    height to the form's (the form page posts it; only a message from the form's own frame and
+    origin is taken)."""
+    from urllib.parse import urlsplit
+
+    url = public_url(form) + "?embed=1"
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    frame_id = f"sigill-form-{form.id}"
+    title = escape(form.template.name)
+    return (f'<iframe id="{frame_id}" src="{url}" title="{title}" '
+            'style="width:100%;height:640px;border:0"></iframe>\n'
+            "<script>\n"
+            "(function () {\n"
+            f'  var frame = document.getElementById("{frame_id}");\n'
+            '  window.addEventListener("message", function (event) {\n'
+            f'    if (event.origin !== "{origin}" || event.source !== frame.contentWindow) return;\n'
+            "    var data = event.data || {};\n"
+            '    if (data.type !== "sigill-form-height" || typeof data.height !== "number") return;\n'
+            '    frame.style.height = Math.min(Math.max(Math.ceil(data.height), 200), 20000) + "px";\n'
+            "  });\n"
+            "})();\n"
+            "</script>")
 
 
 @bp.get("/web-forms/")
@@ -89,9 +139,15 @@ def turn_on(template_id: int):
     if len(thank_you) > 2000:
         flash(_("The thank-you text is too long (at most 2000 characters)."), "error")
         return redirect(back)
+    origins = request.form.get("frame_origins", "")
+    if len(origins) > 4000:
+        flash(_("Give at most %(n)d web addresses that may embed the form.", n=service.MAX_ORIGINS), "error")
+        return redirect(back)
     try:
         service.turn_on(template, current_user, request.form.get("role_key", ""),
-                        request.form.get("require_phone") == "1", thank_you, cap, closes_on, max_submissions)
+                        request.form.get("require_phone") == "1", thank_you, cap, closes_on, max_submissions,
+                        origins=origins, require_personal_number=request.form.get("require_personal_number") == "1",
+                        require_confirmation=request.form.get("require_confirmation") == "1")
     except service.FormError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -203,7 +259,48 @@ def _closed(form: WebForm, message: str, status: int):
     return render_template("web_forms/closed.html", form=form, message=message), status
 
 
+def _page_tokens() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="sigill web form page")
+
+
+def page_token(form: WebForm) -> str:
+    """A new page's token: signed, names the form and a random key (the post's idempotency key)."""
+    return _page_tokens().dumps({"f": form.id, "k": secrets.token_urlsafe(16)})
+
+
+def page_key(form: WebForm, token: str) -> str | None:
+    """The key of a page token this form issued within `PAGE_TOKEN_HOURS`, or None (raises 400 for
+    one that is not ours at all)."""
+    if not token or len(token) > 200:
+        abort(400)
+    try:
+        data = _page_tokens().loads(token, max_age=PAGE_TOKEN_HOURS * 3600)
+    except SignatureExpired:
+        return None
+    except BadSignature:
+        abort(400)
+    if not isinstance(data, dict) or data.get("f") != form.id or not isinstance(data.get("k"), str):
+        abort(400)
+    return data["k"]
+
+
+def _embedded() -> bool:
+    """Shown inside another site's frame (the embed snippet asks with ?embed=1; browsers say so too)."""
+    return request.args.get("embed") == "1" or request.headers.get("Sec-Fetch-Dest") == "iframe"
+
+
+def _to_signer(path: str):
+    """To the signer page: a redirect, or from inside a frame a link that opens it in the top window
+    (the signer page is never framed)."""
+    if _embedded():
+        return render_template("web_forms/continue.html", form=_public_form(), path=path)
+    return redirect(path)
+
+
+# The form's post needs no session: inside another site's frame the browser sends no SameSite
+# cookie. Its signed page token (form, key, time) stands in for the CSRF token; see the docstring.
 @bp.route("/f/<slug>", methods=["GET", "POST"])
+@csrf.exempt
 @public(_form_tenant)
 def fill(slug: str):
     form = _public_form()
@@ -217,32 +314,37 @@ def fill(slug: str):
     closed = service.closed_reason(form)
     if closed:
         return _closed(form, closed, 410)
-    values = {"name": "", "email": "", "phone": "", "key": secrets.token_urlsafe(16)}
+    values = {"name": "", "email": "", "phone": "", "key": page_token(form)}
     errors: dict[str, str] = {}
+    notice = None
     if request.method == "POST":
         values = {k: (request.form.get(k) or "").strip() for k in ("name", "email", "phone", "key")}
+        key = page_key(form, values["key"])
         if request.form.get(HONEYPOT):
             log.info("web form %s: honeypot filled, nothing started", form.id)
             return render_template("web_forms/received.html", form=form)
-        if not values["key"] or len(values["key"]) > 64:
-            abort(400)
-        found = service.find_submission(form, values["key"])
+        if key is None:  # open too long: the same details on a new page
+            values["key"] = page_token(form)
+            notice = _("The page was open for a long time. Check your details and send them again.")
+            return render_template("web_forms/fill.html", form=form, content=content, values=values, errors=errors,
+                                   honeypot=HONEYPOT, notice=notice), 400
+        found = service.find_submission(form, key)
         if found is not None and found.party_id is not None:  # the same page again: its case, not a new one
             path = service.signer_path(found_party(found))
             db.session.commit()
-            return redirect(path)
+            return _to_signer(path)
         errors = _check(values, form)
         if not errors:
             refused = _refused(form)
             if refused:
                 return _closed(form, refused, 429)
-            started = service.submit(form, values["key"], values["name"], values["email"].lower(),
+            started = service.submit(form, key, values["name"], values["email"].lower(),
                                      values["phone"] or None, current_language())
             path = service.signer_path(started.party)
             db.session.commit()
-            return redirect(path)
+            return _to_signer(path)
     return render_template("web_forms/fill.html", form=form, content=content, values=values, errors=errors,
-                           honeypot=HONEYPOT), 400 if errors else 200
+                           honeypot=HONEYPOT, notice=notice), 400 if errors else 200
 
 
 def found_party(submission):
