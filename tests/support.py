@@ -116,6 +116,20 @@ def login(client, email: str, password: str = PASSWORD):
     return post(client, "/login", {"email": email, "password": password})
 
 
+def click_and_load(page, target, *, key: str | None = None) -> None:
+    """Click (or press `key` on) something that loads a new page, a link or a form's button, and
+    return once that page has loaded: its deferred scripts have run and its stylesheets apply.
+    Right after the click the old page may still be there, or the new one half parsed: an action
+    then meets no script, an `is_visible()` or `count()` reads the old page, a width is measured
+    mid-navigation. (`wait_for_url` cannot tell when the new page has the old one's address.)"""
+    locator = page.locator(target) if isinstance(target, str) else target
+    with page.expect_navigation():
+        if key:
+            locator.press(key)
+        else:
+            locator.click()
+
+
 def browser_login(page, base_url: str, email: str, password: str = PASSWORD) -> None:
     """Log in through the login form in a Playwright page; returns on the case list."""
     page.goto(base_url + "/login")

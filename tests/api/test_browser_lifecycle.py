@@ -52,5 +52,7 @@ def test_an_integrator_creates_sends_and_fetches_the_sealed_pdf_while_the_signer
     deadline = time.monotonic() + 15
     while len(receiver.received) < 3 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert receiver.events() == ["case.sent", "party.signed", "case.completed"]
+    # Each delivery is its own background job (a pool of them, retried on failure): they may arrive
+    # in any order; each event comes once.
+    assert sorted(receiver.events()) == ["case.completed", "case.sent", "party.signed"]
     assert all(signature_ok(webhook_secret, r) for r in receiver.received)

@@ -43,16 +43,17 @@ def template_content(live_server, people) -> dict:
 def build_template(page, live_server, tmp_path) -> None:
     (tmp_path / "lease.pdf").write_bytes(pdf(LEASE_LINES, pages=2))
     support.browser_login(page, live_server.url, "alice@acme.example")
-    page.get_by_role("link", name="Templates").first.click()
-    page.get_by_role("link", name="New template").click()
+    support.click_and_load(page, page.get_by_role("link", name="Templates").first)
+    support.click_and_load(page, page.get_by_role("link", name="New template"))
     page.fill("#name", "Lease 2026")
     page.set_input_files("#documents-input", str(tmp_path / "lease.pdf"))
     page.check("input[name=methods][value=sms]")
     page.select_option("#language", "en")
     page.fill("#role-0-label", "Tenant")
-    page.click("button[value=add_role]")
+    support.click_and_load(page, "button[value=add_role]")
     page.fill("#role-1-label", "Landlord")
-    page.get_by_role("button", name="Save and place fields").click()
+    # The editor's script must have run before fields are dragged onto the page: wait for the load.
+    support.click_and_load(page, page.get_by_role("button", name="Save and place fields"))
     page.wait_for_selector(".fe-page[data-page='1'] img")
 
 
@@ -148,7 +149,7 @@ def landlord_fills_in_on_the_page_and_signs_by_code(page, live_server) -> None:
     page.locator("#other-fields summary").click()
     assert page.locator("#other-fields dd", has_text="Åsa Öberg").is_visible()  # her signed full name
     page.get_by_role("radio", name="Code by text message").check()
-    page.get_by_role("button", name="Send the code").click()
+    support.click_and_load(page, page.get_by_role("button", name="Send the code"))
     page.get_by_text("We sent a code").wait_for()
     [code] = sms_codes(live_server.app.config["OUTBOX_DIR"] + "/sms")
     page.get_by_label("I have read the documents and agree to sign them").check()

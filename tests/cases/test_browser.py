@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from core.cases import service
 from core.extensions import db
 from core.jobs import run_periodic
-from core.models import Case, Officer
+from core.models import Case, Job, Officer
+from core.models.base import utcnow
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
 from tests import support
@@ -54,21 +55,34 @@ def mails_to(live_server, address: str) -> list:
     return [m for m in live_server.smtp.messages if address in str(m["To"])]
 
 
+def wait_for_due_jobs(live_server, timeout: float = 30) -> None:
+    """Until the background jobs due now (mails among them) have run: no fixed sleep to guess it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with live_server.app.app_context():
+            waiting = db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(
+                Job.state.in_(("pending", "running")), Job.run_after <= utcnow()))
+        if not waiting:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{waiting} job(s) still waiting after {timeout} s")
+
+
 def test_create_send_sequential_and_remind_by_the_scheduler(page, live_server, office, tmp_path):
     (tmp_path / "lease.pdf").write_bytes(pdfs.pdf(2, "Lease"))
     (tmp_path / "annex.pdf").write_bytes(pdfs.pdf(1, "Annex"))
     log_in(page, live_server)
-    page.click("text=New case")
+    support.click_and_load(page, "text=New case")
     page.fill("#title", "Lease 12B")
     page.set_input_files("#documents-input", [str(tmp_path / "lease.pdf"), str(tmp_path / "annex.pdf")])
     page.check("input[name=signing_order][value=sequential]")
     page.fill("#party-0-name", "Sam Signer")
     page.fill("#party-0-email", "sam@example.org")
     page.select_option("#party-0-language", "en")
-    page.click("button[value=add_party]")
+    support.click_and_load(page, "button[value=add_party]")
     page.fill("#party-1-name", "Tove Two")
     page.fill("#party-1-email", "tove@example.org")
-    page.click("button[value=add_party]")
+    support.click_and_load(page, "button[value=add_party]")
     page.fill("#party-2-name", "Rita Recipient")
     page.fill("#party-2-email", "rita@example.org")
     page.select_option("#party-2-role", "recipient")
@@ -79,7 +93,7 @@ def test_create_send_sequential_and_remind_by_the_scheduler(page, live_server, o
 
     [invitation] = live_server.smtp.wait_for("sam@example.org")
     assert "Lease 12B" in invitation["Subject"]
-    time.sleep(0.5)  # give any wrongly sent mail the chance to arrive
+    wait_for_due_jobs(live_server)  # any wrongly sent invitation would have been sent by now
     assert not mails_to(live_server, "tove@example.org") and not mails_to(live_server, "rita@example.org")
 
     with live_server.app.app_context(), tenant_context(office.acme):
@@ -110,7 +124,7 @@ def test_every_kind_of_bad_file_gets_its_message(page, live_server, office, tmp_
     page.fill("#title", "Bad files")
     page.fill("#party-0-name", "Sam Signer")
     page.set_input_files("#documents-input", [str(tmp_path / name) for name in files])
-    page.click("button[value=upload]")
+    support.click_and_load(page, "button[value=upload]")
     errors = page.locator("#file-errors").inner_text()
     for expected in ("empty.pdf is empty", "photo.pdf is not a PDF", "cut.pdf is damaged or incomplete",
                      "secret.pdf is password-protected", "huge.pdf is larger than 1 MB"):
@@ -124,7 +138,7 @@ def test_correct_reassign_search_and_revoke(page, live_server, office):
     other = sent_case(live_server, office, parties=(("Olle", "olle@example.org"),), title="Loan")
     log_in(page, live_server)
     page.fill("#q", "sam@exmaple")
-    page.click("form[role=search] button[type=submit]")
+    support.click_and_load(page, "form[role=search] button[type=submit]")  # the list had both cases
     assert page.locator("#case-list tbody tr").count() == 1
     page.click("text=Lease 12B")
 
@@ -158,7 +172,7 @@ def test_a_colleague_acts_and_another_tenant_gets_404(page, live_server, office)
     page.wait_for_selector("text=Note: Sam calls back on Monday")
     assert "Bob Berg" in page.locator("#timeline li[data-kind=note]").inner_text()
 
-    page.click("text=Log out")
+    support.click_and_load(page, "text=Log out")  # else going to /login may cut the logout off
     log_in(page, live_server, "charlie@globex.example")
     assert "Lease 12B" not in page.content()
     response = page.goto(f"{live_server.url}/cases/{case_id}")

@@ -29,7 +29,7 @@ def completion_links(live_server, email: str) -> list[str]:
 def verify_upload(page, url: str, data: bytes) -> str:
     page.goto(url + "/verify/")
     page.set_input_files("#verify-file", files=[{"name": "check.pdf", "mimeType": "application/pdf", "buffer": data}])
-    page.get_by_role("button", name="Check the file").click()
+    support.click_and_load(page, page.get_by_role("button", name="Check the file"))
     return page.locator("[data-verdict]").get_attribute("data-verdict")
 
 
@@ -72,5 +72,5 @@ def test_a_case_runs_to_a_sealed_pdf_that_anyone_can_verify(live_server, people,
 
     page.goto(live_server.url + "/verify/")
     page.get_by_label("Fingerprint").fill(fingerprint.lower().replace("-", " "))
-    page.get_by_role("button", name="Look it up").click()
+    support.click_and_load(page, page.get_by_role("button", name="Look it up"))
     assert page.get_by_role("heading", name="A document sealed by Sigill").is_visible()

@@ -13,6 +13,7 @@ from core.extensions import db
 from core.models import Case
 from core.storage import blobs
 from tenants.scoping import tenant_context
+from tests import support
 from tests.browser.test_accessibility import AXE, violations
 from tests.completion.test_sealing_job import sign
 from tests.completion.test_verify_verdicts import signed_update
@@ -50,7 +51,7 @@ def small_phone(browser):
 
 def upload(page, data: bytes) -> None:
     page.set_input_files("#verify-file", files=[{"name": "avtal.pdf", "mimeType": "application/pdf", "buffer": data}])
-    page.get_by_role("button", name="Kontrollera filen").click()
+    support.click_and_load(page, page.get_by_role("button", name="Kontrollera filen"))
 
 
 def fits(page) -> bool:
@@ -74,5 +75,5 @@ def test_a_later_signature_reads_well_on_a_phone_on_both_pages(live_server, peop
     upload(page, later)
     assert page.locator("[data-compare]").get_attribute("data-compare") == "contains"
     assert page.get_by_role("heading", name="Signerad igen efter förseglingen").is_visible()
-    assert page.evaluate("window.scrollY") > 0  # the answer is scrolled into view, below the summary
+    page.wait_for_function("window.scrollY > 0")  # the answer is scrolled into view, below the summary
     assert fits(page) and violations(page) == []

@@ -40,7 +40,7 @@ def test_files_unlock_only_after_the_last_signature(live_server, people, page):
     page.get_by_role("link", name="NDA").first.click()
     page.set_input_files("#delivery-file", files=[{"name": "prices.txt", "mimeType": "text/plain", "buffer": PRICES}])
     page.get_by_label("Short description").fill("Price list under NDA")
-    page.get_by_role("button", name="Attach the file").click()
+    support.click_and_load(page, page.get_by_role("button", name="Attach the file"))
     assert page.locator("#e-delivery").get_by_role("link", name="prices.txt").is_visible()
 
     sara_link = link_from_email(live_server, "sara@example.com")

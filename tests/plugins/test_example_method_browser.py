@@ -44,7 +44,8 @@ def test_a_phone_signer_chooses_the_plugin_method_and_signs_by_keyboard(live_ser
     field.fill("Sara Svensson")
     field.press("Tab")  # the next stop is the method's own button
     assert page.evaluate("document.activeElement.id") == "typed-name-sign"
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # measured below on the loaded answer, not mid-navigation
+        page.keyboard.press("Enter")
     page.get_by_role("heading", name="Tack för din underskrift").wait_for()
     [signature] = signatures(live_server, people.acme.id)
     assert signature.method == "typed_name" and signature.evidence["typed_name"] == "Sara Svensson"

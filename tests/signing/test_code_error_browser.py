@@ -7,6 +7,7 @@ import pytest
 from core.extensions import db
 from core.models import Officer
 from tenants.scoping import tenant_context
+from tests import support
 from tests.browser.test_accessibility import violations
 from tests.signing.helpers import SARA, make_case, signer
 
@@ -31,11 +32,12 @@ def test_a_wrong_code_is_told_at_the_code_field_which_gets_focus(live_server, pe
         made = make_case(bob, [signer(language="en")], methods=["touch", "sms"])
     page.goto(live_server.url + made.path(SARA))
     page.get_by_role("radio", name="Code by text message").check()
-    page.get_by_role("button", name="Send the code").click()
+    support.click_and_load(page, page.get_by_role("button", name="Send the code"))
     page.get_by_text("We sent a code to").wait_for()
     page.get_by_label("I have read the documents and agree to sign them").check()
     page.get_by_label("Code from the text message").fill("000000")
-    page.get_by_role("button", name="Sign with the code").click()
+    # The answer's page loaded: its script has moved focus, and its layout is final for measuring.
+    support.click_and_load(page, page.get_by_role("button", name="Sign with the code"))
 
     error = page.locator("#sign-error")
     error.wait_for()

@@ -94,10 +94,10 @@ def test_a_phone_signer_opens_the_email_link_compares_and_signs_by_touch(live_se
                          files=[{"name": "lease.pdf", "mimeType": "application/pdf", "buffer": changed}])
     page.wait_for_function("id => document.getElementById(id).textContent.startsWith('Not identical')",
                            arg=f"copy-{made.document_id}-result")
-    page.get_by_role("button", name="Show the differences").click()
+    support.click_and_load(page, page.get_by_role("button", name="Show the differences"))  # on the server
     assert page.get_by_text("Page 1 differs").is_visible()
     assert page.locator("ins", has_text="5 500 SEK").count() == 2
-    page.get_by_role("link", name="Back to the documents").click()
+    support.click_and_load(page, page.get_by_role("link", name="Back to the documents"))  # its script ran
 
     page.get_by_label("I have read the documents and agree to sign them").check()
     page.get_by_role("button", name="Sign with my drawn signature").click()
@@ -115,7 +115,7 @@ def test_a_desktop_signer_signs_by_sms_code_from_46elks(live_server, people, pag
     send_live_case(live_server, people, [signer(language="en")])
     page.goto(link_from_email(live_server, "sara@example.com"))
     page.get_by_role("radio", name="Code by text message").check()
-    page.get_by_role("button", name="Send the code").click()
+    support.click_and_load(page, page.get_by_role("button", name="Send the code"))
     page.get_by_text("We sent a code to +4670XXXXX67").wait_for()
     [code] = elks_server.codes_to(PHONE)
     page.get_by_label("I have read the documents and agree to sign them").check()

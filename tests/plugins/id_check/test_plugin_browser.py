@@ -94,9 +94,9 @@ def test_required_checked_approved_signed_and_on_the_receipt(served, phone, offi
     support.browser_login(officer, served.url, "alice@acme.example")
     officer.goto(f"{served.url}/cases/{made.case_id}")
     officer.get_by_label(f"ID check for {ANNA_NAME}").select_option("remote")
-    officer.get_by_role("button", name="Save the ID check").click()
+    support.click_and_load(officer, officer.get_by_role("button", name="Save the ID check"))
     officer.get_by_text(f"The ID check for {ANNA_NAME} is saved.").wait_for()
-    _fits(officer)
+    _fits(officer)  # measured on the loaded answer, not mid-navigation
 
     phone.goto(served.url + made.path(ANNA_NAME))
     assert phone.locator("#sign-form").count() == 0
@@ -116,10 +116,10 @@ def test_required_checked_approved_signed_and_on_the_receipt(served, phone, offi
     phone.set_input_files("#id-front", files=[_jpeg("passport.jpg", photo_of(passport(), Shot("turned +4°",
                                                                                                angle=4)))])
     phone.wait_for_function("() => document.getElementById('id-front').getAttribute('aria-invalid') === 'false'")
-    phone.get_by_role("button", name="Check the document").click()
+    support.click_and_load(phone, phone.get_by_role("button", name="Check the document"))
     phone.get_by_text("An officer must approve the check before you can sign.").wait_for()
-    phone.get_by_role("link", name="Back to signing").click()
-    assert phone.locator("#sign-form").count() == 0
+    support.click_and_load(phone, phone.get_by_role("link", name="Back to signing"))
+    assert phone.locator("#sign-form").count() == 0  # on the signer page, not the check's
 
     officer.reload()
     assert officer.locator("#id-check img").count() == 1  # the photo, for the officer
@@ -158,12 +158,12 @@ def test_a_failed_check_blocks_signing_with_a_clear_message_in_swedish(served, b
         page.set_input_files("#id-front", files=[_jpeg("pass.jpg", photo_of(passport(broken="document_number"),
                                                                               Shot("flat")))])
         page.wait_for_function("() => document.getElementById('id-front').getAttribute('aria-invalid') === 'false'")
-        page.get_by_role("button", name="Kontrollera handlingen").click()
+        support.click_and_load(page, page.get_by_role("button", name="Kontrollera handlingen"))
         alert = page.locator("#id-check-failed")
         alert.wait_for()
         assert "Kontrollen av din id-handling misslyckades" in alert.inner_text()
         _fits(page)
-        page.get_by_role("link", name="Tillbaka till underskriften").click()
+        support.click_and_load(page, page.get_by_role("link", name="Tillbaka till underskriften"))
         assert page.locator("#sign-form").count() == 0
         assert "Kontrollen av din id-handling misslyckades:" in page.locator("#steps").inner_text()
     finally:
@@ -227,7 +227,7 @@ def test_the_officer_photographs_the_document_with_the_webcam_in_person(served, 
             return
         panel.get_by_text("Photo taken.").wait_for()
         panel.get_by_label("I have seen the person and the document").check()
-        panel.get_by_role("button", name="Check the document").click()
+        support.click_and_load(page, panel.get_by_role("button", name="Check the document"))
         page.get_by_text(f"The ID check of {ANNA_NAME} passed.").wait_for()
         assert page.locator("#id-check img").count() == 1
     finally:

@@ -4,8 +4,6 @@ the case left in its history or storage."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from core.extensions import db
@@ -37,10 +35,10 @@ def switch_on(live_server, people):
 
 def pair_tablet(live_server, office, tablet, name="Counter 2"):
     support.browser_login(office, live_server.url, "alice@acme.example")
-    office.get_by_role("link", name="Kiosk").click()
+    support.click_and_load(office, office.get_by_role("link", name="Kiosk"))  # else content() is the old page's
     address = live_server.url + "/kiosk/o/acme/"
     assert address in office.content()
-    office.get_by_role("button", name="Show a pairing code").click()
+    support.click_and_load(office, office.get_by_role("button", name="Show a pairing code"))
     code = office.locator("#kiosk-code").inner_text()
     assert office.locator(".kiosk-qr svg").count() == 1
     tablet.goto(address)
@@ -55,7 +53,7 @@ def push(office, made, party="Sara Svensson", tablet="Counter 2"):
     panel = office.locator("#kiosk")
     panel.get_by_label("Party").select_option(label=party)
     panel.get_by_label("Tablet").select_option(label=tablet)
-    panel.get_by_role("button", name="Sign on tablet").click()
+    support.click_and_load(office, panel.get_by_role("button", name="Sign on tablet"))
 
 
 def test_pair_push_review_draw_sign_and_back_to_idle(live_server, people, contexts):
@@ -67,9 +65,7 @@ def test_pair_push_review_draw_sign_and_back_to_idle(live_server, people, contex
     assert tablet.locator("h1").inner_text() == "Acme AB"
 
     push(office, made)
-    pushed_at = time.monotonic()
-    tablet.locator("h1", has_text="Lease 12").wait_for()
-    assert time.monotonic() - pushed_at < 2.5  # the idle screen polls every 0.7 s
+    tablet.locator("h1", has_text="Lease 12").wait_for()  # the idle screen polls (how fast: not timed here)
     # The officer sees it live: opened, then signing once the party touches the page.
     office.locator('.kiosk-progress[data-state="opened"]').wait_for()
 
@@ -103,7 +99,6 @@ def test_pair_push_review_draw_sign_and_back_to_idle(live_server, people, contex
 def test_an_untouched_tablet_goes_back_to_idle_and_the_officer_can_cancel(live_server, people, contexts):
     office, tablet = contexts
     switch_on(live_server, people)
-    live_server.app.config["KIOSK_IDLE_SECONDS"] = 3
     made, _original = send_live_case(live_server, people, [signer("Sara Svensson", "sara@example.com",
                                                                   methods=["touch"])], methods=["touch"])
     pair_tablet(live_server, office, tablet)
@@ -112,13 +107,16 @@ def test_an_untouched_tablet_goes_back_to_idle_and_the_officer_can_cancel(live_s
     office.goto(live_server.url + "/kiosk/")  # the overview follows the tablet live
     row = office.locator("tr.kiosk-progress", has_text="Counter 2")
     assert row.get_attribute("data-state") in ("opened", "pushed")
-    tablet.locator("#kiosk-idle").wait_for(timeout=10000)  # 3 s without a touch
+    # Only now the idle time becomes short (the tablet asks for it every second): however slow the
+    # machine, the overview above was loaded before the tablet could go idle.
+    live_server.app.config["KIOSK_IDLE_SECONDS"] = 3
+    tablet.locator("#kiosk-idle").wait_for()  # 3 s without a touch
     office.locator('tr.kiosk-progress[data-state="idle"]').wait_for()
     assert "Idle" in row.inner_text()
 
+    live_server.app.config["KIOSK_IDLE_SECONDS"] = 120  # before the push: the cancel below is the officer's
     push(office, made)
     tablet.locator("h1", has_text="Lease 12").wait_for()
-    live_server.app.config["KIOSK_IDLE_SECONDS"] = 120
     office.get_by_role("button", name="Back to idle on Counter 2").click()
-    tablet.locator("#kiosk-idle").wait_for(timeout=5000)
+    tablet.locator("#kiosk-idle").wait_for()
     assert "Lease 12" not in tablet.content()

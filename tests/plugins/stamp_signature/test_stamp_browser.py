@@ -12,6 +12,7 @@ from core.extensions import db
 from core.models import Case, Document, Officer, Tenant
 from plugins.stamp_signature.models import StampManifest
 from tenants.scoping import tenant_context
+from tests import support
 from tests.signing.helpers import events_of, make_case, pdf, signer
 from tests.signing.test_signer_browser import draw_with_mouse
 
@@ -32,7 +33,7 @@ def test_a_party_signs_three_cases_with_one_drawn_signature(live_server, people,
     page = phone_page
     page.goto(live_server.url + made[0].path(SARA))
     assert page.get_by_role("heading", name="3 documents are waiting for you").is_visible()
-    page.get_by_role("link", name="Review and sign together").click()
+    support.click_and_load(page, page.get_by_role("link", name="Review and sign together"))
     for n in (1, 2, 3):
         assert page.get_by_text(f"Lease {n}", exact=True).is_visible()
     page.get_by_label("Select all").check()

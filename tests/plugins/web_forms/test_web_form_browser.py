@@ -33,7 +33,7 @@ def test_a_visitor_on_a_phone_fills_in_and_signs_and_a_case_starts(live_server, 
     office.goto(f"{live_server.url}/templates/{template_id}")
     panel = office.locator("#web-form-panel")
     panel.get_by_label("Thank-you text, shown after signing").fill("Tack! Vi hör av oss.")
-    panel.get_by_role("button", name="Turn on", exact=True).click()
+    support.click_and_load(office, panel.get_by_role("button", name="Turn on", exact=True))
     link = office.locator("#web-form-link")
     link.wait_for()
     url = link.input_value()
@@ -64,13 +64,14 @@ def test_a_visitor_on_a_phone_fills_in_and_signs_and_a_case_starts(live_server, 
         draw_with_mouse(visitor, "#touch-pad")
         visitor.get_by_role("button", name="Skriv under med min ritade underskrift").click()
         visitor.get_by_text("Tack! Vi hör av oss.").wait_for()
+        visitor.wait_for_load_state()  # the width of the loaded page, not of one being parsed
         assert visitor.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         context.close()
 
     # The office's list of submissions fits the phone too, and names the visitor.
     office.goto(f"{live_server.url}/templates/{template_id}")
-    office.get_by_role("link", name="Submissions").click()
+    support.click_and_load(office, office.get_by_role("link", name="Submissions"))
     office.get_by_text("asa@example.com").wait_for()
     wide = office.evaluate("() => [...document.querySelectorAll('body *')]"
                            ".filter(e => e.getBoundingClientRect().right > 361).map(e => e.tagName + '#' + e.id)")
