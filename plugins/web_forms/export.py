@@ -18,7 +18,8 @@ from core.cases.export import Export
 from core.extensions import db
 from core.fields import export as field_export
 from core.i18n import _
-from core.models import Case
+from core.models import Case, Document
+from core.security import mask_personal_number
 from core.urls import external_url
 from plugins.web_forms.models import WebForm, WebFormSubmission
 
@@ -30,8 +31,9 @@ def submissions_export(form: WebForm) -> Export:
 
     statuses = status_labels()
     columns = field_export.columns(version_of(form.template).content)
-    header = ([_("Submitted (UTC)"), _("Visitor"), _("Email"), _("Phone"), _("Status"), _("Signed by")]
-              + [c.label for c in columns] + [_("Case"), _("Case link")])
+    header = ([_("Submitted (UTC)"), _("Visitor"), _("Email"), _("Phone"), _("Personal identity number"),
+               _("Status"), _("Signed by")]
+              + [c.label for c in columns] + [_("Fingerprint"), _("Case"), _("Case link")])
 
     def batches() -> Iterator[list[WebFormSubmission]]:
         last = 0
@@ -50,18 +52,34 @@ def submissions_export(form: WebForm) -> Export:
             cases = {c.id: c for c in db.session.scalars(
                 sa.select(Case).where(Case.id.in_(case_ids)).options(selectinload(Case.parties)))} if case_ids else {}
             values = dict(field_export.rows(sa.select(Case.id).where(Case.id.in_(case_ids)))) if case_ids else {}
+            prints: dict[int, list[str]] = {}
+            if case_ids:  # the sealed documents' fingerprints (set when the case is sealed)
+                for case_id, code in db.session.execute(
+                        sa.select(Document.case_id, Document.fingerprint)
+                        .where(Document.case_id.in_(case_ids), Document.fingerprint.is_not(None))
+                        .order_by(Document.case_id, Document.position, Document.id)):
+                    prints.setdefault(case_id, []).append(code)
             for submission in batch:
                 case = cases.get(submission.case_id)
                 own = values.get(submission.case_id, {})
                 signed = "; ".join(p.name for p in sorted(case.parties, key=lambda p: p.position or 0)
                                    if p.status == "signed") if case else ""
                 yield ([submission.created_at, submission.name, submission.email, submission.phone or "",
-                        statuses.get(case.status, case.status) if case else "", signed]
+                        mask_personal_number(submission.personal_number), _status(submission, case, statuses), signed]
                        + [own.get(c.name) for c in columns]
-                       + [case.id if case else None,
+                       + ["; ".join(prints.get(submission.case_id, [])),
+                          case.id if case else None,
                           external_url("cases.detail", case_id=case.id) if case else ""])
             for row in [*batch, *cases.values()]:
                 if row in db.session:
                     db.session.expunge(row)  # a batch at a time in the session (with its parties), not all
 
     return Export(header, rows())
+
+
+def _status(submission: WebFormSubmission, case, statuses: dict) -> str:
+    if case is not None:
+        return statuses.get(case.status, case.status)
+    if submission.waiting:
+        return _("Waiting for email confirmation")
+    return ""

@@ -189,7 +189,7 @@ def submissions(form: WebForm, limit: int | None = 200, status: str | None = Non
     from core.models import Case
 
     stmt = (sa.select(WebFormSubmission).where(WebFormSubmission.form_id == form.id)
-            .options(selectinload(WebFormSubmission.case))
+            .options(selectinload(WebFormSubmission.case).selectinload(Case.documents))
             .order_by(WebFormSubmission.created_at.desc(), WebFormSubmission.id.desc()))
     if status:
         stmt = stmt.join(Case, Case.id == WebFormSubmission.case_id).where(Case.status == status)
@@ -236,13 +236,18 @@ def find_submission(form: WebForm, key: str) -> WebFormSubmission | None:
                              .where(WebFormSubmission.form_id == form.id, WebFormSubmission.idempotency_key == key))
 
 
-def submit(form: WebForm, key: str, name: str, email: str, phone: str | None, language: str) -> Started:
-    """Start the case for a visitor (once per `key`: a repeated post finds the first one's)."""
+def submit(form: WebForm, key: str, name: str, email: str, phone: str | None, language: str,
+           personal_number: str | None = None) -> Started:
+    """Start the case for a visitor (once per `key`: a repeated post finds the first one's).
+
+    `personal_number` (12 digits, checked) goes to the visitor's party like one the office gives:
+    BankID then signs only for that person."""
     found = find_submission(form, key)
     if found is not None and found.party_id is not None:
         return Started(found, db.session.get(Party, found.party_id), False)
     submission = WebFormSubmission(form_id=form.id, tenant_id=form.tenant_id, idempotency_key=key, name=name,
-                                   email=email, phone=phone or None)
+                                   email=email, phone=phone or None, personal_number=personal_number or None,
+                                   language=language)
     form_id = form.id
     db.session.add(submission)
     try:
@@ -261,7 +266,8 @@ def submit(form: WebForm, key: str, name: str, email: str, phone: str | None, la
         return Started(found, db.session.get(Party, found.party_id), False)
     template = form.template
     actor = Actor.public(form.tenant_id, f"{template.name}: {name}", id=submission.id)
-    person = Person(name=name, email=email, phone=phone or None, language=language)
+    person = Person(name=name, email=email, phone=phone or None, personal_number=personal_number or None,
+                    language=language)
     owner = db.session.get(Officer, form.owner_id) if form.owner_id else None
     case = case_from_template(template, actor, {form.role_key: person}, owner=owner)
     party = next(p for p in case.parties if p.role_key == form.role_key)

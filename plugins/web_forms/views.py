@@ -29,9 +29,10 @@ from core.case_templates.models import CaseTemplate
 from core.case_templates.service import version_of
 from core.extensions import csrf, db
 from core.i18n import _, current_language
+from core.personal_numbers import InvalidPersonalNumber, normalise_personal_number
 from core.phones import InvalidPhoneNumber, normalise_phone
 from core.plugins import plugin_guard, public
-from core.security import allow_framing, client_ip
+from core.security import allow_framing, client_ip, mask_personal_number
 from core.text import line_problem, valid_email
 from core.urls import external_url
 from plugins.web_forms import service
@@ -195,7 +196,8 @@ def submissions(form_id: int):
     status = status if status in statuses else None
     q = (request.args.get("q") or "").strip()[:200]
     return render_template("web_forms/submissions.html", form=form, rows=service.submissions(form, status=status, q=q),
-                           public_url=public_url(form), statuses=statuses, status=status, q=q)
+                           public_url=public_url(form), statuses=statuses, status=status, q=q,
+                           masked=mask_personal_number)
 
 
 def _statuses() -> dict:
@@ -314,11 +316,11 @@ def fill(slug: str):
     closed = service.closed_reason(form)
     if closed:
         return _closed(form, closed, 410)
-    values = {"name": "", "email": "", "phone": "", "key": page_token(form)}
+    values = {"name": "", "email": "", "phone": "", "personal_number": "", "key": page_token(form)}
     errors: dict[str, str] = {}
     notice = None
     if request.method == "POST":
-        values = {k: (request.form.get(k) or "").strip() for k in ("name", "email", "phone", "key")}
+        values = {k: (request.form.get(k) or "").strip() for k in ("name", "email", "phone", "personal_number", "key")}
         key = page_key(form, values["key"])
         if request.form.get(HONEYPOT):
             log.info("web form %s: honeypot filled, nothing started", form.id)
@@ -339,7 +341,8 @@ def fill(slug: str):
             if refused:
                 return _closed(form, refused, 429)
             started = service.submit(form, key, values["name"], values["email"].lower(),
-                                     values["phone"] or None, current_language())
+                                     values["phone"] or None, current_language(),
+                                     personal_number=values["personal_number"] or None)
             path = service.signer_path(started.party)
             db.session.commit()
             return _to_signer(path)
@@ -369,6 +372,14 @@ def _check(values: dict, form: WebForm) -> dict[str, str]:
             values["phone"] = normalise_phone(values["phone"])
         except InvalidPhoneNumber:
             errors["phone"] = _("Give a mobile number like 070-123 45 67 or +46 70 123 45 67.")
+    if form.require_personal_number:
+        try:
+            values["personal_number"] = normalise_personal_number(values["personal_number"])
+        except InvalidPersonalNumber:
+            errors["personal_number"] = _("Give a personal identity number with 12 digits, YYYYMMDDNNNN, "
+                                          "with a correct check digit.")
+    else:
+        values["personal_number"] = ""  # not asked for: never kept
     return errors
 
 

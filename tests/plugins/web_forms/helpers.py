@@ -61,7 +61,8 @@ def key_of(html: str) -> str:
     return re.search(r'name="key" value="([^"]+)"', html).group(1)
 
 
-def submit(visitor, path, name="Sara Svensson", email="sara@example.com", phone="070-123 45 67", **extra):
-    html = visitor.get(path).get_data(as_text=True)
+def submit(visitor, path, name="Sara Svensson", email="sara@example.com", phone="070-123 45 67", headers=None,
+           **extra):
+    html = visitor.get(path, headers=headers).get_data(as_text=True)
     data = {"name": name, "email": email, "phone": phone, "key": key_of(html), **extra}
-    return visitor.post(path, data=data)  # no session CSRF token: the signed page token stands in
+    return visitor.post(path, data=data, headers=headers)  # no session CSRF token: the signed page token stands in
