@@ -18,7 +18,7 @@ from core.security import client_ip, user_agent
 from core.signing import service as signing
 from core.signing.views import with_link
 from core.storage import blobs
-from plugins.stamp_signature import service
+from plugins.stamp_signature import retry, service
 
 bp = Blueprint(service.NAME, __name__, url_prefix="/stamp", template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -54,25 +54,27 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
     methods = service.common_methods(shown)
     bankid_state, resumed = (service.bankid_resume(link.party, client_ip(), user_agent(), g.locale)
                              if "bankid" in methods and outcome is None else (None, []))
+    resumed = list(resumed) + [int(raw) for raw in (request.args.get("retry") or "").split(",") if raw.isdigit()]
+    failed = [f for f in retry.failures(link.party) if outcome is None or f.kind == "seal"]
     filters = {"q": request.args.get("q", ""), "sender": sender, "since": request.args.get("since", ""),
                "senders": service.senders(link.party), "total": len(shown) + more, "more": more,
                "active": bool(text or sender or since)}
     return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
                            filters=filters, progress=progress or {}, bankid_state=bankid_state,
-                           resumed=resumed,
+                           resumed=resumed, failed=failed,
                            methods=methods, outcome=outcome, error=error, notice=notice, form=request.form), status
 
 
 @bp.get("/s/<token>")
 @public(link="token")
-@with_link("open", "waiting")
+@with_link("open", "waiting", "signed")
 def page(token: str, link: signing.Link):
     return _page(token, link)
 
 
 @bp.get("/s/<token>/documents/<int:document_id>")
 @public(link="token")
-@with_link("open", "waiting")
+@with_link("open", "waiting", "signed")
 def document(token: str, link: signing.Link, document_id: int):
     """A document of one of the person's waiting cases; the first open is recorded."""
     found = db.session.get(Document, document_id)
@@ -101,7 +103,7 @@ def _selected() -> dict[int, str]:
 
 @bp.post("/s/<token>/sms")
 @public(link="token")
-@with_link("open", "waiting")
+@with_link("open", "waiting", "signed")
 def send_code(token: str, link: signing.Link):
     """Send one code for the ticked cases (bound to their manifest)."""
     selected = _selected()
@@ -124,7 +126,7 @@ def _return_url(token: str) -> str:
 
 @bp.post("/s/<token>/bankid/<action>")
 @public(link="token")
-@with_link("open", "waiting")
+@with_link("open", "waiting", "signed")
 def bankid(token: str, link: signing.Link, action: str):
     """The BankID order over the ticked cases, driven by the core's BankID script: `start` (one
     order over their manifest), `collect`, `cancel`. JSON as the signer page's method steps."""
@@ -149,9 +151,24 @@ def bankid(token: str, link: signing.Link, action: str):
     return jsonify(ok=result.ok, message=result.message, data=result.data)
 
 
+@bp.post("/s/<token>/seal/<int:case_id>/retry")
+@public(link="token")
+@with_link("open", "waiting", "signed")
+def retry_seal(token: str, link: signing.Link, case_id: int):
+    """Restart the failed sealing of a case the person signed in a stamp signature."""
+    from core import ratelimit
+
+    if not ratelimit.hit("stamp-seal-retry", str(link.party.id), retry.RETRY_LIMIT):
+        return _page(token, link, error=_("You have restarted the sealing many times. Wait a few minutes."),
+                     status=429)
+    if not retry.retry_seal(link.party, case_id):
+        return _page(token, link, error=_("There is no failed sealing to restart for this case."), status=404)
+    return _page(token, link, notice=_("The sealing was restarted. This page shows when it is done."))
+
+
 @bp.post("/s/<token>/sign")
 @public(link="token")
-@with_link("open", "waiting")
+@with_link("open", "waiting", "signed")
 def sign(token: str, link: signing.Link):
     selected = _selected()
     if not selected:

@@ -36,6 +36,14 @@
           li.dataset.outcome = state.outcome;
           li.querySelector(".stamp-state").textContent = state.text;
           if (state.outcome === "sealing" || state.outcome === "signing") { busy = true; }
+          if (state.outcome === "sealing_failed" && !li.querySelector("a.stamp-retry")) {
+            var retry = document.createElement("a");  // the page lists the failed seal with its button
+            retry.className = "stamp-retry";
+            retry.href = list.dataset.page;
+            retry.textContent = list.dataset.retryLabel;
+            li.appendChild(document.createTextNode(" "));
+            li.appendChild(retry);
+          }
         });
         if (busy && rounds < 300) { setTimeout(poll, 2000); }
       })

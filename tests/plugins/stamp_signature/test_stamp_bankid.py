@@ -112,6 +112,11 @@ def test_one_bankid_order_signs_every_ticked_case_and_the_app_lists_them(app, on
     assert "in one stamp signature" not in finish(client, made[0], html, ids, started["data"]["order"]).get_data(
         as_text=True)
 
+    # The stamp page lists the case of the manifest that was not signed, with the reason.
+    page = page_of(client, made[0])
+    item = page.split(f'data-failed="{revoked.case_id}"', 1)[1].split("</li>", 1)[0]
+    assert "The sender revoked this case." in item and "Try again" not in item
+
     drain()
     with tenant_context(on.acme.id):
         for m in made:
