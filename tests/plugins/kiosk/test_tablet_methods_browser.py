@@ -44,7 +44,7 @@ def back_to_idle_with_nothing_left(tablet, length_before: int | None):
     assert "Lease 12" not in content and "Sara Svensson" not in content, tablet.url
 
 
-def test_bankid_qr_code_on_the_tablet_for_the_customers_phone(bankid_server, people, sim, contexts):
+def test_bankid_qr_code_on_the_tablet_for_the_customers_phone(bankid_server, people, sim, contexts):  # noqa: F811
     office, tablet = contexts
     switch_on(bankid_server, people)
     made, _original = send_live_case(bankid_server, people, [signer(methods=["bankid"])], methods=["bankid"])
@@ -66,7 +66,7 @@ def test_bankid_qr_code_on_the_tablet_for_the_customers_phone(bankid_server, peo
     back_to_idle_with_nothing_left(tablet, length_before)
 
 
-def test_bankid_on_the_tablet_itself(bankid_server, people, sim, contexts):
+def test_bankid_on_the_tablet_itself(bankid_server, people, sim, contexts):  # noqa: F811
     office, tablet = contexts
     switch_on(bankid_server, people)
     made, _original = send_live_case(bankid_server, people, [signer(methods=["bankid"])], methods=["bankid"])
