@@ -4,10 +4,17 @@
 Rows: signer page and sign POST latency while sealing runs (target p95 <= 500 ms), the time from
 the last signature to the last seal and the last mail (target <= 15 s), cases per minute end to
 end, and CPU seconds per case by component (web, workers, scheduler, PostgreSQL backends, Redis).
+
+Two runs: "back to back", where each of the 50 signers posts the signature the moment the page has
+loaded and opens the next link the moment the POST answers (a closed loop with no pause: latency is
+then about 50 / the requests per second the machine can serve, so it measures throughput), and
+"reading", where each signer spends 3-7 s between the page and the signature (reading, drawing; a
+real signer takes longer), so the 50 signers load the service as people would.
 `BENCH_COMPARE=1` adds the same run with the worker as it was before (RQ forking a work-horse per
 job). The machine's load from other processes shows in the wall-clock rows, hardly in CPU per case.
 
-Run: `python -m bench scale_out` (env: BENCH_CASES, BENCH_SIGNERS, BENCH_COMPARE).
+Run: `python -m bench scale_out` (env: BENCH_CASES, BENCH_SIGNERS, BENCH_COMPARE, BENCH_THINK_SECONDS
+"3-7", BENCH_WEB_THREADS 8 per gunicorn worker, WORKER_NICE for the job workers, 0 as in production's default).
 """
 
 from __future__ import annotations
@@ -27,12 +34,18 @@ SIGNERS = int(os.environ.get("BENCH_SIGNERS", "50"))
 PROCESSES = 2
 TARGET_P95_MS = 500
 TARGET_TAIL_S = 15
+# The second row's signers read and draw between opening the page and signing (uniform, seconds).
+THINK = tuple(float(v) for v in os.environ.get("BENCH_THINK_SECONDS", "3-7").split("-", 1))
 
 
-def _signers(port: int, links: list[str], threads: int, out) -> None:
+def _signers(port: int, links: list[str], threads: int, out, think: tuple[float, float] | None, seed: int) -> None:
+    import random
+
     from tests.signing.helpers import drawn_signature
 
     fields = drawn_signature()
+    rng = random.Random(seed)
+    pauses = {link: rng.uniform(*think) if think else 0.0 for link in links}
     todo: queues.Queue = queues.Queue()
     for link in links:
         todo.put(link)
@@ -44,7 +57,7 @@ def _signers(port: int, links: list[str], threads: int, out) -> None:
                 link = todo.get_nowait()
             except queues.Empty:
                 return
-            visits.append(sign(port, link, fields))
+            visits.append(sign(port, link, fields, think=pauses[link]))
 
     pool = [threading.Thread(target=work) for _ in range(threads)]
     for thread in pool:
@@ -54,14 +67,14 @@ def _signers(port: int, links: list[str], threads: int, out) -> None:
     out.put(visits)
 
 
-def run(stack: Stack) -> dict:
+def run(stack: Stack, think: tuple[float, float] | None = None) -> dict:
     stack.wait_jobs_done(600)  # the invitations
     cpu_before = stack.cpu()
     context = multiprocessing.get_context("fork")
     out = context.Queue()
     started = time.time()
     processes = [context.Process(target=_signers, args=(stack.port, stack.links[i::PROCESSES], SIGNERS // PROCESSES,
-                                                        out)) for i in range(PROCESSES)]
+                                                        out, think, i)) for i in range(PROCESSES)]
     for process in processes:
         process.start()
     visits = [v for _ in processes for v in out.get()]
@@ -104,18 +117,21 @@ def report(label: str, result: dict) -> None:
 
 def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    print(f"{CASES} cases x 2 signers, {SIGNERS} concurrent signers, 2 gunicorn workers, 2 job workers, "
-          f"PostgreSQL + Redis on loopback; load average before: {os.getloadavg()[0]:.1f}\n")
+    print(f"{CASES} cases x 2 signers, {SIGNERS} concurrent signers, 2 gunicorn workers x {Stack.web_threads} "
+          f"threads, 2 job workers (nice {os.environ.get('WORKER_NICE', '0')}), PostgreSQL + Redis on loopback; "
+          f"load average before: {os.getloadavg()[0]:.1f}\n")
     print("| measure | value | target | met |\n|---|---|---|---|")
-    variants = [("warm worker", ["-m", "core.cli", "worker"])]
+    warm = ["-m", "core.cli", "worker"]
+    variants = [("back to back", warm, None), (f"reading {THINK[0]:g}-{THINK[1]:g} s", warm, THINK)]
     if os.environ.get("BENCH_COMPARE"):
-        variants.append(("before: RQ fork per job", ["-m", "bench.forking_worker"]))
-    for label, command in variants:
+        variants.append(("before: RQ fork per job", ["-m", "bench.forking_worker"], None))
+    for label, command, think in variants:
         stack = Stack(cases=CASES, worker_command=command).start()
         try:
-            report(label, run(stack))
+            report(label, run(stack, think))
         finally:
             stack.stop()
+        print(f"| {label}: load average after (1 min, machine-wide) | {os.getloadavg()[0]:.1f} | | |")
         sys.stdout.flush()
 
 

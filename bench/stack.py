@@ -80,6 +80,7 @@ class Stack:
     cases: int = 200
     signers_per_case: int = 2
     workers: int = 2
+    web_threads: int = int(os.environ.get("BENCH_WEB_THREADS", "8"))  # per gunicorn worker, as in production
     proxy_database: bool = False
     worker_command: list[str] = field(default_factory=lambda: ["-m", "core.cli", "worker"])
     extra_env: dict = field(default_factory=dict)
@@ -134,8 +135,9 @@ class Stack:
 
     def start_web(self) -> None:
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        self._spawn("web", [str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "--log-level",
-                            "warning", "--backlog", "512", "--timeout", "120", "core.wsgi:app"])
+        self._spawn("web", [str(gunicorn), "--workers", "2", "--threads", str(self.web_threads), "--bind",
+                            f"127.0.0.1:{self.port}", "--log-level", "warning", "--backlog", "512", "--timeout", "120",
+                            "core.wsgi:app"])
         self.wait_http("/healthz", 90)
 
     def start_worker(self, number: int) -> None:
@@ -279,8 +281,10 @@ class Stack:
             conn.close()
 
 
-def sign(port: int, path: str, signature_fields: dict, timeout: float = 60) -> Signing:
-    """Open the signer's link and sign with a drawn signature, as the browser would."""
+def sign(port: int, path: str, signature_fields: dict, timeout: float = 60, think: float = 0.0) -> Signing:
+    """Open the signer's link and sign with a drawn signature, as the browser would; `think` seconds
+    between the page and the signature (reading, drawing), on a new connection as a browser would
+    after the server closed the idle one."""
     visit = Signing()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -295,6 +299,9 @@ def sign(port: int, path: str, signature_fields: dict, timeout: float = 60) -> S
             return visit
         form = {"csrf_token": csrf.group(1), "method": "touch", "consent": "yes", "documents_digest": digest.group(1),
                 **signature_fields}
+        if think > 0:
+            conn.close()
+            time.sleep(think)
         started = time.perf_counter()
         conn.request("POST", path + "/sign", body=urllib.parse.urlencode(form),
                      headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})

@@ -49,6 +49,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_RETRY_AFTER": float(_env("REDIS_RETRY_AFTER", "5")),
         # A running job renews its lease; one whose heartbeat is older than this lost its worker.
         "JOB_LEASE_SECONDS": float(_env("JOB_LEASE_SECONDS", "30")),
+        # The niceness (0-19) `sigill worker` runs at. Where web and workers share CPUs, e.g. 10 lets
+        # signers' pages answer first and seals and mails use the CPU the web leaves; but under a
+        # flood of signatures the jobs then wait until it is over (see bench_scale_out). 0: equal.
+        "WORKER_NICE": _env_int("WORKER_NICE", 0),
         # Hard bounds of the child process that works on one PDF (core/bounded.py): sealing one
         # document, and rendering one page image. Over them the work fails alone, not the process.
         "CHECK_MEMORY_MB": _env_int("CHECK_MEMORY_MB", 512),  # the upload check (core/pdfcheck.py)

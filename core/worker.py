@@ -12,6 +12,9 @@ memory, a crash in a C library), the supervisor releases the jobs it had claimed
 If it exits because Redis failed, it is started again with a growing pause, so `sigill worker`
 carries on by itself when Redis is back. If the whole tree dies, the sweeper releases its jobs
 once their heartbeat is older than the lease.
+
+The tree can run at a lower CPU priority than the web (`WORKER_NICE`, e.g. 10; 0 by default):
+while seals and mails run, signers' pages then get the CPU first and jobs use what is left.
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ class SigillWorker(SimpleWorker):
 def run(app: Flask, queues: tuple[str, ...] = QUEUE_ORDER, burst: bool = False) -> int:
     """Supervise a warm worker process until told to stop; returns the exit code."""
     use_app(app)
+    lower_priority(int(app.config.get("WORKER_NICE") or 0))
     preload(app)
     gc.freeze()  # the warm objects stay shared with the worker instead of being copied by the collector
     stopping = False
@@ -134,6 +138,15 @@ def run(app: Flask, queues: tuple[str, ...] = QUEUE_ORDER, burst: bool = False) 
         pause = RESTART_PAUSES[min(failures, len(RESTART_PAUSES) - 1)]
         log.warning("worker %s exited (%s); starting another in %ss", child, code, pause)
         time.sleep(pause)
+
+
+def lower_priority(niceness: int) -> None:
+    """Run this process tree at `niceness` (never higher priority than it has): jobs take the CPU
+    that web requests leave, so a burst of seals and mails does not slow every signer's page."""
+    wanted = max(0, min(19, niceness))
+    current = os.nice(0)
+    if wanted > current:
+        os.nice(wanted - current)
 
 
 def _wait(pid: int) -> int:

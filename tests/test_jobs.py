@@ -217,6 +217,26 @@ def test_a_killed_work_process_is_replaced_and_its_job_run_again_at_once(app_fac
 
 
 @pytest.mark.redis
+def test_a_worker_told_to_runs_its_jobs_below_the_web_s_cpu_priority(app_factory, redis_url, tmp_path):
+    """With WORKER_NICE=10 seals and mails take the CPU that signers' pages leave."""
+    app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis_url, RQ_QUEUE=f"test-nice-{os.getpid()}")
+    with app.app_context():
+        tenant = _tenant("n")
+        job = jobs.enqueue("tests.jobs_support.rename_tenant", tenant.id, "Niced", tenant_id=tenant.id)
+        db.session.commit()
+        web = os.getpriority(os.PRIO_PROCESS, 0)
+        worker = _worker({**worker_env(app, tmp_path), "WORKER_NICE": "10"})
+        try:
+            _wait_for(lambda: _job(job.id).state == "done", 60, "the job to run")
+            [work_process] = _children(worker.pid)
+            assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(web, 10)
+            assert os.getpriority(os.PRIO_PROCESS, work_process) == max(web, 10)
+        finally:
+            _stop(worker)
+        assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "Niced"
+
+
+@pytest.mark.redis
 def test_a_worker_tree_killed_mid_job_is_recovered_after_the_lease(app_factory, redis_url, tmp_path):
     app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis_url, RQ_QUEUE=f"test-tree-{os.getpid()}",
                       JOB_LEASE_SECONDS=1)

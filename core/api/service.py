@@ -17,6 +17,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -188,10 +189,12 @@ def endpoints() -> list[WebhookEndpoint]:
 # --- firing events -------------------------------------------------------------------------------
 
 
-def queue_event(tenant_id: int, event: str, data: dict, case_id: int | None = None,
+def queue_event(tenant_id: int, event: str, data: dict | Callable[[], dict], case_id: int | None = None,
                 sequence: int | None = None) -> list[WebhookDelivery]:
     """One delivery (and its job) per active endpoint of the tenant that subscribes to `event`.
 
+    `data` may be a function: it is called once, only when some endpoint subscribes (serialising a
+    case costs queries that a tenant without webhooks should not pay on every signature).
     Called from lifecycle hooks inside the caller's transaction: nothing is sent unless it commits.
     """
     made = []
@@ -199,6 +202,8 @@ def queue_event(tenant_id: int, event: str, data: dict, case_id: int | None = No
         for endpoint in db.session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))):
             if event not in (endpoint.events or []):
                 continue
+            if callable(data):
+                data = data()
             uid = str(uuid.uuid4())
             payload = {"id": uid, "event": event, "created_at": utcnow().isoformat(), "sequence": sequence,
                        "data": data}

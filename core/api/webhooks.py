@@ -22,7 +22,9 @@ def fire(event: str, case: Case, data: dict | None = None) -> None:
     `data` is `{"case": <the case as GET /api/v1/cases/{id} shows it>, **data}`; `data` must be JSON
     (dates become ISO strings), with no secrets and no personal numbers.
     """
-    payload = {"case": schemas.CaseOut().dump(case), **(data or {})}
+    def payload() -> dict:  # built only when an endpoint subscribes: most tenants have none (cheap signing)
+        return {"case": schemas.CaseOut().dump(case), **(data or {})}
+
     service.queue_event(case.tenant_id, event, payload, case_id=case.id, sequence=case.event_count)
 
 
