@@ -88,8 +88,9 @@ def mask_phone(phone: str | None) -> str:
 
 
 # A link token in a path: the signer's /s/<token>/... (also under /e-delivery/s/), /reset/<token>,
-# /invite/<token>; also URL-encoded, as in ?next=%2Fs%2F<token>.
-_LINK_TOKEN = re.compile(r"((?:/|%2F)(?:s|reset|invite)(?:/|%2F))([A-Za-z0-9_-]+)", re.IGNORECASE)
+# /invite/<token>, an emailed confirmation's .../confirm/<token>; also URL-encoded, as in
+# ?next=%2Fs%2F<token>.
+_LINK_TOKEN = re.compile(r"((?:/|%2F)(?:s|reset|invite|confirm)(?:/|%2F))([A-Za-z0-9_-]+)", re.IGNORECASE)
 
 
 def mask_link_tokens(text: str) -> str:

@@ -35,7 +35,17 @@ def config_keys():
         # Submissions that start a case, per client IP and per form.
         "WEB_FORM_IP_RATE_LIMIT": "10/3600",
         "WEB_FORM_RATE_LIMIT": "120/3600",
+        # How long a visitor's email confirmation link works; unconfirmed submissions are deleted after.
+        "WEB_FORM_CONFIRM_HOURS": "24",
     }
+
+
+@hookimpl
+def register_periodic_jobs():
+    from core.jobs import PeriodicJob
+
+    return [PeriodicJob("web_forms_expire_unconfirmed", "plugins.web_forms.service.expire_unconfirmed",
+                        seconds=600, plugin=NAME)]
 
 
 @hookimpl

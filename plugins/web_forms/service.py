@@ -264,22 +264,116 @@ def submit(form: WebForm, key: str, name: str, email: str, phone: str | None, la
         if found is None or found.party_id is None:
             raise
         return Started(found, db.session.get(Party, found.party_id), False)
+    party = _start(form, submission)
+    return Started(submission, party, True)
+
+
+def _start(form: WebForm, submission: WebFormSubmission) -> Party:
+    """Make, announce and send the case of a submission; the visitor plays the form's role."""
     template = form.template
+    name = submission.name
     actor = Actor.public(form.tenant_id, f"{template.name}: {name}", id=submission.id)
-    person = Person(name=name, email=email, phone=phone or None, personal_number=personal_number or None,
-                    language=language)
+    person = Person(name=name, email=submission.email, phone=submission.phone,
+                    personal_number=submission.personal_number, language=submission.language)
     owner = db.session.get(Officer, form.owner_id) if form.owner_id else None
     case = case_from_template(template, actor, {form.role_key: person}, owner=owner)
     party = next(p for p in case.parties if p.role_key == form.role_key)
     events.record_by(case, "web_form_submitted", actor,
-                     data={"form_id": form.id, "template": template.name, "name": name, "email": email})
+                     data={"form_id": form.id, "template": template.name, "name": name, "email": submission.email})
     submission.case_id = case.id
     submission.party_id = party.id
     db.session.flush()
     _announce(submission, case)
     cases.send_case(case, actor)
     db.session.flush()
-    return Started(submission, party, True)
+    return party
+
+
+# --- waiting for the visitor's email to be confirmed -----------------------------------------------
+
+
+def hold(form: WebForm, key: str, name: str, email: str, phone: str | None, language: str,
+         personal_number: str | None = None, hours: int = 24) -> WebFormSubmission:
+    """Keep a submission without a case and email the visitor a link to confirm their address.
+
+    Only the link token's SHA-256 is kept; the link works for `hours`. Once per `key`: a repeated
+    post of the same page finds the first one's row and sends nothing more."""
+    from core.mail import send_mail
+    from core.security import new_token
+    from core.urls import external_url
+    from tenants.models import Tenant
+
+    found = find_submission(form, key)
+    if found is not None:
+        return found
+    token, token_hash = new_token()
+    submission = WebFormSubmission(form_id=form.id, tenant_id=form.tenant_id, idempotency_key=key, name=name,
+                                   email=email, phone=phone or None, personal_number=personal_number or None,
+                                   language=language, confirm_token_hash=token_hash,
+                                   confirm_expires_at=utcnow() + timedelta(hours=hours))
+    form_id = form.id
+    db.session.add(submission)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same page posted at the same moment: that one's row
+        db.session.rollback()
+        found = find_submission(db.session.get(WebForm, form_id), key)
+        if found is None:
+            raise
+        return found
+    tenant = db.session.get(Tenant, form.tenant_id)
+    send_mail(email, "web_form_confirm", language=language, tenant=tenant, name=name, title=form.template.name,
+              link=external_url("web_forms.confirm", token=token), hours=hours)
+    log.info("web form %s: submission %s waits for its email address to be confirmed", form.id, submission.id)
+    return submission
+
+
+def by_confirm_token(token: str) -> WebFormSubmission | None:
+    """The submission whose confirmation link this is, in any organisation (asked with no tenant set)."""
+    from core.security import hash_token
+
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(sa.select(WebFormSubmission)
+                             .where(WebFormSubmission.confirm_token_hash == hash_token(token))
+                             .execution_options(all_tenants=True))
+
+
+def link_expired(submission: WebFormSubmission) -> bool:
+    return submission.confirm_expires_at is None or submission.confirm_expires_at <= utcnow()
+
+
+def confirm(submission: WebFormSubmission) -> Party | None:
+    """The visitor confirmed their address: start the case (once). Returns the visitor's party, or
+    None when another request is starting it right now (a double click)."""
+    if submission.party_id is not None:
+        return db.session.get(Party, submission.party_id)
+    submission_id = submission.id
+    claimed = db.session.execute(
+        sa.update(WebFormSubmission)
+        .where(WebFormSubmission.id == submission_id, WebFormSubmission.confirmed_at.is_(None))
+        .values(confirmed_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:  # the other request confirmed it: its case, once it committed
+        db.session.rollback()
+        again = db.session.get(WebFormSubmission, submission_id)
+        return db.session.get(Party, again.party_id) if again is not None and again.party_id else None
+    db.session.refresh(submission)
+    log.info("web form %s: submission %s confirmed its email address", submission.form_id, submission.id)
+    return _start(submission.form, submission)
+
+
+def expire_unconfirmed(tenant) -> int:
+    """Delete the submissions whose confirmation link expired unused, with everything they held
+    (name, email, phone, personal number). The periodic job `web_forms_expire_unconfirmed`."""
+    gone = db.session.execute(
+        sa.delete(WebFormSubmission)
+        .where(WebFormSubmission.case_id.is_(None), WebFormSubmission.confirmed_at.is_(None),
+               WebFormSubmission.confirm_token_hash.is_not(None), WebFormSubmission.confirm_expires_at <= utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if gone:
+        log.info("web forms of tenant %s: %s unconfirmed submissions expired and were deleted", tenant.id, gone)
+    return gone or 0
 
 
 def _announce(submission: WebFormSubmission, case) -> None:

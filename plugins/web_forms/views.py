@@ -19,6 +19,7 @@ import logging
 import secrets
 from datetime import UTC, date, datetime
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -46,7 +47,7 @@ _guard = plugin_guard(NAME)
 
 HONEYPOT = "website"
 PAGE_TOKEN_HOURS = 12  # a form page left open longer asks the visitor to send it again
-PUBLIC_ENDPOINTS = (f"{NAME}.fill",)
+PUBLIC_ENDPOINTS = (f"{NAME}.fill", f"{NAME}.confirm")
 
 
 @bp.before_request
@@ -335,11 +336,19 @@ def fill(slug: str):
             path = service.signer_path(found_party(found))
             db.session.commit()
             return _to_signer(path)
+        if found is not None and found.waiting:  # the same page again, still waiting: nothing more is sent
+            return _check_email(form, found)
         errors = _check(values, form)
         if not errors:
             refused = _refused(form)
             if refused:
                 return _closed(form, refused, 429)
+            if form.require_confirmation:
+                held = service.hold(form, key, values["name"], values["email"].lower(), values["phone"] or None,
+                                    current_language(), personal_number=values["personal_number"] or None,
+                                    hours=_confirm_hours())
+                db.session.commit()
+                return _check_email(form, held)
             started = service.submit(form, key, values["name"], values["email"].lower(),
                                      values["phone"] or None, current_language(),
                                      personal_number=values["personal_number"] or None)
@@ -348,6 +357,61 @@ def fill(slug: str):
             return _to_signer(path)
     return render_template("web_forms/fill.html", form=form, content=content, values=values, errors=errors,
                            honeypot=HONEYPOT, notice=notice), 400 if errors else 200
+
+
+def _confirm_hours() -> int:
+    return int(current_app.config["WEB_FORM_CONFIRM_HOURS"])
+
+
+def _check_email(form: WebForm, submission):
+    return render_template("web_forms/check_email.html", form=form, email=submission.email, hours=_confirm_hours())
+
+
+# --- confirming the visitor's email address ------------------------------------------------------------
+
+
+def _confirm_tenant(token: str, **_args):
+    from tenants.models import Tenant
+
+    submission = service.by_confirm_token(token)
+    if submission is None:
+        return None
+    form = db.session.scalar(sa.select(WebForm).where(WebForm.id == submission.form_id)
+                             .execution_options(all_tenants=True))
+    if form is None or form.status == service.OFF:
+        return None
+    g.web_form_id, g.web_form_submission_id = form.id, submission.id
+    return db.session.get(Tenant, form.tenant_id)
+
+
+# The link's token (256 bits, only its hash kept) is the secret: a page of another site cannot post
+# here without it, so no session (and no cookie) is needed.
+@bp.route("/f/confirm/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@public(_confirm_tenant)
+def confirm(token: str):
+    form = _public_form()
+    submission = db.session.get(service.WebFormSubmission, g.web_form_submission_id)
+    if submission is None:
+        abort(404)
+    if service.link_expired(submission) and submission.party_id is None:
+        return render_template("web_forms/confirm.html", form=form, submission=submission, expired=True,
+                               form_url=public_url(form) if form.status == ACTIVE else None), 410
+    if submission.party_id is None and (form.status == PAUSED or form.template.status != "active"):
+        return _closed(form, _("This form is paused and takes no submissions at the moment. Try again later."), 503)
+    if request.method == "POST":
+        if submission.party_id is None and service.role_problems(version_of(form.template).content, form.role_key):
+            log.warning("web form %s: its template %s no longer fits the form", form.id, form.template_id)
+            return _closed(form, _("This form is not available at the moment. Try again later."), 503)
+        party = service.confirm(submission)
+        if party is None:  # a double click: the other click is starting the case
+            db.session.rollback()
+            return render_template("web_forms/confirm.html", form=form, submission=submission, expired=False,
+                                   starting=True)
+        path = service.signer_path(party)
+        db.session.commit()
+        return redirect(path)
+    return render_template("web_forms/confirm.html", form=form, submission=submission, expired=False)
 
 
 def found_party(submission):
