@@ -167,3 +167,113 @@ def test_a_listed_site_embeds_the_form_a_visitor_submits_in_the_frame_and_an_unl
         [case] = db.session.scalars(sa.select(Case)).all()
         party = next(p for p in case.parties if p.role_key == "tenant")
         assert (party.name, party.status) == ("Åsa Öberg", "signed")
+
+
+def test_an_embedded_form_that_requires_a_confirmed_email_starts_the_case_once_confirmed_and_exports(
+        live_server, people, browser, sites, tmp_path):
+    """The issue's whole path: embedded on a listed site, a visitor on a phone gives a personal
+    number, confirms the emailed link, fills in and signs; the organisation signs; the officer
+    downloads the Excel file, whose cells have the right values and types."""
+    import io
+    import time
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    from core.models import Document
+    from plugins.web_forms.models import WebForm
+    from tests.plugins.web_forms.helpers import turn_on
+    from tests.plugins.web_forms.test_web_form import sign
+
+    people.acme.enabled_plugins = ["web_forms"]
+    db.session.commit()
+    shop = sites()
+    with live_server.app.app_context():
+        with tenant_context(people.acme.id):
+            alice = db.session.get(Officer, people.alice.id)
+        template_id = form_template(alice)
+        client = live_server.app.test_client()
+        support.login(client, "alice@acme.example")
+        assert turn_on(client, template_id, frame_origins=shop.origin, require_confirmation="1",
+                       require_personal_number="1").status_code == 302
+        page = client.get(f"/templates/{template_id}").get_data(as_text=True)
+    import html as html_lib
+
+    shop.snippet = html_lib.unescape(re.search(r'<textarea id="web-form-snippet"[^>]*>(.*?)</textarea>', page,
+                                               re.S).group(1))
+
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  locale="sv-SE")
+    visitor = context.new_page()
+    visitor.set_default_timeout(20000)
+    try:
+        visitor.goto(shop.origin + "/")
+        frame = visitor.frame_locator("iframe[id^=sigill-form-]")
+        frame.get_by_label("Ditt namn").fill("Åsa Öberg")
+        frame.get_by_label("Din e-postadress").fill("asa@example.com")
+        frame.get_by_label("Ditt personnummer").fill("19811218-9876")
+        frame.get_by_role("button", name="Fortsätt till dokumentet").click()
+        frame.get_by_text("Kolla din e-post").wait_for()
+        with live_server.app.app_context(), tenant_context(people.acme.id):
+            assert db.session.scalars(sa.select(Case)).all() == []
+
+        [mail] = live_server.smtp.wait_for("asa@example.com")
+        link = re.search(r"http://127\.0\.0\.1:\d+/f/confirm/[A-Za-z0-9_-]+", support.body_text(mail)).group(0)
+        visitor.goto(link)  # from the mail app: the top window
+        visitor.get_by_role("button", name="Bekräfta och fortsätt").click()
+        visitor.wait_for_url(re.compile(re.escape(live_server.url) + r"/s/[A-Za-z0-9_-]+$"))
+        visitor.get_by_label("Full name").fill("Åsa Öberg")
+        visitor.get_by_role("button", name="Nästa fält").click()
+        visitor.get_by_label("Rent").fill("9500")
+        visitor.locator(".fill-status", has_text="Sparat.").wait_for()
+        for _ in range(4):
+            visitor.get_by_role("button", name="Nästa fält").click()
+        visitor.get_by_label("Jag har läst handlingarna och vill skriva under dem").check()
+        visitor.locator("#touch-pad").scroll_into_view_if_needed()
+        draw_with_mouse(visitor, "#touch-pad")
+        visitor.get_by_role("button", name="Skriv under med min ritade underskrift").click()
+        visitor.get_by_text("Thanks, we will call you.").wait_for()
+    finally:
+        context.close()
+
+    # The organisation's own signatory signs; the case is sealed.
+    [invite] = live_server.smtp.wait_for("per@acme.example", timeout=60)
+    landlord_path = re.search(r"/s/[A-Za-z0-9_-]+", support.body_text(invite)).group(0)
+    with live_server.app.app_context():
+        sign(live_server.app.test_client(), landlord_path)
+    deadline = time.monotonic() + 120
+    while True:
+        with live_server.app.app_context(), tenant_context(people.acme.id):
+            [case] = db.session.scalars(sa.select(Case)).all()
+            codes = list(db.session.scalars(sa.select(Document.fingerprint).where(Document.case_id == case.id)))
+            form_id = db.session.scalars(sa.select(WebForm.id)).one()
+            if case.status == "completed" and all(codes):
+                break
+        assert time.monotonic() < deadline, case.status
+        time.sleep(1)
+
+    office_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
+                                         accept_downloads=True)
+    office = office_context.new_page()
+    office.set_default_timeout(20000)
+    try:
+        support.browser_login(office, live_server.url, "alice@acme.example")
+        office.goto(f"{live_server.url}/web-forms/{form_id}")
+        office.get_by_text("19811218-XXXX").wait_for()
+        office.get_by_text(codes[0]).wait_for()
+        with office.expect_download() as download:
+            office.get_by_role("link", name="Download as Excel").click()
+        saved = tmp_path / "submissions.xlsx"
+        download.value.save_as(saved)
+    finally:
+        office_context.close()
+    sheet = load_workbook(io.BytesIO(saved.read_bytes())).active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert isinstance(row["Submitted (UTC)"], datetime)
+    assert (row["Visitor"], row["Email"], row["Personal identity number"]) == ("Åsa Öberg", "asa@example.com",
+                                                                               "19811218-XXXX")
+    assert row["Status"] == "Signed" and row["Signed by"] == "Åsa Öberg; Per Persson"
+    assert row["Rent"] == 9500 and isinstance(row["Rent"], int | float)
+    assert row["Fingerprint"] == codes[0] and row["Case"] == case.id
+    assert row["Case link"].endswith(f"/cases/{case.id}")
