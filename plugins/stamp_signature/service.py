@@ -232,6 +232,26 @@ def common_methods(links: list[signing.Link]) -> list[str]:
     return [n for n in STAMP_METHODS if names and n in names]
 
 
+def offered_methods(links: list[signing.Link]) -> list[str]:
+    """The stamp methods the page offers: each that at least one listed case allows (the page then
+    shows only those every ticked case allows), but an SMS code only when every listed case allows
+    it with the same mobile number."""
+    common = common_methods(links)
+    some = set().union(*({m.name for m in methods_for(link.party)} for link in links)) if links else set()
+    return [n for n in STAMP_METHODS if n in common or (n != "sms" and n in some and _method_ready(n))]
+
+
+def row_methods(party: Party) -> list[str]:
+    return [m.name for m in methods_for(party) if m.name in STAMP_METHODS]
+
+
+def _method_ready(name: str) -> bool:
+    from core.signing.methods import registry
+
+    method = registry().get(name)
+    return method is not None and method.configured()
+
+
 def prepare(party: Party, selected: dict[int, str], method_name: str, ip: str, user_agent: str, language: str,
             must_open: bool = False) -> tuple[Outcome, list[tuple[SigningContext, str]]]:
     """Check every selected case (id -> the documents digest the page showed) for the person of

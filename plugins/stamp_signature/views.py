@@ -51,7 +51,9 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
     must_open = service.require_opened(link.tenant)
     for row in rows:
         row["unopened"] = must_open and not all(d.id in opened for d in row["case"].documents)
-    methods = service.common_methods(shown)
+    methods = service.offered_methods(shown)
+    for row in rows:
+        row["methods"] = service.row_methods(row["party"])
     bankid_state, resumed = (service.bankid_resume(link.party, client_ip(), user_agent(), g.locale)
                              if "bankid" in methods and outcome is None else (None, []))
     resumed = list(resumed) + [int(raw) for raw in (request.args.get("retry") or "").split(",") if raw.isdigit()]

@@ -14,6 +14,34 @@
   });
 }());
 
+// Only the methods every ticked case allows are shown (all the page offers while none is ticked).
+(function () {
+  "use strict";
+  var blocks = Array.prototype.slice.call(document.querySelectorAll("[data-stamp-method]"));
+  var none = document.getElementById("stamp-no-common");
+  if (!blocks.length) { return; }
+  var boxes = Array.prototype.slice.call(document.querySelectorAll("input[name='case']"));
+  function update() {
+    var allowed = null;
+    boxes.forEach(function (box) {
+      if (!box.checked) { return; }
+      var row = box.closest("li[data-methods]");
+      var names = row ? row.dataset.methods.split(" ") : [];
+      allowed = allowed === null ? names : allowed.filter(function (n) { return names.indexOf(n) !== -1; });
+    });
+    var shown = 0;
+    blocks.forEach(function (block) {
+      block.hidden = allowed !== null && allowed.indexOf(block.dataset.stampMethod) === -1;
+      if (!block.hidden) { shown += 1; }
+    });
+    if (none) { none.hidden = shown > 0; }
+  }
+  boxes.forEach(function (box) { box.addEventListener("change", update); });
+  var all = document.getElementById("stamp-all");
+  if (all) { all.addEventListener("change", update); }
+  update();
+}());
+
 // After signing: each signed case's state, polled until none is being sealed any more.
 (function () {
   "use strict";

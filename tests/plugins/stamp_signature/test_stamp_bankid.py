@@ -166,8 +166,28 @@ def _ticked(html: str, case_id: int) -> bool:
     return "checked" in tag
 
 
-def test_bankid_is_offered_only_when_every_case_allows_it(app, on, client):
+def test_bankid_is_offered_only_for_cases_that_allow_it(app, on, client, sim):
     first = lease(on.alice, "Lease A")
+    second = lease(on.alice, "Lease B")
+    drawn_only = lease(on.bob, "Lease C", methods=("touch",))
+    html = page_of(client, first)
+    # The page says which methods each case allows; its script shows only those every ticked case allows.
+    assert f'data-case="{drawn_only.case_id}" data-methods="touch"' in html
+    assert f'data-case="{first.case_id}" data-methods="bankid touch"' in html
+    assert 'data-stamp-method="bankid"' in html and 'data-stamp-method="touch"' in html
+    # Sent anyway with the drawn-only case ticked: that case is left out of the order, with the reason.
+    answer = start(client, first, html, [first.case_id, second.case_id, drawn_only.case_id])
+    [refused] = answer["data"]["refused"]
+    assert refused["case"] == drawn_only.case_id
+    assert refused["reason"] == "This case does not allow the method you chose."
+    visible = base64.b64decode(orders(sim)[0]["visibleData"]).decode()
+    assert "Lease A" in visible and "Lease C" not in visible
+    only_drawn = page_of(client, drawn_only)
+    assert 'data-stamp-method="bankid"' in only_drawn  # its own link: the other two cases allow BankID
+
+
+def test_no_bankid_when_no_listed_case_allows_it(app, on, client):
+    first = lease(on.alice, "Lease A", methods=("touch",))
     lease(on.bob, "Lease B", methods=("touch",))
     html = page_of(client, first)
     assert 'id="bankid"' not in html and 'id="touch-sign"' in html

@@ -69,3 +69,24 @@ def test_on_a_phone_bankid_opens_on_the_same_device_and_returns_to_the_stamp_pag
     finally:
         context.close()
     assert signed_cases(bankid_server, people) == {m.case_id for m in made}
+
+
+def test_the_page_shows_only_the_methods_every_ticked_case_allows(bankid_server, people, sim, page):  # noqa: F811
+    made = cases_for_sara(bankid_server, people, 2)
+    with bankid_server.app.app_context(), tenant_context(people.acme.id):
+        bob = db.session.get(Officer, people.bob.id)
+        drawn = make_case(bob, [signer(SARA, "sara@example.com", methods=["touch"],
+                                       personal_number=ALICE.personal_number)],
+                          methods=["touch"], title="Drawn only", document=pdf(["Drawn only"]))
+    page.goto(bankid_server.url + f"/stamp/s/{made[0].token(SARA)}")
+    bankid, touch = page.locator("[data-stamp-method='bankid']"), page.locator("[data-stamp-method='touch']")
+    assert bankid.is_visible() and touch.is_visible()
+    page.get_by_label("Lease 1").check()
+    assert bankid.is_visible() and touch.is_visible()
+    page.get_by_label("Drawn only").check()
+    assert not bankid.is_visible() and touch.is_visible()
+    page.get_by_label("Drawn only").uncheck()
+    assert bankid.is_visible()
+    page.get_by_label("Select all").check()
+    assert not bankid.is_visible() and touch.is_visible()
+    assert drawn.case_id
