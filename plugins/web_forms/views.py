@@ -47,7 +47,9 @@ _guard = plugin_guard(NAME)
 
 HONEYPOT = "website"
 PAGE_TOKEN_HOURS = 12  # a form page left open longer asks the visitor to send it again
-PUBLIC_ENDPOINTS = (f"{NAME}.fill", f"{NAME}.confirm")
+# The pages other sites may frame (the listed origins): the form itself. Never the confirmation
+# page, whose one button starts the case (it is opened from the visitor's email anyway).
+FRAMED_ENDPOINTS = (f"{NAME}.fill",)
 
 
 @bp.before_request
@@ -60,7 +62,7 @@ def guard():
 @bp.after_request
 def no_store(response):
     response.headers["Cache-Control"] = "no-store"
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    if request.endpoint in FRAMED_ENDPOINTS:
         form_id = g.get("web_form_id")
         form = db.session.get(WebForm, form_id) if form_id is not None else None
         allow_framing(response, service.frame_origins(form) if form is not None else [])

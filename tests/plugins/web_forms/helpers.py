@@ -66,3 +66,28 @@ def submit(visitor, path, name="Sara Svensson", email="sara@example.com", phone=
     html = visitor.get(path, headers=headers).get_data(as_text=True)
     data = {"name": name, "email": email, "phone": phone, "key": key_of(html), **extra}
     return visitor.post(path, data=data, headers=headers)  # no session CSRF token: the signed page token stands in
+
+
+SIGNER_PAGE = {
+    "en": {"next": "Next field", "saved": "Saved.", "consent": "I have read the documents and agree to sign them",
+           "sign": "Sign with my drawn signature"},
+    "sv": {"next": "Nästa fält", "saved": "Sparat.", "consent": "Jag har läst handlingarna och vill skriva under dem",
+           "sign": "Skriv under med min ritade underskrift"},
+}
+
+
+def fill_and_sign_in_browser(page, language: str, name: str = "Åsa Öberg") -> None:
+    """On the core's signer page (Playwright): the lease's fields, the consent, a drawn signature."""
+    from tests.signing.test_signer_browser import draw_with_mouse
+
+    words = SIGNER_PAGE[language]
+    page.get_by_label("Full name").fill(name)
+    page.get_by_role("button", name=words["next"]).click()
+    page.get_by_label("Rent").fill("9500")
+    page.locator(".fill-status", has_text=words["saved"]).wait_for()
+    for _ in range(4):
+        page.get_by_role("button", name=words["next"]).click()
+    page.get_by_label(words["consent"]).check()
+    page.locator("#touch-pad").scroll_into_view_if_needed()
+    draw_with_mouse(page, "#touch-pad")
+    page.get_by_role("button", name=words["sign"]).click()

@@ -13,8 +13,7 @@ from core.models import Case, Officer
 from tenants.scoping import tenant_context
 from tests import support
 from tests.browser.test_phone_layout import narrow_page  # noqa: F401  (a fixture)
-from tests.plugins.web_forms.helpers import form_template
-from tests.signing.test_signer_browser import draw_with_mouse
+from tests.plugins.web_forms.helpers import fill_and_sign_in_browser, form_template
 
 pytestmark = pytest.mark.browser
 
@@ -54,15 +53,7 @@ def test_a_visitor_on_a_phone_fills_in_and_signs_and_a_case_starts(live_server, 
         visitor.get_by_label("Din e-postadress").fill("asa@example.com")
         visitor.get_by_role("button", name="Fortsätt till dokumentet").click()
         visitor.wait_for_url(re.compile(r".*/s/[A-Za-z0-9_-]+$"))
-        visitor.get_by_label("Full name").fill("Åsa Öberg")
-        visitor.get_by_role("button", name="Nästa fält").click()
-        visitor.get_by_label("Rent").fill("9500")
-        visitor.locator(".fill-status", has_text="Sparat.").wait_for()
-        for _ in range(4):
-            visitor.get_by_role("button", name="Nästa fält").click()
-        visitor.get_by_label("Jag har läst handlingarna och vill skriva under dem").check()
-        draw_with_mouse(visitor, "#touch-pad")
-        visitor.get_by_role("button", name="Skriv under med min ritade underskrift").click()
+        fill_and_sign_in_browser(visitor, "sv")
         visitor.get_by_text("Tack! Vi hör av oss.").wait_for()
         visitor.wait_for_load_state()  # the width of the loaded page, not of one being parsed
         assert visitor.evaluate("document.documentElement.scrollWidth") <= 360

@@ -52,7 +52,8 @@ def confirming_form(app, people, **extra):
 
 
 def test_the_case_starts_only_once_the_visitor_confirms_their_email(app, acme_on):
-    officer, template_id, path = confirming_form(app, acme_on, require_personal_number="1")
+    officer, template_id, path = confirming_form(app, acme_on, require_personal_number="1",
+                                                 frame_origins="https://www.example.com")
     form = form_of(acme_on.acme.id, template_id)
     visitor = app.test_client()
     html = visitor.get(path).get_data(as_text=True)
@@ -79,6 +80,7 @@ def test_the_case_starts_only_once_the_visitor_confirms_their_email(app, acme_on
     # Opening the link (a mail scanner does too) starts nothing; confirming does, once.
     opened = app.test_client().get(link)
     assert opened.status_code == 200 and "Confirm and continue" in opened.get_data(as_text=True)
+    assert opened.headers["X-Frame-Options"] == "DENY"  # one click starts the case: never framed
     assert cases_of(acme_on.acme.id) == []
     confirmer = app.test_client(use_cookies=False)  # no session needed: the link is the secret
     first = confirmer.post(link)

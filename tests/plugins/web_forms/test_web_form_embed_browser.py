@@ -17,8 +17,7 @@ from core.extensions import db
 from core.models import Case, Officer
 from tenants.scoping import tenant_context
 from tests import support
-from tests.plugins.web_forms.helpers import form_template
-from tests.signing.test_signer_browser import draw_with_mouse
+from tests.plugins.web_forms.helpers import fill_and_sign_in_browser, form_template
 
 pytestmark = pytest.mark.browser
 
@@ -149,16 +148,7 @@ def test_a_listed_site_embeds_the_form_a_visitor_submits_in_the_frame_and_an_unl
         # The document opens in the top window (the signer page is never framed), where they sign.
         form_frame.get_by_role("link", name="Open the document").click()
         visitor.wait_for_url(re.compile(re.escape(live_server.url) + r"/s/[A-Za-z0-9_-]+$"))
-        visitor.get_by_label("Full name").fill("Åsa Öberg")
-        visitor.get_by_role("button", name="Next field").click()
-        visitor.get_by_label("Rent").fill("9500")
-        visitor.locator(".fill-status", has_text="Saved.").wait_for()
-        for _ in range(4):
-            visitor.get_by_role("button", name="Next field").click()
-        visitor.get_by_label("I have read the documents and agree to sign them").check()
-        visitor.locator("#touch-pad").scroll_into_view_if_needed()
-        draw_with_mouse(visitor, "#touch-pad")
-        visitor.get_by_role("button", name="Sign with my drawn signature").click()
+        fill_and_sign_in_browser(visitor, "en")
         visitor.get_by_text("Thanks, we will call you.").wait_for()
     finally:
         context.close()
@@ -222,16 +212,7 @@ def test_an_embedded_form_that_requires_a_confirmed_email_starts_the_case_once_c
         visitor.goto(link)  # from the mail app: the top window
         visitor.get_by_role("button", name="Bekräfta och fortsätt").click()
         visitor.wait_for_url(re.compile(re.escape(live_server.url) + r"/s/[A-Za-z0-9_-]+$"))
-        visitor.get_by_label("Full name").fill("Åsa Öberg")
-        visitor.get_by_role("button", name="Nästa fält").click()
-        visitor.get_by_label("Rent").fill("9500")
-        visitor.locator(".fill-status", has_text="Sparat.").wait_for()
-        for _ in range(4):
-            visitor.get_by_role("button", name="Nästa fält").click()
-        visitor.get_by_label("Jag har läst handlingarna och vill skriva under dem").check()
-        visitor.locator("#touch-pad").scroll_into_view_if_needed()
-        draw_with_mouse(visitor, "#touch-pad")
-        visitor.get_by_role("button", name="Skriv under med min ritade underskrift").click()
+        fill_and_sign_in_browser(visitor, "sv")
         visitor.get_by_text("Thanks, we will call you.").wait_for()
     finally:
         context.close()
