@@ -29,6 +29,9 @@ def test_the_id_check_runs_on_the_tablet_before_signing(app, people):
     step = f"/id-check/s/{token}"
     assert step in page and 'id="sign-form"' not in page
     assert app.test_client().get(step).status_code == 404  # the tablet's link, without its cookie
+    shown = tablet.get(step)
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert 'id="kiosk-watch"' in shown.get_data(as_text=True)  # the idle timer runs on the step page too
 
     files = {"front": (io.BytesIO(photo_of(passport(), Shot("flat"))), "front.jpg"), "mrz": ""}
     done = support.post(tablet, step, files, token_from=step, content_type="multipart/form-data")
