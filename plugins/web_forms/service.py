@@ -33,6 +33,7 @@ from plugins.web_forms.models import ACTIVE, PAUSED, WebForm, WebFormChange, Web
 log = logging.getLogger(__name__)
 
 OFF = "off"
+WAITING = "waiting"  # the submissions list's filter: waiting for the visitor to confirm their email
 
 
 class FormError(ValueError):
@@ -183,7 +184,8 @@ def changes(form: WebForm, limit: int = 20) -> list[WebFormChange]:
 
 def submissions(form: WebForm, limit: int | None = 200, status: str | None = None,
                 q: str | None = None) -> list[WebFormSubmission]:
-    """The newest submissions first; `status` the case's status, `q` a part of the visitor's name or email."""
+    """The newest submissions first; `status` the case's status (or `WAITING` for a confirmed email),
+    `q` a part of the visitor's name or email."""
     from sqlalchemy.orm import selectinload
 
     from core.models import Case
@@ -191,7 +193,10 @@ def submissions(form: WebForm, limit: int | None = 200, status: str | None = Non
     stmt = (sa.select(WebFormSubmission).where(WebFormSubmission.form_id == form.id)
             .options(selectinload(WebFormSubmission.case).selectinload(Case.documents))
             .order_by(WebFormSubmission.created_at.desc(), WebFormSubmission.id.desc()))
-    if status:
+    if status == WAITING:
+        stmt = stmt.where(WebFormSubmission.case_id.is_(None), WebFormSubmission.confirmed_at.is_(None),
+                          WebFormSubmission.confirm_token_hash.is_not(None))
+    elif status:
         stmt = stmt.join(Case, Case.id == WebFormSubmission.case_id).where(Case.status == status)
     if q:
         pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

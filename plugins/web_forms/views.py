@@ -196,11 +196,11 @@ def submissions(form_id: int):
     form = _form(form_id)
     statuses = _statuses()
     status = request.args.get("status") or None
-    status = status if status in statuses else None
+    status = status if status in statuses or status == service.WAITING else None
     q = (request.args.get("q") or "").strip()[:200]
     return render_template("web_forms/submissions.html", form=form, rows=service.submissions(form, status=status, q=q),
                            public_url=public_url(form), statuses=statuses, status=status, q=q,
-                           masked=mask_personal_number)
+                           masked=mask_personal_number, waiting=service.WAITING)
 
 
 def _statuses() -> dict:

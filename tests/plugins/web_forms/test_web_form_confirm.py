@@ -74,6 +74,8 @@ def test_the_case_starts_only_once_the_visitor_confirms_their_email(app, acme_on
     # The office sees it waiting, in the list and the export.
     listing = officer.get(f"/web-forms/{form.id}").get_data(as_text=True)
     assert "Waiting for email confirmation" in listing
+    waiting_only = officer.get(f"/web-forms/{form.id}?status=waiting").get_data(as_text=True)
+    assert "sara@example.com" in waiting_only and '<option value="waiting" selected>' in waiting_only
     exported = officer.get(f"/web-forms/{form.id}/export.csv").get_data(as_text=True)
     assert "Sara Svensson,sara@example.com,,19811218-XXXX,Waiting for email confirmation" in exported
 
@@ -99,6 +101,8 @@ def test_the_case_starts_only_once_the_visitor_confirms_their_email(app, acme_on
     assert again.status_code == 302 and again.headers["Location"].startswith("/s/")
     assert "Your email address is confirmed." in app.test_client().get(link).get_data(as_text=True)
     assert len(cases_of(acme_on.acme.id)) == 1
+    assert "No submissions match the filter." in officer.get(f"/web-forms/{form.id}?status=waiting").get_data(
+        as_text=True)
     jobs.drain()
     assert any(m["To"] == "sara@example.com" and "/s/" in support.body_text(m) for m in support.outbox_messages(app))
 
