@@ -102,6 +102,7 @@ def test_an_untouched_tablet_goes_back_to_idle_and_the_officer_can_cancel(live_s
     made, _original = send_live_case(live_server, people, [signer("Sara Svensson", "sara@example.com",
                                                                   methods=["touch"])], methods=["touch"])
     pair_tablet(live_server, office, tablet)
+    length_before = tablet.evaluate("history.length")
     push(office, made)
     tablet.locator("h1", has_text="Lease 12").wait_for()
     office.goto(live_server.url + "/kiosk/")  # the overview follows the tablet live
@@ -111,6 +112,7 @@ def test_an_untouched_tablet_goes_back_to_idle_and_the_officer_can_cancel(live_s
     # machine, the overview above was loaded before the tablet could go idle.
     live_server.app.config["KIOSK_IDLE_SECONDS"] = 3
     tablet.locator("#kiosk-idle").wait_for()  # 3 s without a touch
+    assert tablet.evaluate("history.length") == length_before  # Back cannot lead to the case
     office.locator('tr.kiosk-progress[data-state="idle"]').wait_for()
     assert "Idle" in row.inner_text()
 
@@ -120,3 +122,7 @@ def test_an_untouched_tablet_goes_back_to_idle_and_the_officer_can_cancel(live_s
     office.get_by_role("button", name="Back to idle on Counter 2").click()
     tablet.locator("#kiosk-idle").wait_for()
     assert "Lease 12" not in tablet.content()
+    assert tablet.evaluate("history.length") == length_before
+    tablet.go_back()
+    tablet.wait_for_load_state()
+    assert "Lease 12" not in tablet.content() and "Sara Svensson" not in tablet.content()
