@@ -75,5 +75,5 @@ def test_a_later_signature_reads_well_on_a_phone_on_both_pages(live_server, peop
     upload(page, later)
     assert page.locator("[data-compare]").get_attribute("data-compare") == "contains"
     assert page.get_by_role("heading", name="Signerad igen efter förseglingen").is_visible()
-    page.wait_for_function("window.scrollY > 0")  # the answer is scrolled into view, below the summary
+    page.wait_for_function("() => window.scrollY > 0")  # the answer is scrolled into view, below the summary
     assert fits(page) and violations(page) == []

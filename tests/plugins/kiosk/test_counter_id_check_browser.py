@@ -60,7 +60,7 @@ def anna_case(live_server, people):
 def shown(tablet):
     """The pushed party's page is on the tablet, with its script running (as before a person's tap)."""
     tablet.locator("h1", has_text="Lease 12").wait_for()
-    tablet.wait_for_function("window.__kioskGeneration > 0")
+    tablet.wait_for_function("() => window.__kioskGeneration > 0")
 
 
 def sign_and_check_nothing_is_left(live_server, tablet, length_before: int):
@@ -68,7 +68,7 @@ def sign_and_check_nothing_is_left(live_server, tablet, length_before: int):
     draw_with_mouse(tablet, "#touch-pad")
     tablet.get_by_role("button", name="Sign with my drawn signature").click()
     tablet.get_by_role("heading", name="Thank you for signing").wait_for()
-    tablet.locator("#kiosk-idle").wait_for(timeout=15000)
+    tablet.locator("#kiosk-idle").wait_for()  # a few seconds after signing
     # Every page of the signing replaced the one before: the history is as long as before the push.
     assert tablet.evaluate("history.length") == length_before
     assert tablet.evaluate("localStorage.length + sessionStorage.length") == 0
@@ -125,7 +125,7 @@ def test_the_check_by_the_signer_on_the_tablet_has_the_idle_timer(live_server, p
     tablet.wait_for_url("**/id-check/s/**")
     tablet.locator("#id-front").wait_for()
     live_server.app.config["KIOSK_IDLE_SECONDS"] = 3
-    tablet.locator("#kiosk-idle").wait_for(timeout=10000)  # 3 s untouched on the check's page
+    tablet.locator("#kiosk-idle").wait_for()  # 3 s untouched on the check's page
     assert tablet.evaluate("history.length") == length_before
 
     live_server.app.config["KIOSK_IDLE_SECONDS"] = 120

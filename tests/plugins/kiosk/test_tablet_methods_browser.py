@@ -23,7 +23,7 @@ PHONE = "+46701234567"
 
 def shown(tablet):
     tablet.locator("h1", has_text="Lease 12").wait_for()
-    tablet.wait_for_function("window.__kioskGeneration > 0")  # the tablet's script runs
+    tablet.wait_for_function("() => window.__kioskGeneration > 0")  # the tablet's script runs
 
 
 def the_signature(server, people) -> Signature:
