@@ -4,7 +4,7 @@ One row per case the list's filters select (status, mine, search, template), old
 case's own columns, then, for a list filtered by a template, the typed values of its fields
 (`core.fields.export`), then what the tenant's plugins add through `export_columns`. Cases are
 read in batches of `BATCH`; nothing holds the whole export in memory (the Excel file is written
-row by row to a spooled temporary file).
+row by row to a spooled temporary file, `core.xlsx`).
 
 Cells that a spreadsheet would run as a formula (text starting with = + - @ or a tab/CR) are
 written as text: in CSV behind an apostrophe, in Excel as a string cell.
@@ -152,39 +152,12 @@ def csv_chunks(export: Export, delimiter: str = ",") -> Iterator[str]:
 
 
 def xlsx_file(export: Export, sheet: str | None = None) -> tempfile.SpooledTemporaryFile:
-    """An Excel workbook written row by row (openpyxl's write-only mode), rewound for reading: one
-    sheet (named `sheet`, default "Cases"), the header row frozen and an autofilter over the rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils import get_column_letter
+    """An Excel workbook written row by row (`core.xlsx`, streamed into the zip), rewound for reading:
+    one sheet (named `sheet`, default "Cases"), the header row frozen and an autofilter over the rows.
+    Text is never a formula; datetimes are UTC, as headed."""
+    from core import xlsx
 
-    workbook = Workbook(write_only=True)
-    title = (sheet or _("Cases"))[:31]
-    sheet = workbook.create_sheet(title)
-    sheet.freeze_panes = "A2"
-
-    def cell(value: Any):
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC).replace(tzinfo=None)  # Excel has no time zones: UTC, as headed
-        elif isinstance(value, Decimal):
-            value = float(value) if value == value.quantize(Decimal("0.000001")) else str(value)
-        made = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            made.data_type = "s"  # never a formula, whatever the text starts with
-        if isinstance(value, datetime):
-            made.number_format = "yyyy-mm-dd hh:mm:ss"
-        elif isinstance(value, date):
-            made.number_format = "yyyy-mm-dd"
-        return made
-
-    sheet.append([cell(h) for h in export.header])
-    count = 1
-    for row in export.rows:
-        sheet.append([cell(v) for v in row])
-        count += 1
-    if export.header:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(export.header))}{count}"
     spooled = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115  (returned, closed by the response)
-    workbook.save(spooled)
+    xlsx.write(spooled, sheet or _("Cases"), [str(h) for h in export.header], export.rows)
     spooled.seek(0)
     return spooled

@@ -89,6 +89,39 @@ def by_slug(slug: str) -> WebForm | None:
                              .execution_options(all_tenants=True))
 
 
+def by_slug_with_tenant(slug: str):
+    """(form, template, organisation) of the public link `slug`, in one query, or None (no tenant set)."""
+    from tenants.models import Tenant
+
+    global _BY_SLUG
+    if not slug or len(slug) > 64:
+        return None
+    if _BY_SLUG is None:  # built once: the public page's only query, on every visit
+        _BY_SLUG = (sa.select(WebForm, CaseTemplate, Tenant).join(CaseTemplate, CaseTemplate.id == WebForm.template_id)
+                    .join(Tenant, Tenant.id == WebForm.tenant_id).where(WebForm.slug == sa.bindparam("slug"))
+                    .execution_options(all_tenants=True))
+    row = db.session.execute(_BY_SLUG, {"slug": slug}).first()
+    return tuple(row) if row is not None else None
+
+
+_BY_SLUG = None
+
+
+def content_of(template: CaseTemplate) -> dict:
+    """The content of the template's current version, kept per app and worker: versions never
+    change once written (an edit is a new version), so (template, number) names one content."""
+    from flask import current_app
+
+    cache = current_app.extensions.setdefault("web_form_contents", {})
+    key = (template.id, template.version)
+    content = cache.get(key)
+    if content is None:
+        if len(cache) > 1024:
+            cache.clear()
+        content = cache[key] = version_of(template).content
+    return content
+
+
 def visitor_roles(content: dict) -> list[dict]:
     """The roles a visitor may play: signers without a fixed person."""
     return [r for r in content.get("roles", []) if r.get("kind", "signer") == "signer" and not r.get("fixed")]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -27,7 +28,6 @@ from markupsafe import escape
 
 from core import ratelimit
 from core.case_templates.models import CaseTemplate
-from core.case_templates.service import version_of
 from core.extensions import csrf, db
 from core.i18n import _, current_language
 from core.personal_numbers import InvalidPersonalNumber, normalise_personal_number
@@ -244,17 +244,18 @@ def export(form_id: int, fmt: str):
 
 
 def _form_tenant(slug: str, **_args):
-    from tenants.models import Tenant
-
-    form = service.by_slug(slug)
-    if form is None or form.status == service.OFF:
+    found = service.by_slug_with_tenant(slug)  # one query: the form, its template and organisation
+    if found is None or found[0].status == service.OFF:
         return None
-    g.web_form_id = form.id
-    return db.session.get(Tenant, form.tenant_id)
+    g.web_form, g.web_form_template = found[0], found[1]
+    g.web_form_id = found[0].id
+    return found[2]
 
 
 def _public_form() -> WebForm:
-    form = db.session.get(WebForm, g.web_form_id)
+    form = g.get("web_form")
+    if form is None and g.get("web_form_id") is not None:  # resolved by another public route
+        form = g.web_form = db.session.get(WebForm, g.web_form_id)
     if form is None:
         abort(404)
     return form
@@ -309,16 +310,18 @@ def _to_signer(path: str):
 @public(_form_tenant)
 def fill(slug: str):
     form = _public_form()
-    template = form.template
+    template = g.web_form_template
     if form.status == PAUSED or template.status != "active":
         return _closed(form, _("This form is paused and takes no submissions at the moment. Try again later."), 503)
-    content = version_of(template).content
+    content = service.content_of(template)
     if service.role_problems(content, form.role_key):  # the template changed since: the office sees why
         log.warning("web form %s: its template %s no longer fits the form", form.id, template.id)
         return _closed(form, _("This form is not available at the moment. Try again later."), 503)
     closed = service.closed_reason(form)
     if closed:
         return _closed(form, closed, 410)
+    if request.method == "GET":
+        return _blank_page(form, template, content)
     values = {"name": "", "email": "", "phone": "", "personal_number": "", "key": page_token(form)}
     errors: dict[str, str] = {}
     notice = None
@@ -402,7 +405,7 @@ def confirm(token: str):
     if submission.party_id is None and (form.status == PAUSED or form.template.status != "active"):
         return _closed(form, _("This form is paused and takes no submissions at the moment. Try again later."), 503)
     if request.method == "POST":
-        if submission.party_id is None and service.role_problems(version_of(form.template).content, form.role_key):
+        if submission.party_id is None and service.role_problems(service.content_of(form.template), form.role_key):
             log.warning("web form %s: its template %s no longer fits the form", form.id, form.template_id)
             return _closed(form, _("This form is not available at the moment. Try again later."), 503)
         party = service.confirm(submission)
@@ -414,6 +417,31 @@ def confirm(token: str):
         db.session.commit()
         return redirect(path)
     return render_template("web_forms/confirm.html", form=form, submission=submission, expired=False)
+
+
+# The blank form's HTML, per worker and app, with a stand-in for the page token (signed anew per
+# request): rendering it is most of a GET's cost. The key names everything the page shows, so a
+# change (template version or name, the organisation's name, the form's settings, link or framing
+# origins, the language) is a new entry, never a stale page. The page uses no session.
+KEY_STANDIN = "sigill-web-form-key-standin"
+PAGE_CACHE_SIZE = 256
+
+
+def _blank_page(form: WebForm, template, content: dict) -> str:
+    key = (form.id, form.slug, form.require_phone, form.require_personal_number, form.frame_origins, template.id,
+           template.version, template.name, g.tenant.id, g.tenant.name, current_language())
+    cache = current_app.extensions.setdefault("web_form_pages", OrderedDict())
+    html = cache.get(key)
+    if html is None:
+        html = render_template("web_forms/fill.html", form=form, content=content, errors={}, honeypot=HONEYPOT,
+                               values={"name": "", "email": "", "phone": "", "personal_number": "",
+                                       "key": KEY_STANDIN}, notice=None)
+        if KEY_STANDIN not in html:
+            raise RuntimeError("the form page lost its key")
+        cache[key] = html
+        while len(cache) > PAGE_CACHE_SIZE:
+            cache.popitem(last=False)
+    return html.replace(KEY_STANDIN, page_token(form))
 
 
 def found_party(submission):
