@@ -297,7 +297,7 @@ def _read_back(path: str) -> tuple[str, list]:
     rows = []
     for row in sheet.iter_rows(min_row=1, max_row=2, values_only=True):
         rows.append(row)
-    dimension = sheet.calculate_dimension()
+    dimension = sheet.calculate_dimension(force=True)
     book.close()
     return dimension, rows
 

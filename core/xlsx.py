@@ -7,7 +7,7 @@ XML as text, a few hundred nanoseconds per cell, straight into the zip stream, s
 flat whatever the number of rows. openpyxl still reads what it writes (the tests read the files
 back with it), and so do Excel and LibreOffice.
 
-Cells: None is an empty cell; bool TRUE/FALSE; int, float and Decimal numbers (a Decimal that a
+Cells: None and "" are empty cells; bool TRUE/FALSE; int, float and Decimal numbers (a Decimal that a
 double cannot hold exactly stays text, so no digit is lost); datetime (naive, taken as UTC, or
 aware, converted to UTC) and date as Excel dates with the formats `yyyy-mm-dd hh:mm:ss` and
 `yyyy-mm-dd`; anything else is text (inline strings: never a formula, whatever it starts with;
@@ -90,7 +90,7 @@ def _text(value: str) -> str:
 
 def _cell(ref: str, value: Any) -> str:
     """One cell's XML ('' for an empty one)."""
-    if value is None:
+    if value is None or value == "":  # an empty text is an empty cell, as in openpyxl
         return ""
     if type(value) is str:
         return f'<c r="{ref}" t="inlineStr">{_text(value)}</c>'

@@ -22,7 +22,7 @@ def test_cells_keep_their_types_and_text_is_never_a_formula():
     stockholm = timezone(timedelta(hours=1))
     row = ["=SUM(A1:A2)", " padded ", "å\x00ä\x1bö", True, False, 42, 2.5, Decimal("9500.50"),
            Decimal("12345678901234567.25"), datetime(2026, 3, 1, 13, 30, tzinfo=stockholm), date(2026, 9, 1), None,
-           "x" * 40000, "<b>&</b>"]
+           "x" * 40000, "<b>&</b>", ""]
     count, book = written([f"H{i}" for i in range(len(row))], [row])
     sheet = book.active
     values = [c.value for c in sheet[2]]
@@ -34,7 +34,7 @@ def test_cells_keep_their_types_and_text_is_never_a_formula():
     assert values[8] == "12345678901234567.25"  # more digits than a double keeps: the exact text
     assert values[9] == datetime(2026, 3, 1, 12, 30) and sheet.cell(2, 10).number_format == "yyyy-mm-dd hh:mm:ss"
     assert values[10] == datetime(2026, 9, 1) and sheet.cell(2, 11).number_format == "yyyy-mm-dd"
-    assert values[11] is None and len(values[12]) == 32767 and values[13] == "<b>&</b>"
+    assert values[11] is None and len(values[12]) == 32767 and values[13] == "<b>&</b>" and values[14] is None
 
 
 def test_one_sheet_with_the_header_frozen_and_an_autofilter_over_every_row():
