@@ -57,7 +57,7 @@ MAX_COLLECT_ERRORS = 3
 TRANSIENT_ERRORS = ("requestTimeout", "connectionError", "internalError", "maintenance")
 START_LIMIT = "10/600"  # orders per party per 10 minutes
 SHOW_QR_HINTS = (None, "outstandingTransaction", "noClient")
-VISIBLE_LIMIT = 28_000  # BankID's limit is 40,000 characters after base64
+VISIBLE_LIMIT = 28_000  # UTF-8 bytes; BankID's limit is 40,000 characters after base64 (30,000 bytes)
 EVIDENCE_REJECTED = "evidenceRejected"
 
 
@@ -343,7 +343,7 @@ def visible_text(ctx: SigningContext) -> str:
                  _md(_("From %(org)s", org=_organisation(ctx))), ""]
         for listed, document in enumerate(ctx.documents):
             entry = [f"## {_md(document.filename)}", _md(_("SHA-256: %(sha256)s", sha256=document.sha256)), ""]
-            if sum(len(line) + 1 for line in lines + entry) > VISIBLE_LIMIT:
+            if not _fits(lines + entry):
                 lines.append(_md(ngettext("… and %(num)d more document; its hash is in the signature.",
                                           "… and %(num)d more documents; their hashes are in the signature.",
                                           len(ctx.documents) - listed)))

@@ -242,7 +242,30 @@ def test_bankid_text_counts_the_documents_it_leaves_out_in_the_partys_language(a
         full = bankid_method.visible_text(ctx)
         assert all(d.filename in full for d in ctx.documents) and "till." not in full
         # Room for the heading and one document only: the text says how many more there are.
-        monkeypatch.setattr(bankid_method, "VISIBLE_LIMIT", full.index("## bilaga-2.pdf"))
+        # The limit counts UTF-8 bytes (BankID's is on the base64 of the bytes; "å" is two).
+        monkeypatch.setattr(bankid_method, "VISIBLE_LIMIT", len(full[:full.index("## bilaga-2.pdf")].encode()))
         assert "… och 2 handlingar till." in bankid_method.visible_text(ctx)
-        monkeypatch.setattr(bankid_method, "VISIBLE_LIMIT", full.index("## bilaga-3.pdf"))
+        monkeypatch.setattr(bankid_method, "VISIBLE_LIMIT", len(full[:full.index("## bilaga-3.pdf")].encode()))
         assert "… och 1 handling till. Dess kontrollsumma finns i signaturen." in bankid_method.visible_text(ctx)
+
+
+def test_bankid_text_stays_within_bankids_limit_with_swedish_file_names(app, people):
+    import base64
+    import dataclasses
+    from types import SimpleNamespace
+
+    from core.signing import bankid_method
+    from core.signing import service as signing
+
+    with tenant_context(people.bob.tenant_id):
+        case = cases.create_case(people.bob, "Avtal", allowed_methods=["touch"])
+        cases.add_document(case, "bilaga.pdf", pdf(lines=["Bilaga"]))
+        party = cases.add_party(case, **signer(language="sv"))
+        cases.send_case(case, people.bob)
+        db.session.commit()
+        ctx = signing.signing_context(signing.link_state(party), "127.0.0.1", "test", "sv")
+        # 150 documents whose names are 200 "ö" each: two bytes per character in UTF-8.
+        many = [SimpleNamespace(id=n, filename=f"{'ö' * 200}-{n}.pdf", sha256="a" * 64) for n in range(150)]
+        text = bankid_method.visible_text(dataclasses.replace(ctx, documents=many))
+    assert len(base64.b64encode(text.encode())) <= 40_000
+    assert "handlingar till" in text
