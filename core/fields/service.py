@@ -39,9 +39,40 @@ DEFAULT_TIME_ZONE = timezones.DEFAULT_TIME_ZONE
 # --- placing fields ------------------------------------------------------------------------------
 
 
+# Built once (SQLAlchemy caches their compiled form): the signer page reads a case's fields on
+# every request, and building the statement costs more than running it.
+_FIELDS = (sa.select(CaseField).where(CaseField.case_id == sa.bindparam("case_id"))
+           .order_by(CaseField.position, CaseField.id))
+_FIELDS_WITH_VALUES = (sa.select(CaseField, FieldValue).outerjoin(FieldValue, FieldValue.field_id == CaseField.id)
+                       .where(CaseField.case_id == sa.bindparam("case_id"))
+                       .order_by(CaseField.position, CaseField.id))
+
+
 def fields_of(case: Case) -> list[CaseField]:
-    return list(db.session.scalars(sa.select(CaseField).where(CaseField.case_id == case.id)
-                                   .order_by(CaseField.position, CaseField.id)))
+    return list(db.session.scalars(_FIELDS, {"case_id": case.id}))
+
+
+@dataclass(frozen=True)
+class CaseFields:
+    """A case's fields in order and their stored values by field id, read together in one query
+    (`read`): a request that needs both, for several purposes (the signer page: what the party
+    signs and what the page shows), reads them once and passes this on."""
+
+    rows: tuple[CaseField, ...]
+    stored: dict[int, FieldValue]
+
+    def of(self, party: Party) -> list[CaseField]:
+        return [f for f in self.rows if f.party_id == party.id]
+
+
+def read(case: Case) -> CaseFields:
+    """The case's fields and their stored values, in one query."""
+    rows, stored = [], {}
+    for row, value in db.session.execute(_FIELDS_WITH_VALUES, {"case_id": case.id}):
+        rows.append(row)
+        if value is not None:
+            stored[row.id] = value
+    return CaseFields(tuple(rows), stored)
 
 
 def page_sizes(document: Document) -> list[tuple[float, float]]:
@@ -197,12 +228,14 @@ class SignedValues:
     errors: dict[str, list[str]]
 
 
-def signing_values(case: Case, party: Party) -> SignedValues:
-    """The party's values as they would be signed now, checked in full (required fields too)."""
-    rows = party_fields(case, party)
+def signing_values(case: Case, party: Party, state: CaseFields | None = None) -> SignedValues:
+    """The party's values as they would be signed now, checked in full (required fields too).
+    `state`: the case's fields as already read in this request (else they are read)."""
+    state = read(case) if state is None else state
+    rows = state.of(party)
     if not rows:
         return SignedValues({}, None, {})
-    stored = stored_values(case)
+    stored = state.stored
     current = current_values(rows, stored)
     current.update({f.name: party.name for f in rows if f.type == "name"})
     inputs = fillable(rows)
@@ -350,13 +383,17 @@ class FieldView:
     rules: tuple[tuple[str, Any], ...] = ()
 
 
-def signer_views(case: Case, party: Party, language: str) -> tuple[tuple[FieldView, ...], tuple[FieldView, ...]]:
-    """The party's own fields with their current values, and the values other parties signed."""
-    rows = fields_of(case)
+def signer_views(case: Case, party: Party, language: str,
+                 state: CaseFields | None = None) -> tuple[tuple[FieldView, ...], tuple[FieldView, ...]]:
+    """The party's own fields with their current values, and the values other parties signed.
+    `state`: the case's fields as already read in this request (else they are read)."""
+    state = read(case) if state is None else state
+    rows, stored = state.rows, state.stored
     if not rows:
         return (), ()
-    stored = stored_values(case)
-    names = {p.id: p.name for p in case.parties}
+    names: dict[int, str] = {}
+    if any(saved.signed_at is not None and saved.party_id != party.id for saved in stored.values()):
+        names = {p.id: p.name for p in case.parties}
     own, others = [], []
     for row in rows:
         saved = stored.get(row.id)

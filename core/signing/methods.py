@@ -88,6 +88,9 @@ class SigningContext:
     signed_data: str | None = None
     # Where an e-ID app started on this device returns to (None: the party's signer page).
     return_url: str | None = None
+    # The case's fields and stored values as read for this context (core.fields.service.CaseFields),
+    # so the signer page shows the same fields the digest above binds without reading them again.
+    fields: Any = None
 
 
 @dataclass

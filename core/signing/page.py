@@ -111,7 +111,7 @@ def build(link: service.Link, ctx: SigningContext, methods: list[SigningMethod])
         method_views.append(MethodView(method.name, str(method.label), method.template,
                                        tuple(sorted(context.items()))))
     sender = service.sender_of(case)
-    own, others = signer_views(case, party, ctx.language) if link.state == "open" else ((), ())
+    own, others = signer_views(case, party, ctx.language, ctx.fields) if link.state == "open" else ((), ())
     return SignerPage(
         state=link.state,
         organisation=link.tenant.name,

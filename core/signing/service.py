@@ -224,13 +224,14 @@ def consent_text(case: Case, party: Party, organisation: str, language: str,
 def signing_context(link: Link, ip: str, user_agent: str, language: str) -> SigningContext:
     case, party = link.case, link.party
     documents = list(case.documents)
-    values = fields.signing_values(case, party)
+    state = fields.read(case)  # once: what is signed here, and what the signer page shows
+    values = fields.signing_values(case, party, state)
     return SigningContext(
         case=case, party=party, documents=documents, document_hashes=document_hashes(documents),
         documents_digest=documents_digest(documents, values.sha256),
         consent_text=consent_text(case, party, link.tenant.name, language, values),
         ip=ip, user_agent=user_agent, language=language, field_values=values.values,
-        field_values_sha256=values.sha256, field_errors=values.errors,
+        field_values_sha256=values.sha256, field_errors=values.errors, fields=state,
     )
 
 

@@ -96,3 +96,36 @@ def test_the_cache_is_bounded_by_size_too(monkeypatch):
     assert len(cache) == 4 and cache.get(("page", 0)) is None and cache.get(("page", 4))
     cache.put(("huge",), "x" * 300, size=100)  # over a quarter of the budget: not kept
     assert cache.get(("huge",)) is None and len(cache) == 4
+
+
+def test_the_page_follows_values_filled_elsewhere_and_a_field_edit(app, people):
+    """The fields are read once per request and are part of the cached page's key: a value another
+    party signed, a value saved from another device and a field's changed label each show at once."""
+    from core.fields.models import CaseField
+    from tenants.scoping import tenant_context
+    from tests.fields.helpers import lease_with_fields
+    from tests.fields.test_signer_fields import save, sign
+
+    signer_page.clear_caches()
+    made = lease_with_fields(people.bob)
+    tenant, landlord = made.links["tenant"], made.links["landlord"]
+    phone, laptop = app.test_client(), app.test_client()
+    before = page(laptop, landlord)
+    assert "Åsa Öberg" not in before and "Filled in by others who have signed" not in before
+
+    # The tenant types on their phone: their page on the laptop shows the value, not the cached page.
+    page(laptop, tenant)
+    save(phone, tenant, {"full_name": "Åsa Öberg", "rent": "9500"})
+    assert 'value="Åsa Öberg"' in page(laptop, tenant)
+
+    # The tenant signs: the landlord's page now shows their values, read-only.
+    assert sign(phone, tenant).status_code == 302
+    after = page(laptop, landlord)
+    assert "Filled in by others who have signed" in after and "Åsa Öberg" in after and "9,500" in after
+
+    # An edit of the landlord's field (its label) is on the landlord's page at the next view.
+    with tenant_context(made.tenant_id):
+        note = CaseField.query.filter_by(case_id=made.case_id, name="landlord_note").one()
+        note.label = "Remarks for the tenant"
+        db.session.commit()
+    assert "Remarks for the tenant" in page(laptop, landlord)
