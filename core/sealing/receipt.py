@@ -488,9 +488,28 @@ def _paragraph(text: str, style: ParagraphStyle) -> Paragraph:
     fragment of a one-word paragraph in the same style, which is what parsing it yields.
     """
     if not _PLAIN_TEXT.fullmatch(text):
-        return Paragraph(escape(text), style)
+        return _Paragraph(escape(text), style)
     frag = _template_fragment(style).clone(text=text, link=[], us_lines=[])
-    return Paragraph(text, style, frags=[frag])
+    return _Paragraph(text, style, frags=[frag])
+
+
+class _Paragraph(Paragraph):
+    """A Paragraph that keeps its line breaks for the width it was last laid out in.
+
+    A table lays out every cell when it measures its rows and again when it draws them (and a
+    heading kept with the next flowable is measured again), and breaking lines is most of a
+    Paragraph's cost. The lines depend on nothing but the width (the text and style are fixed),
+    so asking again for the same width gives the same answer without breaking them again.
+    """
+
+    _laid_out_for = None
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803  (reportlab's names)
+        if self._laid_out_for is not None and self._laid_out_for[0] == availWidth:
+            return self._laid_out_for[1]
+        size = super().wrap(availWidth, availHeight)
+        self._laid_out_for = (availWidth, size)
+        return size
 
 
 @cache
@@ -552,13 +571,21 @@ class QRCode(Flowable):
 
     def draw(self) -> None:
         # One rectangle per horizontal run of dark modules: a third of the drawing operators.
+        # One path filled once, its operators written directly: reportlab's rect() formats each
+        # number through its generic float formatting and fills each rectangle on its own.
         cell = self.width / len(self.matrix)
         canvas = self.canv
         canvas.setFillColor(colors.black)
+        ops = []
         for row, line in enumerate(self.matrix):
             y = self.height - (row + 1) * cell
-            for start, length in _dark_runs(line):
-                canvas.rect(start * cell, y, length * cell, cell, stroke=0, fill=1)
+            ops.extend(_RECT % (start * cell, y, length * cell, cell) for start, length in _dark_runs(line))
+        if ops:
+            ops.append("f")
+            canvas.addLiteral("\n".join(ops))
+
+
+_RECT = "%.3f %.3f %.3f %.3f re"
 
 
 def _dark_runs(line: Sequence[bool]) -> list[tuple[int, int]]:
