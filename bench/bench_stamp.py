@@ -112,10 +112,13 @@ def run(label: str, stack: Stack) -> list[str]:
         raise RuntimeError(f"stamp page answered {status}")
     digests = dict(_DIGEST.findall(page))
     loads = [request(stack.port, "GET", stamp, cookie=cookie)[3] * 1000 for _ in range(PAGE_LOADS)]
+    # The person's own signer page, whose panel counts the waiting cases.
+    signer_page = [request(stack.port, "GET", stack.links[0], cookie=cookie)[3] * 1000 for _ in range(PAGE_LOADS)]
     load_before = os.getloadavg()
 
     memory = Memory(stack)
     memory.start()
+    cpu_before = stack.cpu()
     form = [("csrf_token", htmllib.unescape(_CSRF.search(page).group(1))), ("consent", "yes"), ("method", "touch"),
             *(("case", case_id) for case_id in digests), *((f"digest:{k}", v) for k, v in digests.items()),
             *drawn_signature().items()]
@@ -132,6 +135,9 @@ def run(label: str, stack: Stack) -> list[str]:
     sealed_after = time.monotonic() - started
     stack.wait_jobs_done(900)  # the mails after sealing
     all_done = time.monotonic() - started
+    cpu_after = stack.cpu()
+    cpu = {k: (cpu_after[k] - cpu_before[k]) / max(1, len(digests)) for k in cpu_after}
+    cpu_total = sum(cpu.values()) * len(digests)
     memory.stop.set()
     memory.join()
     load_after = os.getloadavg()
@@ -151,6 +157,8 @@ def run(label: str, stack: Stack) -> list[str]:
         f"| {label}: stamp page with {len(digests)} waiting cases, p50 / p95 ({PAGE_LOADS} loads) | "
         f"{percentile(loads, 50):.0f} / {percentile(loads, 95):.0f} ms | <= {TARGET_PAGE_MS} ms "
         f"| {ok(percentile(loads, 95) <= TARGET_PAGE_MS)} |",
+        f"| {label}: the person's signer page (its panel: \"more than 50 are waiting\"), p50 / p95 | "
+        f"{percentile(signer_page, 50):.0f} / {percentile(signer_page, 95):.0f} ms | | |",
         f"| {label}: the sign POST ({signed_message.group(1).strip()}) | {post_seconds:.1f} s | | |",
         f"| {label}: POST to the last case sealed | {sealed_after:.1f} s | <= {TARGET_SECONDS} s "
         f"| {ok(sealed_after <= TARGET_SECONDS)} |",
@@ -162,6 +170,11 @@ def run(label: str, stack: Stack) -> list[str]:
         f"events, {outcome['received']} mails | duplicates {outcome['duplicate_seals'] + outcome['duplicate_mails']}, "
         f"losses {outcome['lost_cases'] + outcome['lost_mails']}, failed jobs {outcome['failed_jobs']} "
         f"| 0 / 0 / 0 | {ok(clean)} |",
+        f"| {label}: CPU per case (web / workers / PostgreSQL / Redis), from the POST to the last job | "
+        f"{cpu['web'] * 1000:.0f} / {cpu['workers'] * 1000:.0f} / {cpu['postgres'] * 1000:.0f} / "
+        f"{cpu['redis'] * 1000:.0f} ms | | |",
+        f"| {label}: CPU in all, and that spread over {os.cpu_count()} idle cores | {cpu_total:.0f} s; "
+        f"{cpu_total / (os.cpu_count() or 1):.0f} s | | |",
         f"| {label}: load average (1 min) before / after the stamp | {load_before[0]:.1f} / {load_after[0]:.1f} "
         f"| | |",
     ]

@@ -204,11 +204,12 @@ class Stack:
             officer = create_officer(tenant, "officer@bench.example", "Olle Officer", role="admin",
                                      password=secrets.token_urlsafe(16), language="en")
             document = pdf(pages=2)
+            checked = None  # the same file: checked once, as a template's document is
             with tenant_context(tenant.id):
                 for number in range(self.cases):
                     case = cases.create_case(officer, f"Lease {number + 1}", message="Please sign.",
                                              allowed_methods=["touch"])
-                    cases.add_document(case, "lease.pdf", document)
+                    checked = cases.add_document(case, "lease.pdf", document, checked_pages=checked).page_count
                     people = ([self.one_signer] if self.one_signer else
                               [(f"Signer {number}-{n}", f"s{number}-{n}@example.com")
                                for n in range(self.signers_per_case)])

@@ -61,11 +61,13 @@ def ui_panels(slot, context):
     party = context.get("party")
     if party is None or party.role != "signer":
         return None
-    count = len(service.waiting(party))
-    if count < 2:
+    # At most a page's worth is read: a person with 1,000 waiting cases is told "more than 50".
+    shown, more = service.waiting_page(party, service.PAGE_SIZE)
+    if len(shown) < 2:
         return None
     # render_template output is autoescaped HTML, so Markup() marks it safe without trusting input.
-    return Markup(render_template("stamp_signature/panel.html", count=count, token=context["token"]))  # noqa: S704
+    return Markup(render_template("stamp_signature/panel.html", count=len(shown), more=more,  # noqa: S704
+                                  token=context["token"]))
 
 
 @hookimpl

@@ -45,7 +45,7 @@ STAMP_METHODS = ("bankid", "touch", "sms")
 INLINE_CASES = 25
 CHUNK = 50
 # The page lists at most this many waiting cases at a time (the newest first; filters narrow it).
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 
@@ -123,7 +123,7 @@ def waiting_page(party: Party, limit: int | None, keep=lambda link: True, skip: 
     if limit is None:
         return [link for link in waiting(party) if link.case.id not in skip and keep(link)], False
     found: list[signing.Link] = []
-    batch, offset = 2 * limit, 0
+    batch, offset = limit + 1, 0  # one more: whether there are more
     while len(found) <= limit:
         rows = db.session.scalars(_candidates_query(party).limit(batch).offset(offset)).unique().all()
         for row in rows:
@@ -135,6 +135,7 @@ def waiting_page(party: Party, limit: int | None, keep=lambda link: True, skip: 
         if len(rows) < batch:
             break
         offset += batch
+        batch = min(4 * batch, 1000)  # a filter passed over many: read on in larger batches
     return found[:limit], len(found) > limit
 
 

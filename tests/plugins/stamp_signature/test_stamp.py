@@ -388,6 +388,7 @@ def test_the_page_lists_the_newest_cases_first_and_all_of_them_on_request(app, o
     first = lease(on.alice, "Lease 1")
     lease(on.bob, "Lease 2")
     lease(on.alice, "Lease 3")
+    assert "More than 2 documents are waiting for you" in client.get(first.path(SARA)).get_data(as_text=True)
     base = f"/stamp/s/{first.token(SARA)}"
     html = client.get(base).get_data(as_text=True)
     assert "The newest 2 documents waiting for you" in html and "More documents are waiting." in html
