@@ -39,20 +39,42 @@ class Failed:
     retry: bool  # unsigned and open now (it can be ticked again), or a seal that can be restarted
 
 
-def person_parties(party: Party) -> list[Party]:
-    """Every signer party of the same person in this organisation, signed or not."""
-    email = (party.email or "").strip().lower()
-    if not email:
+def _person_query(party: Party):
+    return sa.select(Party).where(Party.tenant_id == party.tenant_id,
+                                  Party.email == (party.email or "").strip().lower(), Party.role == "signer")
+
+
+def person_parties(party: Party, *where) -> list[Party]:
+    """Every signer party of the same person in this organisation, signed or not (narrowed by
+    `where`)."""
+    if not (party.email or "").strip():
         return []
-    rows = db.session.scalars(
-        sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.email == email, Party.role == "signer")
-        .options(joinedload(Party.case))).unique().all()
+    rows = db.session.scalars(_person_query(party).where(*where).options(joinedload(Party.case))).unique().all()
     return [p for p in rows if service.same_person(party, p)]
 
 
+def _manifest_parties(party: Party) -> list[Party]:
+    """The person's parties in the cases of their recent stamp signatures (none read when there
+    is none: the page of a person with 1,000 waiting cases does not load them all for this)."""
+    if not (party.email or "").strip():
+        return []
+    mine = _person_query(party).with_only_columns(Party.id).scalar_subquery()
+    recent = db.session.scalars(
+        sa.select(StampManifest.manifest).where(StampManifest.party_id.in_(mine),
+                                                StampManifest.created_at > utcnow() - RECENT)
+        .order_by(StampManifest.id.desc()).limit(5)).all()
+    case_ids = {entry["case"] for manifest in recent for entry in json.loads(manifest)}
+    return person_parties(party, Party.case_id.in_(case_ids)) if case_ids else []
+
+
+def _stuck_parties(party: Party) -> list[Party]:
+    """The person's signed parties whose case waits for a seal."""
+    stuck = sa.select(Case.id).where(Case.status == "pending", Case.seal_state == "queued").scalar_subquery()
+    return person_parties(party, Party.status == "signed", Party.case_id.in_(stuck))
+
+
 def failures(party: Party) -> list[Failed]:
-    parties = person_parties(party)
-    return _unsigned(parties) + _seal_failures(parties)
+    return _unsigned(_manifest_parties(party)) + _seal_failures(_stuck_parties(party))
 
 
 def _latest_manifest(parties: list[Party]) -> tuple[StampManifest | None, dict[int, Party]]:
@@ -77,9 +99,10 @@ def _unsigned(parties: list[Party]) -> list[Failed]:
     if found is None:
         return []
     failed = []
+    being_signed = service.being_signed(found.sha256)  # its jobs have not come to these yet
     for entry in json.loads(found.manifest):
         mine = by_case.get(entry["case"])
-        if mine is None or mine.status == "signed":
+        if mine is None or mine.status == "signed" or entry["case"] in being_signed:
             continue
         link = signing.link_state(mine)
         if link.state != "open":
@@ -116,7 +139,7 @@ def retry_seal(party: Party, case_id: int) -> bool:
     from core.cases import events
     from core.sealing.views import failed_seal_job
 
-    mine = next((f for f in _seal_failures(person_parties(party)) if f.case.id == case_id), None)
+    mine = next((f for f in _seal_failures(_stuck_parties(party)) if f.case.id == case_id), None)
     if mine is None:
         return False
     job = failed_seal_job(mine.case)

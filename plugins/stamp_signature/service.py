@@ -622,6 +622,16 @@ def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: st
             current_stamp.reset(token)
 
 
+def being_signed(manifest_sha256: str) -> set[int]:
+    """The cases of a stamp signature whose job (`sign_chunk`) has not finished yet."""
+    from core.models import Job
+
+    rows = db.session.scalars(sa.select(Job.args).where(Job.func == f"{__name__}.sign_chunk",
+                                                        Job.state.in_(("pending", "running")))).all()
+    return {int(item.split(":", 1)[0]) for args in rows if len(args) == 4 and args[2] == manifest_sha256
+            for item in args[3].split(",")}
+
+
 def _noted(case: Case, manifest_sha256: str) -> bool:
     from core.models import Event
 

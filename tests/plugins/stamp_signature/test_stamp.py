@@ -354,6 +354,15 @@ def test_many_cases_are_signed_by_jobs_each_once_and_one_revoked_meanwhile_is_re
         sha256 = db.session.scalar(sa.select(StampManifest.sha256))
     url = f"/stamp/s/{made[0].token(SARA)}/progress?manifest={sha256}"
     assert {v["outcome"] for v in client.get(url).get_json().values()} == {"signing"}
+    # The first job signs its two cases; the page does not call the others' not signed while theirs wait.
+    from core.jobs import run_job
+    from core.models import Job
+    with tenant_context(on.acme.id):
+        first_job = db.session.scalars(sa.select(Job).where(Job.func.like("%sign_chunk")).order_by(Job.id)).first()
+    assert run_job(first_job.id)
+    states = client.get(url).get_json()
+    assert [states[str(m.case_id)]["outcome"] for m in made] == ["sealing", "sealing", "signing", "signing", "signing"]
+    assert "It was not signed with the others" not in stamp_page(client, made[0]).get_data(as_text=True)
 
     drain()
     drain()  # a chunk run again (a retried job) signs nothing twice
