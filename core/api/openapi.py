@@ -197,8 +197,9 @@ delivery is a POST of JSON `{{"id", "event", "created_at", "sequence", "data"}}`
 case's event that caused it, increasing per case, to order deliveries that arrive out of order) with the
 headers `Sigill-Event`, `Sigill-Delivery` (the id; the same on retries) and
 `Sigill-Signature: t=<unix time>,v1=<hex>`, where `v1` is HMAC-SHA256 with the endpoint's secret over
-`<t>.<body>`. Answer with a 2xx status; anything else is retried with backoff (30 s, 2 min, 10 min, 1 h, ...) for a day. Deliveries go to public internet addresses
-only: the host name is resolved and checked at every attempt, and redirects are not followed."""
+`<t>.<body>`. Answer with a 2xx status; anything else is retried with backoff (30 s, 2 min, 10 min,
+1 h, ...) for a day. Deliveries go to public internet addresses only: the host name is resolved and
+checked at every attempt, and redirects are not followed."""
 
 
 def openapi_spec() -> dict:
