@@ -94,7 +94,7 @@ def case_export(status: str | None = None, owner_id: int | None = None, q: str |
 
     def batch_rows(cases: list[Case], plugin_columns) -> Iterator[list[Any]]:
         by_label = dict(plugin_columns)
-        values = dict(field_export.rows(sa.select(Case.id).where(Case.id.in_([c.id for c in cases])))) \
+        values = dict(field_export.by_case([c.id for c in cases])) \
             if field_columns else {}
         for case in cases:
             own = values.get(case.id, {})
