@@ -88,12 +88,17 @@ def same_person(a: Party, b: Party) -> bool:
     return True
 
 
-def _candidates_query(party: Party):
+def _candidates_query(party: Party, listed: bool = True):
+    """The person's unsigned signer parties, newest first, with what `link_state` reads (the case
+    and its parties, for the signing order: one query for all). `listed` also loads what the stamp
+    page shows of each case (documents, sender); the signer page's panel only counts."""
+    options = [joinedload(Party.case).selectinload(Case.parties)]
+    if listed:
+        options += [joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner)]
     return (sa.select(Party).join(Case, Case.id == Party.case_id)
             .where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
                    Party.role == "signer", Party.status.not_in(("signed", "declined")))
-            .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner),
-                     joinedload(Party.case).selectinload(Case.parties))  # signing order: one query for all
+            .options(*options)
             .order_by(Case.sent_at.desc(), Case.id.desc()))
 
 
@@ -113,11 +118,12 @@ def waiting(party: Party) -> list[signing.Link]:
     return [link for link in links if link.state == "open"]
 
 
-def waiting_page(party: Party, limit: int | None, keep=lambda link: True, skip: frozenset = frozenset()
-                 ) -> tuple[list[signing.Link], bool]:
+def waiting_page(party: Party, limit: int | None, keep=lambda link: True, skip: frozenset = frozenset(),
+                 listed: bool = True) -> tuple[list[signing.Link], bool]:
     """The first `limit` of `waiting(party)` that `keep` keeps (the page's filters) and whose case
     is not in `skip`, and whether there are more. Read in batches, newest first, so the first page
-    of a person with 1,000 waiting cases reads about one batch, not all of them."""
+    of a person with 1,000 waiting cases reads about one batch, not all of them. `listed=False`
+    (a count: the signer page's panel) leaves the cases' documents and senders unread."""
     if not (party.email or "").strip():
         return [], False
     if limit is None:
@@ -125,7 +131,7 @@ def waiting_page(party: Party, limit: int | None, keep=lambda link: True, skip: 
     found: list[signing.Link] = []
     batch, offset = limit + 1, 0  # one more: whether there are more
     while len(found) <= limit:
-        rows = db.session.scalars(_candidates_query(party).limit(batch).offset(offset)).unique().all()
+        rows = db.session.scalars(_candidates_query(party, listed).limit(batch).offset(offset)).unique().all()
         for row in rows:
             if row.case_id in skip or not same_person(party, row):
                 continue

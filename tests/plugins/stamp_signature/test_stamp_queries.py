@@ -1,0 +1,61 @@
+"""Stamp signature: the stamp page and the signer page's panel cost the same number of SQL
+statements whatever the number of waiting cases (a person with hundreds of them waits no longer)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from tests.plugins.stamp_signature.test_stamp import SARA, on  # noqa: F401  (the fixture)
+from tests.signing.helpers import make_case, pdf, signer
+
+
+@contextlib.contextmanager
+def counted():
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def add_cases(people, number: int, start: int, document: bytes):
+    made = None
+    for i in range(start, start + number):
+        officer = people.alice if i % 2 else people.bob  # two senders: the sender filter lists both
+        case = make_case(officer, [signer(SARA, "sara@example.com", methods=["touch"])], methods=["touch"],
+                         title=f"Lease {i}", document=document, issue_links=made is None)
+        made = made or case
+    return made
+
+
+def statements_for(client, path: str) -> int:
+    assert client.get(path).status_code == 200  # the first request warms what a process caches once
+    with counted() as statements:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def test_the_pages_read_no_more_with_60_waiting_cases_than_with_5(app, on, client):
+    document = pdf(["The agreement"])
+    first = add_cases(on, 5, 0, document)
+    stamp, own = f"/stamp/s/{first.token(SARA)}", first.path(SARA)
+    few = statements_for(client, stamp), statements_for(client, own)
+    html = client.get(stamp).get_data(as_text=True)
+    assert html.count('name="digest:') == 5
+    assert "5 documents are waiting for you" in client.get(own).get_data(as_text=True)
+
+    add_cases(on, 55, 5, document)
+    many = statements_for(client, stamp), statements_for(client, own)
+    html = client.get(stamp).get_data(as_text=True)
+    assert html.count('name="digest:') == 50 and "More documents are waiting." in html  # the newest page of 50
+    assert "More than 50 documents are waiting for you" in client.get(own).get_data(as_text=True)
+    assert many == few, f"statements (stamp page, signer page) with 5 cases {few}, with 60 {many}"
