@@ -212,19 +212,31 @@ def _mark_dispatched(app: Flask, job_id: int) -> None:
 # --- running -------------------------------------------------------------------------------------
 
 
-def _claim(job_id: int) -> Job | None:
+@dataclass(frozen=True)
+class Claimed:
+    """What a runner needs of the job it just claimed."""
+
+    id: int
+    func: str
+    args: list
+    tenant_id: int | None
+    attempts: int
+
+
+def _claim(job_id: int) -> Claimed | None:
+    """Claim a due pending job: one UPDATE that also returns what the runner needs (no second
+    round trip to read the row back; every job pays this, mails most of all)."""
     now = utcnow()
-    claimed = db.session.execute(
+    row = db.session.execute(
         sa.update(Job)
         .where(Job.id == job_id, Job.state == "pending", Job.run_after <= now)
         .values(state="running", started_at=now, heartbeat_at=now, attempts=Job.attempts + 1,
                 claimed_by=worker_identity())
+        .returning(Job.id, Job.func, Job.args, Job.tenant_id, Job.attempts)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).first()
     db.session.commit()
-    if not claimed:
-        return None
-    return db.session.get(Job, job_id)
+    return Claimed(*row) if row is not None else None
 
 
 def _held(job_id: int, attempt: int):
