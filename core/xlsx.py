@@ -90,6 +90,26 @@ def _text(value: str) -> str:
 
 def _cell(ref: str, value: Any) -> str:
     """One cell's XML ('' for an empty one)."""
+    kind = type(value)  # the common exact types first (millions of cells), then _any_cell's checks
+    if kind is str:
+        return f'<c r="{ref}" t="inlineStr">{_text(value)}</c>' if value else ""
+    if value is None:
+        return ""
+    if kind is date:
+        return f'<c r="{ref}" s="{DATE_STYLE}"><v>{(value - EPOCH_DATE).days}</v></c>'
+    if kind is bool:
+        return f'<c r="{ref}" t="b"><v>{1 if value else 0}</v></c>'
+    if kind is int:
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if kind is Decimal and value.is_finite():
+        # a fraction a double writes back digit for digit (12500.5): the number _any_cell would write
+        written = repr(float(value))
+        if written == str(value) and not written.endswith(".0"):
+            return f'<c r="{ref}"><v>{written}</v></c>'
+    return _any_cell(ref, value)
+
+
+def _any_cell(ref: str, value: Any) -> str:
     if value is None or value == "":  # an empty text is an empty cell, as in openpyxl
         return ""
     if type(value) is str:

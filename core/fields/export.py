@@ -1,8 +1,9 @@
 """Typed field values of many cases at once, streamed: what exports read (web_forms' Excel and CSV).
 
 `columns(content)` gives a template version's fields as columns, in the template's order;
-`rows(cases)` walks the values of the selected cases with one query, a case at a time, without
-holding them all in memory: `{field name: Decimal | date | bool | str | None}` per case, the
+`rows(cases)` (or `by_case(case ids or a subquery)`) walks the values of the selected cases with
+one query, a row per case (its fields as one JSON object built in SQL), without holding them all
+in memory: `{field name: Decimal | date | bool | str | None}` per case, the
 value the party signed or saved, else the prefilled one. Signature fields have no value column.
 """
 
