@@ -227,29 +227,38 @@ def stamp_consent(party: Party, organisation: str, contexts: list[SigningContext
             documents, name=party.name, org=organisation, sha256=sha256)
 
 
-def common_methods(links: list[signing.Link]) -> list[str]:
+def allowed_methods(links: list[signing.Link]) -> dict[int, list[str]]:
+    """{party id: the names of the methods the party may sign with, in page order}: read once per
+    case for everything the page derives from them."""
+    return {link.party.id: [m.name for m in methods_for(link.party)] for link in links}
+
+
+def common_methods(links: list[signing.Link], allowed: dict[int, list[str]] | None = None) -> list[str]:
     """The stamp methods every one of these cases allows its party, in page order (an SMS code
     only when every case has the same mobile number for the party)."""
+    allowed = allowed if allowed is not None else allowed_methods(links)
     names = None
     for link in links:
-        allowed = {m.name for m in methods_for(link.party)}
-        names = allowed if names is None else names & allowed
+        mine = set(allowed[link.party.id])
+        names = mine if names is None else names & mine
     if names and "sms" in names and len({_phone(link.party) for link in links}) != 1:
         names.discard("sms")
     return [n for n in STAMP_METHODS if names and n in names]
 
 
-def offered_methods(links: list[signing.Link]) -> list[str]:
+def offered_methods(links: list[signing.Link], allowed: dict[int, list[str]] | None = None) -> list[str]:
     """The stamp methods the page offers: each that at least one listed case allows (the page then
     shows only those every ticked case allows), but an SMS code only when every listed case allows
     it with the same mobile number."""
-    common = common_methods(links)
-    some = set().union(*({m.name for m in methods_for(link.party)} for link in links)) if links else set()
+    allowed = allowed if allowed is not None else allowed_methods(links)
+    common = common_methods(links, allowed)
+    some = set().union(*(allowed[link.party.id] for link in links)) if links else set()
     return [n for n in STAMP_METHODS if n in common or (n != "sms" and n in some and _method_ready(n))]
 
 
-def row_methods(party: Party) -> list[str]:
-    return [m.name for m in methods_for(party) if m.name in STAMP_METHODS]
+def row_methods(party: Party, allowed: list[str] | None = None) -> list[str]:
+    names = allowed if allowed is not None else [m.name for m in methods_for(party)]
+    return [n for n in names if n in STAMP_METHODS]
 
 
 def _method_ready(name: str) -> bool:

@@ -51,9 +51,10 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
     must_open = service.require_opened(link.tenant)
     for row in rows:
         row["unopened"] = must_open and not all(d.id in opened for d in row["case"].documents)
-    methods = service.offered_methods(shown)
+    allowed = service.allowed_methods(shown)  # each case's methods, read once
+    methods = service.offered_methods(shown, allowed)
     for row in rows:
-        row["methods"] = service.row_methods(row["party"])
+        row["methods"] = service.row_methods(row["party"], allowed[row["party"].id])
     bankid_state, resumed = (service.bankid_resume(link.party, client_ip(), user_agent(), g.locale)
                              if "bankid" in methods and outcome is None else (None, []))
     resumed = list(resumed) + [int(raw) for raw in (request.args.get("retry") or "").split(",") if raw.isdigit()]
