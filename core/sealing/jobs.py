@@ -34,6 +34,7 @@ from core.sealing import service
 from core.sealing.pipeline import FieldLayer, seal_document
 from core.sealing.prior import CertifiedPdfError
 from core.sealing.receipt import render_receipt
+from core.sealing.seal import remember_cms_size, warm_for_child
 from core.security import new_token
 from core.storage import blobs
 from core.urls import external_url
@@ -109,6 +110,7 @@ def _seal_documents(case: Case) -> list[tuple]:
     results = []
     looks = fields.signature_looks(case, language)
     documents = list(case.documents)
+    warm_for_child(setup.level, setup.tsa_url)
     for document in documents:
         fingerprint = service.fingerprint_of(document, head, documents)
         receipt = service.receipt_data(case, document, fingerprint, head, setup, language)
@@ -117,6 +119,7 @@ def _seal_documents(case: Case) -> list[tuple]:
         sealed = _bounded_seal(document.filename, blobs().get(document.sha256), fingerprint, receipt.verify_url,
                                receipt, language, setup.signer, setup.level, setup.tsa_url,
                                setup.validation_context(), layer)
+        remember_cms_size(sealed.pdf, setup.signer, setup.level, setup.tsa_url)
         results.append((document, fingerprint, blobs().put(sealed.pdf), blobs().put(render_receipt(receipt, language))))
     return results
 

@@ -1,5 +1,6 @@
 """The PAdES seal: one signature by the service's seal certificate over the whole file."""
 
+import asyncio
 import io
 import re
 import time
@@ -8,7 +9,7 @@ from typing import Literal
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
+from pyhanko.sign import DEFAULT_MD, fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
@@ -73,7 +74,7 @@ def seal_pdf(
         dss_settings=SAME_REVISION_DSS,
     )
     timestamper = _timestamper(tsa_url) if tsa_url and level != "B-B" else None
-    key = (signer.signing_cert.sha256, tsa_url, level)
+    key = _cms_key(signer, tsa_url, level)
     reserved = bytes_reserved(signer, timestamped=timestamper is not None)
     if key in _used_cms_bytes:
         reserved = 2 * (_used_cms_bytes[key] + CMS_SLACK)
@@ -85,6 +86,27 @@ def seal_pdf(
         sealed = _sign(pdf, meta, signer, timestamper, 4 * reserved)
     _used_cms_bytes[key] = _cms_size(sealed)
     return sealed
+
+
+def _cms_key(signer: signers.Signer, tsa_url: str | None, level: Level) -> tuple:
+    return (signer.signing_cert.sha256, tsa_url, level)
+
+
+def warm_for_child(level: Level, tsa_url: str | None) -> None:
+    """Before sealing in a forked child (core.bounded): fill, in this process, what the seal
+    caches across seals, so that the child inherits it. Left to the child, the cache died
+    with it: every B-T/B-LT/B-LTA seal asked the TSA for a throw-away timestamp (to learn its
+    certificates) on top of its real one."""
+    if tsa_url and level != "B-B":
+        timestamper = _timestamper(tsa_url)
+        if DEFAULT_MD not in getattr(timestamper, "_dummy_response_cache", {}):
+            asyncio.run(timestamper.async_dummy_response(DEFAULT_MD))
+
+
+def remember_cms_size(sealed: bytes, signer: signers.Signer, level: Level, tsa_url: str | None) -> None:
+    """After a seal made in a forked child: keep the room its CMS took, as `seal_pdf` does
+    when it runs here, so that the next seal reserves a tight /Contents (see CMS_SLACK)."""
+    _used_cms_bytes[_cms_key(signer, tsa_url, level)] = _cms_size(sealed)
 
 
 def bytes_reserved(signer: signers.Signer, timestamped: bool) -> int:

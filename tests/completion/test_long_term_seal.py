@@ -79,3 +79,27 @@ def test_an_appended_revision_is_reported_as_a_later_addition(sealed_pdf, client
                         content_type="multipart/form-data").get_data(as_text=True)
     assert 'data-verdict="updated_after_seal"' in page
     assert "Lease 12" in page
+
+
+def test_each_seal_asks_the_timestamp_server_once(app, people, client, pki, monkeypatch):
+    """Seals run in a forked child: what pyHanko learns of the TSA (its certificates, from a
+    throw-away timestamp) is learnt before the fork, so it is not asked again for every seal."""
+    tsa_requests = []
+    target = pki.server.app.target
+
+    def counting(environ, start_response):
+        if environ["PATH_INFO"].endswith("/tsa/tsa"):
+            tsa_requests.append(environ["PATH_INFO"])
+        return target(environ, start_response)
+
+    monkeypatch.setattr(pki.server.app, "target", counting)
+    for number in range(3):
+        made = make_case(people.bob, [signer("Sara Svensson", "sara@example.com", methods=["touch"])],
+                         methods=["touch"], title=f"Lease {number}")
+        sign(client, made, "Sara Svensson")
+        before = len(tsa_requests)
+        drain()
+        with tenant_context(made.case.tenant_id):
+            assert db.session.get(Case, made.case.id).status == "completed"
+        if number:  # the first seal of the process may also learn the TSA's certificates
+            assert len(tsa_requests) - before == 1
