@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from core.extensions import db
 from core.i18n import _, _l, force_locale, ngettext
@@ -92,9 +92,12 @@ def _candidates_query(party: Party, listed: bool = True):
     """The person's unsigned signer parties, newest first, with what `link_state` reads (the case
     and its parties, for the signing order: one query for all). `listed` also loads what the stamp
     page shows of each case (documents, sender); the signer page's panel only counts."""
-    options = [joinedload(Party.case).selectinload(Case.parties)]
+    # The case comes from the query's own join (contains_eager: not joined a second time), its
+    # collections in one query each, so the LIMIT applies to the parties themselves.
+    options = [contains_eager(Party.case).selectinload(Case.parties)]
     if listed:
-        options += [joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).joinedload(Case.owner)]
+        options += [contains_eager(Party.case).selectinload(Case.documents),
+                    contains_eager(Party.case).joinedload(Case.owner)]
     return (sa.select(Party).join(Case, Case.id == Party.case_id)
             .where(Party.tenant_id == party.tenant_id, Party.email == (party.email or "").strip().lower(),
                    Party.role == "signer", Party.status.not_in(("signed", "declined")))
