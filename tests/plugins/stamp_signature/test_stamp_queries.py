@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
-from tests.plugins.stamp_signature.test_stamp import SARA, on  # noqa: F401  (the fixture)
+from tests.plugins.stamp_signature.test_stamp import SARA
 from tests.signing.helpers import make_case, pdf, signer
+
+
+@pytest.fixture
+def on(people):
+    people.acme.enabled_plugins = ["stamp_signature"]
+    db.session.commit()
+    return people
 
 
 @contextlib.contextmanager
