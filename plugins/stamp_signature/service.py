@@ -105,13 +105,17 @@ def _candidates_query(party: Party, listed: bool = True):
             .order_by(Case.sent_at.desc(), Case.id.desc()))
 
 
-def candidates(party: Party) -> list[Party]:
+def candidates(party: Party, case_id: int | None = None) -> list[Party]:
     """Signer parties of the same person in the current organisation on pending cases, unsigned
-    (the tenant scoping keeps every other organisation's rows out). The case service stores emails
+    (the tenant scoping keeps every other organisation's rows out); with `case_id`, only in that
+    case (opening one document reads one case, not all of them). The case service stores emails
     in lower case, so the (tenant, email) index finds them."""
     if not (party.email or "").strip():
         return []
-    rows = db.session.scalars(_candidates_query(party)).unique().all()
+    query = _candidates_query(party)
+    if case_id is not None:
+        query = query.where(Party.case_id == case_id)
+    rows = db.session.scalars(query).unique().all()
     return [p for p in rows if same_person(party, p)]
 
 

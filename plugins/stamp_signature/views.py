@@ -81,7 +81,7 @@ def page(token: str, link: signing.Link):
 def document(token: str, link: signing.Link, document_id: int):
     """A document of one of the person's waiting cases; the first open is recorded."""
     found = db.session.get(Document, document_id)
-    mine = {p.case_id: p for p in service.candidates(link.party)}
+    mine = {p.case_id: p for p in service.candidates(link.party, found.case_id)} if found is not None else {}
     if found is None or found.case_id not in mine:
         abort(404)
     service.record_opened(mine[found.case_id], found.id)
