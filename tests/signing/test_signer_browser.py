@@ -53,8 +53,16 @@ def signatures(live_server, tenant_id: int) -> list[Signature]:
         return db.session.scalars(sa.select(Signature)).all()
 
 
+def _ready_to_draw(page, selector: str) -> None:
+    """The pad's script has run and the page's images have their place (a picture loading above the
+    pad would move it under a stroke drawn at its old position), and the pad is in view."""
+    page.wait_for_load_state("load")
+    page.locator(selector).scroll_into_view_if_needed()
+
+
 def draw_with_touch(page, selector: str) -> None:
     """A finger stroke: real touch events through the DevTools protocol."""
+    _ready_to_draw(page, selector)
     box = page.locator(selector).bounding_box()
     cdp = page.context.new_cdp_session(page)
     x0, y = box["x"] + 30, box["y"] + box["height"] / 2
@@ -67,6 +75,7 @@ def draw_with_touch(page, selector: str) -> None:
 
 
 def draw_with_mouse(page, selector: str) -> None:
+    _ready_to_draw(page, selector)
     box = page.locator(selector).bounding_box()
     x0, y = box["x"] + 40, box["y"] + box["height"] / 2
     page.mouse.move(x0, y)
