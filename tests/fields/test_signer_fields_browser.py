@@ -8,6 +8,7 @@ import contextlib
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fields.helpers import lease_with_fields, stored
 from tests.signing.test_signer_browser import draw_with_mouse
@@ -297,3 +298,25 @@ def test_signing_waits_for_a_save_on_its_way(live_server, tenant_url, page):
         saves.release()
     page.get_by_role("heading", name="Thank you for signing").wait_for()
     assert values(live_server, made)["rent"] == "9900"  # what the page showed is what was signed
+
+
+def test_a_click_on_the_consent_box_that_saves_the_field_left_still_ticks_it(live_server, tenant_url, page):
+    """Leaving a field for the consent box saves it at once, and the page says "Saving…". The box
+    must not move under the pointer between the press and the release, or the click misses it."""
+    made, url = tenant_url
+    saves = SlowSaves(page)
+    page.goto(url)
+    where = "() => { const r = document.getElementById('consent').getBoundingClientRect();" \
+            " return {x: r.x + r.width / 2, y: r.y + r.height / 2 + window.scrollY}; }"
+    spot = page.evaluate(where)  # in the page, before anything is typed
+    saves.hold()
+    page.get_by_label("Rent").fill("9500")
+    page.evaluate("y => window.scrollTo(0, y - window.innerHeight / 2)", spot["y"])  # the field keeps focus
+    page.mouse.move(spot["x"], spot["y"] - page.evaluate("window.scrollY"))
+    page.mouse.down()  # the rent field loses focus: its save goes out
+    page.locator(".fill-status", has_text="Saving…").wait_for()
+    page.mouse.up()
+    expect(page.get_by_label("I have read the documents and agree to sign them")).to_be_checked()
+    with page.expect_response(lambda r: is_save(r.request) and "9500" in (r.request.post_data or "")):
+        saves.release()
+    assert values(live_server, made)["rent"] == "9500"
