@@ -116,7 +116,7 @@ def _public_url(form: WebForm) -> str:
 def submission_rows(submissions: list[WebFormSubmission]) -> list[dict[str, Any]]:
     """The submissions as the API shows them: one query for their cases' statuses, one for their values."""
     case_ids = [s.case_id for s in submissions if s.case_id]
-    statuses = dict(db.session.execute(sa.select(Case.id, Case.status).where(Case.id.in_(case_ids))).tuples().all()) \
+    statuses = dict(db.session.execute(sa.select(Case.id, Case.status).where(Case.id.in_(case_ids))).all()) \
         if case_ids else {}
     values = dict(field_export.rows(sa.select(Case.id).where(Case.id.in_(case_ids)))) if case_ids else {}
     return [{"id": s.id, "form_id": s.form_id, "created_at": s.created_at, "name": s.name, "email": s.email,

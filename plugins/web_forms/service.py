@@ -240,15 +240,29 @@ def submissions(form: WebForm, limit: int | None = 200, status: str | None = Non
     return list(db.session.scalars(stmt))
 
 
+# What the form's limits count (the daily cap, most submissions): submissions that started, or are
+# starting, a case: those of a form without confirmation, and confirmed ones. One still waiting for
+# the visitor to confirm their email counts only once confirmed (then on the day it was confirmed),
+# and the limits are checked again at that moment (`views.confirm`): an unconfirmed one that expires
+# never took a place, and a form cannot be filled up by addresses nobody confirms.
+def _counted():
+    return sa.or_(WebFormSubmission.confirm_token_hash.is_(None), WebFormSubmission.confirmed_at.is_not(None))
+
+
 def today_count(form: WebForm) -> int:
+    """Submissions counted against the daily cap in the last 24 hours (see `_counted`)."""
     since = utcnow() - timedelta(days=1)
-    return db.session.scalar(sa.select(sa.func.count(WebFormSubmission.id))
-                             .where(WebFormSubmission.form_id == form.id, WebFormSubmission.created_at >= since)) or 0
+    return db.session.scalar(
+        sa.select(sa.func.count(WebFormSubmission.id))
+        .where(WebFormSubmission.form_id == form.id,
+               sa.or_(sa.and_(WebFormSubmission.confirm_token_hash.is_(None), WebFormSubmission.created_at >= since),
+                      WebFormSubmission.confirmed_at >= since))) or 0
 
 
 def total_count(form: WebForm) -> int:
+    """Submissions counted against the form's most-submissions limit (see `_counted`)."""
     return db.session.scalar(sa.select(sa.func.count(WebFormSubmission.id))
-                             .where(WebFormSubmission.form_id == form.id)) or 0
+                             .where(WebFormSubmission.form_id == form.id, _counted())) or 0
 
 
 def closed_reason(form: WebForm) -> str | None:
@@ -260,6 +274,10 @@ def closed_reason(form: WebForm) -> str | None:
     if form.max_submissions is not None and total_count(form) >= form.max_submissions:
         return _("This form has taken all the submissions it takes.")
     return None
+
+
+def cap_reached(form: WebForm) -> bool:
+    return today_count(form) >= form.daily_cap
 
 
 @dataclass

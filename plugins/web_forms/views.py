@@ -404,6 +404,12 @@ def confirm(token: str):
                                form_url=public_url(form) if form.status == ACTIVE else None), 410
     if submission.party_id is None and (form.status == PAUSED or form.template.status != "active"):
         return _closed(form, _("This form is paused and takes no submissions at the moment. Try again later."), 503)
+    if submission.party_id is None:  # its place is taken only now: the form's limits as they are now
+        closed = service.closed_reason(form)
+        if closed:
+            return _closed(form, closed, 410)
+        if service.cap_reached(form):
+            return _closed(form, _cap_message(), 429)
     if request.method == "POST":
         if submission.party_id is None and service.role_problems(service.content_of(form.template), form.role_key):
             log.warning("web form %s: its template %s no longer fits the form", form.id, form.template_id)
@@ -484,6 +490,10 @@ def _refused(form: WebForm) -> str | None:
         return _("Too many forms were sent from your network. Wait a while and try again.")
     if not ratelimit.hit("web-form", str(form.id), config["WEB_FORM_RATE_LIMIT"]):
         return _("This form gets very many submissions right now. Wait a few minutes and try again.")
-    if service.today_count(form) >= form.daily_cap:
-        return _("This form has taken all the submissions it takes today. Try again tomorrow.")
+    if service.cap_reached(form):
+        return _cap_message()
     return None
+
+
+def _cap_message() -> str:
+    return _("This form has taken all the submissions it takes today. Try again tomorrow.")

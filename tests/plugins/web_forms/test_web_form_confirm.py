@@ -181,3 +181,31 @@ def test_the_confirmation_token_is_masked_in_logged_paths():
     token = "AbC_dEf-123" * 4
     masked = mask_link_tokens(f"GET /f/confirm/{token} HTTP/1.1")
     assert token not in masked and f"/confirm/[sha256:{hash_token(token)[:8]}]" in masked
+
+
+def test_unconfirmed_submissions_take_no_place_until_confirmed(app, acme_on):
+    """Most submissions and the daily cap count submissions that started a case; one waiting for its
+    email to be confirmed takes a place only when confirmed, and the limits are checked again then."""
+    officer, template_id, path = confirming_form(app, acme_on, max_submissions="1", daily_cap="1")
+    for name in ("Anna", "Bertil", "Cecilia"):
+        response = submit(app.test_client(), path, name=name, email=f"{name.lower()}@example.com")
+        assert response.status_code == 200 and "Check your email" in response.get_data(as_text=True)
+    assert app.test_client().get(path).status_code == 200  # three waiting: the form is not full
+    jobs.drain()
+    [anna] = confirm_links(app, "anna@example.com")
+    [bertil] = confirm_links(app, "bertil@example.com")
+    assert app.test_client().post(bertil).status_code == 302
+    assert len(cases_of(acme_on.acme.id)) == 1
+    # Now it is full: the form says so, and a later confirmation starts nothing.
+    full = app.test_client().get(path)
+    assert full.status_code == 410 and "taken all the submissions it takes" in full.get_data(as_text=True)
+    late = app.test_client().post(anna)
+    assert late.status_code == 410 and "taken all the submissions it takes" in late.get_data(as_text=True)
+    assert len(cases_of(acme_on.acme.id)) == 1
+    # Room again, but the day's one place is taken by Bertil's confirmation.
+    turn_on(officer, template_id, require_confirmation="1", max_submissions="", daily_cap="1")
+    capped = app.test_client().post(anna)
+    assert capped.status_code == 429 and "all the submissions it takes today" in capped.get_data(as_text=True)
+    turn_on(officer, template_id, require_confirmation="1", max_submissions="", daily_cap="2")
+    assert app.test_client().post(anna).status_code == 302
+    assert len(cases_of(acme_on.acme.id)) == 2
