@@ -221,10 +221,12 @@ def consent_text(case: Case, party: Party, organisation: str, language: str,
     return "\n".join(lines)
 
 
-def signing_context(link: Link, ip: str, user_agent: str, language: str) -> SigningContext:
+def signing_context(link: Link, ip: str, user_agent: str, language: str,
+                    state: fields.CaseFields | None = None) -> SigningContext:
+    """`state`: the case's fields if already read (`fields.read_many` for a batch of cases)."""
     case, party = link.case, link.party
     documents = list(case.documents)
-    state = fields.read(case)  # once: what is signed here, and what the signer page shows
+    state = fields.read(case) if state is None else state  # once: what is signed, and what the page shows
     values = fields.signing_values(case, party, state)
     return SigningContext(
         case=case, party=party, documents=documents, document_hashes=document_hashes(documents),
@@ -312,7 +314,8 @@ def sign(ctx: SigningContext, method_name: str, form: MultiDict) -> bool:
     return _write_signature(ctx, method, result)
 
 
-def sign_verified(ctx: SigningContext, method_name: str, result: MethodResult, documents_digest: str) -> bool:
+def sign_verified(ctx: SigningContext, method_name: str, result: MethodResult, documents_digest: str,
+                  commit: bool = True) -> bool:
     """Sign for the party with a proof a method already verified for several cases at once (a
     plugin's stamp signature: one drawn signature over a manifest of cases).
 
@@ -321,7 +324,9 @@ def sign_verified(ctx: SigningContext, method_name: str, result: MethodResult, d
     it; `ctx.consent_text` is the text the party confirmed. Everything else is checked here as in
     `sign`: the party's steps, fields, `before_party_signs`, and that the documents are unchanged.
     True when this call wrote the signature, False when the party had already signed; raises
-    `SignRefused` with a message for the signer. Commits.
+    `SignRefused` with a message for the signer (before anything is written). Commits; with
+    `commit=False` (a batch of cases in one transaction) it leaves the commit to the caller, and a
+    parallel signature of the same party raises `IntegrityError` (the caller rolls back).
     """
     case, party = ctx.case, ctx.party
     method = _method(ctx, method_name)
@@ -336,10 +341,10 @@ def sign_verified(ctx: SigningContext, method_name: str, result: MethodResult, d
     blocked = steps.refusal(case, party, method.name, steps=[])
     if blocked:
         raise SignRefused(blocked)
-    return _write_signature(ctx, method, result)
+    return _write_signature(ctx, method, result, commit=commit)
 
 
-def _write_signature(ctx: SigningContext, method: SigningMethod, result: MethodResult) -> bool:
+def _write_signature(ctx: SigningContext, method: SigningMethod, result: MethodResult, commit: bool = True) -> bool:
     case, party = ctx.case, ctx.party
     added = plugin_evidence(case, party, method.name)
     evidence = {**result.evidence, "plugins": added} if added else result.evidence
@@ -355,6 +360,8 @@ def _write_signature(ctx: SigningContext, method: SigningMethod, result: MethodR
     try:
         db.session.flush()
     except IntegrityError:
+        if not commit:
+            raise  # the caller's batch is rolled back as a whole
         db.session.rollback()
         log.info("party %s already signed (parallel request)", party.id)
         return False
@@ -366,7 +373,8 @@ def _write_signature(ctx: SigningContext, method: SigningMethod, result: MethodR
         "field_values_sha256": ctx.field_values_sha256, **({"plugins": added} if added else {}),
     }, ip=ctx.ip, user_agent=ctx.user_agent)
     cases.party_signed(case, party)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     log.info("party %s of case %s signed by %s", party.id, case.id, method.name)
     return True
 

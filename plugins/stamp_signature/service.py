@@ -600,9 +600,14 @@ def sign_later(outcome: Outcome, ready: list[tuple[SigningContext, str]], method
 
 def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: str) -> None:
     """A job: sign each case of `chunk` ("case id:documents digest the page showed", comma
-    separated) for the person of `party_id` with the stamp's proof. Run again after a crash, it
-    passes over the cases already signed. A case that cannot be signed any more gets a
-    `stamp_not_signed` event with the reason (what the stamp page's progress shows)."""
+    separated) for the person of `party_id` with the stamp's proof. A case that cannot be signed
+    any more gets a `stamp_not_signed` event with the reason (what the stamp page's progress shows).
+
+    The chunk is one transaction: its cases are read together (parties, cases, documents and
+    fields in a few queries) and written with one commit, not one per case. Run again after a
+    crash, it starts over and passes over the cases already signed. If one of the parties signed
+    on their own signer page meanwhile (the database's unique signature decides), the batch is
+    rolled back and the chunk is signed case by case, each in its own transaction."""
     from core import encryption
     from core.signing.methods import MethodResult
     from core.storage import blobs
@@ -614,10 +619,28 @@ def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: st
                                           f"{NAME}:proof:{manifest_sha256}"))
     result = MethodResult(evidence=proof["evidence"], identity=proof["identity"], summary=proof["summary"])
     wanted = dict(item.split(":", 1) for item in chunk.split(","))
+    try:
+        _sign_cases(party, proof, result, manifest_sha256, wanted, batch=True)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        log.info("stamp signature %s: a party signed meanwhile; its chunk is signed case by case",
+                 manifest_sha256[:12])
+        _sign_cases(db.session.get(Party, party_id), proof, result, manifest_sha256, wanted, batch=False)
+
+
+def _sign_cases(party: Party, proof: dict, result, manifest_sha256: str, wanted: dict[str, str],
+                batch: bool) -> None:
+    """Sign the cases of `wanted` (case id -> digest shown); `batch`: all in the caller's
+    transaction (no commit here), else each case commits on its own."""
+    from core.fields import service as fields
+
     ids = [int(case_id) for case_id in wanted]
     mine = {p.case_id: p for p in db.session.scalars(
         sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.case_id.in_(ids), Party.role == "signer")
-        .options(joinedload(Party.case).joinedload(Case.documents))).unique() if same_person(party, p)}
+        .options(joinedload(Party.case).joinedload(Case.documents), joinedload(Party.case).selectinload(Case.parties),
+                 joinedload(Party.signature))).unique() if same_person(party, p)}
+    states = fields.read_many(list(mine)) if batch else {}
     for case_id in ids:
         other = mine.get(case_id)
         if other is None:
@@ -627,19 +650,22 @@ def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: st
             if link.state not in ("signed", "completed") and not _noted(link.case, manifest_sha256):
                 with force_locale(proof["language"]):
                     reason = str(refusal_reason(link))
-                _not_signed(link.case, other, manifest_sha256, reason)
+                _not_signed(link.case, other, manifest_sha256, reason, commit=not batch)
             continue
-        ctx = signing.signing_context(link, proof["ip"], proof["user_agent"], proof["language"])
+        ctx = signing.signing_context(link, proof["ip"], proof["user_agent"], proof["language"], states.get(case_id))
         token = current_stamp.set({"manifest_sha256": manifest_sha256, "cases": proof["cases"],
                                    "other_documents": proof["documents"] - len(ctx.documents)})
         try:
             signed = dataclasses.replace(ctx, consent_text=proof["consent"] + "\n\n" + ctx.consent_text)
             with force_locale(proof["language"]):
-                signing.sign_verified(signed, proof["method"], result, wanted[str(case_id)])
-        except signing.SignRefused as refused:
-            db.session.rollback()
-            _not_signed(db.session.get(Case, case_id), db.session.get(Party, other.id), manifest_sha256,
-                        str(refused.message))
+                signing.sign_verified(signed, proof["method"], result, wanted[str(case_id)], commit=not batch)
+        except signing.SignRefused as refused:  # refused before anything was written
+            if batch:
+                _not_signed(link.case, other, manifest_sha256, str(refused.message), commit=False)
+            else:
+                db.session.rollback()
+                _not_signed(db.session.get(Case, case_id), db.session.get(Party, other.id), manifest_sha256,
+                            str(refused.message))
         finally:
             current_stamp.reset(token)
 
@@ -662,14 +688,16 @@ def _noted(case: Case, manifest_sha256: str) -> bool:
     return any((data or {}).get("manifest_sha256") == manifest_sha256 for data in found)
 
 
-def _not_signed(case: Case | None, party: Party | None, manifest_sha256: str, reason: str) -> None:
+def _not_signed(case: Case | None, party: Party | None, manifest_sha256: str, reason: str,
+                commit: bool = True) -> None:
     from core.cases import events
 
     if case is None or party is None:
         return
     events.record(case, "stamp_not_signed", "party", actor_id=party.id, actor_label=party.name,
                   data={"manifest_sha256": manifest_sha256, "reason": reason})
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def progress(party: Party, case_ids: list[int], manifest_sha256: str | None = None) -> dict[int, str]:
