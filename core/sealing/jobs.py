@@ -33,7 +33,6 @@ from core.plugins import hooks_for
 from core.sealing import service
 from core.sealing.pipeline import FieldLayer, seal_document
 from core.sealing.prior import CertifiedPdfError
-from core.sealing.receipt import render_receipt
 from core.sealing.seal import remember_cms_size, warm_for_child
 from core.security import new_token
 from core.storage import blobs
@@ -120,7 +119,7 @@ def _seal_documents(case: Case) -> list[tuple]:
                                receipt, language, setup.signer, setup.level, setup.tsa_url,
                                setup.validation_context(), layer)
         remember_cms_size(sealed.pdf, setup.signer, setup.level, setup.tsa_url)
-        results.append((document, fingerprint, blobs().put(sealed.pdf), blobs().put(render_receipt(receipt, language))))
+        results.append((document, fingerprint, blobs().put(sealed.pdf), blobs().put(sealed.receipt)))
     return results
 
 

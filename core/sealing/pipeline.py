@@ -22,7 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from core.fields.drawing import Mark
 from core.fields.flatten import flatten
 from core.sealing.prior import refuse_certified
-from core.sealing.receipt import PAGE_SIZE, Language, ReceiptData, append_pages, render_receipt
+from core.sealing.receipt import PAGE_SIZE, Language, ReceiptData, append_pages, receipt_alone, render_receipt
 from core.sealing.seal import Level, seal_pdf
 from core.sealing.stamp import Footer, StampWriter, footer_geometry, footer_text, open_writer, write
 
@@ -31,6 +31,7 @@ from core.sealing.stamp import Footer, StampWriter, footer_geometry, footer_text
 class SealedResult:
     pdf: bytes
     sha256: str
+    receipt: bytes  # the receipt as a file of its own (receipt.receipt_alone), kept beside the sealed file
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,15 @@ def prepare_document(
     (unless the original was damaged and had to be rewritten, see stamp.open_writer).
     """
     footer = footer_text(fingerprint, verify_url)
-    return write(_prepared_writer(original_pdf, footer, receipt, language, fields))
+    return write(_prepared_writer(original_pdf, footer, receipt, language, fields)[0])
 
 
 def _prepared_writer(
     original_pdf: bytes, text: str, receipt: ReceiptData, language: Language, fields: FieldLayer | None = None
-) -> StampWriter:
+) -> tuple[StampWriter, bytes, int]:
     """A writer with the values drawn, the receipt appended and the footer on every page, not
-    yet written.
+    yet written; with the document the receipt was drawn in and how many pages after the
+    receipt's it has (for `receipt_alone`).
 
     The values come first: they are drawn in the pages' own coordinates, before the footer
     grows the pages. The footers are drawn as extra pages of the receipt document, after the
@@ -88,7 +90,7 @@ def _prepared_writer(
     footer.apply(overlay[:footers], added)
     if drawing is not None:
         drawing.fill(overlay[footers:])
-    return writer
+    return writer, receipt_pdf, len(overlay)
 
 
 def seal_document(
@@ -103,18 +105,22 @@ def seal_document(
     validation_context: ValidationContext | None = None,
     fields: FieldLayer | None = None,
 ) -> SealedResult:
-    """Stamp, append the receipt and seal `original_pdf`; return the sealed file and hash.
+    """Stamp, append the receipt and seal `original_pdf`; return the sealed file and hash, and
+    the receipt as a file of its own (cut out of the drawing the pipeline made: the receipt is
+    drawn once per document).
 
     Always starts from the original, so running it again after a crash gives an
     equivalent sealed file (only the signing time and timestamp differ). The prepared
     document is the one `prepare_document` returns, sealed in the same revision.
     """
     footer = footer_text(fingerprint, verify_url)
+    drawn: list[tuple[bytes, int]] = []
 
     def prepared_writer() -> StampWriter:
-        writer = _prepared_writer(original_pdf, footer, receipt, language, fields)
+        writer, receipt_pdf, extra_pages = _prepared_writer(original_pdf, footer, receipt, language, fields)
+        drawn.append((receipt_pdf, extra_pages))
         writer.start_seal_revision()
         return writer
 
     sealed = seal_pdf(prepared_writer, signer, level, tsa_url, validation_context)
-    return SealedResult(pdf=sealed, sha256=hashlib.sha256(sealed).hexdigest())
+    return SealedResult(pdf=sealed, sha256=hashlib.sha256(sealed).hexdigest(), receipt=receipt_alone(*drawn[-1]))

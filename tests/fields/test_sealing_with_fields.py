@@ -25,11 +25,11 @@ def sealed(local_pki):  # noqa: F811
                        replaced=frozenset({"tenant", "tenant_signature"}))
     result = seal_document(original, FINGERPRINT, VERIFY_URL, make_receipt(1), "sv", local_pki.signer, "B-LT",
                            local_pki.tsa_url, local_pki.validation_context(), layer)
-    return original, result.pdf
+    return original, result.pdf, result.receipt
 
 
 def test_the_original_stays_a_prefix_and_tools_accept_the_file(sealed, local_pki):  # noqa: F811
-    original, pdf = sealed
+    original, pdf, _receipt = sealed
     assert pdf.startswith(original)
     qpdf_check(pdf)
     report = pdfsig(pdf)
@@ -38,7 +38,7 @@ def test_the_original_stays_a_prefix_and_tools_accept_the_file(sealed, local_pki
 
 
 def test_values_are_page_content_and_no_form_field_is_left_but_the_seal(sealed):
-    _original, pdf = sealed
+    _original, pdf, _receipt = sealed
     first = page_texts(pdf)[0]
     assert "Bertil Åkesson" in first and "Sara Svensson" in first and "Göteborg" in first
     assert "Åsa Öberg" not in first  # the replaced field's old value is gone with its widget
@@ -47,11 +47,26 @@ def test_values_are_page_content_and_no_form_field_is_left_but_the_seal(sealed):
     assert [str(f.get("/T")) for f in fields] == ["Sigill seal"]
 
 
+def test_the_receipt_alone_is_the_sealed_files_receipt_page_without_footer_or_values(sealed):
+    """The receipt kept beside the sealed file is cut out of the pipeline's drawing (the receipt is
+    drawn once per document): the same page as the sealed file's last, nothing of the footers or
+    the values drawn in the same reportlab document, and a file qpdf accepts."""
+    _original, pdf, receipt = sealed
+    qpdf_check(receipt)
+    [text] = page_texts(receipt)
+    sealed_receipt_page = page_texts(pdf)[-1]
+    assert "Signeringskvitto" in text and FINGERPRINT in text
+    assert " ".join(text.split()) in " ".join(sealed_receipt_page.split())  # that page has the footer as well
+    assert "Bertil Åkesson" not in text and "Sara Svensson" not in text
+    assert "verifiera på" not in text  # the footer's words
+    assert "Bertil Åkesson" not in str(PdfReader(io.BytesIO(receipt)).pages[0].get_contents().get_data())
+
+
 def test_an_already_signed_form_is_left_as_it_is(sealed):
     from core.fields.flatten import flatten
     from core.sealing.stamp import open_writer, write
 
-    _original, signed = sealed
+    _original, signed, _receipt = sealed
     writer = open_writer(signed)
     flatten(writer, {})
     again = write(writer)
