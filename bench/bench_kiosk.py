@@ -1,17 +1,20 @@
 """Kiosk: push to tablet display with 50 idle tablets on gunicorn's 2 workers.
 
-The production shape (`bench.stack`: PostgreSQL, Redis, gunicorn with 2 sync workers, 2 job
-workers, the scheduler). 50 tablets are paired (device tokens in their cookies) and each behaves
-as plugins/kiosk/static/kiosk.js does: idle, it asks its state (a GET, then 0.7 s after the
-answer); given a link, it opens the signing page (a GET of the whole page, as location.replace
-does) and then asks the watch URL every second until the push ends (404), then opens the idle
-screen again. The officer pushes through the web like the case page's form (a logged-in POST
-with its CSRF token, through the same 2 workers) and cancels the same way.
+The production shape (`bench.stack`: PostgreSQL, Redis, gunicorn with 2 workers of 8 threads, 2
+job workers, the scheduler). 50 tablets are paired (device tokens in their cookies) and each
+behaves as plugins/kiosk/static/kiosk.js does: idle, it asks `poll` with the version it knows (a
+GET, then 0.7 s after the answer; 204 while nothing changed, else the state with its version);
+given a link, it opens the signing page (a GET of the whole page, as location.replace does) and
+then asks the watch URL every second until the push ends (404), then opens the idle screen again.
+The officer pushes through the web like the case page's form (a logged-in POST with its CSRF token,
+through the same 2 workers) and cancels the same way.
 
 Counted per push: from the officer's POST leaving to the tablet having the signing page's HTML
 (status 200, the case's title in it). The browser's own drawing of that page is not counted. While
 the tablets poll, a signer page and the office's case list are measured against the same pages
 with no tablet polling. Targets: push p95 <= 1 s; each page's p95 no more than doubled.
+Printed first: the CPU an idle poll costs the web processes (and PostgreSQL, Redis), measured over
+a few seconds of idle polling only; unlike the latencies it does not depend on the machine's load.
 
 Run: `python -m bench kiosk` (env: BENCH_TABLETS, default 50; BENCH_PUSHES, default 40).
 """
@@ -42,6 +45,7 @@ TABLETS = int(os.environ.get("BENCH_TABLETS", "50"))
 PUSHES = int(os.environ.get("BENCH_PUSHES", "40"))
 POLL_AFTER = 0.7  # what plugins/kiosk/static/kiosk.js waits between idle polls
 WATCH_EVERY = 1.0  # and between watch polls on the signing page
+CPU_WINDOW = 6.0  # seconds of idle polling only, to measure what a poll costs
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
@@ -83,24 +87,42 @@ class Tablet(threading.Thread):
         self.shown: dict[str, float] = {}  # signing link -> when its page had arrived
         self.errors = 0
         self.polls: list[float] = []
+        self.unchanged = 0  # idle polls answered 204
+        self.known: int | None = None  # the version the idle screen knows
+        self.failures: list[str] = []
         self.pages: list[float] = []  # the signing page's GET
 
     def run(self) -> None:
         while not self.stop.is_set():
-            started = time.perf_counter()
             try:
-                status, body, _ = self.browser.request("GET", "/kiosk/o/bench/state", accept="application/json")
-                url = json.loads(body or b"{}").get("url") if status == 200 else None
-            except (OSError, http.client.HTTPException, ValueError):
+                self.poll_once()
+            except Exception as exc:  # noqa: BLE001  a tablet that stopped would make a push look lost
+                self.failures.append(f"{type(exc).__name__}: {exc}")
                 self.errors += 1
                 time.sleep(POLL_AFTER)
-                continue
-            if status != 200:
-                self.errors += 1
-            self.polls.append(time.perf_counter() - started)
-            if url and url not in self.shown:
-                self.show(url)
+
+    def poll_once(self) -> None:
+        """The idle screen's ask: with the version it knows, 204 when nothing changed."""
+        started = time.perf_counter()
+        path = "/kiosk/o/bench/poll" + (f"?v={self.known}" if self.known is not None else "")
+        try:
+            status, body, _ = self.browser.request("GET", path, accept="application/json")
+            state = json.loads(body) if status == 200 else {}
+        except (OSError, http.client.HTTPException, ValueError):
+            self.errors += 1
             time.sleep(POLL_AFTER)
+            return
+        if status not in (200, 204):
+            self.errors += 1
+        self.polls.append(time.perf_counter() - started)
+        if status == 204:
+            self.unchanged += 1
+        self.known = state.get("version", self.known)
+        url = state.get("url")
+        if url and url not in self.shown:
+            self.show(url)
+            self.known = None  # a fresh idle screen asks without a version first
+        time.sleep(POLL_AFTER)
 
     def show(self, url: str) -> None:
         """What the idle screen does with a link: open the signing page, watch it, then idle again."""
@@ -190,6 +212,14 @@ def main() -> None:
             tablet.start()
             time.sleep(POLL_AFTER / TABLETS)  # spread out, as tablets switched on at different times
         time.sleep(3)
+        # What 50 idle tablets cost: the web's CPU (and PostgreSQL's and Redis's) per idle poll,
+        # over a few seconds of nothing but idle polling. Load-independent, unlike the latencies.
+        cpu_before, polls_before, window_started = stack.cpu(), sum(len(t.polls) for t in tablets), time.perf_counter()
+        time.sleep(CPU_WINDOW)
+        cpu_after, polls_after = stack.cpu(), sum(len(t.polls) for t in tablets)
+        window = time.perf_counter() - window_started
+        idle_polls = max(polls_after - polls_before, 1)
+        cost = {part: cpu_after[part] - cpu_before[part] for part in ("web", "postgres", "redis")}
         loaded = timed_gets(signer_page, stack.links[0])
         office_loaded = timed_gets(office, "/cases/")
 
@@ -222,8 +252,16 @@ def main() -> None:
         stop.set()
         polls = [p for t in tablets for p in t.polls]
         errors = sum(t.errors for t in tablets)
+        unchanged = sum(t.unchanged for t in tablets)
+        failures = [f for t in tablets for f in t.failures]
         load = os.getloadavg()[0]
-        print(f"{TABLETS} tablets polling every {POLL_AFTER} s, 2 gunicorn workers (sync), load average {load:.1f}\n")
+        print(f"{TABLETS} tablets polling every {POLL_AFTER} s, 2 gunicorn workers x {stack.web_threads} threads, "
+              f"load average {load:.1f}\n")
+        print(f"idle only, {window:.1f} s: {idle_polls} polls ({idle_polls / window:.0f}/s); CPU per idle poll: "
+              f"web {cost['web'] / idle_polls * 1000:.2f} ms, "
+              f"PostgreSQL {cost['postgres'] / idle_polls * 1000:.2f} ms, "
+              f"Redis {cost['redis'] / idle_polls * 1000:.2f} ms; the web's CPU for the idle tablets: "
+              f"{cost['web'] / window * 100:.0f} % of one core\n")
         print("| measure | p50 | p95 | max | target |")
         print("| --- | --- | --- | --- | --- |")
         print(f"| push to tablet display: officer's POST to the tablet having the signing page ({len(latencies)} "
@@ -234,7 +272,8 @@ def main() -> None:
         pages = [p for t in tablets for p in t.pages]
         print(f"| the tablet's GET of the signing page ({len(pages)}) | {percentile(pages, 50) * 1000:.0f} ms | "
               f"{percentile(pages, 95) * 1000:.0f} ms | {max(pages) * 1000:.0f} ms | |")
-        print(f"| a tablet's idle poll ({len(polls)}, {errors} errors) | {percentile(polls, 50) * 1000:.0f} ms | "
+        print(f"| a tablet's idle poll ({len(polls)}, {unchanged} answered 204, {errors} errors) | "
+              f"{percentile(polls, 50) * 1000:.0f} ms | "
               f"{percentile(polls, 95) * 1000:.0f} ms | {max(polls) * 1000:.0f} ms | |")
         for label, before_, after in (("signer page", baseline, loaded), ("office case list", office_baseline,
                                                                            office_loaded)):
@@ -242,6 +281,8 @@ def main() -> None:
                   f"{percentile(before_, 95) * 1000:.0f} ms | {max(before_) * 1000:.0f} ms | |")
             print(f"| {label}, {TABLETS} tablets polling | {percentile(after, 50) * 1000:.0f} ms | "
                   f"{percentile(after, 95) * 1000:.0f} ms | {max(after) * 1000:.0f} ms | p95 <= 2x |")
+        if failures:
+            print(f"\ntablet failures: {failures[:5]}")
     finally:
         stop.set()
         stack.stop()

@@ -326,3 +326,94 @@ def email_result(case, party, address: str, officer) -> str:
     events.record_by(case, "kiosk_result_emailed", Actor.for_officer(officer),
                      data={"party": party.id, "party_name": party.name, "email": address})
     return address
+
+
+# --- the idle tablet's cheap check ---------------------------------------------------------------
+#
+# An idle tablet asks every 0.7 s whether anything was sent to it. Most answers are "no", so that
+# question must cost next to nothing: it is answered from Redis (`sigill:kiosk:poll:<token hash>`
+# holds the tablet's `version` and its organisation's slug), without the session, the ORM or a
+# template; only when the version differs from the one the tablet knows does the full state load.
+# Every change of `version` (push, cancel, back to idle) is published there after its commit, and a
+# revoke turns the old token's key into a tombstone, so a revoked tablet's next poll goes the full
+# way and is refused. The key lives `POLL_TTL` seconds: then one poll goes the full way (it records
+# "last seen" and fills the key again), which also bounds how long a write Redis missed (a blip
+# during a push) can delay the tablet. Redis down: one plain SQL query instead of the key.
+
+POLL_KEY = "sigill:kiosk:poll:"
+POLL_TTL = 10  # seconds; then one poll goes the full way (and may record last seen)
+REVOKED = "revoked"
+REVOKED_TTL = 300  # longer than any request that might still fill the old key
+# Set the key to "<version> <slug>" unless it holds a newer version or the tombstone: so a slow
+# request that read an older row cannot overwrite what a push published meanwhile.
+_PUBLISH = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  if current == ARGV[4] then return 0 end
+  local known = tonumber(string.match(current, '^(%d+) '))
+  if known and known > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', tonumber(ARGV[3]))
+return 1
+"""
+
+
+def _redis(func):
+    """`func(redis)`, or None when Redis is not configured or unavailable (the fallbacks apply)."""
+    from flask import current_app
+
+    from core import redis_link
+
+    if not current_app.config.get("REDIS_URL"):
+        return None
+    try:
+        return redis_link.call(func)
+    except redis_link.RedisUnavailable:
+        return None
+
+
+def publish(device: KioskDevice, slug: str) -> None:
+    """After the commit that changed `device.version`: what the tablet's next poll compares with."""
+    if device.revoked_at is not None:
+        return
+    _redis(lambda r: r.eval(_PUBLISH, 1, POLL_KEY + device.token_hash, device.version, slug, POLL_TTL, REVOKED))
+
+
+def forget(token_hash: str) -> None:
+    """After a revoke's commit: the old token's next poll is refused without asking the database."""
+    _redis(lambda r: r.set(POLL_KEY + token_hash, REVOKED, ex=REVOKED_TTL))
+
+
+def quick_version(token: str | None) -> tuple[int, str] | None:
+    """(version, organisation slug) of the tablet with this token, or None: not known here (not
+    cached, revoked, no such tablet, the plugin off), the full state answers. From Redis; with
+    Redis unavailable (or not configured), one SQL query without the ORM."""
+    if not token or len(token) > 100:
+        return None
+    token_hash = hash_token(token)
+    from flask import current_app
+
+    if current_app.config.get("REDIS_URL"):
+        from core import redis_link
+
+        try:
+            cached = redis_link.call(lambda r: r.get(POLL_KEY + token_hash))
+        except redis_link.RedisUnavailable:
+            pass
+        else:
+            version, _sep, slug = (cached or b"").decode().partition(" ")
+            return (int(version), slug) if version.isdigit() else None
+    return _version_from_database(token_hash)
+
+
+def _version_from_database(token_hash: str) -> tuple[int, str] | None:
+    from tenants.models import Tenant
+
+    device, tenant = KioskDevice.__table__, Tenant.__table__
+    with db.engine.connect() as conn:
+        row = conn.execute(sa.select(device.c.version, tenant.c.slug, tenant.c.enabled_plugins)
+                           .join(tenant, tenant.c.id == device.c.tenant_id)
+                           .where(device.c.token_hash == token_hash, device.c.revoked_at.is_(None))).first()
+    if row is None or "kiosk" not in (row.enabled_plugins or []):
+        return None
+    return row.version, row.slug

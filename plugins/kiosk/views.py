@@ -38,7 +38,25 @@ _guard = plugin_guard(NAME)
 def guard():
     if request.endpoint == f"{NAME}.static":
         return None
+    if request.endpoint == f"{NAME}.poll":
+        unchanged = _unchanged()
+        if unchanged is not None:
+            return unchanged
     return _guard()
+
+
+def _unchanged():
+    """The idle tablet's poll, when nothing changed: 204 from Redis (or one SQL query), before the
+    organisation, the tablet's row, the session or a template are loaded. Otherwise None: the poll
+    view answers the full state."""
+    known = request.args.get("v", type=int)
+    if known is None:
+        return None
+    found = service.quick_version(request.cookies.get(service.COOKIE))
+    slug = ((request.view_args or {}).get("slug") or "").strip().lower()
+    if found is None or found != (known, slug):
+        return None
+    return current_app.response_class(status=204)
 
 
 @bp.after_request
@@ -81,8 +99,10 @@ def new_pairing():
 @login_required
 def revoke(device_id: int):
     device = _device(device_id)
+    old_token_hash = device.token_hash
     service.revoke(device)
     db.session.commit()
+    service.forget(old_token_hash)
     flash(_("%(name)s is no longer paired.", name=device.name), "success")
     return redirect(url_for("kiosk.overview"))
 
@@ -101,6 +121,7 @@ def tablet(slug: str):
         # The tablet left the signing page (finished, timed out, or reloaded): back to idle.
         service.to_idle(device)
         db.session.commit()
+        service.publish(device, g.tenant.slug)
         session.clear()  # nothing of the last party stays (their language choice, messages)
     return render_template("kiosk/idle.html", slug=slug, device=device)
 
@@ -131,12 +152,29 @@ def tablet_state(slug: str):
     return jsonify(paired=True, version=device.version, state=device.state, url=service.tablet_url(device))
 
 
+@bp.get("/o/<slug>/poll")
+@public(slug="slug")
+def poll(slug: str):
+    """What the idle screen asks every 0.7 s with the version it knows (`?v=`): 204 while that is
+    still the tablet's version (mostly answered by `_unchanged` before this view), else the state
+    as `tablet_state` gives it, with the version to ask with next; 401 when not (or no longer) paired."""
+    device = service.request_device()
+    if device is None:
+        return jsonify(paired=False, url=url_for("kiosk.tablet", slug=slug)), 401
+    service.seen(device)
+    service.publish(device, g.tenant.slug)  # the next polls are answered from Redis
+    if request.args.get("v", type=int) == device.version:
+        return current_app.response_class(status=204)
+    return jsonify(paired=True, version=device.version, state=device.state, url=service.tablet_url(device))
+
+
 @bp.post("/devices/<int:device_id>/cancel")
 @login_required
 def cancel(device_id: int):
     device = _device(device_id)
     service.cancel(device, current_user)
     db.session.commit()
+    service.publish(device, g.tenant.slug)
     flash(_("%(name)s is back to idle.", name=device.name), "success")
     return redirect(request.form.get("next") if request.form.get("next", "").startswith("/cases/")
                     else url_for("kiosk.overview"))
@@ -146,6 +184,11 @@ def _watched_tenant(token: str):
     from tenants.models import Tenant
 
     device = service.device_for_link(token)
+    if device is None:
+        # The push ended (cancelled, replaced, done): the tablet's own cookie still names its
+        # organisation, so the view answers 404 without counting a guessed link against the
+        # address (tablets at one branch share it; 30 ended pushes a minute locked them all out).
+        device = service.device_by_token(request.cookies.get(service.COOKIE), all_tenants=True)
     return db.session.get(Tenant, device.tenant_id) if device is not None else None
 
 
@@ -209,6 +252,7 @@ def push(case_id: int):
         flash(str(refused), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
     db.session.commit()
+    service.publish(device, g.tenant.slug)  # the tablet's next poll sees the new version
     flash(_("Sent to %(tablet)s. %(party)s can now sign there.", tablet=device.name, party=party.name), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 

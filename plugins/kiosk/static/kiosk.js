@@ -1,4 +1,5 @@
-// The kiosk tablet. On the idle screen: ask every 0.7 s whether a party was sent here, then open
+// The kiosk tablet. On the idle screen: ask every 0.7 s whether a party was sent here (a cheap
+// "has my version changed?", see views.poll), then open
 // their signing page in place of the idle screen. On that signing page (and on a plugin's step
 // page before signing, e.g. the ID check): ask every second whether it is still this party's
 // turn; go back to idle (in place, so Back leads nowhere) when the officer cancels, a few seconds
@@ -19,21 +20,30 @@
   window.__kioskGeneration = generation;
   function current() { return window.__kioskGeneration === generation; }
 
-  function getJSON(url) {
-    return fetch(url, {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
-      .then(function (r) { return r.json().then(function (body) { return {status: r.status, body: body}; }); });
-  }
-
   var idle = document.getElementById("kiosk-idle");
   if (idle) {
-    var stateUrl = idle.getAttribute("data-state-url");
+    // The first ask has no version: the full state (a push may be waiting). Then each ask carries
+    // the version the tablet knows; "204 No Content" means nothing changed, and costs the server
+    // next to nothing. Any other answer is the full state again, with the version to ask with.
+    var pollUrl = idle.getAttribute("data-poll-url");
+    var known = null;
     var poll = function () {
       if (!current()) { return; }
-      getJSON(stateUrl).then(function (r) {
-        if (r.body.url) { window.location.replace(r.body.url); return; }
-        if (r.status === 401) { window.location.replace(r.body.url || window.location.pathname); return; }
-        window.setTimeout(poll, 700);
-      }).catch(function () { window.setTimeout(poll, 2000); });
+      var url = pollUrl + (known === null ? "" : "?v=" + encodeURIComponent(known));
+      fetch(url, {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
+        .then(function (r) {
+          if (r.status === 204) { return null; }
+          return r.json().then(function (body) { return {status: r.status, body: body}; });
+        })
+        .then(function (r) {
+          if (!current()) { return; }
+          if (r !== null) {
+            if (r.status === 401) { window.location.replace(r.body.url || window.location.pathname); return; }
+            if (r.body.url) { window.location.replace(r.body.url); return; }
+            known = typeof r.body.version === "number" ? r.body.version : null;
+          }
+          window.setTimeout(poll, 700);
+        }).catch(function () { window.setTimeout(poll, 2000); });
     };
     poll();
     return;

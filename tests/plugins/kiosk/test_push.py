@@ -215,3 +215,23 @@ def test_the_tablet_speaks_swedish(app, acme_on):
     refused = support.post(tablet, "/kiosk/o/acme/pair", {"code": "WRONG123", "name": "Kassa 2"},
                            token_from="/kiosk/o/acme/", headers=headers)
     assert "Parkopplingskoden är fel" in refused.get_data(as_text=True)
+
+
+def test_watching_an_ended_push_does_not_lock_out_the_branch(app, acme_on):
+    """Tablets at one branch share an address: ending many pushes must not rate limit their
+    watchers (they would hang on a dead signing page), while guessed links still are."""
+    app.config["TOKEN_RATE_LIMIT"] = "3/60"
+    alice = office(app)
+    tablet = pair(app, alice)
+    made = make_case(acme_on.alice, [signer("Sara Svensson")], methods=["touch"])
+    for _ in range(5):
+        device = device_of(acme_on.acme)
+        assert push(alice, made, "Sara Svensson", device).status_code == 302
+        page = tablet.get(tablet_url(tablet)).get_data(as_text=True)
+        watch = page.split('data-watch-url="')[1].split('"')[0]
+        assert tablet.get(watch).status_code == 200
+        assert support.post(alice, f"/kiosk/devices/{device.id}/cancel", token_from="/kiosk/").status_code == 302
+        assert tablet.get(watch).status_code == 404  # the push ended: back to idle, not 429
+    stranger = app.test_client()  # the same address, without the tablet's cookie
+    answers = [stranger.get(watch).status_code for _ in range(4)]
+    assert answers == [404, 404, 404, 429]
