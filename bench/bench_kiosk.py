@@ -180,6 +180,41 @@ def timed_gets(browser: Browser, path: str, count: int = 30) -> list[float]:
     return times
 
 
+def in_process_cpu(token: str, count: int = 500) -> dict[str, float]:
+    """CPU ms per request in this process through the app's WSGI callable (no HTTP server, no
+    other load's scheduling in the figure): the idle poll answered 204, the full state, /healthz."""
+    from werkzeug.test import EnvironBuilder
+
+    from core.app import create_app
+
+    app = create_app({"JOBS_MANUAL": True})
+    without_redis = create_app({"JOBS_MANUAL": True, "REDIS_URL": None})  # the fallback: one SQL query
+
+    def call(path: str, app=app) -> tuple[str, bytes]:
+        environ = EnvironBuilder(path=path, headers={"Cookie": f"sigill_kiosk={token}",
+                                                     "Accept": "application/json"}).get_environ()
+        status: list[str] = []
+        body = b"".join(app.wsgi_app(environ, lambda s, _h, _e=None: status.append(s)))
+        return status[0], body
+
+    version = json.loads(call("/kiosk/o/bench/poll")[1])["version"]
+    unchanged = f"/kiosk/o/bench/poll?v={version}"
+    cases = {"unchanged poll (204)": (unchanged, app), "the same without Redis (204)": (unchanged, without_redis),
+             "full state (every poll before the cheap check)": ("/kiosk/o/bench/state", app),
+             "/healthz": ("/healthz", app)}
+    if not all(call(path, target)[0].startswith("204") for path, target in list(cases.values())[:2]):
+        raise RuntimeError("the idle poll did not answer 204")
+    costs = {}
+    for label, (path, target) in cases.items():
+        for _ in range(50):
+            call(path, target)
+        started = time.process_time()
+        for _ in range(count):
+            call(path, target)
+        costs[label] = (time.process_time() - started) / count * 1000
+    return costs
+
+
 def main() -> None:
     stack = Stack(cases=PUSHES, signers_per_case=1).start()
     stop = threading.Event()
@@ -201,6 +236,7 @@ def main() -> None:
             devices = conn.execute(sa.text("SELECT id FROM kiosk_device ORDER BY id")).scalars().all()
             parties = conn.execute(sa.text("SELECT id, case_id FROM party ORDER BY id")).all()
 
+        in_process = in_process_cpu(tokens[0])
         office = officer_login(stack, stack.engine)
         csrf = csrf_of(office, "/kiosk/")
         signer_page = Browser(stack.port)
@@ -262,6 +298,8 @@ def main() -> None:
               f"PostgreSQL {cost['postgres'] / idle_polls * 1000:.2f} ms, "
               f"Redis {cost['redis'] / idle_polls * 1000:.2f} ms; the web's CPU for the idle tablets: "
               f"{cost['web'] / window * 100:.0f} % of one core\n")
+        print("in-process CPU per request (the app's WSGI callable, no HTTP server): " +
+              ", ".join(f"{label} {ms:.2f} ms" for label, ms in in_process.items()) + "\n")
         print("| measure | p50 | p95 | max | target |")
         print("| --- | --- | --- | --- | --- |")
         print(f"| push to tablet display: officer's POST to the tablet having the signing page ({len(latencies)} "

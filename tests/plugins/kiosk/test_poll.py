@@ -142,3 +142,29 @@ def test_off_for_the_organisation_the_poll_stops_answering(app, acme_on):
         redis_link.connection(app).delete(service.POLL_KEY + device_of(acme_on.acme).token_hash)
     assert tablet.get(f"/kiosk/o/acme/poll?v={version}").status_code == 404
 
+
+
+@pytest.mark.parametrize("app", ["redis"], indirect=True)  # only a cache can go stale
+def test_a_slow_poll_that_read_the_row_before_a_push_cannot_hide_it(app, acme_on):
+    """A poll that went the full way read version N, then a push published N + 1 before that poll
+    refilled the cache: the refill must not put N back (the tablet would hear 204 and miss the push)."""
+    from plugins.kiosk import service
+
+    alice = office(app)
+    tablet = pair(app, alice)
+    version = first_poll(tablet)["version"]
+    before_push = device_of(acme_on.acme)
+    db.session.expunge(before_push)  # what the slow poll read
+    made = make_case(acme_on.alice, [signer("Sara Svensson")], methods=["touch"])
+    assert push(alice, made, device_of(acme_on.acme)).status_code == 302
+    service.publish(before_push, "acme")  # the slow poll's refill, late
+
+    pushed = tablet.get(f"/kiosk/o/acme/poll?v={version}")
+    assert pushed.status_code == 200 and pushed.get_json()["url"].startswith("/s/k")
+    # Nor does a late refill bring back a revoked token.
+    device = device_of(acme_on.acme)
+    db.session.expunge(device)
+    assert support.post(alice, f"/kiosk/devices/{device.id}/revoke", token_from="/kiosk/").status_code == 302
+    device.version += 5
+    service.publish(device, "acme")
+    assert tablet.get(f"/kiosk/o/acme/poll?v={device.version}").status_code == 401
