@@ -218,6 +218,17 @@ def device_for_link(token: str) -> KioskDevice | None:
     return device
 
 
+def touched(device: KioskDevice) -> None:
+    """The party touched the tablet's page: "opened" becomes "signing", for the office. One UPDATE
+    that checks the state, not the state read earlier: the party's signature may have stored
+    "signed" since, which a late "signing" overwrote (the tablet then never went back to idle)."""
+    from plugins.kiosk.models import OPENED, SIGNING
+
+    db.session.execute(sa.update(KioskDevice).where(KioskDevice.id == device.id, KioskDevice.state == OPENED)
+                       .values(state=SIGNING).execution_options(synchronize_session=False))
+    db.session.commit()  # and `device` is read again: what it answers is what is stored
+
+
 def set_state(case, party, state: str) -> None:
     """A pushed party's progress (opened, signed, declined), on every tablet showing them."""
     rows = db.session.scalars(sa.select(KioskDevice).where(KioskDevice.party_id == party.id,

@@ -27,7 +27,7 @@ from core.i18n import _
 from core.plugins import plugin_guard, public
 from core.urls import external_url
 from plugins.kiosk import service
-from plugins.kiosk.models import NAME, OPENED, PUSHED, SIGNING, KioskDevice
+from plugins.kiosk.models import NAME, OPENED, PUSHED, KioskDevice
 
 bp = Blueprint(NAME, __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -200,8 +200,7 @@ def watch(token: str):
     if device is None:
         abort(404)
     if request.args.get("touched") and device.state == OPENED:
-        device.state = SIGNING  # the party is at it: the office sees "signing"
-        db.session.commit()
+        service.touched(device)  # the party is at it: the office sees "signing"
     service.seen(device)
     slug = g.tenant.slug
     return jsonify(state=device.state, idle_url=url_for("kiosk.tablet", slug=slug),

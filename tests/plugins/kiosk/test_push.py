@@ -235,3 +235,39 @@ def test_watching_an_ended_push_does_not_lock_out_the_branch(app, acme_on):
     stranger = app.test_client()  # the same address, without the tablet's cookie
     answers = [stranger.get(watch).status_code for _ in range(4)]
     assert answers == [404, 404, 404, 429]
+
+
+def test_a_touch_reported_as_the_signature_is_stored_leaves_the_tablet_signed(app, acme_on, counter, monkeypatch):
+    """The tablet's watch says "touched" (opened becomes signing) while the party's signature is
+    being stored: its late "signing" must not overwrite "signed", or the office never sees the
+    signature and the tablet never goes back to idle after it."""
+    from plugins.kiosk import service
+
+    alice, tablet, made, device = counter
+    push(alice, made, "Sara Svensson", device)
+    html = tablet.get(tablet_url(tablet)).get_data(as_text=True)
+    assert device_of(acme_on.acme).state == "opened"
+    watch_url = html.split('data-watch-url="')[1].split('"')[0]
+    found = service.device_for_link
+    calls = []
+
+    def counted(token):
+        calls.append(token)
+        return found(token)
+
+    monkeypatch.setattr(service, "device_for_link", counted)
+    tablet.get(watch_url)  # how many reads a watch makes: the last is the one its answer is made from
+    reads, calls[:] = len(calls), []
+
+    def signed_meanwhile(token):
+        device = counted(token)
+        if len(calls) == reads:  # the watch has read the tablet ("opened"); now the signature commits
+            with db.engine.begin() as other:
+                other.execute(sa.update(KioskDevice).where(KioskDevice.id == device.id).values(state="signed"))
+        return device
+
+    monkeypatch.setattr(service, "device_for_link", signed_meanwhile)
+    assert tablet.get(watch_url + "?touched=1").get_json()["state"] == "signed"
+    monkeypatch.undo()
+    assert device_of(acme_on.acme).state == "signed"
+    assert "Sara Svensson has signed" in alice.get(f"/cases/{made.case_id}").get_data(as_text=True)
