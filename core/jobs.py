@@ -133,10 +133,10 @@ def enqueue(func: str | Callable, *args, tenant_id: int | None = None, delay: ti
 
 def _after_commit(session) -> None:
     pending = session.info.pop(_PENDING_KEY, [])
-    if pending:
-        app = current_app._get_current_object()
-        for job_id, queue in pending:
-            dispatch(app, job_id, queue)
+    if len(pending) == 1:
+        dispatch(current_app._get_current_object(), *pending[0])
+    elif pending:
+        dispatch_many(current_app._get_current_object(), pending)
 
 
 def _after_rollback(session) -> None:
@@ -204,9 +204,42 @@ def dispatch(app: Flask, job_id: int, queue: str = "default") -> bool:
     return False
 
 
-def _mark_dispatched(app: Flask, job_id: int) -> None:
+def dispatch_many(app: Flask, pending: list[tuple[int, str]]) -> bool:
+    """`dispatch` for the (job id, queue) of several jobs one transaction queued (a chunk of stamp
+    signatures queues a seal job per case): one Redis round trip and one UPDATE marking them
+    dispatched, not one of each per job. Failure is logged, not raised: the sweeper retries."""
+    if app.config.get("JOBS_MANUAL") and not app.config.get("REDIS_URL"):
+        return False
+    try:
+        if app.config.get("REDIS_URL"):
+            def push(conn) -> None:
+                by_queue: dict[str, list[int]] = {}
+                for job_id, queue in pending:
+                    by_queue.setdefault(queue, []).append(job_id)
+                with conn.pipeline() as pipe:
+                    for queue, ids in by_queue.items():
+                        rq = rq_queue(queue, app, conn)
+                        rq.enqueue_many([rq.prepare_data("core.jobs.rq_entry", (job_id,), result_ttl=0,
+                                                         failure_ttl=3600) for job_id in ids], pipeline=pipe)
+                    pipe.execute()
+
+            redis_link.call(push, app)
+        else:
+            for job_id, _queue in pending:
+                app.extensions["sigill_runner"].submit(job_id)
+        _mark_dispatched(app, *(job_id for job_id, _queue in pending))
+        return True
+    except redis_link.RedisUnavailable as exc:
+        log.info("%s jobs not handed to Redis (%s); the sweeper will", len(pending), exc)
+    except Exception:  # noqa: BLE001
+        log.exception("could not dispatch %s jobs; the sweeper will retry", len(pending))
+    return False
+
+
+def _mark_dispatched(app: Flask, *job_ids: int) -> None:
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(sa.update(Job).where(Job.id == job_id).values(dispatched_at=utcnow()))
+        conn.execute(sa.update(Job).where(Job.id.in_(job_ids) if len(job_ids) > 1 else Job.id == job_ids[0])
+                     .values(dispatched_at=utcnow()))
 
 
 # --- running -------------------------------------------------------------------------------------

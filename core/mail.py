@@ -7,6 +7,7 @@ lists them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
@@ -16,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 
 from core import jobs
@@ -26,6 +28,10 @@ from core.models.base import utcnow
 from core.text import header_text, valid_email
 
 log = logging.getLogger(__name__)
+
+
+# While `batched()` is open: the mails queued in it, (id, tenant id, case id to report to), for one job.
+_BATCH_KEY = "sigill_mail_batch"
 
 
 class InvalidRecipient(ValueError):
@@ -65,9 +71,36 @@ def send_mail(to: str, template: str, language: str = "sv", tenant=None, report_
     db.session.add(mail)
     db.session.flush()
     case = context.get("case")
-    jobs.enqueue(deliver, mail.id, tenant_id=mail.tenant_id, queue="mail",
-                 case_id=case.id if case is not None and report_failure else None)
+    report_to = case.id if case is not None and report_failure else None
+    batch = db.session.info.get(_BATCH_KEY)
+    if batch is not None and (not batch or batch[0][1] == mail.tenant_id):
+        batch.append((mail.id, mail.tenant_id, report_to))
+    else:
+        jobs.enqueue(deliver, mail.id, tenant_id=mail.tenant_id, queue="mail", case_id=report_to)
     return mail
+
+
+@contextlib.contextmanager
+def batched():
+    """The mails sent inside (`send_mail`, in the caller's transaction) go out in one delivery
+    job over one SMTP connection, not one job each: a sealed case mails every party and its owner
+    at once. Nested, the outer batch takes them; a mail of another organisation gets its own job."""
+    if _BATCH_KEY in db.session.info:
+        yield
+        return
+    batch: list[tuple[int, int | None, int | None]] = []
+    db.session.info[_BATCH_KEY] = batch
+    try:
+        yield
+    finally:
+        db.session.info.pop(_BATCH_KEY, None)
+    if len(batch) == 1:
+        mail_id, tenant_id, report_to = batch[0]
+        jobs.enqueue(deliver, mail_id, tenant_id=tenant_id, queue="mail", case_id=report_to)
+    elif batch:
+        report_to = next((case_id for _m, _t, case_id in batch if case_id is not None), None)
+        jobs.enqueue(deliver_many, ",".join(str(mail_id) for mail_id, _t, _c in batch), tenant_id=batch[0][1],
+                     queue="mail", case_id=report_to)
 
 
 def deliver(mail_id: int) -> None:
@@ -76,14 +109,37 @@ def deliver(mail_id: int) -> None:
         return
     smtp_url = current_app.config.get("SMTP_URL")
     if smtp_url:
-        _send_smtp(smtp_url, mail)
+        with _smtp_client(smtp_url) as client:
+            _send_smtp(client, mail)
     else:
         _write_outbox(mail)
     mail.sent_at = utcnow()
     log.info("mail %s delivered (%s)", mail.id, "smtp" if smtp_url else "outbox")
 
 
-def _send_smtp(url: str, mail: OutgoingMail) -> None:
+def deliver_many(mail_ids: str) -> None:
+    """A job: deliver the mails of `batched()` (comma-separated ids) over one SMTP connection.
+    Each is marked sent and committed as soon as it went out, so a run again after a crash sends
+    only those not sent yet (as `deliver` does for one)."""
+    ids = [int(mail_id) for mail_id in mail_ids.split(",")]
+    mails = db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.id.in_(ids), OutgoingMail.sent_at.is_(None))
+                               .order_by(OutgoingMail.id)).all()
+    if not mails:
+        return
+    smtp_url = current_app.config.get("SMTP_URL")
+    with _smtp_client(smtp_url) if smtp_url else contextlib.nullcontext() as client:
+        for mail in mails:
+            if client is not None:
+                _send_smtp(client, mail)
+            else:
+                _write_outbox(mail)
+            mail.sent_at = utcnow()
+            db.session.commit()
+            log.info("mail %s delivered (%s)", mail.id, "smtp" if smtp_url else "outbox")
+
+
+@contextlib.contextmanager
+def _smtp_client(url: str):
     parts = urlsplit(url)
     options = parse_qs(parts.query)
     host, port = parts.hostname or "localhost", parts.port
@@ -96,8 +152,12 @@ def _send_smtp(url: str, mail: OutgoingMail) -> None:
             client.starttls(context=_tls_context())
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
-        # As str: smtplib turns the stored \n line ends into the CRLF that SMTP requires.
-        client.sendmail(current_app.config["MAIL_FROM"], [mail.to_addr], mail.mime)
+        yield client
+
+
+def _send_smtp(client: smtplib.SMTP, mail: OutgoingMail) -> None:
+    # As str: smtplib turns the stored \n line ends into the CRLF that SMTP requires.
+    client.sendmail(current_app.config["MAIL_FROM"], [mail.to_addr], mail.mime)
 
 
 @cache

@@ -61,7 +61,8 @@ def preload(app: Flask) -> None:
     """Load once what every job would otherwise load: job modules, the seal, fonts, pyHanko."""
     for func, _seconds in jobs.PERIODIC.values():
         jobs.resolve(func)
-    for dotted in ("core.mail.deliver", "core.api.service.deliver_webhook", "core.sealing.jobs.seal_case"):
+    for dotted in ("core.mail.deliver", "core.mail.deliver_many", "core.api.service.deliver_webhook",
+                   "core.sealing.jobs.seal_case"):
         jobs.resolve(dotted)
     with app.app_context():
         _seal_once(app)

@@ -115,3 +115,28 @@ def test_smtp_failure_is_retried_not_lost(app_factory):
         job = db.session.query(Job).one()
         assert mail.sent_at is None
         assert job.state == "pending" and job.attempts == 1 and "Connection refused" in job.last_error
+
+
+def test_mails_sent_in_one_batch_go_out_in_one_job_and_a_run_again_sends_none_twice(app_factory, smtp):
+    from core.mail import batched
+    from core.models import Job, OutgoingMail
+
+    app = app_factory(SMTP_URL=f"smtp://127.0.0.1:{smtp.port}")
+    with app.app_context(), app.test_request_context():
+        people = support.make_people()
+        with batched():
+            for to in ("a@x.example", "b@x.example", "c@x.example"):
+                send_mail(to, "password_reset", language="en", tenant=people.acme, officer=people.alice, link="L")
+        db.session.commit()
+        [job] = db.session.query(Job).all()
+        assert job.func == "core.mail.deliver_many"
+        # The first was delivered before a crash (its sent_at committed): the job run again skips it.
+        first = db.session.query(OutgoingMail).order_by(OutgoingMail.id).first()
+        from core.models.base import utcnow
+        first.sent_at = utcnow()
+        db.session.commit()
+        drain()
+        assert db.session.get(Job, job.id).state == "done"
+        assert all(m.sent_at is not None for m in db.session.query(OutgoingMail))
+    smtp.wait_for("c@x.example")
+    assert sorted(str(m["To"]) for m in smtp.messages) == ["b@x.example", "c@x.example"]

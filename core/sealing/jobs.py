@@ -26,7 +26,7 @@ from core.extensions import db
 from core.fields import service as fields
 from core.i18n import force_locale
 from core.jobs import GiveUp
-from core.mail import send_mail
+from core.mail import batched, send_mail
 from core.models import Case, Officer, Tenant
 from core.models.base import utcnow
 from core.plugins import hooks_for
@@ -148,6 +148,12 @@ def _record_failure(case_id: int, exc: Exception, **more) -> None:
 
 
 def _send_completion_mails(case: Case) -> None:
+    """Every party and the owner get the sealed documents' links: one delivery job for them all."""
+    with batched():
+        _completion_mails(case)
+
+
+def _completion_mails(case: Case) -> None:
     tenant = db.session.get(Tenant, case.tenant_id)
     hooks = hooks_for(tenant)
     for party in case.parties:
