@@ -165,6 +165,15 @@ def case_completed(case):
 
 
 @hookspec
+def job_gave_up(func, args, error):
+    """A job of this organisation gave up for good (its last attempt failed, or it raised
+    `GiveUp`). func: the job's dotted function name; args: its plain arguments (a list); error:
+    the first line of its last error. Inside the transaction that marks the job failed (in a
+    savepoint: raising undoes only what the hook wrote); do not commit. A plugin whose own job gave
+    up tells who waits on it (timeline events, mails)."""
+
+
+@hookspec
 def case_declined(case, party):
     """A party declined. case: the `Case`, now declined; party: the declining `Party`."""
 

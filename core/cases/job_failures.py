@@ -20,11 +20,25 @@ log = logging.getLogger(__name__)
 
 
 def report_given_up(job: Job) -> None:
-    """Record `job_gave_up` on the job's case and mail the owner (in the caller's transaction)."""
+    """Record `job_gave_up` on the job's case and mail the owner (in the caller's transaction), and
+    let the organisation's plugins tell their own (`job_gave_up`: a job for many cases has none)."""
+    if job.tenant_id is not None:
+        _tell_plugins(job)
     if job.case_id is None or job.tenant_id is None:
         return
     report(job.tenant_id, job.case_id, job.queue, job.attempts, job.last_error or "")
     log.warning("job %s (%s) gave up after %s attempts; case %s told", job.id, job.queue, job.attempts, job.case_id)
+
+
+def _tell_plugins(job: Job) -> None:
+    from core.plugins import hooks_for_tenant_id
+
+    error = ((job.last_error or "").splitlines() or [""])[0][:300]
+    try:
+        with tenant_context(job.tenant_id), db.session.begin_nested():
+            hooks_for_tenant_id(job.tenant_id).job_gave_up(func=job.func, args=list(job.args or []), error=error)
+    except Exception:  # noqa: BLE001  the job is marked failed all the same
+        log.exception("a plugin could not report that job %s gave up", job.id)
 
 
 def report(tenant_id: int, case_id: int, work: str, attempts: int, error: str) -> None:

@@ -93,6 +93,12 @@ def party_signed(case, party, signature):
 
 
 @hookimpl
+def job_gave_up(func, args, error):
+    if func == f"{service.__name__}.sign_chunk":
+        service.chunk_gave_up(*args)
+
+
+@hookimpl
 def event_text(event):
     if event.kind == "stamp_signed":
         data = event.data or {}

@@ -670,6 +670,48 @@ def _sign_cases(party: Party, proof: dict, result, manifest_sha256: str, wanted:
             current_stamp.reset(token)
 
 
+def chunk_gave_up(party_id: int, _proof_sha256: str, manifest_sha256: str, chunk: str) -> None:
+    """A `sign_chunk` job gave up for good: its cases not signed go back to waiting for the party.
+    Each gets a `stamp_not_signed` event saying so (the officer's timeline; the stamp page's
+    progress then shows the reason instead of "Being signed…" and offers them again), and the
+    party one email listing them with a link to the stamp page. In the caller's transaction."""
+    from core.cases.service import issue_party_link
+    from core.mail import send_mail
+    from core.urls import external_url
+    from tenants.models import Tenant
+
+    party = db.session.get(Party, party_id)
+    if party is None:
+        return
+    ids = [int(item.split(":", 1)[0]) for item in chunk.split(",")]
+    left = [p for p in db.session.scalars(
+        sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.case_id.in_(ids), Party.role == "signer",
+                               Party.status.not_in(("signed", "declined")))
+        .options(joinedload(Party.case))).unique() if same_person(party, p)]
+    noted = set(not_signed([p.case_id for p in left], manifest_sha256))
+    left = [p for p in left if p.case_id not in noted]
+    if not left:
+        return
+    language = party.language or party.case.language or "sv"
+    with force_locale(language):
+        reason = str(_("Signing it together with the others failed (a technical fault), so it was not signed. "
+                       "It is waiting for you: sign it again."))
+    for other in left:
+        _not_signed(other.case, other, manifest_sha256, reason, commit=False)
+    log.warning("stamp signature %s: a job gave up; %d cases wait for party %s again", manifest_sha256[:12],
+                len(left), party.id)
+    if not party.email:
+        return
+    anchor = next((p for p in left if p.case.status == "pending"), None)
+    if anchor is None:
+        return
+    token = issue_party_link(anchor, keep_earlier=True).rsplit("/", 1)[-1]
+    titles = [p.case.title for p in left]
+    send_mail(party.email, "stamp_not_signed", language, tenant=db.session.get(Tenant, party.tenant_id),
+              party=party, count=len(titles), titles=titles[:10], more=max(0, len(titles) - 10),
+              link=external_url(f"{NAME}.page", token=token))
+
+
 def being_signed(manifest_sha256: str) -> set[int]:
     """The cases of a stamp signature whose job (`sign_chunk`) has not finished yet."""
     from core.models import Job
