@@ -18,7 +18,7 @@ from core.models import Tenant
 from tests.plugins.id_check.images import Shot, photo_of
 from tests.plugins.id_check.specimens import ANNA, passport
 from tests.plugins.id_check.test_plugin_browser import FAKE_CAMERA
-from tests.plugins.kiosk.test_kiosk_browser import pair_tablet, push
+from tests.plugins.kiosk.test_kiosk_browser import generation, pair_tablet, push, written
 from tests.signing.test_signer_browser import draw_with_mouse, send_live_case, signer
 
 pytestmark = pytest.mark.browser
@@ -135,8 +135,10 @@ def test_the_check_by_the_signer_on_the_tablet_has_the_idle_timer(live_server, p
     tablet.wait_for_url("**/id-check/s/**")
     tablet.set_input_files("#id-front", files=[{"name": "passport.jpg", "mimeType": "image/jpeg",
                                                 "buffer": photo_of(passport(), Shot("flat"))}])
+    before = generation(tablet)
     tablet.get_by_role("button", name="Check the document").click()
     tablet.get_by_role("heading", name="Your ID document is checked").wait_for()
+    written(tablet, before)
     tablet.get_by_role("link", name="Back to signing").click()
     tablet.locator("#sign-form").wait_for()
     sign_and_check_nothing_is_left(live_server, tablet, length_before)

@@ -48,6 +48,20 @@ def pair_tablet(live_server, office, tablet, name="Counter 2"):
     tablet.locator("#kiosk-idle").wait_for()
 
 
+def generation(tablet) -> int:
+    """How many pages the tablet's script has run on in this window (a form's answer is written in
+    place of the page, in the same window)."""
+    return tablet.evaluate("window.__kioskGeneration || 0")
+
+
+def written(tablet, before: int) -> None:
+    """A form's answer, sent by the tablet's script with fetch, has been written in place of the
+    page and its scripts have run again. Until then a link there is a plain navigation (one more
+    history entry) and a form posts past the script: the answer's text alone does not tell."""
+    tablet.wait_for_function("before => window.__kioskGeneration > before && document.readyState === 'complete'",
+                             arg=before)
+
+
 def push(office, made, party="Sara Svensson", tablet="Counter 2"):
     office.goto(office.url.split("/kiosk")[0].split("/cases")[0] + f"/cases/{made.case_id}")
     panel = office.locator("#kiosk")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import Signature
 from tenants.scoping import tenant_context
-from tests.plugins.kiosk.test_kiosk_browser import contexts, pair_tablet, push, switch_on  # noqa: F401
+from tests.plugins.kiosk.test_kiosk_browser import contexts, generation, pair_tablet, push, switch_on, written  # noqa: F401
 from tests.signing.conftest import elks_server  # noqa: F401  (the local 46elks server)
 from tests.signing.test_signer_browser import send_live_case, signer
 from tests.signing_bankid.conftest import ALICE, app, bankid_server, control  # noqa: F401
@@ -106,13 +106,17 @@ def test_sms_code_on_the_tablet(live_server, people, contexts, elks_server):  # 
     length_before = tablet.evaluate("history.length")
     push(office, made)
     shown(tablet)
+    before = generation(tablet)
     tablet.get_by_role("button", name="Send the code").click()
     tablet.get_by_text("We sent a code to +4670XXXXX67").wait_for()
+    written(tablet, before)
     [code] = elks_server.codes_to(PHONE)
     tablet.get_by_label("I have read the documents and agree to sign them").check()
     tablet.get_by_label("Code from the text message").fill("000000" if code != "000000" else "111111")
+    before = generation(tablet)
     tablet.get_by_role("button", name="Sign with the code").click()
     tablet.get_by_text("wrong", exact=False).first.wait_for()  # refused in place, the page still works
+    written(tablet, before)
     tablet.get_by_label("I have read the documents and agree to sign them").check()
     tablet.get_by_label("Code from the text message").fill(code)
     tablet.get_by_role("button", name="Sign with the code").click()
