@@ -33,6 +33,7 @@ EPOCH = datetime(1899, 12, 30)
 EPOCH_DATE = EPOCH.date()
 DATETIME_STYLE, DATE_STYLE = 1, 2
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # dropped or escaped
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 FLUSH_ROWS = 200
 
@@ -80,9 +81,12 @@ def column_letter(index: int) -> str:
 def _text(value: str) -> str:
     if len(value) > MAX_TEXT:
         value = value[:MAX_TEXT]
-    if _ILLEGAL.search(value):
-        value = _ILLEGAL.sub("", value)
-    text = escape(value)
+    if _SPECIAL.search(value) is None:  # most text: nothing to drop or escape (one scan, not four)
+        text = value
+    else:
+        if _ILLEGAL.search(value):
+            value = _ILLEGAL.sub("", value)
+        text = escape(value)
     if text[:1].isspace() or text[-1:].isspace():
         return f'<is><t xml:space="preserve">{text}</t></is>'
     return f"<is><t>{text}</t></is>"
