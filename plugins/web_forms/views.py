@@ -32,7 +32,7 @@ from core.extensions import csrf, db
 from core.i18n import _, current_language
 from core.personal_numbers import InvalidPersonalNumber, normalise_personal_number
 from core.phones import InvalidPhoneNumber, normalise_phone
-from core.plugins import plugin_guard, public
+from core.plugins import plugin_guard, public, use_tenant
 from core.security import allow_framing, client_ip, mask_personal_number
 from core.text import line_problem, valid_email
 from core.urls import external_url
@@ -63,8 +63,9 @@ def guard():
 def no_store(response):
     response.headers["Cache-Control"] = "no-store"
     if request.endpoint in FRAMED_ENDPOINTS:
-        form_id = g.get("web_form_id")
-        form = db.session.get(WebForm, form_id) if form_id is not None else None
+        form = g.get("web_form")
+        if form is None and g.get("web_form_id") is not None:
+            form = db.session.get(WebForm, g.web_form_id)
         allow_framing(response, service.frame_origins(form) if form is not None else [])
     return response
 
@@ -244,6 +245,16 @@ def export(form_id: int, fmt: str):
 
 
 def _form_tenant(slug: str, **_args):
+    if request.method == "GET":  # one plain row; the same as the kept page's: that page's objects
+        row = service.public_row(slug)
+        if row is None or row.web_form_status == service.OFF:
+            return None
+        kept = current_app.extensions.get("web_form_kept", {}).get(slug)
+        if kept is not None and kept.row == row and kept.loaded():
+            g.web_form, g.web_form_template, g.web_form_id = kept.form, kept.template, kept.form.id
+            g.web_form_kept = kept
+            return kept.tenant
+        g.web_form_row = row
     found = service.by_slug_with_tenant(slug)  # one query: the form, its template and organisation
     if found is None or found[0].status == service.OFF:
         return None
@@ -309,6 +320,17 @@ def _to_signer(path: str):
 @csrf.exempt
 @public(_form_tenant)
 def fill(slug: str):
+    kept = g.get("web_form_kept")
+    if kept is not None:  # the page as it was kept: only the closing day and most submissions may have changed
+        page = kept.page(current_language()) if service.closed_reason(kept.form) is None else None
+        if page is not None:
+            return page.replace(KEY_STANDIN, page_token(kept.form))
+        g.web_form = g.web_form_kept = None  # the whole way, with this request's own objects
+        found = service.by_slug_with_tenant(slug)
+        if found is None:
+            abort(404)
+        g.web_form, g.web_form_template = found[0], found[1]
+        use_tenant(found[2])
     form = _public_form()
     template = g.web_form_template
     if form.status == PAUSED or template.status != "active":
@@ -433,9 +455,43 @@ KEY_STANDIN = "sigill-web-form-key-standin"
 PAGE_CACHE_SIZE = 256
 
 
+class _Kept:
+    """An open form's objects as one GET loaded them (kept per worker by link, detached once that
+    request ends), with the plain row they came from. A later GET whose `service.public_row` is the
+    same row, every column of the form, template and organisation, uses them instead of loading
+    objects again; any change to any column is a different row, so that GET goes the whole way
+    (and keeps the new state). Only what depends on the clock or on other rows is checked per GET:
+    the closing day and most submissions (`service.closed_reason`)."""
+
+    def __init__(self, row, form: WebForm, template, tenant):
+        self.row, self.form, self.template, self.tenant = row, form, template, tenant
+
+    def loaded(self) -> bool:
+        return not any(sa.inspect(o).expired_attributes for o in (self.form, self.template, self.tenant))
+
+    def page(self, language: str) -> str | None:
+        cache = current_app.extensions.get("web_form_pages", {})
+        return cache.get(_page_key(self.form, self.template, self.tenant, language))
+
+
+def _page_key(form: WebForm, template, tenant, language: str) -> tuple:
+    return (form.id, form.slug, form.require_phone, form.require_personal_number, form.frame_origins, template.id,
+            template.version, template.name, tenant.id, tenant.name, language)
+
+
+def _keep(form: WebForm, template) -> None:
+    """Keep this GET's objects for the next ones (see `_Kept`)."""
+    row = g.get("web_form_row")
+    if row is None or row.web_form_id != form.id:
+        return
+    kept = current_app.extensions.setdefault("web_form_kept", OrderedDict())
+    kept[form.slug] = _Kept(row, form, template, g.tenant)
+    while len(kept) > PAGE_CACHE_SIZE:
+        kept.popitem(last=False)
+
+
 def _blank_page(form: WebForm, template, content: dict) -> str:
-    key = (form.id, form.slug, form.require_phone, form.require_personal_number, form.frame_origins, template.id,
-           template.version, template.name, g.tenant.id, g.tenant.name, current_language())
+    key = _page_key(form, template, g.tenant, current_language())
     cache = current_app.extensions.setdefault("web_form_pages", OrderedDict())
     html = cache.get(key)
     if html is None:
@@ -447,6 +503,7 @@ def _blank_page(form: WebForm, template, content: dict) -> str:
         cache[key] = html
         while len(cache) > PAGE_CACHE_SIZE:
             cache.popitem(last=False)
+    _keep(form, template)
     return html.replace(KEY_STANDIN, page_token(form))
 
 

@@ -413,3 +413,54 @@ def test_the_public_page_shows_the_templates_message_never_its_office_descriptio
     turn_on(officer, template_id)
     html = app.test_client().get(public_path(officer, template_id)).get_data(as_text=True)
     assert "Apply for a parking permit at our office." in html and "Bob approves" not in html
+
+
+def test_a_kept_form_page_is_one_query_and_never_outlives_a_change(app, acme_on):
+    """After the first visit a worker keeps the page: a visit is one lookup, yet any change to the
+    form, its template or the organisation shows on the very next visit; each visit's key is new."""
+    template_id = form_template(acme_on.alice)
+    officer = office(app)
+    turn_on(officer, template_id)
+    path = public_path(officer, template_id)
+    form = form_of(acme_on.acme.id, template_id)
+    visitor = app.test_client(use_cookies=False)
+    assert visitor.get(path).status_code == 200  # the first visit renders and keeps the page
+
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        pages = [visitor.get(path) for _ in range(3)]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert [p.status_code for p in pages] == [200, 200, 200] and "set-cookie" not in pages[0].headers
+    assert len(statements) == 3, statements  # one lookup per visit
+    keys = {key_of(p.get_data(as_text=True)) for p in pages}
+    assert len(keys) == 3 and "From Acme" in pages[0].get_data(as_text=True)
+
+    acme_on.acme.name = "Acme Renamed AB"
+    db.session.commit()
+    assert "From Acme Renamed AB" in visitor.get(path).get_data(as_text=True)
+    support.post(officer, f"/web-forms/{form.id}/status", {"status": "paused"}, token_from=f"/templates/{template_id}")
+    assert visitor.get(path).status_code == 503
+    support.post(officer, f"/web-forms/{form.id}/status", {"status": "active"}, token_from=f"/templates/{template_id}")
+    assert visitor.get(path).status_code == 200
+    turn_on(officer, template_id, require_phone="1")
+    assert "(optional)" not in visitor.get(path).get_data(as_text=True).split("wf-phone")[0]
+    turn_on(officer, template_id, closes_on="2020-01-31")
+    assert visitor.get(path).status_code == 410
+    turn_on(officer, template_id, closes_on="")
+    assert visitor.get(path).status_code == 200
+    acme_on.acme.enabled_plugins = []
+    db.session.commit()
+    assert visitor.get(path).status_code == 404
+    acme_on.acme.enabled_plugins = ["web_forms"]
+    db.session.commit()
+    assert visitor.get(path).status_code == 200
+    # A kept page's key is this form's own: it starts a case.
+    assert submit(visitor, path).status_code == 302 and len(cases_of(acme_on.acme.id)) == 1
+    support.post(officer, f"/web-forms/{form.id}/rotate", {}, token_from=f"/templates/{template_id}")
+    assert visitor.get(path).status_code == 404
