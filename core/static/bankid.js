@@ -147,13 +147,21 @@
       }
     }
 
+    // An answer is about the order it asked for: one that arrives after that order was cancelled or
+    // replaced (the signer tried again) is dropped, else it put the old order's QR code back and
+    // the page polled that order instead of the new one.
     function poll() {
-      if (!order || busy) { return; }
+      if (!order) { return; }
+      if (busy) { schedule(); return; }  // the answer about an earlier order is still on its way
       busy = true;
-      post(root.dataset.collect, { order: order }).then(function (result) {
+      var asked = order;
+      post(root.dataset.collect, { order: asked }).then(function (result) {
+        if (order !== asked) { return; }
         networkErrors = 0;
         handle(result);
-      }, offline).then(function () { busy = false; });
+      }, function () {
+        if (order === asked) { offline(); }
+      }).then(function () { busy = false; });
     }
 
     function start(chosen) {

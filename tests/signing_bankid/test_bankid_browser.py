@@ -7,6 +7,7 @@ time run out. Cases are made through the case service on the live server's datab
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -166,3 +167,42 @@ def test_leaving_the_page_cancels_the_qr_order(bankid_server, people, sim, page)
     while orders(sim) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert orders(sim) == []
+
+
+def test_an_answer_on_its_way_when_the_signer_cancels_does_not_bring_the_order_back(bankid_server, people, sim,
+                                                                                     page):
+    """The page asks BankID every second. An answer ("still waiting") that is on its way when the
+    signer cancels and starts again is about the cancelled order: it must not put that order back
+    on the page (its QR code, its polling), and the page must go on asking about the new one."""
+    made, link = send_case(bankid_server, people)
+    held = []
+
+    def answer_later(route):
+        if holding and not held:
+            held.append((route, route.fetch()))  # the server has answered; the answer is slow to arrive
+        else:
+            route.continue_()
+
+    holding = False
+    page.route(re.compile(r".*/bankid/collect$"), answer_later)
+    page.goto(link)
+    page.check("#consent")
+    page.click("#bankid-other")
+    first = shown_qr(page)
+    holding = True
+    for _ in range(300):  # the page's next question (it asks every second)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked BankID"
+    holding = False
+    page.click("#bankid-cancel")
+    bankid_message(page, "Action cancelled.")
+    page.click("#bankid-retry")
+    again = shown_qr(page, first)
+    route, response = held.pop()
+    route.fulfill(response=response)  # "still waiting", about the cancelled order
+
+    scanned = control(sim, "scan", qr=shown_qr(page, again), personalNumber=ALICE.personal_number)
+    control(sim, f"orders/{scanned['orderRef']}/approve")
+    page.get_by_role("heading", name="Thank you for signing").wait_for()
