@@ -136,7 +136,10 @@ def deliver_many(mail_ids: str) -> None:
     Each is marked sent and committed as soon as it went out, so a run again after a crash sends
     only those not sent yet (as `deliver` does for one)."""
     ids = [int(mail_id) for mail_id in mail_ids.split(",")]
-    mails = db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.id.in_(ids), OutgoingMail.sent_at.is_(None))
+    # Plain rows, not loaded objects: the commit after each mail would expire the rest and read them again.
+    mails = db.session.execute(sa.select(OutgoingMail.id, OutgoingMail.to_addr, OutgoingMail.mime,
+                                         OutgoingMail.created_at)
+                               .where(OutgoingMail.id.in_(ids), OutgoingMail.sent_at.is_(None))
                                .order_by(OutgoingMail.id)).all()
     if not mails:
         return
@@ -147,7 +150,7 @@ def deliver_many(mail_ids: str) -> None:
                 _send_smtp(client, mail)
             else:
                 _write_outbox(mail)
-            mail.sent_at = utcnow()
+            db.session.execute(sa.update(OutgoingMail).where(OutgoingMail.id == mail.id).values(sent_at=utcnow()))
             db.session.commit()
             log.info("mail %s delivered (%s)", mail.id, "smtp" if smtp_url else "outbox")
 

@@ -18,6 +18,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.bounded import BoundExceeded, run_bounded
 from core.cases import events
@@ -131,8 +132,10 @@ def _claim_completion(case: Case) -> bool:
         .values(status="completed", seal_state="sealed", completed_at=now, last_activity_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if claimed:
-        db.session.refresh(case)
+    if claimed:  # what the UPDATE wrote, without a refresh (it would cascade to every loaded document and party)
+        for name, value in (("status", "completed"), ("seal_state", "sealed"), ("completed_at", now),
+                            ("last_activity_at", now)):
+            set_committed_value(case, name, value)
     return bool(claimed)
 
 
