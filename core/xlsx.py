@@ -34,6 +34,7 @@ EPOCH_DATE = EPOCH.date()
 DATETIME_STYLE, DATE_STYLE = 1, 2
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # dropped or escaped
+_SPACES = frozenset(c for c in map(chr, range(0x3000 + 1)) if c.isspace())  # every str.isspace() character
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 FLUSH_ROWS = 200
 
@@ -87,7 +88,7 @@ def _text(value: str) -> str:
         if _ILLEGAL.search(value):
             value = _ILLEGAL.sub("", value)
         text = escape(value)
-    if text[:1].isspace() or text[-1:].isspace():
+    if text and (text[0] in _SPACES or text[-1] in _SPACES):
         return f'<is><t xml:space="preserve">{text}</t></is>'
     return f"<is><t>{text}</t></is>"
 
@@ -170,9 +171,12 @@ def write(target: IO[bytes], title: str, header: list[str], rows: Iterable[list[
             number = 1
             for row in rows:
                 number += 1
-                parts.append(f'<row r="{number}">')
                 suffix = str(number)
-                parts.extend(_cell(letter + suffix, value) for letter, value in zip(letters, row, strict=False))
+                parts.append(f'<row r="{suffix}">')
+                # text inline (most cells; a function call fewer each), everything else through _cell
+                parts += [(f'<c r="{letter}{suffix}" t="inlineStr">{_text(value)}</c>' if value else "")
+                          if type(value) is str else _cell(letter + suffix, value)
+                          for letter, value in zip(letters, row, strict=False)]
                 parts.append("</row>")
                 if number % FLUSH_ROWS == 0:
                     sheet.write("".join(parts).encode())
