@@ -9,7 +9,7 @@ from core.extensions import db
 from core.jobs import drain
 from tenants.scoping import tenant_context
 from tests import support
-from tests.api.conftest import LOOPBACK, ApiClient, Receiver, make_key
+from tests.api.conftest import LOOPBACK, ApiClient, make_key, receiver  # noqa: F401  (fixture)
 from tests.api.helpers import endpoint_secret, register_webhook, signature_ok
 from tests.plugins import example
 from tests.signing.helpers import events_of, make_case, signer
@@ -32,14 +32,6 @@ def acme_on(people):
     return people
 
 
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_a_plugins_api_route_answers_with_the_organisations_key_and_404_where_it_is_off(app, acme_on):
     acme = ApiClient(app.test_client(), make_key(acme_on.alice))
     answer = acme.get("/api/v1/example/notice")
@@ -59,7 +51,7 @@ def test_the_openapi_document_describes_the_plugins_route_and_event(app):
     assert "example.notice.confirmed" in spec["info"]["description"]
 
 
-def test_a_plugins_webhook_is_signed_and_numbered_by_the_cases_event(app, acme_on, receiver):
+def test_a_plugins_webhook_is_signed_and_numbered_by_the_cases_event(app, acme_on, receiver):  # noqa: F811
     client = app.test_client()
     support.login(client, "alice@acme.example")
     assert "example.notice.confirmed" in client.get("/admin/api/").get_data(as_text=True)

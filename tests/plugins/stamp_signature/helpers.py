@@ -23,6 +23,11 @@ SARA = "Sara Svensson"
 SARA_EMAIL = "sara@example.com"
 
 
+def csrf_of(html: str) -> str:
+    """The CSRF token of the page's (first) form."""
+    return html.split('name="csrf_token" value="')[1].split('"')[0]
+
+
 def stamp_on(app, *tenant_ids: int) -> None:
     """Switch the stamp signature plugin on for these tenants."""
     with app.app_context():
@@ -69,6 +74,18 @@ def open_documents(page, titles: list[str]) -> None:
         assert download.value.path().read_bytes().startswith(b"%PDF")
     page.reload()
     assert page.get_by_text("Opened", exact=True).count() == len(titles)
+
+
+def sign_with_bankid_by_qr(page, sim, personal_number: str) -> None:
+    """Consent to the ticked cases, start BankID for another device, and let the simulated app of
+    `personal_number` scan the page's QR code and approve."""
+    from tests.bankid_fixtures import control
+    from tests.signing_bankid.test_bankid_browser import shown_qr
+
+    page.get_by_label("I have read the ticked documents and agree to sign them.").check()
+    page.locator("#bankid-other").click()
+    scanned = control(sim, "scan", qr=shown_qr(page), personalNumber=personal_number)
+    control(sim, f"orders/{scanned['orderRef']}/approve")
 
 
 def wait_until_sealed(page, count: int) -> None:

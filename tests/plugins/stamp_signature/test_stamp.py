@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
@@ -16,17 +15,8 @@ from core.models import Case, Document, Party, Signature
 from core.storage import blobs
 from plugins.stamp_signature.models import StampManifest, StampOpened
 from tenants.scoping import tenant_context
+from tests.plugins.stamp_signature.helpers import SARA, csrf_of
 from tests.signing.helpers import drawn_signature, events_of, make_case, pdf, signer
-
-SARA = "Sara Svensson"
-
-
-@pytest.fixture
-def on(people):
-    people.acme.enabled_plugins = ["stamp_signature"]
-    people.globex.enabled_plugins = ["stamp_signature"]
-    db.session.commit()
-    return people
 
 
 def lease(officer, title, name=SARA, email="sara@example.com", **extra):
@@ -48,7 +38,7 @@ def digests(html: str) -> dict[int, str]:
 
 def stamp_form(html: str, case_ids: list[int], **extra) -> dict:
     shown = digests(html)
-    form = {"csrf_token": html.split('name="csrf_token" value="')[1].split('"')[0], "consent": "yes",
+    form = {"csrf_token": csrf_of(html), "consent": "yes",
             "method": "touch", "case": [str(i) for i in case_ids],
             **{f"digest:{i}": d for i, d in shown.items()}, **drawn_signature()}
     form.update(extra)

@@ -21,13 +21,13 @@ from tests.plugins.stamp_signature.helpers import (
     assert_sealed_once_naming_the_manifest,
     leases_from_three_officers,
     open_documents,
+    sign_with_bankid_by_qr,
     stamp_on,
     the_manifest,
     wait_until_sealed,
 )
 from tests.signing.helpers import signer
-from tests.signing_bankid.conftest import ALICE, BERTIL, bankid_server, control  # noqa: F401  (fixture)
-from tests.signing_bankid.test_bankid_browser import shown_qr
+from tests.signing_bankid.conftest import ALICE, BERTIL, bankid_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 CASES, SIGNED = 30, 25
@@ -71,10 +71,7 @@ def test_thirty_cases_twenty_five_signed_with_one_bankid_and_five_refused_with_t
           const input = document.createElement('input');
           input.type = 'hidden'; input.name = name; input.value = value; form.appendChild(input); } }""",
                   [str(m.case_id) for m in not_her_turn])
-    page.get_by_label("I have read the ticked documents and agree to sign them.").check()
-    page.locator("#bankid-other").click()
-    scanned = control(sim, "scan", qr=shown_qr(page), personalNumber=ALICE.personal_number)
-    control(sim, f"orders/{scanned['orderRef']}/approve")
+    sign_with_bankid_by_qr(page, sim, ALICE.personal_number)
     page.get_by_text(f"You signed {SIGNED} cases in one stamp signature.").wait_for(timeout=60000)
 
     # The 5 not signed, each with why.

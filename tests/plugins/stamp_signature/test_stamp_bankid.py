@@ -18,11 +18,10 @@ from core.jobs import drain
 from core.models import Case, Signature
 from plugins.stamp_signature.models import StampManifest
 from tenants.scoping import tenant_context
+from tests.plugins.stamp_signature.helpers import SARA, csrf_of
 from tests.plugins.stamp_signature.test_stamp import digests, receipt_text
 from tests.signing.helpers import make_case, pdf, signer
 from tests.signing_bankid.conftest import ALICE, BERTIL, bankid_settings, control, orders
-
-SARA = "Sara Svensson"
 
 
 @pytest.fixture
@@ -31,14 +30,6 @@ def app(app_factory, sim):
     app.config["BANKID_COLLECT_INTERVAL"] = 0
     with app.app_context():
         yield app
-
-
-@pytest.fixture
-def on(people):
-    people.acme.enabled_plugins = ["stamp_signature"]
-    people.globex.enabled_plugins = ["stamp_signature"]
-    db.session.commit()
-    return people
 
 
 def lease(officer, title, methods=("bankid", "touch"), **extra):
@@ -51,7 +42,7 @@ def page_of(client, made):
 
 
 def step(client, made, action, html, **form):
-    data = {"csrf_token": html.split('name="csrf_token" value="')[1].split('"')[0], **form}
+    data = {"csrf_token": csrf_of(html), **form}
     return client.post(f"/stamp/s/{made.token(SARA)}/bankid/{action}", data=data,
                        headers={"Accept": "application/json"})
 
@@ -66,7 +57,7 @@ def start(client, made, html, case_ids, device="other"):
 
 def finish(client, made, html, case_ids, order):
     shown = digests(html)
-    form = {"csrf_token": html.split('name="csrf_token" value="')[1].split('"')[0], "consent": "yes",
+    form = {"csrf_token": csrf_of(html), "consent": "yes",
             "method": "bankid", "bankid_order": str(order), "case": [str(i) for i in case_ids],
             **{f"digest:{i}": d for i, d in shown.items()}}
     return client.post(f"/stamp/s/{made.token(SARA)}/sign", data=form)

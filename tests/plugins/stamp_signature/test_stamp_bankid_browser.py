@@ -7,20 +7,18 @@ import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
-from core.models import Officer, Signature, Tenant
+from core.models import Officer, Signature
 from tenants.scoping import tenant_context
+from tests.plugins.stamp_signature.helpers import SARA, sign_with_bankid_by_qr, stamp_on
 from tests.signing.helpers import make_case, pdf, signer
 from tests.signing_bankid.conftest import ALICE, bankid_server, control  # noqa: F401  (fixture)
-from tests.signing_bankid.test_bankid_browser import shown_qr
 
 pytestmark = pytest.mark.browser
-SARA = "Sara Svensson"
 
 
 def cases_for_sara(server, people, count: int) -> list:
+    stamp_on(server.app, people.acme.id)
     with server.app.app_context():
-        db.session.get(Tenant, people.acme.id).enabled_plugins = ["stamp_signature"]
-        db.session.commit()
         with tenant_context(people.acme.id):
             alice, bob = db.session.get(Officer, people.alice.id), db.session.get(Officer, people.bob.id)
         return [make_case(alice if n % 2 else bob,
@@ -39,10 +37,7 @@ def test_one_bankid_signature_from_the_qr_code_signs_every_ticked_case(bankid_se
     made = cases_for_sara(bankid_server, people, 3)
     page.goto(bankid_server.url + f"/stamp/s/{made[0].token(SARA)}")
     page.get_by_label("Select all").check()
-    page.get_by_label("I have read the ticked documents and agree to sign them.").check()
-    page.locator("#bankid-other").click()
-    scanned = control(sim, "scan", qr=shown_qr(page), personalNumber=ALICE.personal_number)
-    control(sim, f"orders/{scanned['orderRef']}/approve")
+    sign_with_bankid_by_qr(page, sim, ALICE.personal_number)
     page.get_by_text("You signed 3 cases in one stamp signature.").wait_for(timeout=20000)
     assert signed_cases(bankid_server, people) == {m.case_id for m in made}
 

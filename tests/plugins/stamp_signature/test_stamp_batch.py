@@ -11,7 +11,7 @@ from core.jobs import drain
 from core.models import Case, Job, Party, Signature
 from core.models.base import utcnow
 from tenants.scoping import tenant_context
-from tests.plugins.stamp_signature.test_stamp import SARA, lease, on, stamp_form, stamp_page  # noqa: F401
+from tests.plugins.stamp_signature.test_stamp import SARA, lease, stamp_form, stamp_page
 from tests.signing.helpers import events_of
 
 

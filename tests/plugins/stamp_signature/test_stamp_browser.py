@@ -9,22 +9,21 @@ import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
-from core.models import Case, Document, Officer, Tenant
+from core.models import Case, Document, Officer
 from plugins.stamp_signature.models import StampManifest
 from tenants.scoping import tenant_context
 from tests import support
+from tests.plugins.stamp_signature.helpers import SARA, stamp_on
 from tests.signing.helpers import events_of, make_case, pdf, signer
 from tests.signing.test_signer_browser import draw_with_mouse
 
 pytestmark = pytest.mark.browser
-SARA = "Sara Svensson"
 
 
 def test_a_party_signs_three_cases_with_one_drawn_signature(live_server, people, phone_page):
     app = live_server.app
+    stamp_on(app, people.acme.id)
     with app.app_context():
-        db.session.get(Tenant, people.acme.id).enabled_plugins = ["stamp_signature"]
-        db.session.commit()
         with tenant_context(people.acme.id):
             alice, bob = db.session.get(Officer, people.alice.id), db.session.get(Officer, people.bob.id)
         made = [make_case(officer, [signer(SARA, "sara@example.com", methods=["touch"])], methods=["touch"],

@@ -16,9 +16,8 @@ from core.models import Party
 from core.models.base import utcnow
 from plugins.stamp_signature.models import StampDigest
 from tenants.scoping import tenant_context
+from tests.plugins.stamp_signature.helpers import SARA
 from tests.signing.helpers import make_case, pdf, signer
-
-SARA = "Sara Svensson"
 
 
 @pytest.fixture
@@ -27,14 +26,6 @@ def app(app_factory, smtp):
     app.smtp = smtp
     with app.app_context():
         yield app
-
-
-@pytest.fixture
-def on(people):
-    people.acme.enabled_plugins = ["stamp_signature"]
-    people.globex.enabled_plugins = ["stamp_signature"]
-    db.session.commit()
-    return people
 
 
 def lease(officer, title, name=SARA, email="sara@example.com", language="en", **extra):

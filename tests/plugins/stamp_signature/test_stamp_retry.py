@@ -9,9 +9,9 @@ from core.extensions import db
 from core.jobs import drain
 from core.models import Case, Event, Job, Signature
 from tenants.scoping import tenant_context
-from tests.plugins.stamp_signature.test_stamp import lease, on, stamp_form, stamp_page  # noqa: F401 (fixture)
+from tests.plugins.stamp_signature.helpers import SARA, csrf_of
+from tests.plugins.stamp_signature.test_stamp import lease, stamp_form, stamp_page
 
-SARA = "Sara Svensson"
 SEAL_JOB = "core.sealing.jobs.seal_case"
 
 
@@ -57,7 +57,7 @@ def test_a_failed_seal_is_listed_and_restarted_from_the_stamp_page(app, on, clie
     for made in (first, second):
         item = page.split(f'data-failed="{made.case_id}"', 1)[1].split("</li>", 1)[0]
         assert 'data-kind="seal"' in item and "Sealing the signed documents failed." in item
-    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    csrf = csrf_of(page)
 
     # Not the person's case: nothing to restart.
     refused = client.post(f"/stamp/s/{first.token(SARA)}/seal/{other.case_id}/retry", data={"csrf_token": csrf})
@@ -92,7 +92,7 @@ def test_another_organisations_link_cannot_restart_a_seal(app, on, client, monke
     drain()
     page = stamp_page(client, globex).get_data(as_text=True)
     assert "Lease A" not in page and 'id="stamp-failed"' not in page
-    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    csrf = csrf_of(page)
     response = client.post(f"/stamp/s/{globex.token(SARA)}/seal/{acme.case_id}/retry", data={"csrf_token": csrf})
     assert response.status_code == 404
     with tenant_context(on.acme.id):

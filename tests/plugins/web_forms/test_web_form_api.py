@@ -7,7 +7,7 @@ import pytest
 
 from core.extensions import db
 from core.jobs import drain
-from tests.api.conftest import LOOPBACK, ApiClient, Receiver, make_key
+from tests.api.conftest import LOOPBACK, ApiClient, make_key, receiver  # noqa: F401  (fixture)
 from tests.api.helpers import endpoint_secret, register_webhook, signature_ok
 from tests.plugins.web_forms.helpers import form_of, form_template, office, public_path, submit, turn_on
 from tests.plugins.web_forms.test_web_form import save_fields, sign, sign_links
@@ -27,14 +27,6 @@ def acme_on(people):
     people.acme.enabled_plugins = ["web_forms"]
     db.session.commit()
     return people
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    server.start()
-    yield server
-    server.stop()
 
 
 def a_form(app, people, **extra) -> tuple[int, str]:
@@ -122,7 +114,8 @@ def test_a_form_turned_off_is_gone_from_the_api(app, acme_on):
     assert api.get(f"/api/v1/web-forms/{form_id}").status_code == 404
 
 
-def test_webhooks_announce_a_new_submission_and_its_completion_in_the_cases_order(app, acme_on, receiver):
+def test_webhooks_announce_a_new_submission_and_its_completion_in_the_cases_order(
+        app, acme_on, receiver):  # noqa: F811
     officer = office(app)
     # The admin page offers the plugin's events to an organisation that has it on.
     admin_page = officer.get("/admin/api/").get_data(as_text=True)
