@@ -13,13 +13,20 @@ import base64
 
 import pytest
 
-from core.extensions import db
-from core.models import Tenant
 from tests.plugins.id_check.images import Shot, photo_of
 from tests.plugins.id_check.specimens import ANNA, passport
 from tests.plugins.id_check.test_plugin_browser import FAKE_CAMERA
-from tests.plugins.kiosk.test_kiosk_browser import generation, pair_tablet, push, written
-from tests.signing.test_signer_browser import draw_with_mouse, send_live_case, signer
+from tests.plugins.kiosk.browser_helpers import (
+    at_the_counter,
+    back_to_idle_with_nothing_left,
+    draw_and_sign,
+    generation,
+    office_and_tablet,
+    push,
+    shown,
+    written,
+)
+from tests.signing.test_signer_browser import signer
 
 pytestmark = pytest.mark.browser
 
@@ -29,60 +36,27 @@ NAME = ANNA["party"]
 @pytest.fixture
 def contexts(browser):
     photo = photo_of(passport(), Shot("flat"))
-    officer = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    officer.add_init_script("window.__cameraPhoto = 'data:image/jpeg;base64," + base64.b64encode(photo).decode()
-                            + "';" + FAKE_CAMERA)
-    tablet = browser.new_context(viewport={"width": 800, "height": 1280}, has_touch=True, is_mobile=True,
-                                 locale="en-GB")
-    pages = officer.new_page(), tablet.new_page()
-    for page in pages:
-        page.set_default_timeout(20000)
-    yield pages
-    officer.close()
-    tablet.close()
+    camera = "window.__cameraPhoto = 'data:image/jpeg;base64," + base64.b64encode(photo).decode() + "';" + FAKE_CAMERA
+    with office_and_tablet(browser, timeout=20000, office_script=camera) as pages:
+        yield pages
 
 
-def switch_on(live_server, people, mode: str):
-    with live_server.app.app_context():
-        tenant = db.session.get(Tenant, people.acme.id)
-        tenant.enabled_plugins = ["kiosk", "id_check"]
-        tenant.plugin_settings = {"id_check": {"require_mode": mode}}
-        db.session.commit()
+def anna_at_the_counter(live_server, people, office, tablet, mode: str):
+    """Kiosk and ID check (`mode`) on for Acme, a case for Anna, and the tablet paired."""
+    anna = signer(NAME, "anna@example.com", methods=["touch"], personal_number=ANNA["personal_number"])
+    return at_the_counter(live_server, people, office, tablet, [anna], ["touch"], plugins=("kiosk", "id_check"),
+                          settings={"id_check": {"require_mode": mode}})
 
 
-def anna_case(live_server, people):
-    made, _original = send_live_case(live_server, people, [signer(NAME, "anna@example.com", methods=["touch"],
-                                                                  personal_number=ANNA["personal_number"])],
-                                     methods=["touch"])
-    return made
-
-
-def shown(tablet):
-    """The pushed party's page is on the tablet, with its script running (as before a person's tap)."""
-    tablet.locator("h1", has_text="Lease 12").wait_for()
-    tablet.wait_for_function("() => window.__kioskGeneration > 0")
-
-
-def sign_and_check_nothing_is_left(live_server, tablet, length_before: int):
-    tablet.get_by_label("I have read the documents and agree to sign them").check()
-    draw_with_mouse(tablet, "#touch-pad")
-    tablet.get_by_role("button", name="Sign with my drawn signature").click()
-    tablet.get_by_role("heading", name="Thank you for signing").wait_for()
-    tablet.locator("#kiosk-idle").wait_for()  # a few seconds after signing
-    # Every page of the signing replaced the one before: the history is as long as before the push.
-    assert tablet.evaluate("history.length") == length_before
-    assert tablet.evaluate("localStorage.length + sessionStorage.length") == 0
-    tablet.go_back()
-    tablet.wait_for_load_state()
-    content = tablet.content()
-    assert "Lease 12" not in content and NAME not in content and "sign-form" not in content
+def sign_and_check_nothing_is_left(tablet, length_before: int):
+    draw_and_sign(tablet)
+    # A few seconds after signing; every page of the signing replaced the one before.
+    back_to_idle_with_nothing_left(tablet, length_before, ("Lease 12", NAME, "sign-form"))
 
 
 def test_the_officer_checks_the_id_at_the_counter_and_the_tablet_opens_signing(live_server, people, contexts):
     office, tablet = contexts
-    switch_on(live_server, people, "in_person")
-    made = anna_case(live_server, people)
-    pair_tablet(live_server, office, tablet)
+    made = anna_at_the_counter(live_server, people, office, tablet, "in_person")
     length_before = tablet.evaluate("history.length")
 
     push(office, made, party=NAME)
@@ -109,14 +83,12 @@ def test_the_officer_checks_the_id_at_the_counter_and_the_tablet_opens_signing(l
     # The tablet notices by itself and shows the signing methods.
     tablet.locator("#sign-form").wait_for()
     assert "/id-check/" not in tablet.url
-    sign_and_check_nothing_is_left(live_server, tablet, length_before)
+    sign_and_check_nothing_is_left(tablet, length_before)
 
 
 def test_the_check_by_the_signer_on_the_tablet_has_the_idle_timer(live_server, people, contexts):
     office, tablet = contexts
-    switch_on(live_server, people, "remote")
-    made = anna_case(live_server, people)
-    pair_tablet(live_server, office, tablet)
+    made = anna_at_the_counter(live_server, people, office, tablet, "remote")
     length_before = tablet.evaluate("history.length")
 
     push(office, made, party=NAME)
@@ -141,4 +113,4 @@ def test_the_check_by_the_signer_on_the_tablet_has_the_idle_timer(live_server, p
     written(tablet, before)
     tablet.get_by_role("link", name="Back to signing").click()
     tablet.locator("#sign-form").wait_for()
-    sign_and_check_nothing_is_left(live_server, tablet, length_before)
+    sign_and_check_nothing_is_left(tablet, length_before)

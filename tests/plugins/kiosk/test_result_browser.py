@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugins.kiosk.test_kiosk_browser import contexts, pair_tablet, push, switch_on  # noqa: F401
-from tests.signing.test_signer_browser import draw_with_mouse, send_live_case, signer
+from tests.plugins.kiosk.browser_helpers import at_the_counter, contexts, draw_and_sign, push  # noqa: F401
+from tests.signing.test_signer_browser import signer
 
 pytestmark = pytest.mark.browser
 
 
 def test_print_or_email_the_result_for_a_walk_in_party(live_server, people, contexts):  # noqa: F811
     office, tablet = contexts
-    switch_on(live_server, people)
-    made, _original = send_live_case(live_server, people, [signer("Walk In", "", phone=None, methods=["touch"])],
-                                     methods=["touch"])
-    pair_tablet(live_server, office, tablet)
+    made = at_the_counter(live_server, people, office, tablet, [signer("Walk In", "", phone=None, methods=["touch"])],
+                          ["touch"])
     push(office, made, party="Walk In")
     tablet.locator("h1", has_text="Lease 12").wait_for()
-    tablet.get_by_label("I have read the documents and agree to sign them").check()
-    draw_with_mouse(tablet, "#touch-pad")
-    tablet.get_by_role("button", name="Sign with my drawn signature").click()
-    tablet.get_by_role("heading", name="Thank you for signing").wait_for()
+    draw_and_sign(tablet)
 
     case_url = f"{live_server.url}/cases/{made.case_id}"
     for _attempt in range(60):  # sealing runs in the background

@@ -11,19 +11,22 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import Signature
 from tenants.scoping import tenant_context
-from tests.plugins.kiosk.test_kiosk_browser import contexts, generation, pair_tablet, push, switch_on, written  # noqa: F401
+from tests.plugins.kiosk.browser_helpers import (  # noqa: F401  (contexts: a fixture)
+    at_the_counter,
+    back_to_idle_with_nothing_left,
+    contexts,
+    generation,
+    push,
+    shown,
+    written,
+)
 from tests.signing.conftest import elks_server  # noqa: F401  (the local 46elks server)
-from tests.signing.test_signer_browser import send_live_case, signer
+from tests.signing.test_signer_browser import signer
 from tests.signing_bankid.conftest import ALICE, app, bankid_server, control  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 PHONE = "+46701234567"
-
-
-def shown(tablet):
-    tablet.locator("h1", has_text="Lease 12").wait_for()
-    tablet.wait_for_function("() => window.__kioskGeneration > 0")  # the tablet's script runs
 
 
 def the_signature(server, people) -> Signature:
@@ -33,22 +36,9 @@ def the_signature(server, people) -> Signature:
         return signature
 
 
-def back_to_idle_with_nothing_left(tablet, length_before: int | None):
-    tablet.locator("#kiosk-idle").wait_for(timeout=15000)
-    if length_before is not None:
-        assert tablet.evaluate("history.length") == length_before
-    assert tablet.evaluate("localStorage.length + sessionStorage.length") == 0
-    tablet.go_back()
-    tablet.wait_for_load_state()
-    content = tablet.content()
-    assert "Lease 12" not in content and "Sara Svensson" not in content, tablet.url
-
-
 def test_bankid_qr_code_on_the_tablet_for_the_customers_phone(bankid_server, people, sim, contexts):  # noqa: F811
     office, tablet = contexts
-    switch_on(bankid_server, people)
-    made, _original = send_live_case(bankid_server, people, [signer(methods=["bankid"])], methods=["bankid"])
-    pair_tablet(bankid_server, office, tablet)
+    made = at_the_counter(bankid_server, people, office, tablet, [signer(methods=["bankid"])], ["bankid"])
     length_before = tablet.evaluate("history.length")
     push(office, made)
     shown(tablet)
@@ -68,9 +58,7 @@ def test_bankid_qr_code_on_the_tablet_for_the_customers_phone(bankid_server, peo
 
 def test_bankid_on_the_tablet_itself(bankid_server, people, sim, contexts):  # noqa: F811
     office, tablet = contexts
-    switch_on(bankid_server, people)
-    made, _original = send_live_case(bankid_server, people, [signer(methods=["bankid"])], methods=["bankid"])
-    pair_tablet(bankid_server, office, tablet)
+    made = at_the_counter(bankid_server, people, office, tablet, [signer(methods=["bankid"])], ["bankid"])
     push(office, made)
     shown(tablet)
     tablet.get_by_label("I have read the documents and agree to sign them").check()
@@ -100,9 +88,7 @@ def test_sms_code_on_the_tablet(live_server, people, contexts, elks_server):  # 
     office, tablet = contexts
     live_server.app.config.update(SMS_GATEWAY="46elks", ELKS_URL=elks_server.url,
                                   ELKS_USERNAME=elks_server.username, ELKS_PASSWORD=elks_server.password)
-    switch_on(live_server, people)
-    made, _original = send_live_case(live_server, people, [signer(methods=["sms"])], methods=["sms"])
-    pair_tablet(live_server, office, tablet)
+    made = at_the_counter(live_server, people, office, tablet, [signer(methods=["sms"])], ["sms"])
     length_before = tablet.evaluate("history.length")
     push(office, made)
     shown(tablet)
