@@ -341,7 +341,7 @@ def email_result(case, party, address: str, officer) -> str:
 
 # --- the idle tablet's cheap check ---------------------------------------------------------------
 #
-# An idle tablet asks every 0.7 s whether anything was sent to it. Most answers are "no", so that
+# An idle tablet asks every 0.5 s whether anything was sent to it. Most answers are "no", so that
 # question must cost next to nothing: it is answered from Redis (`sigill:kiosk:poll:<token hash>`
 # holds the tablet's `version` and its organisation's slug), without the session, the ORM or a
 # template; only when the version differs from the one the tablet knows does the full state load.

@@ -155,7 +155,7 @@ def tablet_state(slug: str):
 @bp.get("/o/<slug>/poll")
 @public(slug="slug")
 def poll(slug: str):
-    """What the idle screen asks every 0.7 s with the version it knows (`?v=`): 204 while that is
+    """What the idle screen asks every 0.5 s with the version it knows (`?v=`): 204 while that is
     still the tablet's version (mostly answered by `_unchanged` before this view), else the state
     as `tablet_state` gives it, with the version to ask with next; 401 when not (or no longer) paired."""
     device = service.request_device()

@@ -1,4 +1,4 @@
-// The kiosk tablet. On the idle screen: ask every 0.7 s whether a party was sent here (a cheap
+// The kiosk tablet. On the idle screen: ask every 0.5 s whether a party was sent here (a cheap
 // "has my version changed?", see views.poll), then open
 // their signing page in place of the idle screen. On that signing page (and on a plugin's step
 // page before signing, e.g. the ID check): ask every second whether it is still this party's
@@ -42,7 +42,7 @@
             if (r.body.url) { window.location.replace(r.body.url); return; }
             known = typeof r.body.version === "number" ? r.body.version : null;
           }
-          window.setTimeout(poll, 700);
+          window.setTimeout(poll, 500);
         }).catch(function () { window.setTimeout(poll, 2000); });
     };
     poll();
