@@ -198,7 +198,12 @@ def watch(token: str):
     """What the tablet's signing page asks every second: is it still this party's turn?"""
     device = service.device_for_link(token)
     if device is None:
-        abort(404)
+        # The push ended (cancelled, replaced, done). A tablet (its cookie) is told where its idle
+        # screen is: its page may never have had an answer (just opened, or a form's answer written
+        # in place) and would otherwise stay on the party's documents. Without the cookie: nothing.
+        if service.request_device() is None:
+            abort(404)
+        return jsonify(idle_url=url_for("kiosk.tablet", slug=g.tenant.slug)), 404
     if request.args.get("touched") and device.state == OPENED:
         service.touched(device)  # the party is at it: the office sees "signing"
     service.seen(device)

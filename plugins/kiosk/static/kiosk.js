@@ -142,10 +142,15 @@
     fetch(watchUrl + (touched ? "?touched=1" : ""), {credentials: "same-origin", cache: "no-store", headers: headers})
       .then(function (r) {
         if (r.status === 404) {
-          // The push ended (the officer cancelled, or sent another party): back to idle. Never
-          // answered at all: not a kiosk tablet (the party's own link), nothing to do.
-          if (idleUrl) { window.location.replace(idleUrl); }
-          return null;
+          // The push ended (the officer cancelled, or sent another party): back to idle. The answer
+          // names the idle screen when it comes to a tablet: this page may have had no answer yet
+          // (a cancel before its first question left it on the documents). No idle screen named
+          // and none known: not a kiosk tablet (the party's own link), nothing to do.
+          return r.json().catch(function () { return {}; }).then(function (body) {
+            var to = (body && body.idle_url) || idleUrl;
+            if (to && current()) { window.location.replace(to); }
+            return null;
+          });
         }
         return r.json();
       })

@@ -83,3 +83,33 @@ def test_an_untouched_tablet_goes_back_to_idle_and_the_officer_can_cancel(
     tablet.go_back()
     tablet.wait_for_load_state()
     assert "Lease 12" not in tablet.content() and "Sara Svensson" not in tablet.content()
+
+
+def test_a_cancel_before_the_tablet_first_asked_takes_it_back_to_idle(live_server, people, contexts):
+    """The officer cancels while the tablet's page has not had its first answer yet (its script
+    has only just asked): the tablet must still go back to idle, not stay on the documents."""
+    office, tablet = contexts
+    switch_on(live_server, people)
+    made, _original = send_live_case(live_server, people, [signer("Sara Svensson", "sara@example.com",
+                                                                  methods=["touch"])], methods=["touch"])
+    pair_tablet(live_server, office, tablet)
+    held = []
+
+    def first_question_waits(route):
+        if not held:
+            held.append(route)  # the page's first question waits on the way
+        else:
+            route.continue_()
+
+    tablet.route("**/kiosk/w/**", first_question_waits)
+    push(office, made)
+    tablet.locator("h1", has_text="Lease 12").wait_for()
+    for _ in range(300):
+        if held:
+            break
+        tablet.wait_for_timeout(50)
+    assert held, "the tablet's page never asked"
+    support.click_and_load(office, office.get_by_role("button", name="Back to idle on Counter 2"))
+    held[0].continue_()
+    tablet.locator("#kiosk-idle").wait_for()
+    assert "Lease 12" not in tablet.content() and "Sara Svensson" not in tablet.content()

@@ -271,3 +271,17 @@ def test_a_touch_reported_as_the_signature_is_stored_leaves_the_tablet_signed(ap
     monkeypatch.undo()
     assert device_of(acme_on.acme).state == "signed"
     assert "Sara Svensson has signed" in alice.get(f"/cases/{made.case_id}").get_data(as_text=True)
+
+
+def test_a_tablet_asking_about_an_ended_push_is_told_its_idle_screen(app, acme_on, counter):
+    """A page that never had an answer (just opened when the officer cancelled) learns from the
+    404 where the tablet's idle screen is; a browser without the tablet's cookie learns nothing."""
+    alice, tablet, made, device = counter
+    push(alice, made, "Sara Svensson", device)
+    html = tablet.get(tablet_url(tablet)).get_data(as_text=True)
+    watch = html.split('data-watch-url="')[1].split('"')[0]
+    assert support.post(alice, f"/kiosk/devices/{device.id}/cancel", token_from="/kiosk/").status_code == 302
+    answer = tablet.get(watch)
+    assert answer.status_code == 404 and answer.get_json() == {"idle_url": "/kiosk/o/acme/"}
+    stranger = app.test_client().get(watch)
+    assert stranger.status_code == 404 and not stranger.is_json
