@@ -7,13 +7,16 @@ from __future__ import annotations
 import pytest
 
 from core.extensions import db
+from tests import support
 from tests.plugins.kiosk.browser_helpers import (  # noqa: F401  (contexts: a fixture)
     at_the_counter,
     back_to_idle_with_nothing_left,
     contexts,
+    pair_tablet,
     push,
+    switch_on,
 )
-from tests.signing.test_signer_browser import draw_with_mouse, signer
+from tests.signing.test_signer_browser import draw_with_mouse, send_live_case, signer
 
 pytestmark = pytest.mark.browser
 
@@ -85,7 +88,7 @@ def test_an_untouched_tablet_goes_back_to_idle_and_the_officer_can_cancel(
     assert "Lease 12" not in tablet.content() and "Sara Svensson" not in tablet.content()
 
 
-def test_a_cancel_before_the_tablet_first_asked_takes_it_back_to_idle(live_server, people, contexts):
+def test_a_cancel_before_the_tablet_first_asked_takes_it_back_to_idle(live_server, people, contexts):  # noqa: F811
     """The officer cancels while the tablet's page has not had its first answer yet (its script
     has only just asked): the tablet must still go back to idle, not stay on the documents."""
     office, tablet = contexts
