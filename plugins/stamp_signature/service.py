@@ -281,8 +281,11 @@ def prepare(party: Party, selected: dict[int, str], method_name: str, ip: str, u
     `party`: the refused ones with their reason, and the contexts of those that can be signed.
     With `must_open`, a case any of whose documents the party has not opened is refused."""
     outcome = Outcome()
+    from core.fields import service as fields
+
     by_case = {p.case_id: p for p in candidates(party)}
     opened = opened_documents(list(by_case.values())) if must_open else set()
+    states = fields.read_many([case_id for case_id in selected if case_id in by_case])  # one query, not one a case
     ready: list[tuple[SigningContext, str]] = []
     for case_id, shown in selected.items():
         other = by_case.get(case_id)
@@ -302,7 +305,7 @@ def prepare(party: Party, selected: dict[int, str], method_name: str, ip: str, u
             outcome.refused.append((case_id, link.case.title,
                                     _("Open every document of this case before you sign it.")))
             continue
-        ctx = signing.signing_context(link, ip, user_agent, language)
+        ctx = signing.signing_context(link, ip, user_agent, language, states[case_id])
         if ctx.documents_digest != shown:
             outcome.refused.append((case_id, link.case.title,
                                     _("The documents have changed since you opened the page. Read them again "
