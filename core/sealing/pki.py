@@ -1,7 +1,9 @@
 """The seal certificate: loading it, and a development one when none is configured."""
 
 import datetime
+import fcntl
 import logging
+import os
 import secrets
 from functools import cache
 from pathlib import Path
@@ -27,21 +29,36 @@ DEV_VALIDITY = datetime.timedelta(days=3650)
 def ensure_dev_seal(directory: str | Path) -> tuple[Path, bytes]:
     """Create (once) a development root CA and seal certificate; return the p12 and password.
 
-    Never for production: anyone with the directory can seal documents as us.
+    Never for production: anyone with the directory can seal documents as us. Safe when several
+    processes or job threads seal for the first time at once: one makes the files (each written
+    whole, then renamed into place), the others wait and read them (without the lock each made a
+    pair, and a seal read one's password with the other's p12: "Invalid password or PKCS12 data").
     """
     directory = Path(directory)
     p12_path, password_path = directory / DEV_P12, directory / DEV_PASSWORD
-    if not p12_path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        password = secrets.token_urlsafe(24).encode()
-        p12, root_pem = _make_dev_seal(password)
-        password_path.write_bytes(password)
-        password_path.chmod(0o600)
-        (directory / DEV_ROOT).write_bytes(root_pem)
-        p12_path.write_bytes(p12)
-        p12_path.chmod(0o600)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".dev-seal.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # per open file: threads of one process wait too
+        try:
+            if not p12_path.exists():
+                password = secrets.token_urlsafe(24).encode()
+                p12, root_pem = _make_dev_seal(password)
+                _write_whole(password_path, password, private=True)
+                _write_whole(directory / DEV_ROOT, root_pem)
+                _write_whole(p12_path, p12, private=True)  # last: it says the set is complete
+            password = password_path.read_bytes()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     log.warning("Sealing with a DEVELOPMENT seal certificate (%s): set SEAL_P12", p12_path)
-    return p12_path, password_path.read_bytes()
+    return p12_path, password
+
+
+def _write_whole(path: Path, data: bytes, private: bool = False) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    if private:
+        partial.chmod(0o600)
+    os.replace(partial, path)
 
 
 def dev_root(directory: str | Path) -> asn1_x509.Certificate:

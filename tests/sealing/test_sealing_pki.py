@@ -1,4 +1,6 @@
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from asn1crypto import x509
 from pyhanko.sign.signers import pdf_cms
@@ -17,6 +19,22 @@ def test_a_development_seal_is_made_once_with_a_warning(tmp_path, caplog):
     assert first == second
     assert second[0].read_bytes() == p12
     assert "DEVELOPMENT seal" in caplog.text
+
+
+def test_job_threads_sealing_for_the_first_time_at_once_all_get_the_one_seal(tmp_path):
+    # In-process jobs seal in threads; the first seals of a new instance came at once and each
+    # made a pair of files, so one read another's password with its own p12 and the seal failed.
+    start = threading.Barrier(8)
+
+    def first_seal(_n):
+        start.wait()
+        p12, password = ensure_dev_seal(tmp_path)
+        return password, load_seal_signer(p12, password).signing_cert.dump()
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(first_seal, range(8)))
+    assert len(set(got)) == 1
+    assert got[0][0] == (tmp_path / "dev-seal.password").read_bytes()
 
 
 def test_the_development_seal_certificate_is_for_seals(tmp_path):
