@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 
@@ -28,8 +29,17 @@ def _instance_secret(instance: Path) -> str:
     """A SECRET_KEY generated once and kept in the instance folder."""
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Written whole under another name, then linked into place: processes starting at once
+        # (gunicorn's workers) must all read the one key, never each their own or a half-written one.
+        partial = instance / f".secret_key.{os.getpid()}.{threading.get_ident()}"
+        partial.write_text(secrets.token_urlsafe(48))
+        partial.chmod(0o600)
+        try:
+            os.link(partial, path)  # fails if another got there first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
     return path.read_text().strip()
 
 

@@ -87,3 +87,24 @@ def test_webhook_network_settings_come_from_the_environment(monkeypatch, tmp_pat
     assert [str(n) for n in transport.allowed_networks(config["WEBHOOK_ALLOWED_NETWORKS"])] == [
         "10.1.0.0/16", "192.168.7.0/24"]
     assert config["WEBHOOK_CA_BUNDLE"] == "/etc/sigill/receivers-ca.pem"
+
+
+def test_processes_starting_at_once_on_a_new_instance_share_one_secret_key(monkeypatch, tmp_path):
+    """gunicorn's workers load the config at once: each writing its own key would log a user out
+    whenever a request reached the other worker (the session signed with another key)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.config import load_config
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    start = threading.Barrier(8)
+
+    def starting(_n):
+        start.wait()
+        return load_config(str(tmp_path))["SECRET_KEY"]
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(starting, range(8)))
+    assert len(keys) == 1 and len(keys.pop()) >= 48
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".secret_key")] == []
