@@ -7,6 +7,8 @@ import re
 import shutil
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
@@ -114,6 +116,21 @@ def post(client, url: str, data: dict | None = None, token_from: str = "/login",
 
 def login(client, email: str, password: str = PASSWORD):
     return post(client, "/login", {"email": email, "password": password})
+
+
+@contextmanager
+def counted_statements() -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def click_and_load(page, target, *, key: str | None = None) -> None:

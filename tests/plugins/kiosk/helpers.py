@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from core.extensions import db
+from plugins.kiosk.models import KioskDevice
+from tenants.scoping import tenant_context
 from tests import support
 
 CODE = re.compile(r'id="kiosk-code">([A-Z0-9]{4}-[A-Z0-9]{4})<')
@@ -30,3 +34,9 @@ def pair(app, officer_client, name: str = "Counter 2", slug: str = "acme") -> Fl
                             token_from=f"/kiosk/o/{slug}/")
     assert response.status_code == 302, response.get_data(as_text=True)
     return tablet
+
+
+def device_of(tenant, name="Counter 2") -> KioskDevice:
+    db.session.expire_all()
+    with tenant_context(tenant.id):
+        return db.session.scalars(sa.select(KioskDevice).where(KioskDevice.name == name)).one()

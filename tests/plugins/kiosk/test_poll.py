@@ -5,16 +5,11 @@ tablet. Run with Redis, without Redis configured, and with Redis down."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-import sqlalchemy as sa
 
 from core.extensions import db
-from plugins.kiosk.models import KioskDevice
-from tenants.scoping import tenant_context
 from tests import support
-from tests.plugins.kiosk.helpers import office, pair
+from tests.plugins.kiosk.helpers import device_of, office, pair
 from tests.signing.helpers import make_case, signer
 
 
@@ -38,24 +33,6 @@ def acme_on(people):
     return people
 
 
-def device_of(tenant, name="Counter 2") -> KioskDevice:
-    db.session.expire_all()
-    with tenant_context(tenant.id):
-        return db.session.scalars(sa.select(KioskDevice).where(KioskDevice.name == name)).one()
-
-
-@contextmanager
-def counting_queries():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def first_poll(tablet, slug="acme") -> dict:
@@ -78,7 +55,7 @@ def test_nothing_changed_is_204_without_the_database_and_a_push_is_seen_at_once(
     version = state["version"]
     tablet.get(f"/kiosk/o/acme/poll?v={version}")  # fills the cache (Redis) if it was not yet
 
-    with counting_queries() as statements:
+    with support.counted_statements() as statements:
         unchanged = tablet.get(f"/kiosk/o/acme/poll?v={version}")
     assert unchanged.status_code == 204 and unchanged.get_data() == b""
     assert unchanged.headers["Cache-Control"] == "no-store"

@@ -11,7 +11,7 @@ from core.models import Signature
 from plugins.kiosk.models import KioskDevice
 from tenants.scoping import tenant_context
 from tests import support
-from tests.plugins.kiosk.helpers import office, pair
+from tests.plugins.kiosk.helpers import device_of, office, pair
 from tests.signing.helpers import events_of, make_case, sign_form, signer
 
 
@@ -21,11 +21,6 @@ def acme_on(people):
     db.session.commit()
     return people
 
-
-def device_of(tenant, name="Counter 2") -> KioskDevice:
-    db.session.expire_all()
-    with tenant_context(tenant.id):
-        return db.session.scalars(sa.select(KioskDevice).where(KioskDevice.name == name)).one()
 
 
 def push(officer_client, made, party_name, device, **extra):

@@ -3,7 +3,6 @@ statements whatever the number of waiting cases (a person with hundreds of them 
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 import pytest
@@ -13,6 +12,7 @@ from core.extensions import db
 from core.models import Case
 from tests.plugins.stamp_signature.test_stamp import SARA, stamp_form
 from tests.signing.helpers import make_case, pdf, signer
+from tests.support import counted_statements
 
 
 @pytest.fixture
@@ -21,19 +21,6 @@ def on(people):
     db.session.commit()
     return people
 
-
-@contextlib.contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def add_cases(people, number: int, start: int, document: bytes):
@@ -48,7 +35,7 @@ def add_cases(people, number: int, start: int, document: bytes):
 
 def statements_for(client, path: str) -> int:
     assert client.get(path).status_code == 200  # the first request warms what a process caches once
-    with counted() as statements:
+    with counted_statements() as statements:
         response = client.get(path)
     assert response.status_code == 200
     return len(statements)
@@ -89,7 +76,7 @@ def _stamp_statements(app, on, client, monkeypatch, number: int, start: int) -> 
     drain()  # the invitations
     html = client.get(f"/stamp/s/{first.token(SARA)}?all=1").get_data(as_text=True)
     form = stamp_form(html, [int(i) for i in re.findall(r'name="digest:(\d+)"', html)])
-    with counted() as statements:
+    with counted_statements() as statements:
         result = client.post(f"/stamp/s/{first.token(SARA)}/sign", data=form).get_data(as_text=True)
         drain()
     assert f"Your stamp signature covers {number} cases" in result

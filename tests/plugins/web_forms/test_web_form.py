@@ -426,16 +426,8 @@ def test_a_kept_form_page_is_one_query_and_never_outlives_a_change(app, acme_on)
     visitor = app.test_client(use_cookies=False)
     assert visitor.get(path).status_code == 200  # the first visit renders and keeps the page
 
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with support.counted_statements() as statements:
         pages = [visitor.get(path) for _ in range(3)]
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     assert [p.status_code for p in pages] == [200, 200, 200] and "set-cookie" not in pages[0].headers
     assert len(statements) == 3, statements  # one lookup per visit
     keys = {key_of(p.get_data(as_text=True)) for p in pages}
