@@ -99,6 +99,11 @@ def job_gave_up(func, args, error):
 
 
 @hookimpl
+def reencrypt_files():
+    return service.reencrypt_proofs()
+
+
+@hookimpl
 def event_text(event):
     if event.kind == "stamp_signed":
         data = event.data or {}

@@ -28,6 +28,13 @@ class StampManifest(TenantScoped, db.Model):
     # is found again by it. A BankID manifest is stored when its order starts, so one whose order
     # never completed signed nothing (no signature names it).
     party_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party.id", ondelete="SET NULL"), index=True)
+    # The method's proof handed to the chunk jobs (`service.sign_chunk`) of a stamp too large to sign
+    # in its request: encrypted for the tenant (context `stamp_signature:proof:<sha256>`), re-encrypted
+    # by `sigill files rotate`. Not evidence: each case's
+    # signature keeps the method's evidence, identity and consent itself. `proof_sha256` is the
+    # SHA-256 of the first ciphertext, the handle the jobs carry (it stays when the key rotates).
+    proof: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # read by the jobs only
+    proof_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

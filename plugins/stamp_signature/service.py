@@ -504,7 +504,7 @@ def sign_bankid(party: Party, form, ip: str, user_agent: str, language: str, org
     consent = stamp_consent(party, organisation, [], found.sha256, language, documents=documents)
     outcome.manifest_sha256 = found.sha256
     if len(kept) > INLINE_CASES:
-        sign_later(outcome, kept, "bankid", result, consent, found.sha256, len(entries), documents)  # commits
+        sign_later(outcome, found, kept, "bankid", result, consent, len(entries), documents)  # commits
         return outcome
     _sign_each(outcome, kept, "bankid", result, consent, found.sha256, len(entries), documents)
     return outcome
@@ -540,11 +540,12 @@ def sign_together(party: Party, selected: dict[int, str], method_name: str, form
         db.session.commit()  # attempt counters and attempt events stay (as on the signer page)
         raise signing.SignRefused(refused.message, field=refused.field) from None
     documents = sum(len(c.documents) for c in contexts)
-    db.session.add(StampManifest(tenant_id=party.tenant_id, sha256=sha256, manifest=data.decode(),
-                                 method=method_name, case_count=len(contexts), party_id=stamp.party.id))
+    row = StampManifest(tenant_id=party.tenant_id, sha256=sha256, manifest=data.decode(),
+                        method=method_name, case_count=len(contexts), party_id=stamp.party.id)
+    db.session.add(row)
     outcome.manifest_sha256 = sha256
     if len(ready) > INLINE_CASES:
-        sign_later(outcome, ready, method_name, result, consent, sha256, len(contexts), documents)  # commits
+        sign_later(outcome, row, ready, method_name, result, consent, len(contexts), documents)  # commits
         return outcome
     db.session.commit()
     _sign_each(outcome, ready, method_name, result, consent, sha256, len(contexts), documents)
@@ -573,13 +574,15 @@ def _sign_each(outcome: Outcome, ready: list[tuple[SigningContext, str]], method
     log.info("stamp signature %s: %d signed, %d refused", sha256[:12], len(outcome.signed), len(outcome.refused))
 
 
-def sign_later(outcome: Outcome, ready: list[tuple[SigningContext, str]], method_name: str, result, consent: str,
-               sha256: str, cases: int, documents: int) -> None:
+def sign_later(outcome: Outcome, row: StampManifest, ready: list[tuple[SigningContext, str]], method_name: str,
+               result, consent: str, cases: int, documents: int) -> None:
     """Hand the signing of every case to jobs of CHUNK cases. The method's proof goes with them,
-    encrypted for the tenant in the blob store (jobs take plain values); each job reads it back."""
+    encrypted for the tenant on the manifest's row (jobs take plain values); each job reads it back
+    by its handle (`proof_sha256`). It is a hand-over, not evidence (each signature keeps the
+    method's evidence itself): `sigill files rotate` re-encrypts it while jobs wait."""
     from core import encryption, jobs
-    from core.storage import blobs
 
+    sha256 = row.sha256
     first = ready[0][0]
     tenant_id, party_id = first.party.tenant_id, first.party.id
     # Plain values for the result page: the commit below expires the loaded rows, and reading
@@ -590,7 +593,8 @@ def sign_later(outcome: Outcome, ready: list[tuple[SigningContext, str]], method
         "consent": consent, "manifest_sha256": sha256, "cases": cases, "documents": documents,
         "ip": first.ip, "user_agent": first.user_agent, "language": first.language,
     }, default=str).encode()
-    proof_sha256 = blobs().put(encryption.encrypt(proof, tenant_id, f"{NAME}:proof:{sha256}"))
+    row.proof = encryption.encrypt(proof, tenant_id, f"{NAME}:proof:{sha256}")
+    row.proof_sha256 = proof_sha256 = hashlib.sha256(row.proof).hexdigest()  # unique: the nonce is random
     for start in range(0, len(ready), CHUNK):
         chunk = [f"{case.id}:{shown}" for case, (_ctx, shown) in zip(queued[start:start + CHUNK],
                                                                      ready[start:start + CHUNK], strict=True)]
@@ -599,6 +603,22 @@ def sign_later(outcome: Outcome, ready: list[tuple[SigningContext, str]], method
     outcome.queued = queued
     log.info("stamp signature %s: %d cases handed to %d jobs", sha256[:12], len(ready),
              -(-len(ready) // CHUNK))
+
+
+def _read_proof(tenant_id: int, proof_sha256: str, manifest_sha256: str) -> dict:
+    """The proof a chunk job carries the handle of. One handed over before proofs were kept on the
+    manifest is read from the blob store."""
+    from core import encryption
+
+    found = db.session.execute(sa.select(StampManifest.id, StampManifest.proof)
+                               .where(StampManifest.proof_sha256 == proof_sha256)).first()
+    if found is None:
+        from core.storage import blobs
+
+        blob = blobs().get(proof_sha256)
+    else:
+        blob = found.proof
+    return json.loads(encryption.decrypt(blob, tenant_id, f"{NAME}:proof:{manifest_sha256}"))
 
 
 def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: str) -> None:
@@ -611,15 +631,12 @@ def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: st
     crash, it starts over and passes over the cases already signed. If one of the parties signed
     on their own signer page meanwhile (the database's unique signature decides), the batch is
     rolled back and the chunk is signed case by case, each in its own transaction."""
-    from core import encryption
     from core.signing.methods import MethodResult
-    from core.storage import blobs
 
     party = db.session.get(Party, party_id)
     if party is None:
         return
-    proof = json.loads(encryption.decrypt(blobs().get(proof_sha256), party.tenant_id,
-                                          f"{NAME}:proof:{manifest_sha256}"))
+    proof = _read_proof(party.tenant_id, proof_sha256, manifest_sha256)
     result = MethodResult(evidence=proof["evidence"], identity=proof["identity"], summary=proof["summary"])
     wanted = dict(item.split(":", 1) for item in chunk.split(","))
     try:
@@ -630,6 +647,28 @@ def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: st
         log.info("stamp signature %s: a party signed meanwhile; its chunk is signed case by case",
                  manifest_sha256[:12])
         _sign_cases(db.session.get(Party, party_id), proof, result, manifest_sha256, wanted, batch=False)
+
+
+def reencrypt_proofs() -> int:
+    """`sigill files rotate`: every proof held on a manifest (for its chunk jobs) under
+    the current key, tenant by tenant. The handle the jobs carry stays."""
+    from core import encryption
+    from tenants.scoping import tenant_context
+
+    count = 0
+    tenant_ids = db.session.scalars(sa.select(StampManifest.tenant_id).distinct()
+                                    .where(StampManifest.proof.is_not(None))
+                                    .execution_options(all_tenants=True)).all()
+    for tenant_id in tenant_ids:
+        with tenant_context(tenant_id):
+            for row in db.session.scalars(sa.select(StampManifest).where(StampManifest.proof.is_not(None))):
+                new = encryption.reencrypt(row.proof, tenant_id, f"{NAME}:proof:{row.sha256}")
+                if new is not None:  # guarded: a proof changed meanwhile is left alone
+                    count += db.session.execute(
+                        sa.update(StampManifest).where(StampManifest.id == row.id, StampManifest.proof == row.proof)
+                        .values(proof=new).execution_options(synchronize_session=False)).rowcount
+            db.session.commit()
+    return count
 
 
 def _sign_cases(party: Party, proof: dict, result, manifest_sha256: str, wanted: dict[str, str],
