@@ -75,6 +75,8 @@ def register_periodic_jobs():
     from core.jobs import PeriodicJob
 
     return [PeriodicJob("stamp_signature_digest", "plugins.stamp_signature.digest.send_digests", seconds=3600,
+                        plugin=service.NAME),
+            PeriodicJob("stamp_signature_cleanup", "plugins.stamp_signature.cleanup.cleanup", seconds=3600,
                         plugin=service.NAME)]
 
 
@@ -96,6 +98,7 @@ def party_signed(case, party, signature):
 def job_gave_up(func, args, error):
     if func == f"{service.__name__}.sign_chunk":
         service.chunk_gave_up(*args)
+        service.release_proof(args[1])  # in the job's transaction: this job is "failed" now
 
 
 @hookimpl

@@ -30,7 +30,7 @@ class StampManifest(TenantScoped, db.Model):
     party_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party.id", ondelete="SET NULL"), index=True)
     # The method's proof handed to the chunk jobs (`service.sign_chunk`) of a stamp too large to sign
     # in its request: encrypted for the tenant (context `stamp_signature:proof:<sha256>`), re-encrypted
-    # by `sigill files rotate`. Not evidence: each case's
+    # by `sigill files rotate`, set to NULL once every chunk job finished. Not evidence: each case's
     # signature keeps the method's evidence, identity and consent itself. `proof_sha256` is the
     # SHA-256 of the first ciphertext, the handle the jobs carry (it stays when the key rotates).
     proof: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # read by the jobs only

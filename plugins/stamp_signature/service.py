@@ -579,7 +579,8 @@ def sign_later(outcome: Outcome, row: StampManifest, ready: list[tuple[SigningCo
     """Hand the signing of every case to jobs of CHUNK cases. The method's proof goes with them,
     encrypted for the tenant on the manifest's row (jobs take plain values); each job reads it back
     by its handle (`proof_sha256`). It is a hand-over, not evidence (each signature keeps the
-    method's evidence itself): `sigill files rotate` re-encrypts it while jobs wait."""
+    method's evidence itself): `sigill files rotate` re-encrypts it while jobs wait, and it is
+    released once every chunk job finished (`release_proof`)."""
     from core import encryption, jobs
 
     sha256 = row.sha256
@@ -607,8 +608,10 @@ def sign_later(outcome: Outcome, row: StampManifest, ready: list[tuple[SigningCo
 
 def _read_proof(tenant_id: int, proof_sha256: str, manifest_sha256: str) -> dict:
     """The proof a chunk job carries the handle of. One handed over before proofs were kept on the
-    manifest is read from the blob store."""
-    from core import encryption
+    manifest is read from the blob store. A released proof (every chunk job of its stamp had
+    finished: this is a job run again after that, e.g. an admin's retry) gives up: its cases not
+    signed go back to the party (`chunk_gave_up`, which tells the party only of cases not told yet)."""
+    from core import encryption, jobs
 
     found = db.session.execute(sa.select(StampManifest.id, StampManifest.proof)
                                .where(StampManifest.proof_sha256 == proof_sha256)).first()
@@ -616,6 +619,8 @@ def _read_proof(tenant_id: int, proof_sha256: str, manifest_sha256: str) -> dict
         from core.storage import blobs
 
         blob = blobs().get(proof_sha256)
+    elif found.proof is None:
+        raise jobs.GiveUp("the stamp's proof was released: every chunk job of it had finished")
     else:
         blob = found.proof
     return json.loads(encryption.decrypt(blob, tenant_id, f"{NAME}:proof:{manifest_sha256}"))
@@ -630,7 +635,8 @@ def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: st
     fields in a few queries) and written with one commit, not one per case. Run again after a
     crash, it starts over and passes over the cases already signed. If one of the parties signed
     on their own signer page meanwhile (the database's unique signature decides), the batch is
-    rolled back and the chunk is signed case by case, each in its own transaction."""
+    rolled back and the chunk is signed case by case, each in its own transaction. The last
+    chunk job of the stamp to finish releases its proof (with its "done")."""
     from core.signing.methods import MethodResult
 
     party = db.session.get(Party, party_id)
@@ -647,6 +653,27 @@ def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: st
         log.info("stamp signature %s: a party signed meanwhile; its chunk is signed case by case",
                  manifest_sha256[:12])
         _sign_cases(db.session.get(Party, party_id), proof, result, manifest_sha256, wanted, batch=False)
+    release_proof(proof_sha256, finished=chunk)
+
+
+def release_proof(proof_sha256: str, finished: str | None = None) -> bool:
+    """Drop a stamp's proof once none of its chunk jobs can run again: none is pending (waiting,
+    or waiting to be retried after a failed attempt) or running, other than the one finishing
+    (`finished`: its chunk). Two jobs finishing at the same moment may each see the other still
+    running; the hourly cleanup (`cleanup`) releases what they left. In the caller's transaction
+    (a chunk job's: committed with its "done")."""
+    from core.models import Job
+
+    rows = db.session.scalars(sa.select(Job.args).where(Job.func == f"{__name__}.sign_chunk",
+                                                        Job.state.in_(("pending", "running")))).all()
+    if any(len(args) == 4 and args[1] == proof_sha256 and args[3] != finished for args in rows):
+        return False
+    released = db.session.execute(sa.update(StampManifest).where(StampManifest.proof_sha256 == proof_sha256,
+                                                                 StampManifest.proof.is_not(None))
+                                  .values(proof=None).execution_options(synchronize_session=False)).rowcount
+    if released:
+        log.info("stamp signature: proof %s released, every chunk job of it finished", proof_sha256[:12])
+    return bool(released)
 
 
 def reencrypt_proofs() -> int:
