@@ -36,6 +36,10 @@ class StampManifest(TenantScoped, db.Model):
     proof: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # read by the jobs only
     proof_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the hourly cleanup found a signature or a timeline event naming this manifest: kept for
+    # good, not looked at again. An unnamed one older than a day (an order cancelled or never
+    # completed) is deleted (`cleanup.delete_orphans`).
+    kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StampOpened(TenantScoped, db.Model):
