@@ -381,6 +381,20 @@ def issue_party_link(party: Party, keep_earlier: bool = False) -> str:
     return external_url("signing.open", token=token)
 
 
+def issue_result_link(party: Party, keep_earlier: bool = True) -> str:
+    """A new result link token for the party of a completed case (the completion email's kind: it
+    opens the party's page with the sealed documents and receipts). Only its hash is kept, so every
+    email carries a link of its own; with `keep_earlier` the party's current result link keeps
+    working beside it (a `RetiredLink` row with reason "kept", as `issue_party_link` keeps signing
+    links), so a second email does not break the first one's link."""
+    from core.signing.models import keep_result_link
+
+    if keep_earlier:
+        keep_result_link(party)
+    token, party.result_token_hash = new_token()
+    return token
+
+
 def case_url(case: Case) -> str:
     return external_url("cases.detail", case_id=case.id)
 

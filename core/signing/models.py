@@ -58,7 +58,8 @@ class RetiredLink(TenantScoped, db.Model):
     """A party's earlier link (only its hash), by `reason`:
 
     - "kept": still valid. A reminder or "send the link again" gave the party a newer link, and
-      this one must keep working (only a hash is stored, so the same link cannot be sent twice).
+      this one must keep working (only a hash is stored, so the same link cannot be sent twice);
+      likewise an earlier result link when the result is emailed again (`issue_result_link`).
       A corrected address or the officer's "replace the link" deletes these rows.
     - "revoked", "declined", "expired": stopped working because the case was closed. The case
       service clears `Party.token_hash` when it closes a case; this row lets the signer's page still
@@ -88,6 +89,13 @@ def keep_link(party) -> None:
     """The party's current link stays valid beside the newer one about to be issued."""
     if party.token_hash:
         db.session.add(RetiredLink(token_hash=party.token_hash, party_id=party.id, tenant_id=party.tenant_id,
+                                   reason=KEPT))
+
+
+def keep_result_link(party) -> None:
+    """The party's current result link (`Party.result_token_hash`) stays valid beside a newer one."""
+    if party.result_token_hash:
+        db.session.add(RetiredLink(token_hash=party.result_token_hash, party_id=party.id, tenant_id=party.tenant_id,
                                    reason=KEPT))
 
 

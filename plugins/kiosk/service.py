@@ -308,13 +308,14 @@ def result_ready(case) -> bool:
 
 def email_result(case, party, address: str, officer) -> str:
     """Send the sealed result to an address typed at the counter: the completion email, with links
-    for this party (a new result link; the one made at completion was never sent anywhere). The
-    case's timeline records who sent it to which address."""
+    for this party (a new result link of its own; the links of earlier emails keep working, as the
+    core keeps a party's earlier signing links). The case's timeline records who sent it to which
+    address."""
     from core.cases import events
     from core.cases.actors import Actor
+    from core.cases.service import issue_result_link
     from core.i18n import _
     from core.mail import send_mail
-    from core.security import new_token
     from core.text import valid_email
     from core.urls import external_url
     from tenants.models import Tenant
@@ -328,7 +329,9 @@ def email_result(case, party, address: str, officer) -> str:
     if not ratelimit.within("kiosk-result-mail", str(officer.id), RESULT_MAIL_RATE_LIMIT):
         raise ResultError(_("Too many attempts. Wait a few minutes and try again."))
     ratelimit.hit("kiosk-result-mail", str(officer.id), RESULT_MAIL_RATE_LIMIT)
-    token, party.result_token_hash = new_token()
+    # Emailed before from the counter: that email's link keeps working beside the new one (the
+    # link made at completion was never sent anywhere, so it is not kept).
+    token = issue_result_link(party, keep_earlier=_emailed_before(case, party))
     links = [(d.filename, external_url("signing.download_sealed", token=token, document_id=d.id),
               external_url("sealing.party_receipt", token=token, document_id=d.id)) for d in case.documents]
     send_mail(address, "case_completed", party.language or case.language, tenant=db.session.get(Tenant, case.tenant_id),
@@ -337,6 +340,14 @@ def email_result(case, party, address: str, officer) -> str:
     events.record_by(case, "kiosk_result_emailed", Actor.for_officer(officer),
                      data={"party": party.id, "party_name": party.name, "email": address})
     return address
+
+
+def _emailed_before(case, party) -> bool:
+    from core.models import Event
+
+    sent = db.session.scalars(sa.select(Event.data).where(Event.case_id == case.id,
+                                                          Event.kind == "kiosk_result_emailed"))
+    return any((data or {}).get("party") == party.id for data in sent)
 
 
 # --- the idle tablet's cheap check ---------------------------------------------------------------

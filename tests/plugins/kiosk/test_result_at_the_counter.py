@@ -88,3 +88,33 @@ def test_another_organisation_cannot_print_or_email_the_result(app, people):
         kinds = db.session.scalars(sa.text("SELECT kind FROM event WHERE case_id = :c").bindparams(
             c=made.case_id)).all()
     assert "kiosk_result_emailed" not in kinds
+
+
+def test_emailing_the_result_again_adds_a_link_and_the_first_email_s_link_keeps_working(app, people):
+    alice, made = signed_walk_in(app, people)
+    drain()  # sealing
+    case_url = f"/cases/{made.case_id}"
+    action = f"/kiosk/cases/{made.case_id}/parties/{made.parties[0].id}/email-result"
+    downloads = []
+    for address in ("walk.in@example.com", "walk.in.at.work@example.com"):  # a second copy, e.g. for work
+        sent = support.post(alice, action, {"email": address}, token_from=case_url)
+        assert f"The signed result was emailed to {address}." in alice.get(sent.headers["Location"]).get_data(
+            as_text=True)
+        drain()  # delivery
+        mail = support.outbox_messages()[-1]
+        assert mail["To"] == address
+        downloads.append(urlsplit(next(link for link in support.links_in(mail) if "/signed/" in link)).path)
+    first, second = downloads
+    assert first != second, "each email carries a link of its own"
+    anonymous = app.test_client()
+    for path in (first, second):
+        got = anonymous.get(path)
+        assert got.status_code == 200 and got.data.startswith(b"%PDF"), path
+    first_page = anonymous.get(first.rsplit("/signed/", 1)[0])  # the result page the first email links
+    assert first_page.status_code == 200 and "Lease 12" in first_page.get_data(as_text=True)
+    # Another organisation's officer still cannot send a link for this party.
+    people.globex.enabled_plugins = ["kiosk"]
+    db.session.commit()
+    other = office(app, "charlie@globex.example")
+    refused = support.post(other, action, {"email": "x@example.com"}, token_from="/cases/")
+    assert refused.status_code == 404
