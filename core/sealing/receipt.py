@@ -244,12 +244,114 @@ def receipt_alone(rendered: bytes, extra_pages: int) -> bytes:
     more pages after the receipt's (the pipeline's footers and drawn values).
 
     The sealing job keeps this file beside the sealed one; cutting it out of the document the
-    pipeline drew anyway costs a fifth of drawing the receipt a second time. Only what the
-    receipt's pages use is copied (nothing of the extra pages); the document information and
-    ID stay the ones reportlab wrote, so the same rendering gives the same bytes.
+    pipeline drew anyway costs far less than drawing the receipt a second time. Only what the
+    receipt's pages use is kept (nothing of the extra pages); the document information and ID
+    stay the ones reportlab wrote, so the same rendering gives the same bytes. reportlab's file is
+    cut as bytes (`_cut_pages`: ~0.2 ms against ~2 ms for copying it through pyHanko's objects,
+    which stays the way for anything that does not look as reportlab writes it).
     """
     if not extra_pages:
         return rendered
+    cut = _cut_pages(rendered, extra_pages)
+    return cut if cut is not None else _copied_without(rendered, extra_pages)
+
+
+_XREF = re.compile(rb"xref\n0 (\d+)\n")
+_XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])[ \r]\n")
+_OBJECT_HEADER = re.compile(rb"(\d+) 0 obj\n")
+_REFERENCE = re.compile(rb"(\d+) 0 R\b")
+_KIDS = re.compile(rb"/Kids \[((?: \d+ 0 R)*) \]")
+_COUNT = re.compile(rb"/Count (\d+)")
+_INFO = re.compile(rb"/Info (\d+) 0 R")
+_ROOT = re.compile(rb"/Root (\d+) 0 R")
+
+
+def _cut_pages(rendered: bytes, extra_pages: int) -> bytes | None:
+    """reportlab's file without its last `extra_pages` pages and what only they use, or None
+    when it is not laid out as reportlab writes it (one cross-reference table, objects in
+    number order, one flat page tree).
+
+    The objects keep their numbers and bytes (those of the dropped pages become free entries),
+    except the page tree, which lists the kept pages. What is kept is what the catalogue reaches
+    through references; the document information is kept but not searched (its strings are the
+    case's words, which could look like a reference).
+    """
+    try:
+        xref_at = int(rendered[rendered.rindex(b"startxref") + 9 :].split()[0])
+    except ValueError:
+        return None
+    header = _XREF.match(rendered, xref_at)
+    trailer_at = rendered.find(b"trailer", xref_at)
+    if header is None or trailer_at < 0:
+        return None
+    size = int(header.group(1))
+    entries = _XREF_ENTRY.findall(rendered, header.end(), trailer_at)
+    if len(entries) != size or any(kind != b"n" for _offset, _generation, kind in entries[1:]):
+        return None
+    offsets = [int(offset) for offset, _generation, _kind in entries[1:]]
+    if offsets != sorted(offsets) or offsets[-1] >= xref_at:
+        return None
+    bodies: dict[int, bytes] = {}
+    for number, (start, end) in enumerate(zip(offsets, [*offsets[1:], xref_at], strict=True), 1):
+        found = _OBJECT_HEADER.match(rendered, start)
+        if found is None or int(found.group(1)) != number:
+            return None
+        bodies[number] = rendered[start:end]
+    trailer = rendered[trailer_at : rendered.rindex(b"startxref")]
+    root, info = _ROOT.search(trailer), _INFO.search(trailer)
+    if root is None:
+        return None
+    catalogue = bodies.get(int(root.group(1)), b"")
+    tree = re.search(rb"/Pages (\d+) 0 R", catalogue)
+    tree_number = int(tree.group(1)) if tree else -1
+    tree_body = bodies.get(tree_number, b"")
+    kids, count = _KIDS.search(tree_body), _COUNT.search(tree_body)
+    if kids is None or count is None:
+        return None
+    pages = [int(number) for number in _REFERENCE.findall(kids.group(1))]
+    if int(count.group(1)) != len(pages) or not 0 < extra_pages < len(pages):
+        return None
+    kept_pages = pages[: len(pages) - extra_pages]
+    if any(b"/Type /Page\n" not in bodies.get(number, b"") for number in pages):
+        return None  # a tree of more levels
+    new_kids = b"/Kids [" + b"".join(b" %d 0 R" % number for number in kept_pages) + b" ]"
+    new_count = b"/Count %d" % len(kept_pages)
+    bodies[tree_number] = _COUNT.sub(new_count, _KIDS.sub(lambda _m: new_kids, tree_body, 1), 1)
+
+    dropped = set(pages[len(kept_pages) :])
+    info_number = int(info.group(1)) if info else -1
+    kept = {info_number} if info_number in bodies else set()
+    todo = [int(root.group(1))]
+    while todo:
+        number = todo.pop()
+        if number in kept or number not in bodies or number in dropped:
+            continue
+        kept.add(number)
+        body = bodies[number]
+        stream = body.find(b"\nstream\n")
+        todo.extend(int(ref) for ref in _REFERENCE.findall(body if stream < 0 else body[:stream]))
+
+    out = [rendered[: offsets[0]]]
+    position = offsets[0]
+    lines = []
+    free = [number for number in range(1, size) if number not in kept]
+    next_free = dict(zip(free, [*free[1:], 0], strict=True))  # free entries name the next one
+    for number in range(1, size):
+        if number in kept:
+            lines.append(b"%010d 00000 n \n" % position)
+            out.append(bodies[number])
+            position += len(bodies[number])
+        else:
+            lines.append(b"%010d 00001 f \n" % next_free[number])
+    first_free = free[0] if free else 0
+    out.append(b"xref\n0 %d\n%010d 65535 f \n" % (size, first_free))
+    out.extend(lines)
+    out.append(trailer + b"startxref\n%d\n%%%%EOF\n" % position)
+    return b"".join(out)
+
+
+def _copied_without(rendered: bytes, extra_pages: int) -> bytes:
+    """receipt_alone through pyHanko's objects: the receipt's pages and what they use copied."""
     source = FastReader(io.BytesIO(rendered))
     tree_ref = source.root.raw_get("/Pages")
     tree = tree_ref.get_object()

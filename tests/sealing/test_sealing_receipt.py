@@ -166,3 +166,32 @@ def test_plain_paragraphs_skip_the_markup_parser_without_changing_the_receipt(re
     fast = [render_receipt(r, language) for r in (receipt, odd) for language in ("sv", "en")]
     monkeypatch.setattr(receipt_module, "_PLAIN_TEXT", re.compile("(?!)"))  # parse everything
     assert [render_receipt(r, language) for r in (receipt, odd) for language in ("sv", "en")] == fast
+
+
+def test_the_receipt_alone_keeps_its_pages_and_nothing_only_the_extra_pages_used(receipt):
+    """receipt_alone cuts reportlab's file as bytes: the receipt's pages (here several) and what they
+    use stay, the extra pages (a picture and words drawn after them) and their objects go, and the
+    file is sound, deterministic and the same pages as the pyHanko copy it replaces."""
+    from core.fields.drawing import Mark, draw_page
+    from tests.fields.pdfs import black_png
+
+    parties = tuple(replace(receipt.parties[n % 2], name=f"Part {n}") for n in range(30))
+    long_receipt = replace(receipt, parties=parties)
+
+    def extra_pages(drawing) -> None:
+        for words in ("Extra one", "Extra two"):
+            drawing.setPageSize((300, 200))
+            draw_page(drawing, (300, 200), [Mark((0.1, 0.1, 0.5, 0.2), "text", text=words),
+                                            Mark((0.1, 0.5, 0.5, 0.4), "image", image=black_png(60, 20))])
+            drawing.showPage()
+
+    drawn = render_receipt(long_receipt, "sv", extra_pages=extra_pages)
+    alone = receipt_module.receipt_alone(drawn, 2)
+    qpdf_check(alone)
+    texts = page_texts(alone)
+    assert texts == page_texts(render_receipt(long_receipt, "sv")) and len(texts) > 1
+    assert "Extra" not in " ".join(texts) and "Extra" in page_texts(drawn)[-1]
+    assert b"/Subtype /Image" in drawn and b"/Subtype /Image" not in alone
+    assert receipt_module.receipt_alone(drawn, 2) == alone
+    assert page_texts(receipt_module._copied_without(drawn, 2)) == texts
+    assert receipt_module._cut_pages(b"%PDF-1.4\nnot reportlab's\n%%EOF\n", 1) is None  # falls back
