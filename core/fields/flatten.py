@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 OVERLAY_NAME = "/SigillFields"
 APPEARANCE_PREFIX = "/SigillForm"
+# A page's content is wrapped in BEFORE ... and then our drawing follows (AFTER when it is only ours).
+BEFORE = b"q\n"
+AFTER = f"\nQ\nq {OVERLAY_NAME} Do Q\n".encode()
 HIDDEN_FLAGS = 2 | 32  # /F Hidden, NoView
 MAX_FIELD_DEPTH = 32
 
@@ -52,15 +55,29 @@ class _Page:
 class Drawing:
     """The marks of the pages that show some, to be drawn in a reportlab document (`draw`, one page
     each) and put in place (`fill`, with those pages imported). The pages already name their
-    drawings, so the pipeline draws them with the receipt: one embedded font, one import."""
+    drawings, so the pipeline draws them with the receipt: one embedded font, one import.
 
-    def __init__(self, writer: IncrementalPdfFileWriter, pages: list[tuple[_Page, generic.IndirectObject]]):
+    With `deferred` (see flatten's `later`), the pages' content is not changed yet: `deferred` maps
+    each page's (idnum, generation) to its drawing's reference, and the footer (stamp.Footer), which
+    edits every page anyway, adds the drawing in the same edit (as bytes where it can) or calls
+    `edit` for a page it edits as pyHanko's object."""
+
+    def __init__(self, writer: IncrementalPdfFileWriter, pages: list[tuple[_Page, generic.IndirectObject]],
+                 deferred: bool = False):
         self.writer = writer
         self.pages = pages
+        self.deferred = {(page.ref.idnum, page.ref.generation): form for page, form in pages} if deferred else {}
+        self._by_key = {(page.ref.idnum, page.ref.generation): (page, form) for page, form in pages}
 
     @property
     def count(self) -> int:
         return len(self.pages)
+
+    def edit(self, key: tuple[int, int]) -> None:
+        """Put the drawing of deferred page `key` into its content as pyHanko's object."""
+        page, form = self._by_key[key]
+        _append_content(self.writer, page, form)
+        self.deferred.pop(key, None)
 
     def draw(self, drawing) -> None:
         pictures: dict = {}
@@ -89,7 +106,8 @@ class Drawing:
 def flatten(writer: IncrementalPdfFileWriter, marks: dict[int, list[Mark]], replaced: Iterable[str] = (),
             later: bool = False) -> Drawing | None:
     """Draw `marks` ({page number: marks}) and end the PDF's own form fields (see the module).
-    With `later`, the marks are drawn by the caller with the returned `Drawing`."""
+    With `later`, the marks are drawn by the caller with the returned `Drawing`; if the PDF has no
+    form of its own, the pages' content is then left for the footer to change (`Drawing.deferred`)."""
     form = _form(writer)
     if not marks and form is None:
         return None
@@ -109,7 +127,7 @@ def flatten(writer: IncrementalPdfFileWriter, marks: dict[int, list[Mark]], repl
             page(number).marks.extend(page_marks)
     if form is not None:
         _end_form(writer, form, refs, page, set(replaced))
-    drawing = _draw(writer, [pages[n] for n in sorted(pages)])
+    drawing = _draw(writer, [pages[n] for n in sorted(pages)], defer=later and form is None)
     if not later:
         drawing.render()
         return None
@@ -169,16 +187,17 @@ def _inherited(node: generic.DictionaryObject, key: str):
 # --- drawing ---------------------------------------------------------------------------------------
 
 
-def _draw(writer: IncrementalPdfFileWriter, pages: list[_Page]) -> Drawing:
-    """Every changed page in place, naming the drawing of its marks (filled in by `Drawing`)."""
+def _draw(writer: IncrementalPdfFileWriter, pages: list[_Page], defer: bool = False) -> Drawing:
+    """Every changed page in place, naming the drawing of its marks (filled in by `Drawing`); with
+    `defer`, pages that only get marks are left to `Drawing.deferred`."""
     drawn = []
     for page in pages:
         form = writer.add_object(generic.StreamObject(stream_data=b"")) if page.marks else None
-        if page.marks or page.appearances:
+        if page.appearances or not defer:
             _append_content(writer, page, form)
         if form is not None:
             drawn.append((page, form))
-    return Drawing(writer, drawn)
+    return Drawing(writer, drawn, deferred=defer)
 
 
 def _overlay_form(box: PageBox, content: generic.StreamObject, resources) -> generic.StreamObject:
@@ -208,7 +227,7 @@ def _append_content(writer, page: _Page, overlay: generic.IndirectObject | None)
     if overlay is not None:
         xobjects[pdf_name(OVERLAY_NAME)] = overlay
         drawing.append(f"q {OVERLAY_NAME} Do Q")
-    before = writer.add_object(generic.StreamObject(stream_data=b"q\n"))
+    before = writer.add_object(generic.StreamObject(stream_data=BEFORE))
     after = writer.add_object(generic.StreamObject(stream_data=("\nQ\n" + "\n".join(drawing) + "\n").encode()))
     page_obj[pdf_name("/Contents")] = generic.ArrayObject([before, *_contents(page_obj), after])
     writer.mark_update(page.ref)

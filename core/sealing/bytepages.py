@@ -348,13 +348,21 @@ class BytePages:
             return None if xobjects is None else (resources, xobjects, None)
         return None if kind is not None else (resources, None, None)
 
-    def apply(self, plan, name: str, xobject, open_stream: bytes, close_stream: bytes, cover: bytes):
+    def apply(self, plan, name: str, xobject, open_stream: bytes, close_stream: bytes, cover: bytes, values=None):
         """The page's new dictionary, as an object for the writer; registers the footer.
 
         `open_stream` is "[" and the reference of the stream to put before the page's
         content, `close_stream` the reference of the one after it, `cover` the reference
-        of the page's cover annotation (see cover_annotation).
+        of the page's cover annotation (see cover_annotation). `values`, for a page with
+        filled-in values (only where `plan_shares_resources` is false): the name and
+        reference of their Form XObject and the references of the two streams that go
+        around the page's own content (as bytes: before, after).
         """
+        if values is not None:
+            template = isinstance(plan, _TemplatePlan)
+            edited = self._edited_page(plan.plan if template else plan, name, xobject, open_stream, close_stream,
+                                       cover, values)
+            return rawpages.RawObject(edited.replace(rawpages.PLACEHOLDER, plan.contents) if template else edited)
         if isinstance(plan, _TemplatePlan):
             # The template's new dictionary, with the page's /Contents and cover put in.
             if plan.template not in self._applied:
@@ -368,9 +376,14 @@ class BytePages:
             self._edited_page(plan, name, xobject, open_stream, close_stream, cover)
         )
 
-    def _edited_page(self, plan: _RawPlan, name: str, xobject, open_stream, close_stream, cover) -> bytes:
+    def _edited_page(self, plan: _RawPlan, name: str, xobject, open_stream, close_stream, cover,
+                     values=None) -> bytes:
         changes = dict(plan.boxes)
         changes[b"/Contents"] = b" ".join((open_stream, *plan.contents, close_stream)) + b"]"
+        if values is not None:
+            values_name, drawn, (before, after) = values
+            changes[b"/Contents"] = b" ".join((open_stream, before, *plan.contents, after, close_stream)) + b"]"
+            changes[b"/Resources"] = self._edited(plan.inline_resources, {name: xobject, values_name: drawn})
         annots = plan.raw.value(b"/Annots")
         changes[b"/Annots"] = annots[:-1].rstrip() + b" " + cover + b"]" if annots else b"[" + cover + b"]"
         if plan.shared is not None:
@@ -382,16 +395,17 @@ class BytePages:
                 register_xobject(self.writer, shared, name, xobject)
         if plan.inline_resources is not None:
             key = (plan.inline_resources, name)
-            if key not in self._edited_resources:
-                self._edited_resources[key] = self._edited(plan.inline_resources, name, xobject)
-            changes[b"/Resources"] = self._edited_resources[key]
+            if values is None and key not in self._edited_resources:
+                self._edited_resources[key] = self._edited(plan.inline_resources, {name: xobject})
+            if values is None:
+                changes[b"/Resources"] = self._edited_resources[key]
         return rawpages.replaced(plan.raw, changes)
 
-    def _edited(self, value: bytes, name: str, xobject) -> bytes:
+    def _edited(self, value: bytes, entries: dict) -> bytes:
         resources, xobjects, shared = self._resources[value]
         if shared is not None:
             return value  # the footer went into the /XObject object
-        entry = {name.encode(): ref_bytes(xobject)}  # our own names need no escaping
+        entry = {name.encode(): ref_bytes(ref) for name, ref in entries.items()}  # our names need no escaping
         if xobjects is not None:
             return rawpages.replaced(resources, {b"/XObject": rawpages.replaced(xobjects, entry)})
         xobjects = b"<<" + b"".join(key + b" " + ref for key, ref in entry.items()) + b">>"
@@ -421,6 +435,13 @@ class BytePages:
 
 
 _ABSENT = object()
+
+
+def plan_shares_resources(plan) -> bool:
+    """True if the planned page's resources (or their /XObject) are an object other pages may
+    share, or absent: a drawing of its own cannot be named there as bytes."""
+    raw = plan.plan if isinstance(plan, _TemplatePlan) else plan
+    return raw.shared is not None or raw.inline_resources is None
 
 
 def _box_from_object(value) -> list[float]:

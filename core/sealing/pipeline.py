@@ -77,7 +77,7 @@ def _prepared_writer(
     if b"/ByteRange" in original_pdf:
         refuse_certified(writer.prev)
     drawing = flatten(writer, fields.marks, fields.replaced, later=True) if fields is not None else None
-    footer = Footer(writer, text, more_geometries=[footer_geometry(*PAGE_SIZE)])
+    footer = Footer(writer, text, more_geometries=[footer_geometry(*PAGE_SIZE)], values=drawing)
 
     def extra_pages(canvas) -> None:  # the footers, then the values' drawings: after the receipt's pages
         footer.draw(canvas)

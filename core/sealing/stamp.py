@@ -49,7 +49,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from reportlab.pdfgen import canvas
 
 from core.sealing import rawpages
-from core.sealing.bytepages import BytePages, PlainPage, content_refs, page_tree
+from core.sealing.bytepages import BytePages, PlainPage, content_refs, page_tree, plan_shares_resources
 from core.sealing.footer import (
     DEFAULT_LABEL,
     STRIP,
@@ -88,6 +88,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# A page with filled-in values (fields.flatten's deferred pages): its content wrapped as
+# fields.flatten wraps it, then the values' Form XObject (named as flatten names it).
+VALUES_NAME = "/SigillFields"
+VALUES_BEFORE = b"q\n"
+VALUES_AFTER = b"\nQ\nq /SigillFields Do Q\n"
+
 
 def stamp_footer(
     pdf_bytes: bytes, fingerprint: str, verify_url: str, label: str = DEFAULT_LABEL
@@ -118,12 +124,13 @@ class Footer:
     later, through pyHanko's objects), as pyHanko objects.
     """
 
-    def __init__(self, writer: IncrementalPdfFileWriter, text: str, more_geometries=()):
+    def __init__(self, writer: IncrementalPdfFileWriter, text: str, more_geometries=(), values=None):
         self.writer = writer
         self.text = text
+        self.values = values  # a fields.flatten.Drawing whose pages wait for this edit (`deferred`)
         self.data = _original_bytes(writer)
         self.byte_pages = BytePages(writer, self.data) if self.data is not None else None
-        # (ref, page object or None, byte-level plan or None, geometry)
+        # (ref, page object or None, byte-level plan or None, geometry, values' drawing or None)
         self.entries = [
             self._entry(ref, plain if index > 0 else None)
             for index, (ref, plain) in enumerate(page_tree(writer, self.data))
@@ -132,10 +139,13 @@ class Footer:
 
     def _entry(self, ref, plain: "PlainPage | None") -> tuple:
         plan = self.byte_pages.plan_page(plain) if plain is not None else None
-        if plan is not None:
-            return ref, None, plan, plan.geometry
+        drawn = self.values.deferred.get((ref.idnum, ref.generation)) if self.values is not None else None
+        if plan is not None and (drawn is None or not plan_shares_resources(plan)):
+            return ref, None, plan, plan.geometry, drawn
+        if drawn is not None:  # the values' drawing goes in as pyHanko's objects, before the footer
+            self.values.edit((ref.idnum, ref.generation))
         page = ref.get_object()
-        return ref, page, None, grow_page(page)  # the boxes of a pyHanko object grow now
+        return ref, page, None, grow_page(page), None  # the boxes of a pyHanko object grow now
 
     def draw(self, drawing: canvas.Canvas) -> None:
         """One page per geometry (in `self.geometries` order) with the footer on it."""
@@ -147,6 +157,11 @@ class Footer:
         """Stamp the pages read at the start and the `added` page references."""
         writer = self.writer
         entries = self.entries + [self._entry(ref, None) for ref in added]
+        # A page with values drawn: its content in q/Q (as flatten wraps it), then the drawing.
+        value_streams = (
+            tuple(ref_bytes(writer.add_object(new_stream(data))) for data in (VALUES_BEFORE, VALUES_AFTER))
+            if any(e[4] is not None for e in entries) else None
+        )
         geometries = list(self.geometries)
         if overlay is None:
             overlay = []
@@ -170,12 +185,13 @@ class Footer:
         open_bytes = {geometry: b"[" + ref_bytes(ref) for geometry, ref in open_streams.items()}
         close_bytes = {geometry: ref_bytes(ref) for geometry, ref in close_streams.items()}
         covers = {geometry: cover_annotation(writer, geometry, *xobjects[geometry]) for geometry in xobjects}
-        for ref, page, plan, geometry in entries:
+        for ref, page, plan, geometry, drawn in entries:
             name, xobject = xobjects[geometry]
             cover = writer.add_object(rawpages.RawObject(covers[geometry]))
             if plan is not None:
+                values = None if drawn is None else (VALUES_NAME, drawn, value_streams)
                 writer.objects[(ref.generation, ref.idnum)] = self.byte_pages.apply(
-                    plan, name, xobject, open_bytes[geometry], close_bytes[geometry], ref_bytes(cover)
+                    plan, name, xobject, open_bytes[geometry], close_bytes[geometry], ref_bytes(cover), values
                 )
                 continue
             _add_xobject(writer, page, name, xobject)

@@ -164,3 +164,29 @@ def test_the_right_page_is_found_in_a_page_tree_of_nodes_and_pages(page):
     texts = page_texts(pdf)
     assert [("Åsa was here" in text) for text in texts] == [n == page for n in range(1, 6)]
     assert f"page {page}" in texts[page - 1]
+
+
+@pytest.mark.parametrize("source", ["variants", "odd"])
+def test_the_sealing_pipeline_draws_values_as_flatten_does_on_every_kind_of_page(source):
+    """The pipeline leaves the value drawings of pages without a form of their own to the footer's
+    edit (as bytes where the page allows it, else as pyHanko's objects): every page looks and reads
+    exactly as when flatten changed the pages first and the footer came after."""
+    from core.sealing.pipeline import FieldLayer, prepare_document
+    from tests.sealing.conftest import FINGERPRINT, VERIFY_URL, make_receipt
+    from tests.sealing.pdfs import page_variants_pdf
+
+    pdf = page_variants_pdf() if source == "variants" else odd_pages()
+    count = len(PdfReader(io.BytesIO(pdf)).pages)
+    marks = {n: [Mark(BOX, "text", text=f"Åsa Öberg {n}"), Mark((0.2, 0.6, 0.5, 0.1), "strokes", strokes=PAD)]
+             for n in range(1, count + 1)}
+    receipt = make_receipt(count)
+    at_once = prepare_document(pdf, FINGERPRINT, VERIFY_URL, receipt, "sv", FieldLayer(marks))
+    first_flattened = prepare_document(flattened(pdf, marks), FINGERPRINT, VERIFY_URL, receipt, "sv")
+    without = prepare_document(pdf, FINGERPRINT, VERIFY_URL, receipt, "sv")
+    assert at_once.startswith(pdf)
+    qpdf_check(at_once)
+    assert page_texts(at_once) == page_texts(first_flattened) != page_texts(without)
+    for number in range(count):
+        image = render(at_once, number, scale=0.5).tobytes()
+        assert image == render(first_flattened, number, scale=0.5).tobytes()
+        assert image != render(without, number, scale=0.5).tobytes()  # the values show
