@@ -565,14 +565,18 @@ class Scheduler:
     interval, so the scheduler carries on by itself when the services come back.
     """
 
-    def __init__(self, app: Flask, tick: float = 1.0):
+    def __init__(self, app: Flask, tick: float = 1.0, only: tuple[str, ...] | None = None):
         self.app = app
         self.tick = tick
+        self.only = only  # run only these tasks (the live test server: the sweeper alone)
         self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None  # set by `start_embedded_scheduler`
         self.last_run: dict[str, float] = {}
 
     def run_due(self) -> None:
         for name, job in list(periodic_tasks(self.app).items()):
+            if self.only is not None and name not in self.only:
+                continue
             seconds = job.seconds
             if time.monotonic() - self.last_run.get(name, -1e9) < seconds:
                 continue
@@ -599,9 +603,12 @@ def init_app(app: Flask) -> None:
         app.extensions["sigill_runner"] = InlineRunner(app)
 
 
-def start_embedded_scheduler(app: Flask) -> Scheduler:
-    """Without Redis the web process runs the periodic tasks itself, in a thread."""
-    scheduler = Scheduler(app, tick=min(5.0, float(app.config["SCHEDULER_INTERVAL"])))
-    threading.Thread(target=scheduler.run_forever, daemon=True, name="sigill-scheduler").start()
+def start_embedded_scheduler(app: Flask, only: tuple[str, ...] | None = None) -> Scheduler:
+    """Without Redis the web process runs the periodic tasks itself, in a thread: its sweeper is
+    what retries a failed attempt once its backoff is over (and releases a job whose thread
+    died). `only`: just these tasks (the live test server runs the sweeper alone)."""
+    scheduler = Scheduler(app, tick=min(5.0, float(app.config["SCHEDULER_INTERVAL"])), only=only)
+    scheduler.thread = threading.Thread(target=scheduler.run_forever, daemon=True, name="sigill-scheduler")
+    scheduler.thread.start()
     app.extensions["sigill_scheduler"] = scheduler
     return scheduler

@@ -299,10 +299,17 @@ def free_port() -> int:
 
 @pytest.fixture
 def live_server(app_factory, smtp):
-    """The app served over HTTP on loopback, mails going to the real SMTP server."""
+    """The app served over HTTP on loopback, mails going to the real SMTP server, jobs in its
+    thread pool as with `make run`. Of the embedded scheduler only the sweeper runs: it retries a
+    failed attempt (without it a job that failed once stayed pending for ever and the test waited
+    for nothing); the other periodic tasks (reminders, expiry, digests) stay off, so what a test
+    sees does not depend on when they happen to run (tests run them themselves)."""
+    from core.jobs import start_embedded_scheduler
+
     port = free_port()
     app = app_factory(BASE_URL=f"http://127.0.0.1:{port}", SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
-                      JOBS_MANUAL=False, WTF_CSRF_ENABLED=True)
+                      JOBS_MANUAL=False, WTF_CSRF_ENABLED=True, SCHEDULER_INTERVAL=1)
+    scheduler = start_embedded_scheduler(app, only=("sweep",))
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -313,6 +320,8 @@ def live_server(app_factory, smtp):
     server.smtp = smtp
     yield server
     server.shutdown()
+    scheduler.stopped.set()
+    scheduler.thread.join(timeout=30)  # before the app's connections close
 
 
 @pytest.fixture(scope="module")
