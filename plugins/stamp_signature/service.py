@@ -606,12 +606,11 @@ def sign_later(outcome: Outcome, row: StampManifest, ready: list[tuple[SigningCo
              -(-len(ready) // CHUNK))
 
 
-def _read_proof(tenant_id: int, proof_sha256: str, manifest_sha256: str) -> dict:
+def _read_proof(tenant_id: int, proof_sha256: str, manifest_sha256: str) -> dict | None:
     """The proof a chunk job carries the handle of. One handed over before proofs were kept on the
-    manifest is read from the blob store. A released proof (every chunk job of its stamp had
-    finished: this is a job run again after that, e.g. an admin's retry) gives up: its cases not
-    signed go back to the party (`chunk_gave_up`, which tells the party only of cases not told yet)."""
-    from core import encryption, jobs
+    manifest is read from the blob store. None: the proof was released (every chunk job of its
+    stamp had finished; this is a job run again after that, e.g. an admin's retry)."""
+    from core import encryption
 
     found = db.session.execute(sa.select(StampManifest.id, StampManifest.proof)
                                .where(StampManifest.proof_sha256 == proof_sha256)).first()
@@ -620,7 +619,7 @@ def _read_proof(tenant_id: int, proof_sha256: str, manifest_sha256: str) -> dict
 
         blob = blobs().get(proof_sha256)
     elif found.proof is None:
-        raise jobs.GiveUp("the stamp's proof was released: every chunk job of it had finished")
+        return None
     else:
         blob = found.proof
     return json.loads(encryption.decrypt(blob, tenant_id, f"{NAME}:proof:{manifest_sha256}"))
@@ -643,6 +642,14 @@ def sign_chunk(party_id: int, proof_sha256: str, manifest_sha256: str, chunk: st
     if party is None:
         return
     proof = _read_proof(party.tenant_id, proof_sha256, manifest_sha256)
+    if proof is None:  # run again after every chunk job finished: nothing to sign it with
+        if _left(party, chunk, manifest_sha256):
+            from core.jobs import GiveUp
+
+            raise GiveUp("the stamp's proof was released: every chunk job of it had finished")  # handed back
+        log.info("stamp signature %s: chunk run again after its proof was released: nothing left",
+                 manifest_sha256[:12])
+        return
     result = MethodResult(evidence=proof["evidence"], identity=proof["identity"], summary=proof["summary"])
     wanted = dict(item.split(":", 1) for item in chunk.split(","))
     try:
@@ -752,13 +759,7 @@ def chunk_gave_up(party_id: int, _proof_sha256: str, manifest_sha256: str, chunk
     party = db.session.get(Party, party_id)
     if party is None:
         return
-    ids = [int(item.split(":", 1)[0]) for item in chunk.split(",")]
-    left = [p for p in db.session.scalars(
-        sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.case_id.in_(ids), Party.role == "signer",
-                               Party.status.not_in(("signed", "declined")))
-        .options(joinedload(Party.case))).unique() if same_person(party, p)]
-    noted = set(not_signed([p.case_id for p in left], manifest_sha256))
-    left = [p for p in left if p.case_id not in noted]
+    left = _left(party, chunk, manifest_sha256)
     if not left:
         return
     language = party.language or party.case.language or "sv"
@@ -779,6 +780,18 @@ def chunk_gave_up(party_id: int, _proof_sha256: str, manifest_sha256: str, chunk
     send_mail(party.email, "stamp_not_signed", language, tenant=db.session.get(Tenant, party.tenant_id),
               party=party, count=len(titles), titles=titles[:10], more=max(0, len(titles) - 10),
               link=external_url(f"{NAME}.page", token=token))
+
+
+def _left(party: Party, chunk: str, manifest_sha256: str) -> list[Party]:
+    """The person's parties of the chunk's cases neither signed (nor declined) nor yet told they
+    were not signed in this stamp."""
+    ids = [int(item.split(":", 1)[0]) for item in chunk.split(",")]
+    left = [p for p in db.session.scalars(
+        sa.select(Party).where(Party.tenant_id == party.tenant_id, Party.case_id.in_(ids), Party.role == "signer",
+                               Party.status.not_in(("signed", "declined")))
+        .options(joinedload(Party.case))).unique() if same_person(party, p)]
+    noted = set(not_signed([p.case_id for p in left], manifest_sha256))
+    return [p for p in left if p.case_id not in noted]
 
 
 def being_signed(manifest_sha256: str) -> set[int]:
