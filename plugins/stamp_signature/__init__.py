@@ -62,12 +62,12 @@ def ui_panels(slot, context):
     if party is None or party.role != "signer":
         return None
     # At most a page's worth is read: a person with 1,000 waiting cases is told "more than 50".
-    shown, more = service.waiting_page(party, service.PAGE_SIZE, listed=False)  # counted, not shown
-    if len(shown) < 2:
+    waiting = service.waiting_page(party, service.PAGE_SIZE, listed=False)  # counted, not shown
+    if len(waiting.links) < 2:
         return None
     # render_template output is autoescaped HTML, so Markup() marks it safe without trusting input.
-    return Markup(render_template("stamp_signature/panel.html", count=len(shown), more=more,  # noqa: S704
-                                  token=context["token"]))
+    return Markup(render_template("stamp_signature/panel.html", count=len(waiting.links),  # noqa: S704
+                                  more=waiting.more, token=context["token"]))
 
 
 @hookimpl

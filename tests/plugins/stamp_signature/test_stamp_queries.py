@@ -41,6 +41,16 @@ def statements_for(client, path: str) -> int:
     return len(statements)
 
 
+# The SQL statements of one GET (after the first, which warms what a process reads once): the
+# stamp page reads the link's party once, the first page's parties and cases (ordered on narrow
+# rows, read whole for the page only), their parties and documents, the senders, the fields and
+# opened documents (one statement), and the retry list's two; the signer page adds its panel's
+# parties and cases and their parties to its own. It was 10 and 4 (the link read twice, the
+# fields and the opened documents apart).
+STAMP_PAGE_STATEMENTS = 8
+SIGNER_PAGE_STATEMENTS = 4
+
+
 def test_the_pages_read_no_more_with_60_waiting_cases_than_with_5(app, on, client):
     document = pdf(["The agreement"])
     first = add_cases(on, 5, 0, document)
@@ -56,6 +66,8 @@ def test_the_pages_read_no_more_with_60_waiting_cases_than_with_5(app, on, clien
     assert html.count('name="digest:') == 50 and "More documents are waiting." in html  # the newest page of 50
     assert "More than 50 documents are waiting for you" in client.get(own).get_data(as_text=True)
     assert many == few, f"statements (stamp page, signer page) with 5 cases {few}, with 60 {many}"
+    assert many[0] <= STAMP_PAGE_STATEMENTS and many[1] <= SIGNER_PAGE_STATEMENTS, \
+        f"statements (stamp page, signer page) {many}, pinned ({STAMP_PAGE_STATEMENTS}, {SIGNER_PAGE_STATEMENTS})"
 
 
 # SQL statements per case for the whole of a stamp signature by jobs: the POST, the chunk job that
