@@ -71,6 +71,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SEAL_MEMORY_MB": _env_int("SEAL_MEMORY_MB", 1536),
         "SEAL_CPU_SECONDS": _env_int("SEAL_CPU_SECONDS", 300),
         "SEAL_WALL_SECONDS": _env_int("SEAL_WALL_SECONDS", 600),
+        # Seal in a bounded child reused across documents (per job thread), ended after this many
+        # seals or once it grew by this many MB; false: fork a child per document (debugging).
+        "SEAL_REUSE_CHILD": _env_bool("SEAL_REUSE_CHILD", True),
+        "SEAL_CHILD_MAX_TASKS": _env_int("SEAL_CHILD_MAX_TASKS", 200),
+        "SEAL_CHILD_MAX_GROWTH_MB": _env_int("SEAL_CHILD_MAX_GROWTH_MB", 256),
         "RENDER_MEMORY_MB": _env_int("RENDER_MEMORY_MB", 512),
         "RENDER_CPU_SECONDS": _env_int("RENDER_CPU_SECONDS", 20),
         "RENDER_WALL_SECONDS": _env_int("RENDER_WALL_SECONDS", 30),

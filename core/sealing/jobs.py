@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core.bounded import BoundExceeded, run_bounded
+from core.bounded import BoundExceeded, Kept, run_bounded, run_reused
 from core.cases import events
 from core.cases.service import mail_party
 from core.extensions import db
@@ -32,7 +32,7 @@ from core.models import Case, Officer, Tenant
 from core.models.base import utcnow
 from core.plugins import hooks_for
 from core.sealing import service
-from core.sealing.pipeline import FieldLayer, seal_document
+from core.sealing.pipeline import FieldLayer, SealedResult, seal_document
 from core.sealing.prior import CertifiedPdfError
 from core.sealing.seal import remember_cms_size, warm_for_child
 from core.security import new_token
@@ -92,15 +92,32 @@ class DocumentCertified(RuntimeError):
         self.filename, self.error = filename, error
 
 
-def _bounded_seal(filename: str, *args) -> object:
+def _bounded_seal(filename: str, setup: service.SealSetup, *args) -> SealedResult:
+    """`seal_document` for one document in a bounded child: this thread's reused sealing child
+    (`SEAL_REUSE_CHILD`, the default; the setup is sent to a child once, under its key), else a
+    child forked for this document alone."""
     config = current_app.config
+    bounds = {"memory_mb": config["SEAL_MEMORY_MB"], "cpu_seconds": config["SEAL_CPU_SECONDS"],
+              "wall_seconds": config["SEAL_WALL_SECONDS"]}
     try:
-        return run_bounded(seal_document, *args, memory_mb=config["SEAL_MEMORY_MB"],
-                           cpu_seconds=config["SEAL_CPU_SECONDS"], wall_seconds=config["SEAL_WALL_SECONDS"])
+        if config["SEAL_REUSE_CHILD"]:
+            return run_reused(_seal_in_child, seal_document, Kept(setup.key, setup), *args, **bounds,
+                              max_tasks=config["SEAL_CHILD_MAX_TASKS"],
+                              max_growth_mb=config["SEAL_CHILD_MAX_GROWTH_MB"])
+        return run_bounded(_seal_in_child, seal_document, setup, *args, **bounds)
     except BoundExceeded as exceeded:
         raise DocumentOverBound(filename, exceeded) from None
     except CertifiedPdfError as error:
         raise DocumentCertified(filename, error) from None
+
+
+def _seal_in_child(seal, setup: service.SealSetup, original_pdf: bytes, fingerprint: str, verify_url: str,
+                   receipt, language: str, layer: FieldLayer) -> SealedResult:
+    """In the bounded child: `seal` (`seal_document`, passed by name so that the child runs the
+    parent's) with the setup's signer, and a validation context made here for this seal alone (it
+    caches OCSP/CRL answers: they are never reused for another seal)."""
+    return seal(original_pdf, fingerprint, verify_url, receipt, language, setup.signer, setup.level, setup.tsa_url,
+                setup.validation_context(), layer)
 
 
 def _seal_documents(case: Case) -> list[tuple]:
@@ -116,9 +133,8 @@ def _seal_documents(case: Case) -> list[tuple]:
         receipt = service.receipt_data(case, document, fingerprint, head, setup, language)
         layer = FieldLayer(fields.marks_for(case, document, looks, language),
                            frozenset(fields.replaced_acroform_names(case, document)))
-        sealed = _bounded_seal(document.filename, blobs().get(document.sha256), fingerprint, receipt.verify_url,
-                               receipt, language, setup.signer, setup.level, setup.tsa_url,
-                               setup.validation_context(), layer)
+        sealed = _bounded_seal(document.filename, setup, blobs().get(document.sha256), fingerprint,
+                               receipt.verify_url, receipt, language, layer)
         remember_cms_size(sealed.pdf, setup.signer, setup.level, setup.tsa_url)
         results.append((document, fingerprint, blobs().put(sealed.pdf), blobs().put(sealed.receipt)))
     return results

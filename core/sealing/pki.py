@@ -148,6 +148,21 @@ class KeptKeySigner(SimpleSigner):
             return self._private_key.sign(data, padding.PKCS1v15(), hash_algorithm)
         return super().sign_raw(data, digest_algorithm)
 
+    def __reduce__(self):
+        """Pickled as its DER key and certificates (the parsed key does not pickle): for the
+        sealing job's reused bounded child, which is sent the signer once (core.bounded.Kept)."""
+        return _signer_from_der, (self.signing_key.dump(), self.signing_cert.dump(),
+                                  tuple(c.dump() for c in self.cert_registry))
+
+
+def _signer_from_der(key_der: bytes, certificate_der: bytes, chain_der: tuple[bytes, ...]) -> "KeptKeySigner":
+    return KeptKeySigner(
+        serialization.load_der_private_key(key_der, password=None),
+        signing_cert=asn1_x509.Certificate.load(certificate_der),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(c) for c in chain_der]),
+    )
+
 
 def signer_from_key(private_key, certificate, chain=()) -> KeptKeySigner:
     """A pyHanko signer from `cryptography` objects (the key is used as is, never re-parsed)."""

@@ -6,9 +6,11 @@ and plain data; this module feeds them from the database and the app's configura
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -47,6 +49,17 @@ class SealSetup:
     @property
     def subject(self) -> str:
         return self.certificate.subject.human_friendly
+
+    @cached_property
+    def key(self) -> str:
+        """Names this setup's content (key, certificates, level, TSA): another setup, such as a
+        rotated key, has another. The sealing job's reused child keeps the setup under it."""
+        digest = hashlib.sha256()
+        for part in (self.signer.signing_key.dump(), self.certificate.dump(),
+                     *(c.dump() for c in self.signer.cert_registry), *(c.dump() for c in self.trust_roots),
+                     self.level.encode(), (self.tsa_url or "").encode()):
+            digest.update(len(part).to_bytes(8, "big") + part)
+        return digest.hexdigest()
 
     def validation_context(self) -> ValidationContext | None:
         """A fresh one per seal (it caches OCSP/CRL answers), with the library's fast fetchers."""
