@@ -8,6 +8,10 @@ and the web process or worker carries on. The child returns its result (or the e
 raised) pickled through a pipe; it never touches the database, Redis or sockets it inherited, and
 leaves with `os._exit`, so nothing of the parent's is flushed or closed twice.
 
+`run_reused` keeps one such child per thread and feeds it call after call, each inside the same
+bounds (see the section below): for work whose input already passed a bounded check, where the
+fork per call would cost more than the work (the sealing job's documents).
+
 Where `fork` is not available (or `BOUNDED_INLINE` is set, for debugging) the work runs inline,
 without bounds.
 """
@@ -238,8 +242,9 @@ def _kill(pid: int) -> None:
 # for a warm worker, most of a ~40 ms seal. Work whose input already passed a bounded check (a
 # stored document being sealed) can run in a child that stays: it is forked once, then fed calls
 # over a pipe. Its bounds are those of `run_bounded`, per call: `RLIMIT_AS` (fixed at the child's
-# start: what it had mapped plus `memory_mb`), `RLIMIT_CPU` whose soft limit is moved at each call
-# to the CPU the child used so far plus `cpu_seconds`, and the wall clock, kept by the parent. A
+# start: what it had mapped plus `memory_mb`), `cpu_seconds` counted from each call's start (an
+# `ITIMER_PROF`, and `RLIMIT_CPU`'s soft limit moved at each call to the CPU the child used so far
+# plus `cpu_seconds` and a second, see `_limit_cpu`), and the wall clock, kept by the parent. A
 # child that went over a bound, died, or was interrupted is killed and replaced at the next call;
 # one that ran out of memory, ran `max_tasks` calls, or grew by more than `max_growth_mb` (or its
 # address space by a quarter of its budget, which would leave less for the next call) is ended
@@ -446,7 +451,7 @@ class ReusedChild:
 def _death(status: int, cpu_seconds: int) -> BoundExceeded:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        if sig == signal.SIGXCPU:
+        if sig in (signal.SIGPROF, signal.SIGXCPU):
             return BoundExceeded("time", f"over {cpu_seconds} s of processor time")
         return BoundExceeded("crashed", f"killed by signal {signal.Signals(sig).name}")
     return BoundExceeded("crashed", f"exit status {os.waitstatus_to_exitcode(status)} without a result")
@@ -476,9 +481,11 @@ def _serve(tasks: int, answers: int, memory_mb: int, parent: int) -> None:  # pr
     os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # a terminal's ^C or a stop goes to the parent; we die at once
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the CPU bound (see _limit_cpu) ends us, whatever a profiler set
     code = 0
     try:
         _die_with_parent(parent)
+        _release_inherited_sockets(keep={tasks, answers})
         gc.freeze()  # what we inherited is never collected here (nor its pages copied by the collector)
         try:
             if memory_mb and _address_space():
@@ -531,20 +538,30 @@ def _run_task(message: bytes, kept: dict, memory_mb: int) -> tuple[tuple, dict]:
         return ("ok", func(*args, **kwargs)), kept
     except BaseException as exc:  # noqa: BLE001  (handed to the parent to re-raise)
         return (("memory", None) if memory_mb and _out_of_memory(exc) else ("error", exc)), kept
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)  # answering and waiting for the next call are not the call's
 
 
 def _limit_cpu(seconds: int) -> None:  # pragma: no cover  (the child)
-    """This call may use `seconds` of processor time more than the child used so far (SIGXCPU)."""
+    """This call may use `seconds` of processor time more than the child used so far.
+
+    `ITIMER_PROF` counts them on the kernel's own clock, from now (SIGPROF). Behind it,
+    `RLIMIT_CPU`'s soft limit is moved to the CPU used so far, as getrusage tells it, plus `seconds`
+    and a second (SIGXCPU): the kernel checks that limit against its tick-sampled clock, which a
+    busy machine can put a fraction ahead of getrusage's figure, so a limit set from getrusage alone
+    stopped a call early (0.8 s of a 1 s budget after 1.6 s used, at load average 10).
+    """
     import math
     import resource
 
+    signal.setitimer(signal.ITIMER_PROF, seconds or 0)
     try:
         _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
         if not seconds:
             resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
             return
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds
+        soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds + 1
         if hard != resource.RLIM_INFINITY:
             soft = min(soft, hard)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
@@ -568,6 +585,32 @@ def _read_exactly(fd: int, size: int) -> bytes | None:  # pragma: no cover  (the
         chunks.append(chunk)
         missing -= len(chunk)
     return b"".join(chunks)
+
+
+def _release_inherited_sockets(keep: set[int]) -> None:  # pragma: no cover  (the child)
+    """Let go of the sockets inherited from the parent (its clients' connections, the database,
+    Redis), but for stdin/stdout/stderr: a long-lived copy here would keep each connection open
+    after the parent closed it (no FIN for a web client, a Redis connection the server keeps), and
+    nothing here may write to them. Each is replaced by /dev/null rather than closed, so its number
+    stays taken: an inherited object that closes "its" descriptor later closes that, never a socket
+    opened here (a timestamp or OCSP request)."""
+    import stat
+
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd <= 2 or fd == null or fd in keep:
+                continue
+            try:
+                if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.dup2(null, fd, inheritable=False)
+            except OSError:  # the listing's own descriptor, gone by now
+                continue
+    except OSError:  # no /proc: the sockets stay, as in a child per call
+        pass
+    finally:
+        os.close(null)
 
 
 def _die_with_parent(parent: int) -> None:  # pragma: no cover  (the child)

@@ -7,9 +7,12 @@ leaves the case as it was ("queued"), and the retried job starts again from the 
 Blobs are content-addressed, so work done before a crash is simply found again.
 
 Each document is sealed in a bounded child process (core.bounded; `SEAL_MEMORY_MB`,
-`SEAL_CPU_SECONDS`, `SEAL_WALL_SECONDS`): a PDF that still makes the PDF libraries loop or grow
-fails alone, says so on the case's timeline, and is not retried (`jobs.GiveUp`); another attempt
-would only do the same. An admin's "Try sealing again" runs it once more, inside the same bounds.
+`SEAL_CPU_SECONDS`, `SEAL_WALL_SECONDS`, per document): a PDF that still makes the PDF libraries
+loop or grow fails alone, says so on the case's timeline, and is not retried (`jobs.GiveUp`);
+another attempt would only do the same. An admin's "Try sealing again" runs it once more, inside
+the same bounds. The child is this job thread's reused one (`bounded.run_reused`: no fork per
+document; after a document over a bound the next gets a fresh child), or with
+`SEAL_REUSE_CHILD=false` one forked per document.
 """
 
 from __future__ import annotations

@@ -94,9 +94,10 @@ def _cms_key(signer: signers.Signer, tsa_url: str | None, level: Level) -> tuple
 
 def warm_for_child(level: Level, tsa_url: str | None) -> None:
     """Before sealing in a forked child (core.bounded): fill, in this process, what the seal
-    caches across seals, so that the child inherits it. Left to the child, the cache died
-    with it: every B-T/B-LT/B-LTA seal asked the TSA for a throw-away timestamp (to learn its
-    certificates) on top of its real one."""
+    caches across seals, so that the child inherits it. Left to a child forked per document, the
+    cache died with it: every B-T/B-LT/B-LTA seal asked the TSA for a throw-away timestamp (to
+    learn its certificates) on top of its real one. The reused sealing child keeps its own
+    caches between documents; this still spares a fresh one (first use, after a recycle) the ask."""
     if tsa_url and level != "B-B":
         timestamper = _timestamper(tsa_url)
         if DEFAULT_MD not in getattr(timestamper, "_dummy_response_cache", {}):
