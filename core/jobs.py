@@ -189,18 +189,23 @@ def dispatch(app: Flask, job_id: int, queue: str = "default") -> bool:
     """Hand a committed, due job to its runner. Failure is logged, not raised: the sweeper retries."""
     if app.config.get("JOBS_MANUAL") and not app.config.get("REDIS_URL"):
         return False  # tests run due jobs themselves with `drain()`
+    mark = None
     try:
+        # Noted before the hand-over: a runner that fails the job at once sets `dispatched_at` back
+        # to NULL for its retry, and a note written after that would hide the retry from the sweeper
+        # for REDISPATCH_AFTER.
+        mark = _mark_dispatched(app, job_id)
         if app.config.get("REDIS_URL"):
             redis_link.call(lambda conn: rq_queue(queue, app, conn).enqueue(
                 "core.jobs.rq_entry", job_id, result_ttl=0, failure_ttl=3600), app)
         else:
             app.extensions["sigill_runner"].submit(job_id)
-        _mark_dispatched(app, job_id)
         return True
     except redis_link.RedisUnavailable as exc:
         log.info("job %s not handed to Redis (%s); the sweeper will", job_id, exc)
     except Exception:  # noqa: BLE001
         log.exception("could not dispatch job %s; the sweeper will retry", job_id)
+    _unmark_dispatched(app, mark, job_id)
     return False
 
 
@@ -210,7 +215,9 @@ def dispatch_many(app: Flask, pending: list[tuple[int, str]]) -> bool:
     dispatched, not one of each per job. Failure is logged, not raised: the sweeper retries."""
     if app.config.get("JOBS_MANUAL") and not app.config.get("REDIS_URL"):
         return False
+    mark = None
     try:
+        mark = _mark_dispatched(app, *(job_id for job_id, _queue in pending))  # before: see `dispatch`
         if app.config.get("REDIS_URL"):
             def push(conn) -> None:
                 by_queue: dict[str, list[int]] = {}
@@ -227,19 +234,35 @@ def dispatch_many(app: Flask, pending: list[tuple[int, str]]) -> bool:
         else:
             for job_id, _queue in pending:
                 app.extensions["sigill_runner"].submit(job_id)
-        _mark_dispatched(app, *(job_id for job_id, _queue in pending))
         return True
     except redis_link.RedisUnavailable as exc:
         log.info("%s jobs not handed to Redis (%s); the sweeper will", len(pending), exc)
     except Exception:  # noqa: BLE001
         log.exception("could not dispatch %s jobs; the sweeper will retry", len(pending))
+    _unmark_dispatched(app, mark, *(job_id for job_id, _queue in pending))
     return False
 
 
-def _mark_dispatched(app: Flask, *job_ids: int) -> None:
+def _mark_dispatched(app: Flask, *job_ids: int):
+    """Note that these jobs are being handed to their runner; returns the time noted."""
+    now = utcnow()
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(sa.update(Job).where(Job.id.in_(job_ids) if len(job_ids) > 1 else Job.id == job_ids[0])
-                     .values(dispatched_at=utcnow()))
+                     .values(dispatched_at=now))
+    return now
+
+
+def _unmark_dispatched(app: Flask, mark, *job_ids: int) -> None:
+    """The hand-over failed: the sweeper hands these jobs out at its next round (unless a runner
+    changed the note meanwhile). Failure is logged: the sweeper then waits REDISPATCH_AFTER."""
+    if mark is None:
+        return
+    try:
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(sa.update(Job).where(Job.id.in_(job_ids), Job.dispatched_at == mark)
+                         .values(dispatched_at=None))
+    except Exception:  # noqa: BLE001
+        log.exception("could not clear the dispatch note of %s jobs", len(job_ids))
 
 
 # --- running -------------------------------------------------------------------------------------

@@ -49,3 +49,36 @@ def test_the_live_test_server_retries_a_failed_job_as_make_run_does(live_server,
         job = jobs.enqueue("tests.jobs_support.flaky", "live")
         db.session.commit()
         _wait_for(lambda: _state(job.id) == ("done", 3), 60, "the live server to retry the failed job")
+
+
+def test_a_job_that_fails_before_its_dispatch_is_marked_is_still_retried_after_its_backoff(
+        app_factory, monkeypatch):
+    """The runner may start (and fail) a job before the dispatcher has noted that it handed the job
+    over. That note must not hide the failed job's retry from the sweeper: the sweeper hands out a
+    job noted as dispatched only after REDISPATCH_AFTER (60 s), and the retry was due in 0.2 s."""
+    import time
+
+    from core.models.base import utcnow
+
+    _fast_retries(monkeypatch)
+    real = jobs._mark_dispatched
+
+    def after_the_job_failed(app, *job_ids):  # the slow side of the race, made to lose it every time
+        with app.app_context():
+            started = time.monotonic()
+            while time.monotonic() - started < 5 and _state(job_ids[0]) != ("pending", 1):  # failed once
+                time.sleep(0.05)
+            db.session.remove()
+        return real(app, *job_ids)
+
+    monkeypatch.setattr(jobs, "_mark_dispatched", after_the_job_failed)
+    app = app_factory(JOBS_MANUAL=False)
+    with app.app_context():
+        job = jobs.enqueue("tests.jobs_support.flaky", "race")
+        db.session.commit()
+        _wait_for(lambda: _state(job.id)[1] >= 1, 30, "the first attempt")
+        time.sleep(0.5)  # its backoff (0.2 s) is over
+        db.session.rollback()
+        row = db.session.get(Job, job.id)
+        assert row.state == "pending" and row.run_after <= utcnow()
+        assert jobs.sweep() == 1, "the sweeper hands the due retry out at once"
