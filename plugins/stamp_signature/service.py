@@ -728,7 +728,7 @@ def reencrypt_proofs() -> int:
     from core import encryption
     from tenants.scoping import tenant_context
 
-    count = 0
+    count = _adopt_blob_proofs()
     tenant_ids = db.session.scalars(sa.select(StampManifest.tenant_id).distinct()
                                     .where(StampManifest.proof.is_not(None))
                                     .execution_options(all_tenants=True)).all()
@@ -742,6 +742,41 @@ def reencrypt_proofs() -> int:
                         .values(proof=new).execution_options(synchronize_session=False)).rowcount
             db.session.commit()
     return count
+
+
+def _adopt_blob_proofs() -> int:
+    """Proofs handed over as blobs (before proofs were kept on the manifest) whose chunk jobs still
+    wait: re-encrypted under the current key onto their manifest's row, under the handle the jobs
+    carry, so they rotate and are released like the others. The old blob stays in the store (it
+    deletes nothing); once the old key is retired it no longer decrypts."""
+    from core import encryption
+    from core.models import Job
+    from core.storage import BlobNotFound, blobs
+    from tenants.scoping import tenant_context
+
+    jobs = db.session.execute(sa.select(Job.tenant_id, Job.args).where(
+        Job.func == f"{__name__}.sign_chunk", Job.state.in_(("pending", "running")))).all()
+    waiting = {(tenant_id, args[1], args[2]) for tenant_id, args in jobs if len(args) == 4 and tenant_id}
+    adopted = 0
+    for tenant_id, handle, manifest_sha256 in sorted(waiting):
+        with tenant_context(tenant_id):
+            if db.session.scalar(sa.select(StampManifest.id).where(StampManifest.proof_sha256 == handle)):
+                continue  # kept on its manifest already
+            row = db.session.scalars(sa.select(StampManifest).where(
+                StampManifest.sha256 == manifest_sha256, StampManifest.proof_sha256.is_(None))
+                .order_by(StampManifest.id.desc()).limit(1)).first()
+            try:
+                blob = blobs().get(handle)
+            except BlobNotFound:
+                continue
+            if row is None:
+                continue
+            context = f"{NAME}:proof:{manifest_sha256}"
+            row.proof = encryption.encrypt(encryption.decrypt(blob, tenant_id, context), tenant_id, context)
+            row.proof_sha256 = handle
+            db.session.commit()
+            adopted += 1
+    return adopted
 
 
 def _sign_cases(party: Party, proof: dict, result, manifest_sha256: str, wanted: dict[str, str],

@@ -193,3 +193,35 @@ def test_a_chunk_job_that_finds_its_proof_gone_with_cases_waiting_gives_up_and_h
     with tenant_context(on.acme.id):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)
                                  .where(Event.kind == "stamp_not_signed")) == 3, "each case handed back"
+
+
+def test_a_proof_handed_over_as_a_blob_by_the_release_before_is_adopted_and_rotated(app_factory, monkeypatch):
+    from core.storage import blobs
+    from plugins.stamp_signature import service
+
+    monkeypatch.setattr(service, "INLINE_CASES", 2)
+    monkeypatch.setattr(service, "CHUNK", 2)
+    app = app_factory(FILE_KEYS=OLD)
+    with app.app_context():
+        people = support.make_people()
+        people.acme.enabled_plugins = ["stamp_signature"]
+        db.session.commit()
+        acme_id = people.acme.id
+        made = [lease(people.alice, f"Lease {n}") for n in range(1, 5)]
+        assert "Your stamp signature covers 4 cases" in _stamp(app.test_client(), made)
+        with tenant_context(acme_id):  # as the release before left it: the proof a blob the jobs name
+            row = db.session.scalars(sa.select(service.StampManifest)).one()
+            handle = blobs().put(row.proof)
+            for job in db.session.scalars(sa.select(Job).where(Job.func.like("%sign_chunk"))):
+                job.args = [job.args[0], handle, job.args[2], job.args[3]]
+            row.proof, row.proof_sha256 = None, None
+            db.session.commit()
+
+    rotated = app_factory(FILE_KEYS=f"{NEW},{OLD}")
+    output = rotated.test_cli_runner().invoke(cli, args=["files", "rotate"]).output
+    assert "1 re-encrypted under key '2026b'" in output, output
+    retired = app_factory(FILE_KEYS=NEW)
+    with retired.app_context():
+        drain()
+        assert _signed(acme_id) == 4, "the jobs read the adopted proof under the new key"
+        assert _proof(acme_id) is None, "and released it when the last was done"
