@@ -74,7 +74,27 @@ def _stuck_parties(party: Party) -> list[Party]:
 
 
 def failures(party: Party) -> list[Failed]:
-    return _unsigned(_manifest_parties(party)) + _seal_failures(_stuck_parties(party))
+    """What the page lists under "Not signed or not sealed". What it starts from (the person's
+    recent manifests, and their signed parties whose case waits for a seal) is read in one
+    statement; the parties behind them only when there are any."""
+    if not (party.email or "").strip():
+        return []
+    mine = _person_query(party).with_only_columns(Party.id).scalar_subquery()
+    recent = (sa.select(StampManifest.manifest).where(StampManifest.tenant_id == party.tenant_id,
+                                                      StampManifest.party_id.in_(mine),
+                                                      StampManifest.created_at > utcnow() - RECENT)
+              .order_by(StampManifest.id.desc()).limit(5).subquery())
+    stuck = sa.select(Case.id).where(Case.tenant_id == party.tenant_id, Case.status == "pending",
+                                     Case.seal_state == "queued").scalar_subquery()
+    found = db.session.execute(sa.union_all(
+        sa.select(recent.c.manifest.label("manifest"), sa.cast(sa.null(), sa.Integer).label("party_id")),
+        _person_query(party).with_only_columns(sa.cast(sa.null(), sa.Text), Party.id)
+        .where(Party.status == "signed", Party.case_id.in_(stuck)))).all()
+    case_ids = {entry["case"] for manifest, _id in found if manifest is not None for entry in json.loads(manifest)}
+    stuck_ids = [party_id for manifest, party_id in found if manifest is None]
+    unsigned = person_parties(party, Party.case_id.in_(case_ids)) if case_ids else []
+    signed = person_parties(party, Party.id.in_(stuck_ids)) if stuck_ids else []
+    return _unsigned(unsigned) + _seal_failures(signed)
 
 
 def _latest_manifest(parties: list[Party]) -> tuple[StampManifest | None, dict[int, Party]]:

@@ -118,7 +118,32 @@ def _newest(party: Party, listed: bool, limit: int, offset: int):
     (7 of 7.5 ms at 1,000 waiting)."""
     chosen = (sa.select(Party.id).join(Case, Case.id == Party.case_id).where(*_person(party))
               .order_by(Case.sent_at.desc(), Case.id.desc()).limit(limit).offset(offset))
-    return db.session.scalars(_candidates_query(party, listed).where(Party.id.in_(chosen))).unique().all()
+    query = (sa.select(Party).join(Case, Case.id == Party.case_id).where(*_person(party), Party.id.in_(chosen))
+             .order_by(Case.sent_at.desc(), Case.id.desc()).options(contains_eager(Party.case)))
+    if listed:
+        query = query.options(contains_eager(Party.case).selectinload(Case.documents))
+    rows = db.session.scalars(query).unique().all()
+    _signers_of_sequential(rows)
+    return rows
+
+
+def _signers_of_sequential(rows: list[Party]) -> None:
+    """Load the parties of the sequential cases among `rows`' (what `link_state` reads: whose turn
+    it is) in one statement; a parallel case's parties are not read at all (the page never shows
+    them), which is most cases."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    waiting = {p.case_id: p.case for p in rows
+               if p.case.signing_order == "sequential" and "parties" in sa.inspect(p.case).unloaded}
+    if not waiting:
+        return
+    found: dict[int, list[Party]] = {case_id: [] for case_id in waiting}
+    for other in db.session.scalars(sa.select(Party).where(Party.tenant_id == rows[0].tenant_id,
+                                                           Party.case_id.in_(list(waiting)))
+                                    .order_by(Party.case_id, Party.position)):
+        found[other.case_id].append(other)
+    for case_id, case in waiting.items():
+        set_committed_value(case, "parties", found[case_id])
 
 
 def candidates(party: Party, case_id: int | None = None) -> list[Party]:
@@ -143,13 +168,10 @@ def waiting(party: Party) -> list[signing.Link]:
 
 @dataclass
 class Waiting:
-    """A page of the person's waiting cases: `links` (newest first), whether `more` wait, and,
-    for the stamp page (`listed`), who sent the person's unsigned cases (`senders`: (officer id,
-    name) by name: the sender filter, and each row's "Sent by" without loading the officers)."""
+    """A page of the person's waiting cases: `links` (newest first) and whether `more` wait."""
 
     links: list[signing.Link]
     more: bool
-    senders: list[tuple[int, str]] = field(default_factory=list)
 
 
 def waiting_page(party: Party, limit: int | None, keep=lambda link: True, skip: frozenset = frozenset(),
@@ -176,43 +198,48 @@ def waiting_page(party: Party, limit: int | None, keep=lambda link: True, skip: 
         offset += batch
         batch = min(4 * batch, 1000)  # a filter passed over many: read on in larger batches
     if limit is None:
-        return Waiting(found, False, senders(party) if listed else [])
-    return Waiting(found[:limit], len(found) > limit, senders(party) if listed else [])
+        return Waiting(found, False)
+    return Waiting(found[:limit], len(found) > limit)
 
 
-def senders(party: Party) -> list[tuple[int, str]]:
-    """Who sent the person's unsigned cases (the page's sender filter), by name."""
+def _senders_query(party: Party):
     from core.models import Officer
 
-    if not (party.email or "").strip():
-        return []
-    rows = db.session.execute(
-        sa.select(Officer.id, Officer.name).distinct().join(Case, Case.owner_id == Officer.id)
-        .join(Party, Party.case_id == Case.id).where(*_person(party))).all()
-    return sorted(((i, n) for i, n in rows), key=lambda s: s[1])
+    return (sa.select(Officer.id, Officer.name).distinct().join(Case, Case.owner_id == Officer.id)
+            .join(Party, Party.case_id == Case.id).where(Officer.tenant_id == party.tenant_id, *_person(party)))
 
 
-def page_rows(waiting: Waiting, ip: str, user_agent: str, language: str) -> tuple[list[dict], set[int]]:
+@dataclass
+class PageFacts:
+    rows: list[dict]
+    opened: set[int]  # the documents of the rows the party opened from the stamp page
+    senders: list[tuple[int, str]]  # who sent the person's unsigned cases, by name (the sender filter)
+
+
+def page_rows(party: Party, links: list[signing.Link], ip: str, user_agent: str, language: str) -> PageFacts:
     """What the stamp page shows of each case: the documents digest it binds, whether the party
-    must fill in fields first, its sender; and which of the documents the party opened from the
-    stamp page. One statement finds both the cases where the party has fields and the opened
-    documents; only the cases with fields need the full signing context (most have none: their
-    digest is the documents')."""
+    must fill in fields first, its sender; which of the documents the party opened from the stamp
+    page; and who sent the person's cases. One statement reads the cases where the party has
+    fields, the opened documents and the senders (each officer's name once, not loaded with every
+    case); only the cases with fields need the full signing context (most have none: their digest
+    is the documents')."""
     from core.models import CaseField
 
-    links, names = waiting.links, dict(waiting.senders)
     ids = [link.party.id for link in links]
-    with_fields: set[int] = set()
-    opened: set[int] = set()
+    arms = []
+    if (party.email or "").strip():
+        person = _senders_query(party).subquery()
+        arms.append(sa.select(sa.literal(2).label("kind"), person.c.id.label("id"), person.c.name.label("name")))
     if ids:
-        tenant_id = links[0].party.tenant_id
-        found = db.session.execute(sa.union_all(
-            sa.select(sa.literal(0).label("kind"), CaseField.case_id.label("id"))
-            .where(CaseField.tenant_id == tenant_id, CaseField.party_id.in_(ids)),
-            sa.select(sa.literal(1), StampOpened.document_id)
-            .where(StampOpened.tenant_id == tenant_id, StampOpened.party_id.in_(ids)))).all()
-        with_fields = {i for kind, i in found if kind == 0}
-        opened = {i for kind, i in found if kind == 1}
+        no_name = sa.cast(sa.null(), sa.String)
+        arms += [sa.select(sa.literal(0), CaseField.case_id, no_name).distinct()
+                 .where(CaseField.tenant_id == party.tenant_id, CaseField.party_id.in_(ids)),
+                 sa.select(sa.literal(1), StampOpened.document_id, no_name)
+                 .where(StampOpened.tenant_id == party.tenant_id, StampOpened.party_id.in_(ids))]
+    found = db.session.execute(sa.union_all(*arms)).all() if arms else []
+    with_fields = {i for kind, i, _name in found if kind == 0}
+    opened = {i for kind, i, _name in found if kind == 1}
+    names = {i: name for kind, i, name in found if kind == 2}
     rows = []
     for link in links:
         case = link.case
@@ -223,7 +250,7 @@ def page_rows(waiting: Waiting, ip: str, user_agent: str, language: str) -> tupl
             digest, missing = signing.documents_digest(list(case.documents)), False
         rows.append({"case": case, "party": link.party, "digest": digest, "sender": names.get(case.owner_id, ""),
                      "fields_missing": missing})
-    return rows, opened
+    return PageFacts(rows, opened, sorted(names.items(), key=lambda s: s[1]))
 
 
 @dataclass

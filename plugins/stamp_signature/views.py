@@ -47,7 +47,8 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
     queued = frozenset(case.id for case in outcome.queued) if outcome is not None else frozenset()
     waiting = service.waiting_page(link.party, None if show_all else service.PAGE_SIZE, keep, queued)
     shown, more = waiting.links, waiting.more
-    rows, opened = service.page_rows(waiting, client_ip(), user_agent(), g.locale)
+    facts = service.page_rows(link.party, shown, client_ip(), user_agent(), g.locale)
+    rows, opened = facts.rows, facts.opened
     must_open = service.require_opened(link.tenant)
     for row in rows:
         row["unopened"] = must_open and not all(d.id in opened for d in row["case"].documents)
@@ -60,7 +61,7 @@ def _page(token: str, link: signing.Link, outcome: service.Outcome | None = None
     resumed = list(resumed) + [int(raw) for raw in (request.args.get("retry") or "").split(",") if raw.isdigit()]
     failed = [f for f in retry.failures(link.party) if outcome is None or f.kind == "seal"]
     filters = {"q": request.args.get("q", ""), "sender": sender, "since": request.args.get("since", ""),
-               "senders": waiting.senders, "total": len(shown) + more, "more": more,
+               "senders": facts.senders, "total": len(shown) + more, "more": more,
                "active": bool(text or sender or since)}
     return render_template("stamp_signature/page.html", token=token, link=link, rows=rows, opened=opened,
                            filters=filters, progress=progress or {}, bankid_state=bankid_state,
