@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from core.extensions import db
 from core.i18n import _, _l, force_locale, ngettext
@@ -761,7 +761,8 @@ def reencrypt_proofs() -> int:
                                     .execution_options(all_tenants=True)).all()
     for tenant_id in tenant_ids:
         with tenant_context(tenant_id):
-            for row in db.session.scalars(sa.select(StampManifest).where(StampManifest.proof.is_not(None))):
+            for row in db.session.scalars(sa.select(StampManifest).where(StampManifest.proof.is_not(None))
+                                          .options(undefer(StampManifest.proof))):
                 new = encryption.reencrypt(row.proof, tenant_id, f"{NAME}:proof:{row.sha256}")
                 if new is not None:  # guarded: a proof changed meanwhile is left alone
                     count += db.session.execute(
