@@ -239,3 +239,31 @@ def test_with_seal_reuse_child_off_each_document_is_sealed_in_a_child_of_its_own
     app.config["SEAL_MEMORY_MB"] = 300
     drain()
     assert _state(hostile)[1][0]["bound"] == "memory"
+
+
+def _job_threads_children() -> dict[int, list[int]]:
+    """The live children of each of this process's job threads (their sealing children)."""
+    found = {}
+    for thread in threading.enumerate():
+        if thread.name.startswith("sigill-job") and thread.native_id:
+            try:
+                found[thread.native_id] = [int(pid) for pid in
+                                           Path(f"/proc/self/task/{thread.native_id}/children").read_text().split()]
+            except FileNotFoundError:
+                continue
+    return found
+
+
+def test_jobs_in_the_web_process_seal_in_a_reused_child_per_job_thread_that_ends_with_it(app, people, client):
+    from tests.test_bounded import _gone
+    from tests.test_jobs import _wait_for
+
+    app.config["JOBS_MANUAL"] = False  # the web process's own job threads, as without Redis
+    made = [_signed_case(people, client, title=f"Lease {number}") for number in range(4)]
+    _wait_for(lambda: all(_state(m)[0] == "completed" for m in made), 120, "the cases to be sealed")
+    children = _job_threads_children()
+    sealers = [pid for pids in children.values() for pid in pids]
+    assert children and all(len(pids) <= 1 for pids in children.values())  # one child per job thread
+    assert 1 <= len(sealers) <= 2 and len(sealers) < len(made)  # reused: fewer children than documents
+    app.extensions["sigill_runner"].pool.shutdown(wait=True)  # the web process stops its job threads
+    assert all(_gone(pid) for pid in sealers)
