@@ -50,6 +50,9 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     _safe_session_teardown(app)
+    from core.cases import events
+
+    events.init_app(app)
     migrations = os.path.join(os.path.dirname(__file__), "migrations")
     migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)

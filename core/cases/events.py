@@ -38,6 +38,8 @@ from core.models.base import utcnow
 
 GENESIS = "0" * 64
 _ATTEMPTS = 5
+# session.info: {case id: (event count, head)} this transaction appended last; cleared when it ends.
+_HEADS_KEY = "sigill_chain_heads"
 
 
 class UnknownEvidenceKey(KeyError):
@@ -127,12 +129,23 @@ def record(case: Case, kind: str, actor_type: str, actor_id: int | None = None, 
         ip, user_agent = _request_origin()
     data = json.loads(json.dumps(data or {}, default=str))  # what the JSON column will give back
     db.session.flush()
-    for _ in range(_ATTEMPTS):
-        count, head = db.session.execute(
-            sa.select(Case.event_count, Case.event_head).where(Case.id == case.id)
-            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: no deadlock with rows referencing the case
-        ).one()
-        count, prev = count or 0, head or GENESIS
+    # The head this transaction itself appended last to the case (its row stays locked until the
+    # commit): the next event of the same transaction (a signature records two or three) starts
+    # from it without reading the row again. The guarded UPDATE below still checks it, and reads
+    # the row when it was not the head after all (a savepoint rolled back).
+    heads = db.session.info.setdefault(_HEADS_KEY, {})
+    known = heads.pop(case.id, None)
+    for _ in range(_ATTEMPTS + (known is not None)):
+        guard = None
+        if known is not None:
+            (count, prev), known = known, None
+            guard = Case.event_head == prev  # the count alone could match another transaction's append
+        else:
+            count, head = db.session.execute(
+                sa.select(Case.event_count, Case.event_head).where(Case.id == case.id)
+                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: no deadlock with rows referencing the case
+            ).one()
+            count, prev = count or 0, head or GENESIS
         now = utcnow()
         event = Event(case_id=case.id, tenant_id=case.tenant_id, seq=count + 1, kind=kind, actor_type=actor_type,
                       actor_id=actor_id, actor_label=actor_label or "", data=data, ip=ip, user_agent=user_agent,
@@ -140,7 +153,7 @@ def record(case: Case, kind: str, actor_type: str, actor_id: int | None = None, 
         event.hash = event_hash(event)
         advanced = db.session.execute(
             sa.update(Case)
-            .where(Case.id == case.id, Case.event_count == count)
+            .where(Case.id == case.id, Case.event_count == count, *([guard] if guard is not None else []))
             .values(event_count=count + 1, event_head=event.hash, last_activity_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -150,6 +163,7 @@ def record(case: Case, kind: str, actor_type: str, actor_id: int | None = None, 
             set_committed_value(case, name, value)
         db.session.add(event)
         db.session.flush()
+        heads[case.id] = (count + 1, event.hash)
         return event
     raise ChainConflict(f"could not append to the event chain of case {case.id}")
 
@@ -229,3 +243,14 @@ def _legacy_problems(case: Case, stored: list[Event]) -> list[str]:
         return [f"events #1–#{last.seq} have plain hashes that the upgrade did not cover (written or rewritten "
                 f"without the evidence key)"]
     return []
+
+
+def _forget_heads(session, *_args) -> None:
+    session.info.pop(_HEADS_KEY, None)
+
+
+def init_app(_app) -> None:
+    """The heads a transaction appended are forgotten when it commits or rolls back."""
+    for name in ("after_commit", "after_soft_rollback"):
+        if not sa.event.contains(db.session, name, _forget_heads):
+            sa.event.listen(db.session, name, _forget_heads)

@@ -9,6 +9,8 @@ their signature.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,8 +50,34 @@ _FIELDS_WITH_VALUES = (sa.select(CaseField, FieldValue).outerjoin(FieldValue, Fi
                        .order_by(CaseField.position, CaseField.id))
 
 
+# Inside `read_once(case)`: the case's fields and stored values as read the first time.
+_read_once: contextvars.ContextVar[dict | None] = contextvars.ContextVar("fields_read_once", default=None)
+
+
+@contextlib.contextmanager
+def read_once(case: Case):
+    """Within the block, `fields_of(case)` and `stored_values(case)` query once and then answer
+    from what they read: for work that only reads a case's fields, several times over (the
+    sealing job draws the marks, names the replaced form fields and prints the receipt's values:
+    five queries a case, two with this). Nothing in the block may change the case's fields."""
+    token = _read_once.set({"case_id": case.id})
+    try:
+        yield
+    finally:
+        _read_once.reset(token)
+
+
+def _remembered(case: Case, key: str, read):
+    memo = _read_once.get()
+    if memo is None or memo["case_id"] != case.id:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def fields_of(case: Case) -> list[CaseField]:
-    return list(db.session.scalars(_FIELDS, {"case_id": case.id}))
+    return list(_remembered(case, "fields", lambda: list(db.session.scalars(_FIELDS, {"case_id": case.id}))))
 
 
 @dataclass(frozen=True)
@@ -169,7 +197,8 @@ def fillable(rows: list[CaseField]) -> list[CaseField]:
 
 
 def stored_values(case: Case) -> dict[int, FieldValue]:
-    return {v.field_id: v for v in db.session.scalars(sa.select(FieldValue).where(FieldValue.case_id == case.id))}
+    return dict(_remembered(case, "stored", lambda: {
+        v.field_id: v for v in db.session.scalars(sa.select(FieldValue).where(FieldValue.case_id == case.id))}))
 
 
 def current_values(rows: list[CaseField], stored: dict[int, FieldValue]) -> dict[str, Any]:

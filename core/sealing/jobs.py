@@ -52,8 +52,12 @@ def seal_case(case_id: int) -> None:
     if case.status != "pending" or case.seal_state != "queued":
         log.info("case %s not sealed: status %s, seal state %s", case_id, case.status, case.seal_state)
         return
+    # Held for the whole job: the session's identity map keeps only what is referenced, so each
+    # `db.session.get(Tenant, ...)` of the receipt, the hooks and the mails read it again otherwise.
+    tenant = db.session.get(Tenant, case.tenant_id)
     try:
-        results = _seal_documents(case)
+        with fields.read_once(case):
+            results = _seal_documents(case)
     except DocumentOverBound as over:
         _record_failure(case_id, over, document=over.filename, bound=over.kind)
         raise GiveUp(str(over)) from None
@@ -73,8 +77,8 @@ def seal_case(case_id: int) -> None:
     events.record(case, "completed", "system", actor_label="Sigill", data={"documents": [
         {"filename": d.filename, "sealed_sha256": sealed, "fingerprint": fp} for d, fp, sealed, _r in results
     ], "seal_level": service.seal_setup().level})
-    hooks_for(db.session.get(Tenant, case.tenant_id)).case_completed(case=case)
-    _send_completion_mails(case)
+    hooks_for(tenant).case_completed(case=case)
+    _send_completion_mails(case, tenant)
     log.info("case %s sealed (%s documents)", case.id, len(results))
 
 
@@ -169,15 +173,16 @@ def _record_failure(case_id: int, exc: Exception, **more) -> None:
     log.warning("sealing case %s failed: %s", case_id, type(exc).__name__)
 
 
-def _send_completion_mails(case: Case) -> None:
+def _send_completion_mails(case: Case, tenant: Tenant) -> None:
     """Every party and the owner get the sealed documents' links: one delivery job for them all."""
     with batched():
-        _completion_mails(case)
+        _completion_mails(case, tenant)
 
 
-def _completion_mails(case: Case) -> None:
-    tenant = db.session.get(Tenant, case.tenant_id)
+def _completion_mails(case: Case, tenant: Tenant) -> None:
     hooks = hooks_for(tenant)
+    # Read once and held: each party's mail names the owner as its sender (`mail_party`).
+    owner = db.session.get(Officer, case.owner_id) if case.owner_id else None
     for party in case.parties:
         token, party.result_token_hash = new_token()
         party.link_token = token  # transient: lets plugins build links for this email
@@ -187,7 +192,6 @@ def _completion_mails(case: Case) -> None:
             extra = [item for items in hooks.completion_items(case=case, party=party) for item in items or []]
         mail_party(case, party, "case_completed", documents=links, extra=extra,
                    page_url=external_url("signing.open", token=token))
-    owner = db.session.get(Officer, case.owner_id) if case.owner_id else None
     if owner is not None:
         send_mail(owner.email, "case_completed_owner", owner.language or tenant.setting("default_language"),
                   tenant=tenant, case=case, owner=owner, case_url=external_url("cases.detail", case_id=case.id))

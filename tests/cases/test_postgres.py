@@ -114,3 +114,27 @@ def test_two_schedulers_at_once_expire_a_case_once(pg_app, pg_case):
         case = db.session.get(Case, case_id)
         assert case.status == "expired" and [e.kind for e in case.events].count("expired") == 1
         assert db.session.scalar(sa.select(Officer.email).where(Officer.id == case.owner_id)) == "alice@acme.example"
+
+
+
+def test_an_append_after_a_rolled_back_savepoint_follows_the_real_head(pg_app, pg_case):
+    """A transaction's later events start from the head it appended itself, without reading the
+    case again. When a savepoint took that append back (and with it the row's lock) and another
+    transaction appended meanwhile (the same count, another head), the next event still follows
+    the real head: the chain stays intact."""
+    tenant_id, case_id = pg_case
+    with tenant_context(tenant_id):
+        case = db.session.get(Case, case_id)
+        savepoint = db.session.begin_nested()
+        events.record(case, "note", "system", data={"step": "taken back"})
+        savepoint.rollback()
+
+        def other(_index: int) -> None:
+            events.record(db.session.get(Case, case_id), "note", "system", data={"step": "other"})
+
+        _in_threads(pg_app, tenant_id, other, count=1)
+        events.record(case, "note", "system", data={"step": "after"})
+        db.session.commit()
+        db.session.refresh(case)
+        assert events.verify_chain(case) == []
+        assert [e.data["step"] for e in case.events if e.kind == "note"] == ["other", "after"]
