@@ -59,6 +59,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_RETRY_AFTER": float(_env("REDIS_RETRY_AFTER", "5")),
         # A running job renews its lease; one whose heartbeat is older than this lost its worker.
         "JOB_LEASE_SECONDS": float(_env("JOB_LEASE_SECONDS", "30")),
+        # Without Redis: the threads of the web process that run jobs (one GIL: a job thread adds
+        # throughput only while another waits on the database, SMTP or a sealing child).
+        "JOB_THREADS": max(1, _env_int("JOB_THREADS", 2)),
         # The niceness (0-19) `sigill worker` runs at. Where web and workers share CPUs, e.g. 10 lets
         # signers' pages answer first and seals and mails use the CPU the web leaves; but under a
         # flood of signatures the jobs then wait until it is over (see bench_scale_out). 0: equal.

@@ -623,7 +623,7 @@ def init_app(app: Flask) -> None:
         event.listen(db.session, "after_commit", _after_commit)
         event.listen(db.session, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
     if not app.config.get("REDIS_URL"):
-        app.extensions["sigill_runner"] = InlineRunner(app)
+        app.extensions["sigill_runner"] = InlineRunner(app, workers=int(app.config.get("JOB_THREADS") or 2))
 
 
 def start_embedded_scheduler(app: Flask, only: tuple[str, ...] | None = None) -> Scheduler:
