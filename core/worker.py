@@ -105,6 +105,20 @@ class SigillWorker(SimpleWorker):
     the supervisor starts another; the job's own outcome is already in the database."""
 
     max_connection_wait_time = 5.0  # RQ's own wait between reconnects while Redis is away (not 60 s)
+    # RQ renews the worker's key on its own ("heartbeat": three round trips) several times per job
+    # (before and after each dequeue, in its loop), each time for `worker_ttl` + 60 s. A renewal on
+    # its own is skipped while the key still has more than HEARTBEAT_SLACK seconds of that left;
+    # those inside RQ's pipelines (starting a job) always go, they cost no round trip of their own.
+    HEARTBEAT_SLACK = 60.0
+    _key_alive_until = 0.0
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        default = self.worker_ttl + 60
+        if pipeline is None and (timeout is None or timeout <= default) and \
+                self._key_alive_until - time.monotonic() > self.HEARTBEAT_SLACK:
+            return
+        super().heartbeat(timeout, pipeline=pipeline)
+        self._key_alive_until = time.monotonic() + (timeout or default)
 
 
 def run(app: Flask, queues: tuple[str, ...] = QUEUE_ORDER, burst: bool = False) -> int:
