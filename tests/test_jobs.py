@@ -132,6 +132,33 @@ def test_the_embedded_runner_runs_jobs_in_a_thread(app_factory):
         assert db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant.id)) == "Threaded"
 
 
+def test_the_embedded_runner_seals_and_mails_before_it_runs_waiting_default_jobs(app_factory, monkeypatch):
+    """Without Redis, a stamp signature of many cases queues its chunks (default queue) at once and
+    each chunk a seal job per case: the seals and mails go first, as `sigill worker` takes them, so
+    cases are sealed while later chunks wait (not every chunk signed before the first seal)."""
+    import threading
+
+    app = app_factory(JOBS_MANUAL=False, JOB_THREADS=1)
+    ran, started, gate = [], threading.Event(), threading.Event()
+
+    def run(_app, job_id):
+        if job_id == 0:
+            started.set()
+            gate.wait(10)  # the one thread is busy while the others queue up
+        ran.append(job_id)
+
+    monkeypatch.setattr(jobs, "_run_in_app", run)
+    runner = app.extensions["sigill_runner"]
+    runner.submit(0, "default")
+    assert started.wait(10)
+    for job_id, queue in ((1, "default"), (2, "default"), (3, "webhooks"), (4, "sealing"), (5, "mail"),
+                          (6, "sealing")):
+        runner.submit(job_id, queue)
+    gate.set()
+    _wait_for(lambda: len(ran) == 7, 10, "every task to run")
+    assert ran == [0, 4, 6, 5, 1, 2, 3]
+
+
 @pytest.mark.redis
 def test_rq_worker_on_real_redis_runs_the_job(app_factory, redis_url, tmp_path):
     app = app_factory(JOBS_MANUAL=False, REDIS_URL=redis_url, RQ_QUEUE=f"test-{os.getpid()}")
