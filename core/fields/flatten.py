@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from reportlab.pdfgen import canvas
 
 from core.fields.drawing import Mark, draw_page
 from core.fields.geometry import PageBox, page_box
+from core.sealing.footer import PageCanvas
 from core.sealing.rawpages import FastReader
 from core.sealing.stamp import import_overlay, page_refs
 
@@ -97,7 +97,7 @@ class Drawing:
         if not self.pages:
             return
         buffer = io.BytesIO()
-        drawing = canvas.Canvas(buffer, pageCompression=1, invariant=1)
+        drawing = PageCanvas(buffer, pageCompression=1, invariant=1)
         self.draw(drawing)
         drawing.save()
         self.fill(import_overlay(self.writer, FastReader(buffer), [])[1])

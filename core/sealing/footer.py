@@ -8,6 +8,7 @@ the user unit) on a reportlab canvas and imported as a Form XObject (`form_xobje
 
 import io
 import os
+import zlib
 from dataclasses import dataclass
 from functools import cache
 
@@ -17,7 +18,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
@@ -33,6 +34,34 @@ DEFAULT_LABEL = "Fingerprint / Fingeravtryck"
 VERIFY_WORDS = "verify at / verifiera på"
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 XOBJECT_PREFIX = "/SigillFooter"
+
+
+class _QuickFlate:
+    """reportlab's FlateDecode filter at zlib's fastest level (see PageCanvas)."""
+
+    pdfname = "FlateDecode"
+
+    @staticmethod
+    def encode(text) -> bytes:
+        return zlib.compress(text.encode("utf8") if isinstance(text, str) else text, 1)
+
+
+class PageCanvas(canvas.Canvas):
+    """A canvas whose pages' content is compressed by zlib at level 1 and not ASCII85-encoded.
+
+    reportlab's pages are ASCII85 on top of level 6 by default. The receipt's document (its pages,
+    the footers and the values drawn after them) is drawn for every seal, and its page streams are
+    copied into the sealed file as they are: at level 1 without ASCII85 they are smaller than
+    reportlab's (a drawn signature's curves 9.9 against 11.0 KB, the receipt page 3.2 against
+    3.4 KB) and zlib takes about a sixth of the time (a signature's 23 KB of curves: ~0.3 against
+    ~2 ms). Per canvas, so other reportlab documents of the process stay as they are.
+    """
+
+    def showPage(self) -> None:
+        super().showPage()
+        page = self._doc.Pages.pages[-1]
+        if page.compression and not page.Contents:
+            page.Contents = pdfdoc.PDFStream(content=page.stream, filters=[_QuickFlate])
 
 
 @cache
@@ -206,7 +235,7 @@ def draw_overlay(
 ) -> Overlay:
     """The footers drawn in a document of their own, imported into the writer."""
     buffer = io.BytesIO()
-    drawing = canvas.Canvas(buffer, pageCompression=1, invariant=1)
+    drawing = PageCanvas(buffer, pageCompression=1, invariant=1)
     for geometry in geometries:
         draw_footer(drawing, geometry, text)
         drawing.showPage()

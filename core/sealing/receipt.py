@@ -30,6 +30,7 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.fields.drawing import Strokes, draw_strokes, ink_size
+from core.sealing.footer import PageCanvas
 from core.sealing.rawpages import FastReader
 from core.sealing.stamp import Overlay, import_overlay, open_writer, page_refs, text_font, write
 from core.security import mask_personal_number, mask_phone
@@ -369,9 +370,9 @@ def _copied_without(rendered: bytes, extra_pages: int) -> bytes:
 
 def _canvas_maker(extra_pages: Callable[[canvas.Canvas], None] | None):
     if extra_pages is None:
-        return canvas.Canvas
+        return PageCanvas
 
-    class ReceiptCanvas(canvas.Canvas):
+    class ReceiptCanvas(PageCanvas):
         def save(self) -> None:
             extra_pages(self)
             super().save()

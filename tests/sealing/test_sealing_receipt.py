@@ -195,3 +195,11 @@ def test_the_receipt_alone_keeps_its_pages_and_nothing_only_the_extra_pages_used
     assert receipt_module.receipt_alone(drawn, 2) == alone
     assert page_texts(receipt_module._copied_without(drawn, 2)) == texts
     assert receipt_module._cut_pages(b"%PDF-1.4\nnot reportlab's\n%%EOF\n", 1) is None  # falls back
+
+
+def test_the_receipts_pages_are_plain_flate_streams(receipt):
+    """The receipt's document (drawn for every seal, its streams copied into the sealed file) is
+    compressed without reportlab's ASCII85 layer: a quarter fewer bytes, read by every viewer."""
+    pdf = render_receipt(receipt, "sv")
+    assert b"/ASCII85Decode" not in pdf and b"/FlateDecode" in pdf
+    assert "Signeringskvitto" in text_of(pdf)
