@@ -72,6 +72,8 @@ def _prepared_writer(
     The values come first: they are drawn in the pages' own coordinates, before the footer
     grows the pages. The footers are drawn as extra pages of the receipt document, after the
     receipt's own: they share its embedded font, and one parse and import brings in both.
+    Without a form of the PDF's own, flatten leaves a page's values to the footer's edit of that
+    page (`Footer(values=...)`): one edit per page, as bytes where the page allows it.
     """
     writer = open_writer(original_pdf)
     if b"/ByteRange" in original_pdf:
