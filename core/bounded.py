@@ -328,7 +328,7 @@ class ReusedChild:
         self.tasks += 1
         self.known = held
         if (status_ == "memory" or self.tasks >= self.max_tasks or rss_growth > self.max_growth_mb
-                or as_growth > self.memory_mb / 4):
+                or (self.memory_mb and as_growth > self.memory_mb / 4)):
             self._stop()  # the next call gets a fresh child
         if status_ == "ok":
             return value
