@@ -19,6 +19,7 @@ import qrcode
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
 from pyhanko.pdf_utils.writer import copy_into_new_writer
 from reportlab.lib import colors
@@ -30,6 +31,7 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.fields.drawing import Strokes, draw_strokes, ink_size
+from core.sealing import rawpages
 from core.sealing.footer import PageCanvas
 from core.sealing.rawpages import FastReader
 from core.sealing.stamp import Overlay, import_overlay, open_writer, page_refs, text_font, write
@@ -267,16 +269,24 @@ _INFO = re.compile(rb"/Info (\d+) 0 R")
 _ROOT = re.compile(rb"/Root (\d+) 0 R")
 
 
-def _cut_pages(rendered: bytes, extra_pages: int) -> bytes | None:
-    """reportlab's file without its last `extra_pages` pages and what only they use, or None
-    when it is not laid out as reportlab writes it (one cross-reference table, objects in
-    number order, one flat page tree).
+@dataclass
+class _Layout:
+    """A reportlab file as laid out: object bodies by number (each "N 0 obj ... endobj"), the
+    trailer, the catalogue's, information's and page tree's numbers and the pages in order."""
 
-    The objects keep their numbers and bytes (those of the dropped pages become free entries),
-    except the page tree, which lists the kept pages. What is kept is what the catalogue reaches
-    through references; the document information is kept but not searched (its strings are the
-    case's words, which could look like a reference).
-    """
+    bodies: dict[int, bytes]
+    first_offset: int
+    size: int
+    trailer: bytes
+    root: int
+    info: int
+    tree: int
+    pages: list[int]
+
+
+def _layout(rendered: bytes) -> _Layout | None:
+    """The layout of a file reportlab wrote, or None when it is not laid out that way (one
+    cross-reference table, objects in number order, one flat page tree)."""
     try:
         xref_at = int(rendered[rendered.rindex(b"startxref") + 9 :].split()[0])
     except ValueError:
@@ -290,7 +300,7 @@ def _cut_pages(rendered: bytes, extra_pages: int) -> bytes | None:
     if len(entries) != size or any(kind != b"n" for _offset, _generation, kind in entries[1:]):
         return None
     offsets = [int(offset) for offset, _generation, _kind in entries[1:]]
-    if offsets != sorted(offsets) or offsets[-1] >= xref_at:
+    if not offsets or offsets != sorted(offsets) or offsets[-1] >= xref_at:
         return None
     bodies: dict[int, bytes] = {}
     for number, (start, end) in enumerate(zip(offsets, [*offsets[1:], xref_at], strict=True), 1):
@@ -310,27 +320,51 @@ def _cut_pages(rendered: bytes, extra_pages: int) -> bytes | None:
     if kids is None or count is None:
         return None
     pages = [int(number) for number in _REFERENCE.findall(kids.group(1))]
-    if int(count.group(1)) != len(pages) or not 0 < extra_pages < len(pages):
+    if int(count.group(1)) != len(pages):
         return None
-    kept_pages = pages[: len(pages) - extra_pages]
     if any(b"/Type /Page\n" not in bodies.get(number, b"") for number in pages):
         return None  # a tree of more levels
+    return _Layout(bodies, offsets[0], size, trailer, int(root.group(1)), int(info.group(1)) if info else -1,
+                   tree_number, pages)
+
+
+def _references(body: bytes) -> list[int]:
+    """The object numbers an object's dictionary (not its stream data) refers to."""
+    stream = body.find(b"\nstream\n")
+    return [int(ref) for ref in _REFERENCE.findall(body if stream < 0 else body[:stream])]
+
+
+def _cut_pages(rendered: bytes, extra_pages: int) -> bytes | None:
+    """reportlab's file without its last `extra_pages` pages and what only they use, or None
+    when it is not laid out as reportlab writes it (see `_layout`).
+
+    The objects keep their numbers and bytes (those of the dropped pages become free entries),
+    except the page tree, which lists the kept pages. What is kept is what the catalogue reaches
+    through references; the document information is kept but not searched (its strings are the
+    case's words, which could look like a reference).
+    """
+    layout = _layout(rendered)
+    if layout is None or not 0 < extra_pages < len(layout.pages):
+        return None
+    bodies, pages, size, trailer = dict(layout.bodies), layout.pages, layout.size, layout.trailer
+    offsets = [layout.first_offset]
+    tree_number, tree_body = layout.tree, layout.bodies[layout.tree]
+    kept_pages = pages[: len(pages) - extra_pages]
     new_kids = b"/Kids [" + b"".join(b" %d 0 R" % number for number in kept_pages) + b" ]"
     new_count = b"/Count %d" % len(kept_pages)
     bodies[tree_number] = _COUNT.sub(new_count, _KIDS.sub(lambda _m: new_kids, tree_body, 1), 1)
+    root = layout.root
+    info_number = layout.info
 
     dropped = set(pages[len(kept_pages) :])
-    info_number = int(info.group(1)) if info else -1
     kept = {info_number} if info_number in bodies else set()
-    todo = [int(root.group(1))]
+    todo = [root]
     while todo:
         number = todo.pop()
         if number in kept or number not in bodies or number in dropped:
             continue
         kept.add(number)
-        body = bodies[number]
-        stream = body.find(b"\nstream\n")
-        todo.extend(int(ref) for ref in _REFERENCE.findall(body if stream < 0 else body[:stream]))
+        todo.extend(_references(bodies[number]))
 
     out = [rendered[: offsets[0]]]
     position = offsets[0]
@@ -394,7 +428,15 @@ def append_pages(
 
     The last `overlay_pages` pages are not added but imported as footer drawings (see
     stamp.Footer). Returns the added pages' references and the footer drawings.
+
+    A file laid out as reportlab writes it (ours: the receipt's document) is brought in as bytes
+    (`_import_as_bytes`); others through pyHanko's objects.
     """
+    fast = _import_as_bytes(writer, pdf_bytes, overlay_pages)
+    if fast is not None:
+        imported, overlay = fast
+        _add_to_tree(writer, imported)
+        return imported, overlay
     source = FastReader(io.BytesIO(pdf_bytes))
     refs = page_refs(source)
     refs = refs[: len(refs) - overlay_pages]
@@ -407,6 +449,11 @@ def append_pages(
         del page["/Parent"]  # or importing would drag the source's page tree along
     # One import call, so fonts and images shared by the pages are copied once.
     imported, overlay = import_overlay(writer, source, refs, overlay_pages)
+    _add_to_tree(writer, imported)
+    return imported, overlay
+
+
+def _add_to_tree(writer: IncrementalPdfFileWriter, imported: list[generic.IndirectObject]) -> None:
     tree_ref = writer.root.raw_get("/Pages")
     tree = tree_ref.get_object()
     for page_ref in imported:
@@ -415,7 +462,115 @@ def append_pages(
     tree[pdf_name("/Count")] = generic.NumberObject(tree["/Count"] + len(imported))
     writer.update_container(tree["/Kids"])
     writer.mark_update(tree_ref)
+
+
+_PARENT = re.compile(rb"/Parent \d+ 0 R")
+_END_OBJECT = b"endobj\n"
+
+
+def _import_as_bytes(
+    writer: IncrementalPdfFileWriter, pdf_bytes: bytes, overlay_pages: int
+) -> tuple[list[generic.IndirectObject], Overlay] | None:
+    """append_pages for a file reportlab wrote, or None for anything else.
+
+    Parsing reportlab's objects with pyHanko (the fonts' width tables are hundreds of numbers),
+    copying them and serialising them again took ~2 ms a seal. Here every object the added pages
+    and the drawings' resources reach is given a number in the writer and written as its own
+    bytes with the references renumbered (stream data as it is); only the added pages'
+    dictionaries (which the footer edits), the drawings' resources and their content streams'
+    dictionaries become pyHanko objects, read from a few bytes each.
+    """
+    layout = _layout(pdf_bytes)
+    if layout is None or not 0 <= overlay_pages < len(layout.pages):
+        return None
+    bodies, pages = layout.bodies, layout.pages
+    added, drawn = pages[: len(pages) - overlay_pages], pages[len(pages) - overlay_pages :]
+    tree = rawpages.parse_dict(_content(bodies[layout.tree], layout.tree) or b"")
+    if tree is None or any(key.encode() in tree.entries for key in INHERITABLE):
+        return None
+    dictionaries: dict[int, rawpages.RawDict] = {}
+    todo: list[int] = []
+    for number in pages:
+        content = _content(bodies[number], number)
+        raw = rawpages.parse_dict(_PARENT.sub(b"", content, 1)) if content is not None else None
+        if raw is None or raw.kind(b"/Contents") != rawpages.REF or raw.kind(b"/Resources") not in (
+                rawpages.FLAT, rawpages.NESTED) or raw.value(b"/MediaBox") is None:
+            return None
+        dictionaries[number] = raw
+        if number in drawn:
+            todo.extend(int(ref) for ref in _REFERENCE.findall(raw.value(b"/Resources")))
+        else:
+            todo.extend(int(ref) for ref in _REFERENCE.findall(_PARENT.sub(b"", content, 1)))
+    outside = {layout.root, layout.info, layout.tree, *pages}
+    needed: list[int] = []
+    seen: set[int] = set()
+    while todo:
+        number = todo.pop()
+        if number in seen:
+            continue
+        if number in outside or number not in bodies:
+            return None  # pages reach the page tree or the catalogue: not reportlab's usual file
+        seen.add(number)
+        needed.append(number)
+        todo.extend(_references(bodies[number]))
+    contents = {number: _content(bodies[number], number) for number in needed}
+    streams = [_stream(bodies, rawpages.reference(dictionaries[number].value(b"/Contents"))[0]) for number in drawn]
+    if any(content is None for content in contents.values()) or any(stream is None for stream in streams):
+        return None
+    new = {number: writer.add_object(generic.NullObject()).idnum for number in [*needed, *added]}
+    try:
+        for number in needed:
+            writer.objects[(0, new[number])] = rawpages.RawObject(_renumbered(contents[number], new))
+        imported = []
+        for number in added:
+            content = _renumbered(_PARENT.sub(b"", _content(bodies[number], number), 1), new)
+            page = generic.read_object(io.BytesIO(content), generic.Reference(new[number], 0, writer))
+            writer.objects[(0, new[number])] = page
+            imported.append(generic.IndirectObject(new[number], 0, writer))
+        overlay = []
+        for number, stream in zip(drawn, streams, strict=True):
+            resources = _renumbered(dictionaries[number].value(b"/Resources"), new)
+            overlay.append((stream, generic.read_object(io.BytesIO(resources), generic.Reference(0, 0, writer))))
+    except (KeyError, ValueError, TypeError, PdfReadError):
+        # Not seen with reportlab's files: the objects added stay unreferenced, and are not written.
+        for number in new.values():
+            writer.objects.pop((0, number), None)
+        return None
     return imported, overlay
+
+
+def _content(body: bytes, number: int) -> bytes | None:
+    """An object's bytes between "N 0 obj" and "endobj"."""
+    header = _OBJECT_HEADER.match(body)
+    if header is None or int(header.group(1)) != number or not body.endswith(_END_OBJECT):
+        return None
+    return body[header.end() : -len(_END_OBJECT)]
+
+
+def _renumbered(content: bytes, new: dict[int, int]) -> bytes:
+    """The object's bytes with its dictionary's references renumbered (stream data as it is)."""
+    stream = content.find(b"\nstream\n")
+    head, tail = (content, b"") if stream < 0 else (content[:stream], content[stream:])
+    return _REFERENCE.sub(lambda found: b"%d 0 R" % new[int(found.group(1))], head) + tail
+
+
+def _stream(bodies: dict[int, bytes], number: int) -> generic.StreamObject | None:
+    """Content stream `number` as pyHanko's object: its filters and its encoded data."""
+    content = _content(bodies.get(number, b""), number)
+    if content is None:
+        return None
+    split = content.find(b"\nstream\n")
+    raw = rawpages.parse_dict(content[:split]) if split > 0 else None
+    length = rawpages.integer(raw.value(b"/Length")) if raw is not None else None
+    if length is None or b"/DecodeParms" in raw.entries:
+        return None
+    data = content[split + len(b"\nstream\n") : split + len(b"\nstream\n") + length]
+    if len(data) != length or raw.kind(b"/Filter") not in (None, rawpages.NAME, rawpages.FLAT):
+        return None
+    stream = generic.StreamObject(encoded_data=data)
+    if raw.value(b"/Filter") is not None:
+        stream[pdf_name("/Filter")] = generic.read_object(io.BytesIO(raw.value(b"/Filter")), generic.Reference(0, 0))
+    return stream
 
 
 @cache

@@ -212,3 +212,28 @@ def test_the_sealed_document_is_the_prepared_document(local_pki):
     assert page_texts(sealed) == page_texts(prepared)
     before, after = PdfReader(io.BytesIO(prepared)), PdfReader(io.BytesIO(sealed))
     assert [p.mediabox for p in after.pages] == [p.mediabox for p in before.pages]
+
+
+def test_the_receipt_document_brought_in_as_bytes_is_the_same_as_through_pyhankos_objects(monkeypatch):
+    """The receipt's document (receipt, footers, drawn values) is brought into the sealed file as
+    its own bytes, renumbered; every page looks and reads as when pyHanko's objects copied it, and a
+    file not laid out as reportlab writes it takes pyHanko's way."""
+    from core.fields.drawing import Mark
+    from core.sealing import receipt as receipt_module
+    from core.sealing.pipeline import FieldLayer
+    from core.sealing.stamp import open_writer
+
+    original = reportlab_pdf(3, MIXED_SIZES)
+    fields = FieldLayer({2: [Mark((0.1, 0.1, 0.5, 0.05), "text", text="Åsa Öberg")]})
+    as_bytes = prepare_document(original, FINGERPRINT, VERIFY_URL, make_receipt(3), "sv", fields)
+    monkeypatch.setattr(receipt_module, "_import_as_bytes", lambda *_args: None)
+    as_objects = prepare_document(original, FINGERPRINT, VERIFY_URL, make_receipt(3), "sv", fields)
+    assert as_bytes != as_objects and as_bytes.startswith(original)
+    qpdf_check(as_bytes)
+    texts = page_texts(as_bytes)
+    assert texts == page_texts(as_objects) and "Åsa Öberg" in texts[1] and "Signeringskvitto" in texts[-1]
+    for number in range(len(texts)):
+        assert render(as_bytes, number, scale=0.5).tobytes() == render(as_objects, number, scale=0.5).tobytes()
+    monkeypatch.undo()
+    assert receipt_module._import_as_bytes(open_writer(original), original, 0) is not None  # reportlab's
+    assert receipt_module._import_as_bytes(open_writer(original), as_bytes, 0) is None  # an update after it
