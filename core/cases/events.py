@@ -245,6 +245,12 @@ def _legacy_problems(case: Case, stored: list[Event]) -> list[str]:
     return []
 
 
+def note_head(case: Case, count: int | None, head: str | None) -> None:
+    """The chain's head as a statement of this transaction that locked the case's row just read it
+    (e.g. an UPDATE ... RETURNING): the next `record` on the case starts from it (still guarded)."""
+    db.session.info.setdefault(_HEADS_KEY, {})[case.id] = (count or 0, head or GENESIS)
+
+
 def _forget_heads(session, *_args) -> None:
     session.info.pop(_HEADS_KEY, None)
 

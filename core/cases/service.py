@@ -102,8 +102,11 @@ def _require_draft(case: Case) -> None:
 def _lock(case: Case) -> None:
     """Serialise state changes of one case (PostgreSQL row lock; SQLite serialises writers itself)."""
     db.session.flush()
-    db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update(key_share=True))
-    db.session.refresh(case, attribute_names=["status", "seal_state"])
+    # The lock and the fresh state in one statement (a signature takes it: one fewer per case).
+    status, seal_state = db.session.execute(
+        sa.select(Case.status, Case.seal_state).where(Case.id == case.id).with_for_update(key_share=True)).one()
+    set_committed_value(case, "status", status)
+    set_committed_value(case, "seal_state", seal_state)
 
 
 def party_label(party: Party) -> dict:

@@ -153,9 +153,12 @@ def _claim_completion(case: Case) -> bool:
     claimed = db.session.execute(
         sa.update(Case).where(Case.id == case.id, Case.status == "pending", Case.seal_state == "queued")
         .values(status="completed", seal_state="sealed", completed_at=now, last_activity_at=now)
+        .returning(Case.event_count, Case.event_head)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).first()
     if claimed:  # what the UPDATE wrote, without a refresh (it would cascade to every loaded document and party)
+        # The chain's head as the UPDATE found it, under its row lock: the "completed" event follows it.
+        events.note_head(case, *claimed)
         for name, value in (("status", "completed"), ("seal_state", "sealed"), ("completed_at", now),
                             ("last_activity_at", now)):
             set_committed_value(case, name, value)
