@@ -73,6 +73,9 @@ class Signing:
     sign_seconds: float = 0.0
     sign_status: int = 0
     signed_at: float = 0.0  # wall clock when the POST answered
+    page_started: float = 0.0  # wall clock when the page was asked for
+    sign_started: float = 0.0  # wall clock when the POST was sent
+    ident: str = ""  # sent as X-Bench-Request ("<ident>-page", "<ident>-sign"): gunicorn's access log names it
 
 
 @dataclass
@@ -89,6 +92,18 @@ class Stack:
     one_signer: tuple[str, str] | None = None
     plugins: list[str] = field(default_factory=list)
     scheduler: bool = True
+    # more gunicorn options (BENCH_GUNICORN_OPTIONS, e.g. "--reuse-port", to try one)
+    web_options: list[str] = field(default_factory=lambda: os.environ.get("BENCH_GUNICORN_OPTIONS", "").split())
+
+    def server_times(self) -> dict[str, dict]:
+        """X-Bench-Request -> {wall, cpu (s), pid, order} of the requests served so far
+        (bench/gunicorn_timing.py)."""
+        times = {}
+        path = self.folder / "timing.log"
+        for line in path.read_text().splitlines() if path.exists() else []:
+            name, wall, cpu, pid, order = line.split()
+            times[name] = {"wall": float(wall), "cpu": float(cpu), "pid": int(pid), "order": int(order)}
+        return times
 
     def start(self) -> Stack:
         self.folder = Path(tempfile.mkdtemp(prefix="sigill-stack-"))
@@ -122,7 +137,7 @@ class Stack:
                 "SMTP_URL": f"smtp://127.0.0.1:{self.smtp.port}", "SIGILL_INSTANCE": str(self.folder),
                 "SECRET_KEY": "bench-secret-key-" + "x" * 32, "BASE_URL": f"http://127.0.0.1:{self.port}",
                 "STORAGE_DIR": str(self.folder / "blobs"), "SCHEDULER_ENABLED": "0", "RQ_QUEUE": "bench",
-                "PYTHONPATH": str(ROOT), **self.extra_env}
+                "PYTHONPATH": str(ROOT), "BENCH_TIMING_LOG": str(self.folder / "timing.log"), **self.extra_env}
 
     # --- processes ---------------------------------------------------------------------------------
 
@@ -135,9 +150,12 @@ class Stack:
 
     def start_web(self) -> None:
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        self._spawn("web", [str(gunicorn), "--workers", "2", "--threads", str(self.web_threads), "--bind",
-                            f"127.0.0.1:{self.port}", "--log-level", "warning", "--backlog", "512", "--timeout", "120",
-                            "core.wsgi:app"])
+        # bench/gunicorn_timing.py logs each bench request's time in the app and its thread's CPU
+        # (the client's time minus the first is the wait for a connection and a thread).
+        self._spawn("web", [str(gunicorn), "-c", str(ROOT / "bench" / "gunicorn_timing.py"), "--workers", "2",
+                            "--threads", str(self.web_threads), "--bind", f"127.0.0.1:{self.port}",
+                            "--log-level", "warning", "--backlog", "512", "--timeout", "120",
+                            *self.web_options, "core.wsgi:app"])
         self.wait_http("/healthz", 90)
 
     def start_worker(self, number: int) -> None:
@@ -163,6 +181,12 @@ class Stack:
                                 {"d": self.db_name}).scalars().all()
         used["postgres"] = sum(clock_ticks(pid) for pid in pids)
         return used
+
+    def db_sessions(self) -> int:
+        """Connections to our database opened so far (PostgreSQL's own count; pool churn shows here)."""
+        with self.admin.connect() as conn:
+            return conn.execute(sa.text("SELECT sessions FROM pg_stat_database WHERE datname = :d"),
+                                {"d": self.db_name}).scalar() or 0
 
     def stop(self) -> None:
         for name in list(self.processes):
@@ -282,15 +306,17 @@ class Stack:
             conn.close()
 
 
-def sign(port: int, path: str, signature_fields: dict, timeout: float = 60, think: float = 0.0) -> Signing:
+def sign(port: int, path: str, signature_fields: dict, timeout: float = 60, think: float = 0.0,
+         ident: str = "") -> Signing:
     """Open the signer's link and sign with a drawn signature, as the browser would; `think` seconds
     between the page and the signature (reading, drawing), on a new connection as a browser would
     after the server closed the idle one."""
-    visit = Signing()
+    visit = Signing(ident=ident)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         started = time.perf_counter()
-        conn.request("GET", path)
+        visit.page_started = time.time()
+        conn.request("GET", path, headers={"X-Bench-Request": f"{ident}-page"} if ident else {})
         response = conn.getresponse()
         html = response.read().decode()
         visit.page_seconds, visit.page_status = time.perf_counter() - started, response.status
@@ -304,8 +330,11 @@ def sign(port: int, path: str, signature_fields: dict, timeout: float = 60, thin
             conn.close()
             time.sleep(think)
         started = time.perf_counter()
-        conn.request("POST", path + "/sign", body=urllib.parse.urlencode(form),
-                     headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        visit.sign_started = time.time()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        if ident:
+            headers["X-Bench-Request"] = f"{ident}-sign"
+        conn.request("POST", path + "/sign", body=urllib.parse.urlencode(form), headers=headers)
         response = conn.getresponse()
         response.read()
         visit.sign_seconds, visit.sign_status = time.perf_counter() - started, response.status
