@@ -62,10 +62,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Without Redis: the threads of the web process that run jobs (one GIL: a job thread adds
         # throughput only while another waits on the database, SMTP or a sealing child).
         "JOB_THREADS": max(1, _env_int("JOB_THREADS", 2)),
-        # The niceness (0-19) `sigill worker` runs at. Where web and workers share CPUs, e.g. 10 lets
-        # signers' pages answer first and seals and mails use the CPU the web leaves; but under a
-        # flood of signatures the jobs then wait until it is over (see bench_scale_out). 0: equal.
-        "WORKER_NICE": _env_int("WORKER_NICE", 0),
+        # The niceness (0-19) `sigill worker` runs at. 10: where web and workers share CPUs, signers'
+        # pages answer first and seals and mails use the CPU the web leaves (the kernel gives a nice-0
+        # process ~9x the CPU of a nice-10 one when both want it); under a flood of signatures the
+        # jobs catch up once it ebbs (see bench_scale_out). 0: the same priority as the web.
+        "WORKER_NICE": _env_int("WORKER_NICE", 10),
         # Hard bounds of the child process that works on one PDF (core/bounded.py): sealing one
         # document, and rendering one page image. Over them the work fails alone, not the process.
         "CHECK_MEMORY_MB": _env_int("CHECK_MEMORY_MB", 512),  # the upload check (core/pdfcheck.py)

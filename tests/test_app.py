@@ -108,3 +108,34 @@ def test_processes_starting_at_once_on_a_new_instance_share_one_secret_key(monke
         keys = set(pool.map(starting, range(8)))
     assert len(keys) == 1 and len(keys.pop()) >= 48
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".secret_key")] == []
+
+
+def test_a_web_process_warms_up_before_serving_and_writes_nothing(app, client):
+    """`core.wsgi` warms each web process before it serves: every template compiled, the link lookup
+    run once. It must not leave a trace: no row, no rate-limit count, and an unknown link still
+    answers as before."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from core.warmup import NO_SUCH_TOKEN, warm_web
+
+    def rows():
+        with app.app_context():
+            return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+                    for t in db.metadata.sorted_tables}
+
+    before = rows()
+    warm_web(app)
+    assert set(app.jinja_env.list_templates()) <= {name for _loader, name in app.jinja_env.cache}
+    assert rows() == before
+    assert client.get(f"/s/{NO_SUCH_TOKEN}").status_code == 404
+
+
+def test_a_web_process_whose_database_is_down_at_start_still_starts(tmp_path, caplog):
+    from core.warmup import warm_web
+    from tests.conftest import base_config
+
+    app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/nothing.db"))
+    warm_web(app)
+    assert "warm-up step _link_lookup failed" in caplog.text
+    assert app.test_client().get("/healthz").status_code == 200

@@ -404,15 +404,16 @@ def test_a_database_error_is_logged_without_the_statements_values(app_factory, l
 
 
 def test_gunicorn_access_log_with_the_masking_logger(tmp_path):
-    """The production server with `--logger-class core.gunicorn_logging.MaskingLogger`, a log format
-    with the Referer and the credential headers, and requests that carry link tokens and keys."""
+    """The production server with its settings (`-c python:core.gunicorn_config`: the masking logger,
+    2 threaded workers on their own sockets), a log format with the Referer and the credential
+    headers, and requests that carry link tokens and keys."""
     port = free_port()
     access, errors = tmp_path / "access.log", tmp_path / "error.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
     env.update(SIGILL_INSTANCE=str(tmp_path / "instance"), SCHEDULER_ENABLED="0", BASE_URL=f"http://127.0.0.1:{port}")
     log_format = '%(h)s "%(r)s" %(s)s "%(f)s" "%({authorization}i)s" "%({cookie}i)s" "%({set-cookie}o)s" %(U)s'
-    command = [str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
-               "--logger-class", "core.gunicorn_logging.MaskingLogger", "--access-logfile", str(access),
+    command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:core.gunicorn_config", "-w", "2",
+               "-b", f"127.0.0.1:{port}", "--access-logfile", str(access),
                "--access-logformat", log_format, "--error-logfile", str(errors), "--log-level", "debug",
                "--no-control-socket", "core.wsgi:app"]
     root = Path(__file__).resolve().parent.parent
