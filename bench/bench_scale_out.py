@@ -32,7 +32,8 @@ processes shows in the wall-clock rows, hardly in CPU per request or per case.
 
 Run: `python -m bench scale_out` (env: BENCH_CASES, BENCH_SIGNERS, BENCH_COMPARE, BENCH_ONLY "back" or
 "reading", BENCH_THINK_SECONDS "3-7", BENCH_ARRIVAL_SECONDS 10, BENCH_WEB_THREADS 8 per gunicorn
-worker, BENCH_GUNICORN_OPTIONS to try more gunicorn options, WORKER_NICE for the job workers: the
+worker, BENCH_GUNICORN_OPTIONS to try more gunicorn options, BENCH_REUSE_PORT=1 for a listening socket per
+gunicorn worker, WORKER_NICE for the job workers: the
 service's default, 10, unless set).
 """
 

@@ -34,3 +34,9 @@ def post_request(worker, req, environ, resp):
     line = f"{name} {wall:.6f} {cpu:.6f} {os.getpid()} {_local.order}\n"
     with _lock, open(os.environ["BENCH_TIMING_LOG"], "a") as log:
         log.write(line)
+
+
+
+# BENCH_REUSE_PORT=1: a listening socket per worker (SO_REUSEPORT), for A/B runs against the default.
+if os.environ.get("BENCH_REUSE_PORT") == "1":
+    reuse_port = True

@@ -3,8 +3,10 @@
 A fresh PostgreSQL database on the local server (dropped afterwards), a private `redis-server`
 on a free port (the only Redis a fault run may kill or freeze), a real SMTP server (aiosmtpd),
 gunicorn with 2 workers, 2 `sigill worker`s and one `sigill scheduler`, all as separate processes
-with the settings production would give them. Optionally every database connection of the
-service goes through a TCP proxy that a fault run can cut.
+with the settings production would give them (gunicorn with `core/gunicorn_config.py` through
+`bench/gunicorn_timing.py`, which adds per-request timing of the requests a bench marks; the job
+workers at the default niceness, 10, unless WORKER_NICE is set). Optionally every database
+connection of the service goes through a TCP proxy that a fault run can cut.
 
 Signers are HTTP clients that do what a browser does: open the link, read the CSRF token and the
 documents' digest from the page, and post a drawn signature.
@@ -75,7 +77,7 @@ class Signing:
     signed_at: float = 0.0  # wall clock when the POST answered
     page_started: float = 0.0  # wall clock when the page was asked for
     sign_started: float = 0.0  # wall clock when the POST was sent
-    ident: str = ""  # sent as X-Bench-Request ("<ident>-page", "<ident>-sign"): gunicorn's access log names it
+    ident: str = ""  # sent as X-Bench-Request ("<ident>-page", "<ident>-sign"): bench/gunicorn_timing.py logs it
 
 
 @dataclass
@@ -92,7 +94,7 @@ class Stack:
     one_signer: tuple[str, str] | None = None
     plugins: list[str] = field(default_factory=list)
     scheduler: bool = True
-    # more gunicorn options (BENCH_GUNICORN_OPTIONS, e.g. "--reuse-port", to try one)
+    # more gunicorn options to try one (BENCH_GUNICORN_OPTIONS, e.g. "--worker-connections 16")
     web_options: list[str] = field(default_factory=lambda: os.environ.get("BENCH_GUNICORN_OPTIONS", "").split())
 
     def server_times(self) -> dict[str, dict]:

@@ -3,16 +3,18 @@
 
 * Threaded workers (`gthread`, 8 threads): a request that waits on PostgreSQL, Redis or a slow
   client holds one thread, not the whole process.
-* `reuse_port`: every worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new
-  connections over them. With the one shared socket a threaded worker accepts every connection it
-  is woken for, so a burst went to whichever worker woke first: when 50 signers opened their links
-  at the same instant one worker took 40-45 of them and served them on one core (one GIL) while
-  the other sat idle (bench_scale_out: burst p95 ~600-800 ms, split 45 / 5; with reuse_port 26 /
-  24). The spread is by hash, not by load, so over many requests it evens out rather than steers.
 * The access log masks link tokens and credentials (`core.gunicorn_logging.MaskingLogger`).
+* One listening socket shared by the workers, gunicorn's default. When 50 signers open their links
+  at the same instant, one threaded worker accepts most of them (45 / 5 and 40 / 10 in
+  bench_scale_out) and serves them on one core. `reuse_port` (a socket per worker, the kernel
+  spreading connections by hash) split that burst 25 / 25, but in steady load it sends a
+  connection to a worker whose threads are all busy while the other idles: in interleaved
+  "reading" runs the wait before the app went from 119-665 ms to 841-1,128 ms (p95) and the page
+  p95 up with it, so it is not set. `worker_connections = 16` balanced the burst too (24 / 26) but
+  left new connections in the kernel's queue behind kept-alive ones (page p95 4.1 s vs POST 2.0 s
+  back to back). Both stay options to measure on a dedicated machine (docs/architecture.md).
 """
 
 worker_class = "gthread"
 threads = 8
-reuse_port = True
 logger_class = "core.gunicorn_logging.MaskingLogger"

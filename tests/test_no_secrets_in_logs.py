@@ -405,7 +405,7 @@ def test_a_database_error_is_logged_without_the_statements_values(app_factory, l
 
 def test_gunicorn_access_log_with_the_masking_logger(tmp_path):
     """The production server with its settings (`-c python:core.gunicorn_config`: the masking logger,
-    2 threaded workers on their own sockets), a log format with the Referer and the credential
+    2 threaded workers), a log format with the Referer and the credential
     headers, and requests that carry link tokens and keys."""
     port = free_port()
     access, errors = tmp_path / "access.log", tmp_path / "error.log"
