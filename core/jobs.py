@@ -149,7 +149,7 @@ def _after_rollback(session) -> None:
 
 
 # The order in which runners take waiting jobs, highest first (`sigill worker` polls its RQ queues in
-# this order too, `core.worker.QUEUE_ORDER`): sealing and mail never wait behind webhooks or a
+# this order too: `core.worker.QUEUE_ORDER` is made from it): sealing and mail never wait behind webhooks or a
 # stamp signature's chunks.
 PRIORITY = {"sealing": 0, "mail": 1, "default": 2, "webhooks": 3}
 

@@ -35,8 +35,9 @@ from core.extensions import db
 
 log = logging.getLogger(__name__)
 
-# Highest priority first: sealing and mail never wait behind webhooks.
-QUEUE_ORDER = ("sealing", "mail", "default", "webhooks")
+# Highest priority first (`jobs.PRIORITY`, which the in-process pool uses too): sealing and mail
+# never wait behind webhooks.
+QUEUE_ORDER = tuple(sorted(jobs.PRIORITY, key=jobs.PRIORITY.__getitem__))
 RESTART_PAUSES = (0.5, 1, 2, 4, 8)
 
 _app: Flask | None = None
