@@ -70,14 +70,14 @@ def find_party(token: str) -> Party | None:
     # A plugin's public route resolves its link twice in one request (its tenant for the plugin
     # guard, then the view's `with_link`): the second time the party found is taken again, if its
     # link is still this one.
-    found = _found.get()
+    found = _found()
     if found is not None and found[0] == token_hash and found[1] in db.session and \
             token_hash in (found[1].token_hash, found[1].result_token_hash):
         return found[1]
     # The completion email's link (result_token_hash) opens the same page once the case is done.
     party = _load_party(_PARTY_BY_TOKEN, token_hash)
     if party is not None:
-        _found.set((token_hash, party))
+        _remember_found((token_hash, party))
         return party
     party_id = _plugin_link(token)
     if party_id is not None:
@@ -86,25 +86,21 @@ def find_party(token: str) -> Party | None:
     return None if retired is None else _load_party(_PARTY_BY_ID, retired)
 
 
-class _Found:
-    """The party the link of this request resolved to (kept in the request's WSGI environ: gone
-    with the request, even where an outer app context outlives it, as in tests)."""
-
-    @staticmethod
-    def get():
-        from flask import has_request_context, request
-
-        return request.environ.get("sigill.found_party") if has_request_context() else None
-
-    @staticmethod
-    def set(value) -> None:
-        from flask import has_request_context, request
-
-        if has_request_context():
-            request.environ["sigill.found_party"] = value
+_FOUND = "sigill.found_party"  # the party this request's link resolved to, in its WSGI environ: gone
+# with the request, even where an outer app context outlives it (as in tests)
 
 
-_found = _Found()
+def _found():
+    from flask import has_request_context, request
+
+    return request.environ.get(_FOUND) if has_request_context() else None
+
+
+def _remember_found(value) -> None:
+    from flask import has_request_context, request
+
+    if has_request_context():
+        request.environ[_FOUND] = value
 
 
 def _plugin_link(token: str) -> int | None:
