@@ -54,13 +54,47 @@ class _ChildError(RuntimeError):
     """An exception from the child that could not be pickled, as text."""
 
 
-def _address_space() -> int:
-    """Bytes of virtual memory mapped now (the child's limit is this plus its budget)."""
+def _statm(field: int) -> int:
+    """Bytes of /proc/self/statm's `field` (0: mapped, 1: resident), 0 where there is none."""
     try:
         with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            return int(statm.read().split()[field]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _address_space() -> int:
+    """Bytes of virtual memory mapped now (the child's limit is this plus its budget)."""
+    return _statm(0)
+
+
+def _resident() -> int:
+    return _statm(1)
+
+
+def _limit_memory(memory_mb: int) -> None:
+    """In a child: what is mapped now plus `memory_mb` (where the limit cannot be set, not Linux,
+    the wall clock still bounds the child)."""
+    import resource
+
+    try:
+        if memory_mb and _address_space():
+            limit = _address_space() + memory_mb * _MB
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass
+
+
+def _pickled(outcome: tuple, extra: tuple = (), memory_extra: tuple = ()) -> bytes:
+    """The child's answer: `outcome` and `extra`; "memory" (with `memory_extra`) if even that ran
+    out of memory, and an exception that cannot be pickled as its text."""
+    try:
+        return pickle.dumps((*outcome, *extra), protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        return pickle.dumps(("memory", None, *memory_extra))
+    except Exception:  # noqa: BLE001  (an exception that cannot be pickled)
+        error = outcome[1]
+        return pickle.dumps(("error", _ChildError(f"{type(error).__name__}: {error}"[:2000]), *extra))
 
 
 def _child(func, args, kwargs, memory_mb: int, cpu_seconds: int, out: int) -> None:
@@ -73,10 +107,8 @@ def _child(func, args, kwargs, memory_mb: int, cpu_seconds: int, out: int) -> No
     os.setpgid(0, 0)  # if the parent kills us, it kills our whole group
     code = 0
     try:
-        try:  # where a limit cannot be set (not Linux), the wall clock still bounds the child
-            if memory_mb and _address_space():
-                limit = _address_space() + memory_mb * _MB
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        _limit_memory(memory_mb)
+        try:
             if cpu_seconds:
                 resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
         except (ValueError, OSError):
@@ -86,14 +118,7 @@ def _child(func, args, kwargs, memory_mb: int, cpu_seconds: int, out: int) -> No
             outcome = ("ok", func(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001  (handed to the parent to re-raise)
             outcome = ("memory", None) if memory_mb and _out_of_memory(exc) else ("error", exc)
-        try:
-            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            payload = pickle.dumps(("memory", None))
-        except Exception:  # noqa: BLE001  (an exception that cannot be pickled)
-            error = outcome[1]
-            payload = pickle.dumps(("error", _ChildError(f"{type(error).__name__}: {error}"[:2000])))
-        view = memoryview(payload)
+        view = memoryview(_pickled(outcome))
         while view:
             view = view[os.write(out, view):]
     except BaseException:  # noqa: BLE001
@@ -472,7 +497,6 @@ if hasattr(os, "register_at_fork"):
 def _serve(tasks: int, answers: int, memory_mb: int, parent: int) -> None:  # pragma: no cover  (the child)
     """The reused child: run calls read from `tasks` until the parent goes, within the bounds."""
     import gc
-    import resource
     import sys
 
     global _IN_CHILD
@@ -487,12 +511,7 @@ def _serve(tasks: int, answers: int, memory_mb: int, parent: int) -> None:  # pr
         _die_with_parent(parent)
         _release_inherited_sockets(keep={tasks, answers})
         gc.freeze()  # what we inherited is never collected here (nor its pages copied by the collector)
-        try:
-            if memory_mb and _address_space():
-                limit = _address_space() + memory_mb * _MB
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        except (ValueError, OSError):
-            pass
+        _limit_memory(memory_mb)
         sys.setrecursionlimit(1000)
         start_rss, start_as = _resident(), _address_space()
         kept: dict = {}
@@ -502,15 +521,8 @@ def _serve(tasks: int, answers: int, memory_mb: int, parent: int) -> None:  # pr
                 break
             outcome, kept = _run_task(message, kept, memory_mb)
             del message
-            try:
-                payload = pickle.dumps((*outcome, frozenset(kept), (_resident() - start_rss) / _MB,
-                                        (_address_space() - start_as) / _MB), protocol=pickle.HIGHEST_PROTOCOL)
-            except MemoryError:
-                payload = pickle.dumps(("memory", None, frozenset(), 0, 0))
-            except Exception:  # noqa: BLE001  (an exception that cannot be pickled)
-                error = outcome[1]
-                payload = pickle.dumps(("error", _ChildError(f"{type(error).__name__}: {error}"[:2000]),
-                                        frozenset(kept), 0, 0))
+            growth = ((_resident() - start_rss) / _MB, (_address_space() - start_as) / _MB)
+            payload = _pickled(outcome, (frozenset(kept), *growth), (frozenset(), 0, 0))
             del outcome
             view = memoryview(_HEADER.pack(len(payload)) + payload)
             while view:
@@ -623,14 +635,6 @@ def _die_with_parent(parent: int) -> None:  # pragma: no cover  (the child)
         pass
     if os.getppid() != parent:
         os._exit(0)
-
-
-def _resident() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 _local = threading.local()
