@@ -75,11 +75,14 @@ class RetiredLink(TenantScoped, db.Model):
     retired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+def _remember(party, token_hash: str | None, reason: str) -> None:
+    if token_hash:
+        db.session.add(RetiredLink(token_hash=token_hash, party_id=party.id, tenant_id=party.tenant_id, reason=reason))
+
+
 def retire_link(party, reason: str) -> None:
     """Remember the party's current link before it is cleared (called by the case service)."""
-    if party.token_hash:
-        db.session.add(RetiredLink(token_hash=party.token_hash, party_id=party.id, tenant_id=party.tenant_id,
-                                   reason=reason))
+    _remember(party, party.token_hash, reason)
 
 
 KEPT = "kept"
@@ -87,16 +90,12 @@ KEPT = "kept"
 
 def keep_link(party) -> None:
     """The party's current link stays valid beside the newer one about to be issued."""
-    if party.token_hash:
-        db.session.add(RetiredLink(token_hash=party.token_hash, party_id=party.id, tenant_id=party.tenant_id,
-                                   reason=KEPT))
+    _remember(party, party.token_hash, KEPT)
 
 
 def keep_result_link(party) -> None:
     """The party's current result link (`Party.result_token_hash`) stays valid beside a newer one."""
-    if party.result_token_hash:
-        db.session.add(RetiredLink(token_hash=party.result_token_hash, party_id=party.id, tenant_id=party.tenant_id,
-                                   reason=KEPT))
+    _remember(party, party.result_token_hash, KEPT)
 
 
 def drop_kept_links(party) -> None:
