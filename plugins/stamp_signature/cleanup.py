@@ -42,14 +42,10 @@ def cleanup(tenant) -> int:
 
 def release_left_proofs() -> int:
     """Release every proof of this tenant none of whose chunk jobs is pending or running."""
-    from core.models import Job
-
     held = db.session.scalars(sa.select(StampManifest.proof_sha256).where(StampManifest.proof.is_not(None))).all()
     if not held:
         return 0
-    rows = db.session.scalars(sa.select(Job.args).where(Job.func == f"{service.__name__}.sign_chunk",
-                                                        Job.state.in_(("pending", "running")))).all()
-    waiting = {args[1] for args in rows if len(args) == 4}
+    waiting = {args[1] for args in service.open_chunks()}
     done = [handle for handle in held if handle not in waiting]
     if done:
         db.session.execute(sa.update(StampManifest).where(StampManifest.proof_sha256.in_(done))

@@ -742,11 +742,7 @@ def release_proof(proof_sha256: str, finished: str | None = None) -> bool:
     (`finished`: its chunk). Two jobs finishing at the same moment may each see the other still
     running; the hourly cleanup (`cleanup`) releases what they left. In the caller's transaction
     (a chunk job's: committed with its "done")."""
-    from core.models import Job
-
-    rows = db.session.scalars(sa.select(Job.args).where(Job.func == f"{__name__}.sign_chunk",
-                                                        Job.state.in_(("pending", "running")))).all()
-    if any(len(args) == 4 and args[1] == proof_sha256 and args[3] != finished for args in rows):
+    if any(args[1] == proof_sha256 and args[3] != finished for args in open_chunks()):
         return False
     released = db.session.execute(sa.update(StampManifest).where(StampManifest.proof_sha256 == proof_sha256,
                                                                  StampManifest.proof.is_not(None))
@@ -905,12 +901,18 @@ def _left(party: Party, chunk: str, manifest_sha256: str) -> list[Party]:
 
 def being_signed(manifest_sha256: str) -> set[int]:
     """The cases of a stamp signature whose job (`sign_chunk`) has not finished yet."""
+    return {int(item.split(":", 1)[0]) for args in open_chunks() if args[2] == manifest_sha256
+            for item in args[3].split(",")}
+
+
+def open_chunks() -> list[list]:
+    """The arguments (party, proof handle, manifest hash, cases) of this tenant's chunk jobs
+    (`sign_chunk`) that can still run: pending (waiting, or waiting for a retry) or running."""
     from core.models import Job
 
     rows = db.session.scalars(sa.select(Job.args).where(Job.func == f"{__name__}.sign_chunk",
                                                         Job.state.in_(("pending", "running")))).all()
-    return {int(item.split(":", 1)[0]) for args in rows if len(args) == 4 and args[2] == manifest_sha256
-            for item in args[3].split(",")}
+    return [args for args in rows if len(args) == 4]
 
 
 def _noted(case: Case, manifest_sha256: str) -> bool:
